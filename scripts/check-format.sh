@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Fails if clang-format (14, as on Debian 12) would change any C file of the project.
+# With --fix, reformats them instead.
+set -u
+cd "$(dirname "$0")/.."
+cf=$(command -v clang-format-14 || command -v clang-format) || { echo "clang-format not found"; exit 1; }
+mapfile -t files < <(git ls-files -co --exclude-standard -- '*.c' '*.h' | while read -r f; do [ -f "$f" ] && echo "$f"; done)
+if [ "${1:-}" = --fix ]; then
+    "$cf" -i "${files[@]}"
+    exit 0
+fi
+bad=0
+for f in "${files[@]}"; do
+    "$cf" --dry-run --Werror "$f" >/dev/null 2>&1 || { echo "format: $f (run scripts/check-format.sh --fix)"; bad=1; }
+done
+[ $bad -eq 0 ] && echo "format: ${#files[@]} files clean"
+exit $bad

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what building (and, with "test", testing) tempus needs on Debian 12.
+# Usage: scripts/deps.sh [build|test]
+# Installs only what is missing, so a second run costs nothing.
+set -eu
+mode=${1:-build}
+
+# What tempusd and tempusc need to build.
+build_pkgs=(meson ninja-build gcc pkg-config libcap-dev libedit-dev)
+# What the tests need on top: unit tests, sanitizer and fuzz builds, format check, and the
+# real peers of the system tests (chrony, ntpsec's ntpdig, python3-ntplib, busybox).
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-format binutils python3 iproute2
+           chrony python3-ntplib busybox valgrind procps)
+
+pkgs=("${build_pkgs[@]}")
+[ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+# A time daemon package must not start its service: it would steer this machine's clock.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+fi
+echo "deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
