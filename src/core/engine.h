@@ -1,0 +1,114 @@
+/* The engine: every NTP source's association, sample filtering, selection and the clock
+ * discipline, behind a few entry points. Pure and deterministic: time comes in as arguments,
+ * packets leave through struct engine_io, the clock is steered through struct clock_ops, and
+ * randomness (transmit-timestamp cookies, poll jitter) comes from the seed.
+ *
+ * Callers: the daemon's executor (src/daemon) and the simulator (sim/). Both drive it the
+ * same way:
+ *   e = engine_new(&params, &clock, seed, now);
+ *   id = engine_add_source(e, &sp, &addr, "name", now);
+ *   loop: engine_run_timers(e, now, &io) when now >= engine_next_timeout_mono_ns(e);
+ *         engine_receive(e, id, bytes, len, rx_real_ns, now, &io) for each reply.
+ * Times named _mono_ns are a monotonic clock (ns, any origin); _real_ns are the local real
+ * clock, ns since the Unix epoch, as read through clock_ops.
+ */
+#ifndef TEMPUS_CORE_ENGINE_H
+#define TEMPUS_CORE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/addr.h"
+#include "core/clock_ops.h"
+
+struct engine;
+
+enum engine_source_kind {
+    ENGINE_SOURCE_SERVER = 0, /* server / pool member: we send mode 3 */
+    ENGINE_SOURCE_PEER = 1,   /* peer: we send mode 1 */
+};
+
+/* One server/pool/peer line's options, with chrony's defaults from
+ * engine_source_params_default(). Field names follow the directive options. */
+struct engine_source_params {
+    enum engine_source_kind kind;
+    int minpoll_log2; /* default 6; may be as low as -6 */
+    int maxpoll_log2; /* default 10 */
+    int iburst;
+    int burst;
+    int prefer;
+    int noselect;
+    int trust;
+    int require;
+    int xleave;
+    int version;             /* NTP version of our requests, default 4 */
+    int minstratum;          /* default 0 */
+    int polltarget;          /* default 8 */
+    int minsamples;          /* default -1: engine's choice */
+    int maxsamples;          /* default -1: engine's choice */
+    int filter;              /* default 0: off */
+    int presend_log2;        /* default 0: off */
+    double maxdelay_s;       /* default 3.0 */
+    double maxdelayratio;    /* default 0: off */
+    double maxdelaydevratio; /* default 10.0 */
+    double mindelay_s;       /* default 0: off */
+    double asymmetry;        /* default 1.0 (chrony: unset = estimated) */
+    double offset_s;         /* default 0 */
+};
+
+/* Selection and discipline directives, with chrony's defaults from engine_params_default(). */
+struct engine_params {
+    double makestep_threshold_s; /* makestep: 0 = never step */
+    int makestep_limit;          /* updates during which a step is allowed; -1 = always */
+    double maxchange_offset_s;   /* 0 = off */
+    int maxchange_delay;
+    int maxchange_ignore;
+    double maxslewrate_ppm;   /* default 83333.333 */
+    double maxupdateskew_ppm; /* default 1000 */
+    double corrtimeratio;     /* default 3 */
+    double maxclockerror_ppm; /* default 1 */
+    double maxdrift_ppm;      /* default 500000 */
+    int minsources;           /* default 1 */
+    double maxdistance_s;     /* default 3 */
+    double maxjitter_s;       /* default 1 */
+    double reselectdist_s;    /* default 100e-6 */
+    double stratumweight_s;   /* default 1e-3 */
+    double combinelimit;      /* default 3 */
+    int have_initial_freq;    /* a drift file value is known */
+    double initial_freq_ppm;  /* from the drift file */
+    double initial_skew_ppm;  /* from the drift file */
+};
+
+void engine_params_default(struct engine_params *p);
+void engine_source_params_default(struct engine_source_params *p);
+
+/* How packets leave. send() borrows pkt for the call only. */
+struct engine_io {
+    void *ctx;
+    /* Sends len bytes to the source's remote address; 0 or -errno (counted, not fatal). */
+    int (*send)(void *ctx, int source_id, const uint8_t *pkt, size_t len);
+};
+
+/* Creates an engine steering clock (borrowed; must outlive the engine). NULL on ENOMEM. */
+struct engine *engine_new(const struct engine_params *p, const struct clock_ops *clock,
+                          uint64_t seed, int64_t now_mono_ns);
+void engine_free(struct engine *e);
+
+/* Adds a source; name (borrowed, copied) is what reports show. Returns its id (>= 0), or
+ * a negative errno-style code. */
+int engine_add_source(struct engine *e, const struct engine_source_params *sp,
+                      const struct addr *remote, const char *name, int64_t now_mono_ns);
+int engine_remove_source(struct engine *e, int source_id);
+
+/* Runs what is due at now: polls, bursts, reachability updates, discipline steps. */
+void engine_run_timers(struct engine *e, int64_t now_mono_ns, const struct engine_io *io);
+
+/* When engine_run_timers() must next be called. */
+int64_t engine_next_timeout_mono_ns(const struct engine *e);
+
+/* A datagram that arrived from source_id's remote address and port, received at rx_real_ns
+ * on the local real clock. Bad packets are counted and dropped. */
+void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t len,
+                    int64_t rx_real_ns, int64_t now_mono_ns, const struct engine_io *io);
+
+#endif
