@@ -1,0 +1,118 @@
+/* MD5 per RFC 1321, written from the RFC's description (constants are floor(2^32 *
+ * |sin(i + 1)|) and the per-round shift amounts it lists). */
+#include "base/md5.h"
+
+#include <stdint.h>
+#include <string.h>
+
+static const uint32_t md5_k[64] = {
+    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
+    0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
+    0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+    0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
+    0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
+    0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+    0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
+};
+
+static const uint8_t md5_r[64] = {
+    7,  12, 17, 22, 7,  12, 17, 22, 7,  12, 17, 22, 7,  12, 17, 22, 5,  9,  14, 20, 5,  9,
+    14, 20, 5,  9,  14, 20, 5,  9,  14, 20, 4,  11, 16, 23, 4,  11, 16, 23, 4,  11, 16, 23,
+    4,  11, 16, 23, 6,  10, 15, 21, 6,  10, 15, 21, 6,  10, 15, 21, 6,  10, 15, 21,
+};
+
+static uint32_t rotl32(uint32_t x, unsigned k)
+{
+    return (x << k) | (x >> (32 - k));
+}
+
+static void md5_block(uint32_t state[4], const uint8_t *blk)
+{
+    uint32_t w[16];
+    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)blk[4 * i] | (uint32_t)blk[4 * i + 1] << 8 |
+               (uint32_t)blk[4 * i + 2] << 16 | (uint32_t)blk[4 * i + 3] << 24;
+    for (unsigned i = 0; i < 64; i++) {
+        uint32_t f;
+        unsigned g;
+        if (i < 16) {
+            f = (b & c) | (~b & d);
+            g = i;
+        } else if (i < 32) {
+            f = (d & b) | (~d & c);
+            g = (5 * i + 1) % 16;
+        } else if (i < 48) {
+            f = b ^ c ^ d;
+            g = (3 * i + 5) % 16;
+        } else {
+            f = c ^ (b | ~d);
+            g = (7 * i) % 16;
+        }
+        f = f + a + md5_k[i] + w[g];
+        a = d;
+        d = c;
+        c = b;
+        b = b + rotl32(f, md5_r[i]);
+    }
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+}
+
+void md5_init(struct md5 *m)
+{
+    m->state[0] = 0x67452301;
+    m->state[1] = 0xefcdab89;
+    m->state[2] = 0x98badcfe;
+    m->state[3] = 0x10325476;
+    m->total_len = 0;
+    m->block_len = 0;
+}
+
+void md5_update(struct md5 *m, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    m->total_len += len;
+    while (len > 0) {
+        size_t take = 64 - m->block_len;
+        if (take > len)
+            take = len;
+        memcpy(m->block + m->block_len, p, take);
+        m->block_len += take;
+        p += take;
+        len -= take;
+        if (m->block_len == 64) {
+            md5_block(m->state, m->block);
+            m->block_len = 0;
+        }
+    }
+}
+
+void md5_final(struct md5 *m, uint8_t out[MD5_DIGEST_LEN])
+{
+    uint64_t bits = m->total_len * 8;
+    uint8_t pad[72];
+    size_t padlen = (m->block_len < 56 ? 56 : 120) - m->block_len;
+    memset(pad, 0, sizeof pad);
+    pad[0] = 0x80;
+    for (int i = 0; i < 8; i++)
+        pad[padlen + (size_t)i] = (uint8_t)(bits >> (8 * i));
+    md5_update(m, pad, padlen + 8);
+    for (int i = 0; i < 4; i++) {
+        out[4 * i] = (uint8_t)m->state[i];
+        out[4 * i + 1] = (uint8_t)(m->state[i] >> 8);
+        out[4 * i + 2] = (uint8_t)(m->state[i] >> 16);
+        out[4 * i + 3] = (uint8_t)(m->state[i] >> 24);
+    }
+}
+
+void md5_digest(const void *data, size_t len, uint8_t out[MD5_DIGEST_LEN])
+{
+    struct md5 m;
+    md5_init(&m);
+    md5_update(&m, data, len);
+    md5_final(&m, out);
+}
