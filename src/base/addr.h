@@ -43,4 +43,14 @@ int addr_equal(const struct addr *a, const struct addr *b);
 /* 1 if a lies inside subnet s (same family, first prefix_len bits equal). */
 int addr_in_subnet(const struct addr *a, const struct addr_subnet *s);
 
+/* addr_subnet_parse() results besides 0. */
+#define ADDR_SUBNET_NOT_ADDR (-1) /* not numeric: may be a host name (only without "/bits") */
+#define ADDR_SUBNET_BAD      (-2) /* numeric but invalid (part > 255, bad or negative bits) */
+
+/* Parses an allow/deny subnet as chrony does: "1.2.3.4", "2001:db8::/32", "1.2.3.0/24", and
+ * the IPv4 shorthands "1", "1.2", "1.2.3" (8 bits per part unless "/bits" is given). Bits
+ * above 32/128 are accepted here (the caller decides). Returns 0 and fills *out, or one of
+ * ADDR_SUBNET_NOT_ADDR / ADDR_SUBNET_BAD. */
+int addr_subnet_parse(const char *text, struct addr_subnet *out);
+
 #endif
