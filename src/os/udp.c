@@ -1,0 +1,270 @@
+/* os/udp: NTP datagrams with kernel receive timestamps (see udp.h). */
+#include "os/udp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Kernel stamp kinds we enabled on a socket, kept per fd: a bitmap is enough for the few
+ * sockets a daemon has, and keeps the API to plain fds. */
+#define UDP_TRACKED_FDS 4096
+static unsigned char fd_has_ts[UDP_TRACKED_FDS / 8];
+
+static void mark_ts(int fd, int on)
+{
+    if (fd < 0 || fd >= UDP_TRACKED_FDS)
+        return;
+    if (on)
+        fd_has_ts[fd / 8] |= (unsigned char)(1u << (fd % 8));
+    else
+        fd_has_ts[fd / 8] &= (unsigned char)~(1u << (fd % 8));
+}
+
+int udp_has_kernel_timestamps(int fd)
+{
+    if (fd < 0 || fd >= UDP_TRACKED_FDS)
+        return 0;
+    return (fd_has_ts[fd / 8] >> (fd % 8)) & 1;
+}
+
+int udp_to_sockaddr(const struct addr *a, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (a->family == ADDR_INET4) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(a->port);
+        memcpy(&sin->sin_addr, a->bytes, 4);
+        return (int)sizeof *sin;
+    }
+    if (a->family == ADDR_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(a->port);
+        memcpy(&sin6->sin6_addr, a->bytes, 16);
+        return (int)sizeof *sin6;
+    }
+    return -EAFNOSUPPORT;
+}
+
+int udp_from_sockaddr(const struct sockaddr_storage *ss, struct addr *a)
+{
+    memset(a, 0, sizeof *a);
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+        a->family = ADDR_INET4;
+        memcpy(a->bytes, &sin->sin_addr, 4);
+        a->port = ntohs(sin->sin_port);
+        return 0;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+        /* An IPv4-mapped address is the IPv4 peer it stands for. */
+        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+            a->family = ADDR_INET4;
+            memcpy(a->bytes, &sin6->sin6_addr.s6_addr[12], 4);
+        } else {
+            a->family = ADDR_INET6;
+            memcpy(a->bytes, &sin6->sin6_addr, 16);
+        }
+        a->port = ntohs(sin6->sin6_port);
+        return 0;
+    }
+    return -EAFNOSUPPORT;
+}
+
+static void enable_timestamps(int fd)
+{
+    int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0) {
+        mark_ts(fd, 1);
+        return;
+    }
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0)
+        mark_ts(fd, 1);
+}
+
+int udp_open(const struct addr *local, int flags)
+{
+    struct sockaddr_storage ss;
+    int sl = udp_to_sockaddr(local, &ss);
+    if (sl < 0)
+        return sl;
+    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0)
+        return -errno;
+    int on = 1;
+    int err = 0;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        err = -errno;
+        goto fail;
+    }
+    if (local->family == ADDR_INET6) {
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+    } else {
+        (void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+    }
+    if (flags & UDP_OPEN_REUSEADDR)
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    mark_ts(fd, 0);
+    if (!(flags & UDP_OPEN_NO_TIMESTAMPS))
+        enable_timestamps(fd);
+    if (bind(fd, (struct sockaddr *)&ss, (socklen_t)sl) != 0) {
+        err = -errno;
+        goto fail;
+    }
+    return fd;
+fail:
+    mark_ts(fd, 0);
+    close(fd);
+    return err;
+}
+
+int udp_local_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    struct addr a;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return -errno;
+    int r = udp_from_sockaddr(&ss, &a);
+    return r < 0 ? r : a.port;
+}
+
+static int64_t ts_to_ns(const struct timespec *ts)
+{
+    return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+int udp_recv(int fd, uint8_t *buf, size_t cap, struct udp_rx *rx)
+{
+    struct sockaddr_storage from;
+    /* Room for pktinfo (v4 or v6) and a timestamping block, with alignment slack. */
+    union {
+        char buf[256];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    struct msghdr msg = {
+        .msg_name = &from,
+        .msg_namelen = sizeof from,
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control.buf,
+        .msg_controllen = sizeof control.buf,
+    };
+    ssize_t n = recvmsg(fd, &msg, 0);
+    if (n < 0)
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    int64_t fallback_ns = 0;
+    {
+        struct timespec now;
+        if (clock_gettime(CLOCK_REALTIME, &now) == 0)
+            fallback_ns = ts_to_ns(&now);
+    }
+    if (msg.msg_flags & MSG_TRUNC)
+        return -EMSGSIZE;
+
+    memset(rx, 0, sizeof *rx);
+    (void)udp_from_sockaddr(&from, &rx->remote);
+    rx->rx_real_ns = fallback_ns;
+    rx->ts_source = UDP_TS_DAEMON;
+    int port = udp_local_port(fd);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+            struct scm_timestamping st;
+            memcpy(&st, CMSG_DATA(c), sizeof st);
+            if (st.ts[0].tv_sec || st.ts[0].tv_nsec) {
+                rx->rx_real_ns = ts_to_ns(&st.ts[0]);
+                rx->ts_source = UDP_TS_KERNEL;
+            }
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            rx->rx_real_ns = ts_to_ns(&ts);
+            rx->ts_source = UDP_TS_KERNEL;
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            rx->local.family = ADDR_INET4;
+            memcpy(rx->local.bytes, &pi.ipi_addr, 4);
+            rx->ifindex = pi.ipi_ifindex;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi6;
+            memcpy(&pi6, CMSG_DATA(c), sizeof pi6);
+            rx->local.family = ADDR_INET6;
+            memcpy(rx->local.bytes, &pi6.ipi6_addr, 16);
+            rx->ifindex = (int)pi6.ipi6_ifindex;
+        }
+    }
+    if (port > 0)
+        rx->local.port = (uint16_t)port;
+    return (int)n;
+}
+
+int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, const struct addr *from,
+             int ifindex)
+{
+    struct sockaddr_storage ss;
+    int sl = udp_to_sockaddr(to, &ss);
+    if (sl < 0)
+        return sl;
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr msg = {
+        .msg_name = &ss,
+        .msg_namelen = (socklen_t)sl,
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+    };
+    memset(&control, 0, sizeof control);
+    if (from && from->family == ADDR_INET4 && to->family == ADDR_INET4) {
+        struct in_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        memcpy(&pi.ipi_spec_dst, from->bytes, 4);
+        pi.ipi_ifindex = ifindex;
+        msg.msg_control = control.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof pi);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    } else if (from && from->family == ADDR_INET6 && to->family == ADDR_INET6) {
+        struct in6_pktinfo pi6;
+        memset(&pi6, 0, sizeof pi6);
+        memcpy(&pi6.ipi6_addr, from->bytes, 16);
+        pi6.ipi6_ifindex = (unsigned)ifindex;
+        msg.msg_control = control.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof pi6);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi6);
+        memcpy(CMSG_DATA(c), &pi6, sizeof pi6);
+    }
+    ssize_t n = sendmsg(fd, &msg, 0);
+    if (n < 0)
+        return -errno;
+    return n == (ssize_t)len ? 0 : -EMSGSIZE;
+}
+
+void udp_close(int fd)
+{
+    if (fd < 0)
+        return;
+    mark_ts(fd, 0);
+    close(fd);
+}

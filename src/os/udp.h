@@ -1,0 +1,66 @@
+/* UDP sockets for NTP: IPv4 and IPv6, kernel receive timestamps, the local address a datagram
+ * arrived on, and fresh random source ports for client requests (RFC 9109).
+ *
+ * ARCHITECTURE.md's surface: plain SOCK_DGRAM made non-blocking with fcntl; recvmsg with one
+ * iovec; sendmsg; receive timestamps from SO_TIMESTAMPING (software), else SO_TIMESTAMPNS, else
+ * a CLOCK_REALTIME read right after recvmsg. A socket option that cannot be set is not fatal.
+ */
+#ifndef TEMPUS_OS_UDP_H
+#define TEMPUS_OS_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/addr.h"
+
+struct sockaddr_storage;
+
+/* udp_open() flags */
+#define UDP_OPEN_NO_TIMESTAMPS 0x1 /* skip kernel timestamps (tests the fallback path) */
+#define UDP_OPEN_REUSEADDR     0x2 /* SO_REUSEADDR, for a server port */
+
+/* Where a receive timestamp came from, as chrony's measurements log prints it. */
+enum udp_ts_source {
+    UDP_TS_DAEMON = 'D', /* clock read after recvmsg */
+    UDP_TS_KERNEL = 'K', /* SO_TIMESTAMPING / SO_TIMESTAMPNS software stamp */
+};
+
+/* What the kernel told us about one received datagram. */
+struct udp_rx {
+    struct addr remote; /* sender, with port */
+    struct addr local;  /* address it was sent to (IP_PKTINFO), port = the socket's */
+    int ifindex;        /* interface it arrived on, 0 if unknown */
+    int64_t rx_real_ns; /* CLOCK_REALTIME at reception, ns since the Unix epoch */
+    enum udp_ts_source ts_source;
+};
+
+/* Opens a non-blocking UDP socket bound to local (its family picks IPv4/IPv6; port 0 = an
+ * ephemeral port the kernel picks at random, which is what client requests use). IPv6
+ * sockets are IPV6_V6ONLY. Returns the fd or -errno. */
+int udp_open(const struct addr *local, int flags);
+
+/* 1 when fd delivers kernel receive timestamps, 0 when it falls back to a clock read. */
+int udp_has_kernel_timestamps(int fd);
+
+/* The port fd is bound to (host order), or -errno. */
+int udp_local_port(int fd);
+
+/* Receives one datagram into buf (cap bytes). Returns its length (truncated datagrams are
+ * dropped: -EMSGSIZE), -EAGAIN when nothing is queued, or another -errno. */
+int udp_recv(int fd, uint8_t *buf, size_t cap, struct udp_rx *rx);
+
+/* Sends len bytes to `to`. from (may be NULL) selects the source address on a wildcard-bound
+ * socket (replies leave from the address the request came to), with ifindex (0 = any).
+ * 0 or -errno. */
+int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, const struct addr *from,
+             int ifindex);
+
+/* Closes fd; negative fds are ignored. */
+void udp_close(int fd);
+
+/* struct addr <-> sockaddr. udp_to_sockaddr returns the sockaddr length or -EAFNOSUPPORT;
+ * udp_from_sockaddr returns 0 or -EAFNOSUPPORT. */
+int udp_to_sockaddr(const struct addr *a, struct sockaddr_storage *ss);
+int udp_from_sockaddr(const struct sockaddr_storage *ss, struct addr *a);
+
+#endif

@@ -1,0 +1,179 @@
+/* os/udp: datagrams to ourselves on loopback (IPv4 and IPv6), kernel receive timestamps and
+ * their fallback, IP_PKTINFO, random ephemeral source ports, and os/resolve on numbers. */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "os/loop.h"
+#include "os/resolve.h"
+#include "os/udp.h"
+
+static struct addr loopback(int family, uint16_t port)
+{
+    struct addr a;
+    memset(&a, 0, sizeof a);
+    a.family = family == 6 ? ADDR_INET6 : ADDR_INET4;
+    if (family == 6) {
+        a.bytes[15] = 1;
+    } else {
+        a.bytes[0] = 127;
+        a.bytes[3] = 1;
+    }
+    a.port = port;
+    return a;
+}
+
+static int wait_readable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 2000);
+}
+
+static void roundtrip(int family, int flags, int expect_kernel)
+{
+    struct addr any = loopback(family, 0);
+    int srv = udp_open(&any, flags | UDP_OPEN_REUSEADDR);
+    if (srv == -EAFNOSUPPORT || srv == -EADDRNOTAVAIL) {
+        skip();
+        return;
+    }
+    assert_true(srv >= 0);
+    int cli = udp_open(&any, flags);
+    assert_true(cli >= 0);
+    int srv_port = udp_local_port(srv);
+    int cli_port = udp_local_port(cli);
+    assert_true(srv_port > 0);
+    assert_true(cli_port > 0);
+    assert_int_equal(udp_has_kernel_timestamps(srv), expect_kernel);
+
+    struct addr to = loopback(family, (uint16_t)srv_port);
+    uint8_t out[48] = {0x23};
+    out[47] = 0x5a;
+    int64_t before = loop_real_ns();
+    assert_int_equal(udp_send(cli, out, sizeof out, &to, NULL, 0), 0);
+    assert_int_equal(wait_readable(srv), 1);
+    uint8_t in[64];
+    struct udp_rx rx;
+    assert_int_equal(udp_recv(srv, in, sizeof in, &rx), 48);
+    int64_t after = loop_real_ns();
+    assert_memory_equal(in, out, 48);
+    assert_int_equal(rx.remote.port, cli_port);
+    assert_int_equal(rx.local.port, srv_port);
+    assert_int_equal(rx.local.family, to.family);
+    assert_memory_equal(rx.local.bytes, to.bytes, 16);
+    assert_true(rx.ifindex > 0);
+    assert_int_equal(rx.ts_source, expect_kernel ? UDP_TS_KERNEL : UDP_TS_DAEMON);
+    assert_true(rx.rx_real_ns >= before);
+    assert_true(rx.rx_real_ns <= after);
+
+    /* the reply leaves from the address the request came to */
+    assert_int_equal(udp_send(srv, in, 48, &rx.remote, &rx.local, rx.ifindex), 0);
+    assert_int_equal(wait_readable(cli), 1);
+    struct udp_rx rx2;
+    assert_int_equal(udp_recv(cli, in, sizeof in, &rx2), 48);
+    assert_int_equal(rx2.remote.port, srv_port);
+    assert_memory_equal(rx2.remote.bytes, to.bytes, 16);
+
+    assert_int_equal(udp_recv(cli, in, sizeof in, &rx2), -EAGAIN);
+    udp_close(srv);
+    udp_close(cli);
+}
+
+static void test_ipv4_kernel_timestamps(void **state)
+{
+    (void)state;
+    roundtrip(4, 0, 1);
+}
+
+static void test_ipv4_fallback_timestamps(void **state)
+{
+    (void)state;
+    roundtrip(4, UDP_OPEN_NO_TIMESTAMPS, 0);
+}
+
+static void test_ipv6(void **state)
+{
+    (void)state;
+    roundtrip(6, 0, 1);
+}
+
+static void test_truncated_is_dropped(void **state)
+{
+    (void)state;
+    struct addr any = loopback(4, 0);
+    int a = udp_open(&any, 0), b = udp_open(&any, 0);
+    assert_true(a >= 0 && b >= 0);
+    struct addr to = loopback(4, (uint16_t)udp_local_port(b));
+    uint8_t big[100] = {0};
+    assert_int_equal(udp_send(a, big, sizeof big, &to, NULL, 0), 0);
+    assert_int_equal(wait_readable(b), 1);
+    uint8_t small[48];
+    struct udp_rx rx;
+    assert_int_equal(udp_recv(b, small, sizeof small, &rx), -EMSGSIZE);
+    udp_close(a);
+    udp_close(b);
+}
+
+/* RFC 9109: every request socket gets its own port, unpredictable: 16 sockets bound to port 0
+ * get (nearly) all different ports, not a sequence. */
+static void test_random_source_ports(void **state)
+{
+    (void)state;
+    struct addr any = loopback(4, 0);
+    int ports[16], fds[16];
+    for (int i = 0; i < 16; i++) {
+        fds[i] = udp_open(&any, 0);
+        assert_true(fds[i] >= 0);
+        ports[i] = udp_local_port(fds[i]);
+    }
+    int distinct = 0, sequential = 0;
+    for (int i = 0; i < 16; i++) {
+        int dup = 0;
+        for (int k = 0; k < i; k++)
+            dup |= ports[k] == ports[i];
+        distinct += !dup;
+        if (i > 0 && (ports[i] == ports[i - 1] + 1 || ports[i] == ports[i - 1] - 1))
+            sequential++;
+    }
+    for (int i = 0; i < 16; i++)
+        udp_close(fds[i]);
+    assert_int_equal(distinct, 16);
+    assert_true(sequential < 8);
+}
+
+static void test_resolve_numeric(void **state)
+{
+    (void)state;
+    struct addr out[4];
+    assert_int_equal(resolve_name("127.0.0.1", 0, 123, out, 4), 1);
+    assert_int_equal(out[0].family, ADDR_INET4);
+    assert_int_equal(out[0].bytes[0], 127);
+    assert_int_equal(out[0].port, 123);
+    assert_int_equal(resolve_name("::1", 0, 11123, out, 4), 1);
+    assert_int_equal(out[0].family, ADDR_INET6);
+    assert_int_equal(out[0].bytes[15], 1);
+    assert_int_equal(out[0].port, 11123);
+    /* the family filter of -4 / -6 */
+    assert_int_equal(resolve_name("::1", 4, 123, out, 4), -ENOENT);
+    assert_int_equal(resolve_name("localhost", 4, 123, out, 4) >= 1, 1);
+    assert_int_equal(out[0].family, ADDR_INET4);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ipv4_kernel_timestamps),
+        cmocka_unit_test(test_ipv4_fallback_timestamps),
+        cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_truncated_is_dropped),
+        cmocka_unit_test(test_random_source_ports),
+        cmocka_unit_test(test_resolve_numeric),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
