@@ -20,6 +20,7 @@
 
 #include "base/addr.h"
 #include "core/clock_ops.h"
+#include "core/report.h"
 
 struct engine;
 
@@ -110,5 +111,35 @@ int64_t engine_next_timeout_mono_ns(const struct engine *e);
  * on the local real clock. Bad packets are counted and dropped. */
 void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t len,
                     int64_t rx_real_ns, int64_t now_mono_ns, const struct engine_io *io);
+
+/* ---- Reports (core/report.h). Times are those of the call; nothing is changed. ---- */
+
+/* Fills *r with the tracking report at now. */
+void engine_tracking(const struct engine *e, int64_t now_mono_ns, struct report_tracking *r);
+
+/* Number of sources; report indices run 0 .. count-1 in the order they were added (a
+ * removed source shifts later ones down, as chronyd's source array). */
+int engine_source_count(const struct engine *e);
+
+/* Fills *r for the source at index (0 .. count-1). 0, or -ENOENT for a bad index. */
+int engine_source_report(const struct engine *e, int index, int64_t now_mono_ns,
+                         struct report_source *r);
+
+/* Index of source_id in report order, or -ENOENT. */
+int engine_source_index(const struct engine *e, int source_id);
+
+/* The reference the server side answers with (leap, stratum, refid, times, root values). */
+void engine_reference(const struct engine *e, int64_t now_mono_ns, struct report_reference *r);
+
+/* ---- Commands (chronyc burst/online/offline/makestep). ---- */
+
+/* Starts a burst on source_id: up to n_total requests until n_good good samples. 0/-ENOENT. */
+int engine_burst(struct engine *e, int source_id, int n_good, int n_total, int64_t now_mono_ns);
+
+/* Online (polls) or offline (no polls) for source_id. 0/-ENOENT. */
+int engine_set_online(struct engine *e, int source_id, int online, int64_t now_mono_ns);
+
+/* Steps the clock by the current offset estimate at the next update (chronyc makestep). */
+void engine_makestep(struct engine *e);
 
 #endif

@@ -1,0 +1,129 @@
+#include "core/discipline.h"
+
+#include <math.h>
+
+static void apply(struct discipline *d, double ppm)
+{
+    if (ppm > d->max_ppm)
+        ppm = d->max_ppm;
+    if (ppm < -d->max_ppm)
+        ppm = -d->max_ppm;
+    if (ppm == d->applied_ppm)
+        return;
+    if (d->clock && d->clock->set_freq_ppm && d->clock->set_freq_ppm(d->clock->ctx, ppm) == 0)
+        d->applied_ppm = ppm;
+    else
+        d->control_failed = 1;
+}
+
+void discipline_init(struct discipline *d, const struct clock_ops *clock, double t_s,
+                     double base_ppm, double max_ppm, double maxslew_ppm)
+{
+    d->clock = clock;
+    d->t_s = t_s;
+    d->corr_s = 0.0;
+    d->base_ppm = base_ppm;
+    d->slew_ppm = 0.0;
+    d->slew_end_s = t_s;
+    d->max_ppm = max_ppm > 0.0 ? max_ppm : 500.0;
+    d->maxslew_ppm = maxslew_ppm > 0.0 ? maxslew_ppm : 83333.333;
+    d->control_failed = 0;
+    d->n_steps = 0;
+    d->leap = CLOCK_LEAP_NONE;
+    /* Force the first set_freq_ppm(): the clock's previous setting is unknown. */
+    d->applied_ppm = NAN;
+    apply(d, base_ppm);
+    if (isnan(d->applied_ppm))
+        d->applied_ppm = 0.0;
+}
+
+void discipline_advance(struct discipline *d, double t_s)
+{
+    if (t_s <= d->t_s)
+        return;
+    if (d->slew_ppm != 0.0 && d->slew_end_s <= t_s) {
+        d->corr_s += d->applied_ppm * 1e-6 * (d->slew_end_s - d->t_s);
+        d->t_s = d->slew_end_s;
+        d->slew_ppm = 0.0;
+        apply(d, d->base_ppm);
+    }
+    d->corr_s += d->applied_ppm * 1e-6 * (t_s - d->t_s);
+    d->t_s = t_s;
+}
+
+double discipline_remaining(const struct discipline *d, double t_s)
+{
+    if (d->slew_ppm == 0.0 || d->slew_end_s <= t_s)
+        return 0.0;
+    return d->slew_ppm * 1e-6 * (d->slew_end_s - t_s);
+}
+
+double discipline_correct(struct discipline *d, double t_s, double offset_s, double duration_s,
+                          double base_ppm)
+{
+    discipline_advance(d, t_s);
+    if (base_ppm > d->max_ppm)
+        base_ppm = d->max_ppm;
+    if (base_ppm < -d->max_ppm)
+        base_ppm = -d->max_ppm;
+    d->base_ppm = base_ppm;
+    double room = fmin(d->maxslew_ppm, d->max_ppm - fabs(base_ppm));
+    if (room < 1e-3)
+        room = 1e-3;
+    if (duration_s < 1e-3)
+        duration_s = 1e-3;
+    double rate = fabs(offset_s) / duration_s * 1e6;
+    if (rate > room)
+        duration_s = fabs(offset_s) * 1e6 / room;
+    if (offset_s == 0.0) {
+        d->slew_ppm = 0.0;
+        d->slew_end_s = t_s;
+        apply(d, base_ppm);
+        return 0.0;
+    }
+    d->slew_ppm = -offset_s / duration_s * 1e6;
+    d->slew_end_s = t_s + duration_s;
+    apply(d, base_ppm + d->slew_ppm);
+    /* If the clock clamped or refused, account for what it runs with: the slew ends when
+     * the intended correction is done at the applied rate. */
+    double eff = d->applied_ppm - base_ppm;
+    if (eff != 0.0 && (eff > 0) == (d->slew_ppm > 0)) {
+        d->slew_ppm = eff;
+        d->slew_end_s = t_s + fabs(offset_s) * 1e6 / fabs(eff);
+    }
+    return d->slew_end_s - t_s;
+}
+
+int discipline_step(struct discipline *d, double t_s, double offset_s)
+{
+    discipline_advance(d, t_s);
+    if (!d->clock || !d->clock->step_s) {
+        d->control_failed = 1;
+        return -1;
+    }
+    int r = d->clock->step_s(d->clock->ctx, -offset_s);
+    if (r != 0) {
+        d->control_failed = 1;
+        return r;
+    }
+    d->corr_s -= offset_s;
+    d->n_steps++;
+    d->slew_ppm = 0.0;
+    d->slew_end_s = t_s;
+    apply(d, d->base_ppm);
+    return 0;
+}
+
+void discipline_set_leap(struct discipline *d, int leap)
+{
+    if (leap == d->leap)
+        return;
+    if (d->clock && d->clock->set_leap &&
+        d->clock->set_leap(d->clock->ctx, (enum clock_leap)leap) == 0)
+        d->leap = leap;
+}
+
+double discipline_next_event(const struct discipline *d)
+{
+    return d->slew_ppm != 0.0 ? d->slew_end_s : 1e300;
+}

@@ -1,0 +1,56 @@
+/* The clock model: steers the local clock through clock_ops by frequency only (a base
+ * frequency that cancels the oscillator's error plus a temporary slew that removes an
+ * offset over a chosen duration), or by a step. Keeps an exact account of every correction
+ * applied, corr_s, so that local = raw + corr_s: callers convert measurements on the local
+ * clock into offsets of the raw (uncorrected) clock, which drifts smoothly. */
+#ifndef TEMPUS_CORE_DISCIPLINE_H
+#define TEMPUS_CORE_DISCIPLINE_H
+
+#include <stdint.h>
+
+#include "core/clock_ops.h"
+
+struct discipline {
+    const struct clock_ops *clock; /* borrowed */
+    double t_s;                    /* engine time up to which corr_s is integrated */
+    double corr_s;                 /* total correction applied: local = raw + corr_s */
+    double base_ppm;               /* frequency adjustment cancelling the raw clock's error */
+    double slew_ppm;               /* extra adjustment while a slew runs */
+    double slew_end_s;             /* engine time the slew ends; <= t_s when none */
+    double applied_ppm;            /* what the clock runs with now */
+    double max_ppm;                /* largest |adjustment| (clock's max, maxdrift) */
+    double maxslew_ppm;            /* largest |slew_ppm| (maxslewrate) */
+    int control_failed;            /* a clock operation failed: estimating only */
+    uint32_t n_steps;
+    int leap; /* armed leap (enum clock_leap) */
+};
+
+/* Starts at engine time t_s with the clock's adjustment set to base_ppm (e.g. minus the
+ * drift file's frequency). clock is borrowed. */
+void discipline_init(struct discipline *d, const struct clock_ops *clock, double t_s,
+                     double base_ppm, double max_ppm, double maxslew_ppm);
+
+/* Integrates corrections up to t_s and ends a slew that is due. Call before reading corr_s. */
+void discipline_advance(struct discipline *d, double t_s);
+
+/* Correction still to be applied by the running slew, seconds (positive = the clock will
+ * be moved forward). */
+double discipline_remaining(const struct discipline *d, double t_s);
+
+/* Sets the base frequency adjustment and removes offset_s (local clock ahead by offset_s,
+ * as estimated now) by slewing over duration_s, lengthened as needed to keep within
+ * maxslew and max_ppm. Replaces any running slew. Returns the duration used. */
+double discipline_correct(struct discipline *d, double t_s, double offset_s, double duration_s,
+                          double base_ppm);
+
+/* Steps the clock to remove offset_s (local ahead by offset_s) and cancels the slew.
+ * 0, or the clock's negative error code. */
+int discipline_step(struct discipline *d, double t_s, double offset_s);
+
+/* Arms or clears a leap second (enum clock_leap) if it changed. */
+void discipline_set_leap(struct discipline *d, int leap);
+
+/* Engine time of the next thing the discipline must do (end of slew), or a huge value. */
+double discipline_next_event(const struct discipline *d);
+
+#endif

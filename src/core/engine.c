@@ -1,0 +1,1012 @@
+/* The engine: associations (polling, bursts, reach, packet tests, KoD), per-source
+ * statistics (core/srcstats), selection (core/select) and the clock discipline
+ * (core/discipline), with reports. See docs/design/engine.md for the why of each constant. */
+#include "core/engine.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/ntp_time.h"
+#include "base/prng.h"
+#include "core/discipline.h"
+#include "core/select.h"
+#include "core/srcstats.h"
+#include "wire/ntp.h"
+
+#define ENGINE_MAX_SOURCES  64
+#define MAX_RESPONSE_TIME_S 4.0   /* test A: server's T3 - T2 */
+#define MAX_ROOT_DISTANCE_S 16.0  /* test 7 */
+#define INITIAL_DELAY_S     0.2   /* first poll after start (chrony) */
+#define BURST_INTERVAL_S    2.0   /* iburst/burst spacing, or 2^poll/4 if shorter */
+#define LEAP_GUARD_S        5.0   /* samples this close to a leap second are dropped */
+#define STARTUP_HOLD_S      10.0  /* longest wait for all initial bursts before an update */
+#define WANDER_PPM          0.005 /* extrapolation allowance for offset variance, ppm */
+#define SYS_FRAC            0.02  /* systematic error allowance in combining, x distance */
+
+struct source {
+    int id;
+    char name[64];
+    struct addr remote;
+    uint32_t remote_refid;
+    struct engine_source_params sp;
+
+    /* Polling. */
+    int online;
+    int poll; /* current log2 interval */
+    double poll_score;
+    int64_t next_tx_mono;
+    int burst_good, burst_total; /* remaining in the running burst; total 0 = no burst */
+    int initial_burst;           /* the burst started by iburst is running */
+
+    /* The outstanding request. */
+    int awaiting;
+    struct ntp_ts64 cookie; /* random transmit timestamp we sent */
+    int64_t tx_real_ns;     /* local real time the request left */
+    int64_t tx_mono_ns;
+    double tx_corr_s;            /* discipline correction at transmit */
+    uint32_t tx_steps;           /* steps made before transmit */
+    struct ntp_ts64 last_rx_xmt; /* transmit timestamp of the last valid response (test 1) */
+    unsigned reach;
+
+    struct srcstats st;
+    int kod_rate;
+
+    /* Last packet and measurement (ntpdata). */
+    struct ntp_packet pkt;
+    int have_pkt;
+    int pkt_valid; /* pkt passed tests 1-3, 5 */
+    double offset_theta_s, delay_s, disp_s, resp_s;
+    uint16_t test_flags;
+    uint32_t total_tx, total_rx, total_valid, total_good;
+
+    /* Last good sample. */
+    int have_sample;
+    double last_sample_t;
+    double last_meas_s; /* local clock offset at the time, positive = ahead */
+    double last_meas_corr_s;
+    double last_err_s;
+    int stratum, leap;
+
+    /* Selection. */
+    int sel_state;
+    double lo_s, hi_s, weight;
+};
+
+struct engine {
+    struct engine_params p;
+    const struct clock_ops *clock;
+    struct prng prng;
+    int64_t start_mono_ns;
+    double now_s;
+
+    struct source *src[ENGINE_MAX_SOURCES];
+    int nsrc;
+    int next_id;
+
+    struct discipline d;
+    int selected; /* index into src, -1 */
+    int synced;
+    int holding; /* startup hold done? 0 = still holding */
+    double last_update_t, prev_update_t;
+    int64_t ref_time_real_ns;
+    double last_offset_s, rms_offset2;
+    uint32_t n_updates;
+    double freq; /* system raw frequency estimate, s/s */
+    double skew; /* s/s */
+    double est_offset_s, est_var;
+    double root_delay_s, root_disp_s;
+    uint32_t ref_id;
+    struct addr ref_addr;
+    int stratum;
+    int leap;
+    int makestep_pending;
+    int maxchange_ignored;
+};
+
+void engine_params_default(struct engine_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->makestep_threshold_s = 0.0;
+    p->makestep_limit = 0;
+    p->maxslewrate_ppm = 83333.333;
+    p->maxupdateskew_ppm = 1000.0;
+    p->corrtimeratio = 3.0;
+    p->maxclockerror_ppm = 1.0;
+    p->maxdrift_ppm = 500000.0;
+    p->minsources = 1;
+    p->maxdistance_s = 3.0;
+    p->maxjitter_s = 1.0;
+    p->reselectdist_s = 100e-6;
+    p->stratumweight_s = 1e-3;
+    p->combinelimit = 3.0;
+}
+
+void engine_source_params_default(struct engine_source_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->kind = ENGINE_SOURCE_SERVER;
+    p->minpoll_log2 = 6;
+    p->maxpoll_log2 = 10;
+    p->version = 4;
+    p->polltarget = 8;
+    p->minsamples = -1;
+    p->maxsamples = -1;
+    p->maxdelay_s = 3.0;
+    p->maxdelayratio = 0.0;
+    p->maxdelaydevratio = 10.0;
+    p->asymmetry = 1.0;
+}
+
+static double tsec(const struct engine *e, int64_t mono_ns)
+{
+    return (double)(mono_ns - e->start_mono_ns) * 1e-9;
+}
+
+static int64_t mono_of(const struct engine *e, double t_s)
+{
+    return e->start_mono_ns + (int64_t)llround(t_s * 1e9);
+}
+
+static int64_t read_real(const struct engine *e)
+{
+    return e->clock && e->clock->read_real_ns ? e->clock->read_real_ns(e->clock->ctx) : 0;
+}
+
+struct engine *engine_new(const struct engine_params *p, const struct clock_ops *clock,
+                          uint64_t seed, int64_t now_mono_ns)
+{
+    struct engine *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    if (p)
+        e->p = *p;
+    else
+        engine_params_default(&e->p);
+    e->clock = clock;
+    prng_seed(&e->prng, seed);
+    e->start_mono_ns = now_mono_ns;
+    e->selected = -1;
+    e->stratum = 0;
+    e->leap = 3;
+    double maxf = e->p.maxdrift_ppm > 0 ? e->p.maxdrift_ppm : 500000.0;
+    if (clock && clock->max_freq_ppm > 0 && clock->max_freq_ppm < maxf)
+        maxf = clock->max_freq_ppm;
+    double base = e->p.have_initial_freq ? -e->p.initial_freq_ppm : 0.0;
+    discipline_init(&e->d, clock, 0.0, base, maxf, e->p.maxslewrate_ppm);
+    e->freq = -base * 1e-6;
+    e->skew = e->p.have_initial_freq ? fmax(e->p.initial_skew_ppm, 0.01) * 1e-6 : 1e-3;
+    if (clock && clock->set_sync_status)
+        clock->set_sync_status(clock->ctx, 0, 16.0, 16.0);
+    return e;
+}
+
+void engine_free(struct engine *e)
+{
+    if (!e)
+        return;
+    for (int i = 0; i < e->nsrc; i++)
+        free(e->src[i]);
+    free(e);
+}
+
+static int find_index(const struct engine *e, int id)
+{
+    for (int i = 0; i < e->nsrc; i++)
+        if (e->src[i]->id == id)
+            return i;
+    return -1;
+}
+
+static int clamp_int(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void start_burst(struct source *s, int good, int total)
+{
+    s->burst_good = good;
+    s->burst_total = total;
+}
+
+int engine_add_source(struct engine *e, const struct engine_source_params *sp,
+                      const struct addr *remote, const char *name, int64_t now_mono_ns)
+{
+    if (e->nsrc >= ENGINE_MAX_SOURCES)
+        return -ENOSPC;
+    for (int i = 0; i < e->nsrc; i++)
+        if (remote && addr_equal(&e->src[i]->remote, remote) && remote->family != ADDR_UNSPEC)
+            return -EEXIST;
+    struct source *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    if (sp)
+        s->sp = *sp;
+    else
+        engine_source_params_default(&s->sp);
+    s->sp.minpoll_log2 = clamp_int(s->sp.minpoll_log2, -6, 24);
+    s->sp.maxpoll_log2 = clamp_int(s->sp.maxpoll_log2, -6, 24);
+    if (s->sp.maxpoll_log2 < s->sp.minpoll_log2)
+        s->sp.maxpoll_log2 = s->sp.minpoll_log2;
+    if (s->sp.polltarget < 6)
+        s->sp.polltarget = 6;
+    if (s->sp.version < 1 || s->sp.version > 4)
+        s->sp.version = 4;
+    s->id = e->next_id++;
+    if (remote)
+        s->remote = *remote;
+    s->remote_refid = ntp_refid_from_addr(&s->remote);
+    snprintf(s->name, sizeof(s->name), "%s", name ? name : "");
+    s->online = 1;
+    /* Sub-second polls only once the source proves to be close (LAN, chrony's rule). */
+    s->poll = s->sp.minpoll_log2 < 0 ? 0 : s->sp.minpoll_log2;
+    if (s->poll > s->sp.maxpoll_log2)
+        s->poll = s->sp.maxpoll_log2;
+    srcstats_init(&s->st, s->sp.minsamples, s->sp.maxsamples);
+    s->st.fixed_min_delay_s = s->sp.mindelay_s;
+    s->next_tx_mono = now_mono_ns + (int64_t)(INITIAL_DELAY_S * 1e9) +
+                      (int64_t)prng_below(&e->prng, 20000000); /* spread sources 0-20 ms */
+    if (s->sp.iburst) {
+        start_burst(s, 4, 8);
+        s->initial_burst = 1;
+    }
+    s->sel_state = SELECT_MISSING;
+    s->stratum = 16;
+    s->leap = 3;
+    e->src[e->nsrc++] = s;
+    return s->id;
+}
+
+int engine_remove_source(struct engine *e, int source_id)
+{
+    int i = find_index(e, source_id);
+    if (i < 0)
+        return -ENOENT;
+    if (e->selected == i)
+        e->selected = -1;
+    else if (e->selected > i)
+        e->selected--;
+    free(e->src[i]);
+    memmove(&e->src[i], &e->src[i + 1], sizeof(e->src[0]) * (size_t)(e->nsrc - i - 1));
+    e->nsrc--;
+    return 0;
+}
+
+static double poll_interval_s(const struct source *s)
+{
+    return ldexp(1.0, s->poll);
+}
+
+static void adjust_poll(struct source *s, double delta)
+{
+    s->poll_score += delta;
+    int minp = s->sp.minpoll_log2;
+    /* Sub-second polling only for sources with a LAN-like delay. */
+    if (minp < 0 && !(s->st.n > 0 && s->st.min_delay_s <= 0.01))
+        minp = 0;
+    if (minp > s->sp.maxpoll_log2)
+        minp = s->sp.maxpoll_log2;
+    while (s->poll_score >= 1.0) {
+        s->poll_score -= 1.0;
+        s->poll++;
+    }
+    while (s->poll_score < 0.0) {
+        s->poll_score += 1.0;
+        s->poll--;
+    }
+    if (s->poll < minp) {
+        s->poll = minp;
+        s->poll_score = 0.0;
+    }
+    if (s->poll > s->sp.maxpoll_log2) {
+        s->poll = s->sp.maxpoll_log2;
+        s->poll_score = 0.99;
+    }
+}
+
+static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
+                     const struct engine_io *io)
+{
+    if (s->awaiting) {
+        /* The previous request got no valid reply. */
+        s->reach = (s->reach << 1) & 0xffu;
+        adjust_poll(s, e->selected >= 0 && e->src[e->selected] == s ? 0.1 : 0.25);
+    }
+    struct ntp_packet p;
+    memset(&p, 0, sizeof(p));
+    p.leap = 0;
+    p.version = (uint8_t)s->sp.version;
+    p.mode = s->sp.kind == ENGINE_SOURCE_PEER ? NTP_MODE_ACTIVE : NTP_MODE_CLIENT;
+    p.poll = (int8_t)s->poll;
+    p.precision = 32;
+    uint64_t r;
+    do
+        r = prng_next_u64(&e->prng);
+    while (r == 0);
+    s->cookie = ntp_time_ts_from_u64(r);
+    p.transmit = s->cookie;
+    uint8_t buf[NTP_HEADER_LEN];
+    size_t len = ntp_build(&p, buf, sizeof(buf));
+    discipline_advance(&e->d, tsec(e, now_mono_ns));
+    s->tx_real_ns = read_real(e);
+    s->tx_mono_ns = now_mono_ns;
+    s->tx_corr_s = e->d.corr_s;
+    s->tx_steps = e->d.n_steps;
+    s->awaiting = 1;
+    s->total_tx++;
+    if (io && io->send)
+        io->send(io->ctx, s->id, buf, len);
+}
+
+static void schedule_next(struct engine *e, struct source *s, int64_t now_mono_ns)
+{
+    double iv = poll_interval_s(s);
+    if (s->burst_total > 0) {
+        double b = iv / 4.0 < BURST_INTERVAL_S ? iv / 4.0 : BURST_INTERVAL_S;
+        if (b < 0.1)
+            b = 0.1;
+        iv = b;
+    } else {
+        /* +-1/32 of jitter keeps sources from staying in lock-step. */
+        iv *= 1.0 + (prng_uniform(&e->prng) - 0.5) / 16.0;
+    }
+    s->next_tx_mono = now_mono_ns + (int64_t)(iv * 1e9);
+}
+
+static void run_source_timer(struct engine *e, struct source *s, int64_t now_mono_ns,
+                             const struct engine_io *io)
+{
+    if (!s->online || now_mono_ns < s->next_tx_mono)
+        return;
+    if (s->burst_total > 0) {
+        s->burst_total--;
+        if (s->burst_total == 0)
+            s->initial_burst = 0;
+    } else if (s->sp.burst && s->poll > s->sp.minpoll_log2) {
+        int n = 1 << (s->poll - s->sp.minpoll_log2 > 2 ? 2 : s->poll - s->sp.minpoll_log2);
+        start_burst(s, 1, n - 1);
+    }
+    transmit(e, s, now_mono_ns, io);
+    schedule_next(e, s, now_mono_ns);
+}
+
+void engine_run_timers(struct engine *e, int64_t now_mono_ns, const struct engine_io *io)
+{
+    e->now_s = tsec(e, now_mono_ns);
+    discipline_advance(&e->d, e->now_s);
+    for (int i = 0; i < e->nsrc; i++)
+        run_source_timer(e, e->src[i], now_mono_ns, io);
+}
+
+int64_t engine_next_timeout_mono_ns(const struct engine *e)
+{
+    int64_t t = INT64_MAX;
+    for (int i = 0; i < e->nsrc; i++)
+        if (e->src[i]->online && e->src[i]->next_tx_mono < t)
+            t = e->src[i]->next_tx_mono;
+    double ev = discipline_next_event(&e->d);
+    if (ev < 1e15) {
+        int64_t m = mono_of(e, ev);
+        if (m < t)
+            t = m;
+    }
+    return t;
+}
+
+/* ---- Selection and clock update ---- */
+
+static int source_is_startup_ready(const struct engine *e)
+{
+    if (e->holding)
+        return 1;
+    if (e->now_s >= STARTUP_HOLD_S)
+        return 1;
+    for (int i = 0; i < e->nsrc; i++) {
+        const struct source *s = e->src[i];
+        if (s->initial_burst && s->online && s->st.n < 2 && !s->sp.noselect)
+            return 0;
+    }
+    return 1;
+}
+
+static void build_candidate(const struct engine *e, struct source *s, double t,
+                            struct select_cand *c)
+{
+    memset(c, 0, sizeof(*c));
+    double var;
+    double y = srcstats_predict(&s->st, t, WANDER_PPM, &var);
+    c->offset_s = y + e->d.corr_s;
+    c->var_s2 = var;
+    c->distance_s = srcstats_distance(&s->st, t, e->p.maxclockerror_ppm);
+    c->freq = s->st.b;
+    c->skew = s->st.skew;
+    c->stratum = s->stratum < s->sp.minstratum ? s->sp.minstratum : s->stratum;
+    c->leap = s->leap;
+    c->prefer = s->sp.prefer;
+    c->trust = s->sp.trust;
+    c->require = s->sp.require;
+    if (s->sp.noselect)
+        c->state = SELECT_NOSELECT;
+    else if (s->st.n == 0)
+        c->state = SELECT_MISSING;
+    else if (s->leap == 3 || s->stratum >= 16)
+        c->state = SELECT_UNSYNC;
+    else if (s->reach == 0)
+        c->state = SELECT_STALE;
+    else if (s->st.n < 2 && e->synced == 0 && s->sp.maxsamples != 1)
+        c->state = SELECT_MISSING;
+    else if (c->distance_s > e->p.maxdistance_s)
+        c->state = SELECT_DISTANCE;
+    else if (s->st.sd_s > e->p.maxjitter_s && s->st.n >= 3)
+        c->state = SELECT_JITTERY;
+    else
+        c->state = SELECT_CANDIDATE;
+}
+
+static void set_unsynced(struct engine *e)
+{
+    if (e->synced && e->clock && e->clock->set_sync_status)
+        e->clock->set_sync_status(e->clock->ctx, 0, 16.0, 16.0);
+    e->synced = 0;
+    e->selected = -1;
+}
+
+/* Runs selection at engine time t; updates the clock when trigger (the source that just
+ * gave a sample) is the selected or a combined source. */
+static void select_and_update(struct engine *e, double t, struct source *trigger)
+{
+    struct select_cand c[ENGINE_MAX_SOURCES];
+    struct select_params sp = {
+        .minsources = e->p.minsources,
+        .reselectdist_s = e->p.reselectdist_s,
+        .stratumweight_s = e->p.stratumweight_s,
+        .combinelimit = e->p.combinelimit,
+        .clock_error = e->p.maxclockerror_ppm * 1e-6,
+        .sys_frac = SYS_FRAC,
+    };
+    struct select_result res;
+
+    discipline_advance(&e->d, t);
+    for (int i = 0; i < e->nsrc; i++)
+        build_candidate(e, e->src[i], t, &c[i]);
+    select_run(c, e->nsrc, &sp, e->selected, &res);
+    for (int i = 0; i < e->nsrc; i++) {
+        e->src[i]->sel_state = c[i].state;
+        e->src[i]->lo_s = c[i].lo_s;
+        e->src[i]->hi_s = c[i].hi_s;
+        e->src[i]->weight = c[i].weight;
+    }
+    if (res.best < 0) {
+        if (e->selected >= 0)
+            log_info("engine: no source selected: %s", res.why);
+        set_unsynced(e);
+        return;
+    }
+    if (!source_is_startup_ready(e)) {
+        for (int i = 0; i < e->nsrc; i++)
+            if (e->src[i]->sel_state == SELECT_BEST || e->src[i]->sel_state == SELECT_COMBINED ||
+                e->src[i]->sel_state == SELECT_DISTANT)
+                e->src[i]->sel_state = SELECT_WAITS;
+        return;
+    }
+    e->holding = 1;
+    int ti = -1;
+    for (int i = 0; i < e->nsrc; i++)
+        if (e->src[i] == trigger)
+            ti = i;
+    e->selected = res.best;
+    if (ti < 0 || c[ti].weight <= 0.0)
+        return; /* the new sample does not take part: nothing new to correct with */
+
+    struct source *best = e->src[res.best];
+    double x = res.offset_s;
+
+    /* maxchange: ignore implausibly large offsets after the start-up updates. */
+    if (e->p.maxchange_offset_s > 0.0 && (int)e->n_updates >= e->p.maxchange_delay &&
+        fabs(x) > e->p.maxchange_offset_s) {
+        if (e->p.maxchange_ignore < 0 || e->maxchange_ignored < e->p.maxchange_ignore) {
+            e->maxchange_ignored++;
+            log_warn("engine: adjustment of %.3f seconds exceeds maxchange, ignored", -x);
+            return;
+        }
+    }
+
+    /* Frequency: the combined regression's, when its skew is credible; blended with the
+     * drift file's value while that is the better of the two. */
+    double freq = e->freq, skew = e->skew;
+    if (res.skew * 1e6 <= e->p.maxupdateskew_ppm) {
+        double vn = res.freq_var;
+        if (e->n_updates == 0 && e->p.have_initial_freq) {
+            double vp = pow(fmax(e->p.initial_skew_ppm, 0.01) * 1e-6, 2);
+            freq = (res.freq / vn + (-e->d.base_ppm * 1e-6) / vp) / (1.0 / vn + 1.0 / vp);
+            skew = 2.0 * sqrt(1.0 / (1.0 / vn + 1.0 / vp));
+        } else if (res.skew > 3.0 * e->skew && e->n_updates > 0) {
+            /* A much worse estimate than the one in use (e.g. a source change): blend. */
+            double vo = e->skew * e->skew / 4.0;
+            freq = (res.freq / vn + e->freq / vo) / (1.0 / vn + 1.0 / vo);
+            skew = 2.0 * sqrt(1.0 / (1.0 / vn + 1.0 / vo));
+        } else {
+            freq = res.freq;
+            skew = res.skew;
+        }
+    }
+    e->freq = freq;
+    e->skew = skew;
+
+    int step = 0;
+    if (e->makestep_pending) {
+        step = 1;
+        e->makestep_pending = 0;
+    } else if (e->p.makestep_threshold_s > 0.0 && fabs(x) > e->p.makestep_threshold_s &&
+               (e->p.makestep_limit < 0 || (int)e->n_updates < e->p.makestep_limit)) {
+        step = 1;
+    }
+    if (step) {
+        log_info("engine: stepping the clock by %+.6f seconds", -x);
+        discipline_step(&e->d, t, x);
+        e->d.base_ppm = -freq * 1e6;
+        discipline_correct(&e->d, t, 0.0, 1.0, -freq * 1e6);
+    } else {
+        /* Slew duration: a correction much larger than its uncertainty is made quickly,
+         * one comparable to the noise is spread over the interval between updates. */
+        double sd = sqrt(res.var_s2);
+        double iv = e->n_updates > 0 ? t - e->last_update_t : 1.0;
+        if (iv < 1.0)
+            iv = 1.0;
+        double dur = fabs(x) > 0.0 ? e->p.corrtimeratio * 0.5 * sd * iv / fabs(x) : 1.0;
+        if (dur < 1.0)
+            dur = 1.0;
+        if (dur > iv)
+            dur = iv;
+        discipline_correct(&e->d, t, x, dur, -freq * 1e6);
+    }
+
+    e->prev_update_t = e->last_update_t;
+    e->last_update_t = t;
+    e->ref_time_real_ns = read_real(e);
+    e->last_offset_s = x;
+    e->rms_offset2 = e->n_updates == 0 ? x * x : 0.9 * e->rms_offset2 + 0.1 * x * x;
+    e->n_updates++;
+    e->est_offset_s = x;
+    e->est_var = res.var_s2;
+    const struct srcstats_sample *ls = srcstats_last(&best->st);
+    e->root_delay_s = ls ? ls->root_delay_s : 0.0;
+    e->root_disp_s = (ls ? ls->root_disp_s : 0.0) + fabs(x) + sqrt(res.var_s2);
+    e->ref_id = best->remote_refid;
+    e->ref_addr = best->remote;
+    e->stratum = best->stratum + 1;
+    e->leap = res.leap;
+    e->synced = 1;
+
+    /* Leap seconds: armed on the last day of June or December, voted by the survivors. */
+    int64_t real = e->ref_time_real_ns;
+    struct ntp_time_civil cv;
+    ntp_time_civil_from_ns(real, &cv);
+    int last_day = (cv.month == 6 && cv.day == 30) || (cv.month == 12 && cv.day == 31);
+    discipline_set_leap(&e->d, last_day ? res.leap : 0);
+    if (e->clock && e->clock->set_sync_status) {
+        double est = sqrt(res.var_s2) + fabs(x);
+        e->clock->set_sync_status(e->clock->ctx, 1, est, e->root_delay_s / 2 + e->root_disp_s);
+    }
+}
+
+/* ---- Receiving ---- */
+
+static int near_leap(int64_t real_ns)
+{
+    struct ntp_time_civil cv;
+    ntp_time_civil_from_ns(real_ns, &cv);
+    int64_t sod = (int64_t)cv.hour * 3600 + cv.minute * 60 + cv.second;
+    int edge = (cv.month == 6 && cv.day == 30) || (cv.month == 12 && cv.day == 31);
+    int after = (cv.month == 7 && cv.day == 1) || (cv.month == 1 && cv.day == 1);
+    return (edge && sod >= 86400 - (int64_t)LEAP_GUARD_S) || (after && sod < (int64_t)LEAP_GUARD_S);
+}
+
+void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t len,
+                    int64_t rx_real_ns, int64_t now_mono_ns, const struct engine_io *io)
+{
+    (void)io;
+    int idx = find_index(e, source_id);
+    if (idx < 0)
+        return;
+    struct source *s = e->src[idx];
+    double t_now = tsec(e, now_mono_ns);
+    e->now_s = t_now;
+    discipline_advance(&e->d, t_now);
+    s->total_rx++;
+
+    struct ntp_packet p;
+    if (ntp_parse(pkt, len, &p, NULL) != NTP_OK)
+        return;
+    int want_peer = s->sp.kind == ENGINE_SOURCE_PEER;
+    if (want_peer ? (p.mode != NTP_MODE_ACTIVE && p.mode != NTP_MODE_PASSIVE)
+                  : p.mode != NTP_MODE_SERVER)
+        return;
+
+    int t1 = !(s->have_pkt && ntp_time_equal(p.transmit, s->last_rx_xmt));
+    int t2 = s->awaiting && ntp_time_equal(p.origin, s->cookie);
+    int t3 = !ntp_time_is_zero(p.origin) && !ntp_time_is_zero(p.receive) &&
+             !ntp_time_is_zero(p.transmit);
+    int t5 = 1;
+    /* KoD: believed only when it answers our outstanding request. */
+    if (ntp_is_kod(&p) && t1 && t2 && t5) {
+        s->awaiting = 0;
+        if (p.leap == NTP_LEAP_UNSYNC && p.refid == NTP_KISS_RATE) {
+            log_warn("engine: received KoD RATE from %s", s->name);
+            s->kod_rate++;
+            s->burst_total = 0;
+            s->initial_burst = 0;
+            adjust_poll(s, 1.0);
+            s->next_tx_mono += (int64_t)(4.0 * poll_interval_s(s) * 1e9);
+        }
+        s->reach = (s->reach << 1) & 0xffu;
+        return;
+    }
+    int valid = t1 && t2 && t3 && t5;
+    int stratum = ntp_stratum_effective(&p);
+    int t6 = p.leap != NTP_LEAP_UNSYNC && stratum >= 1 && stratum < 16;
+    double root_delay = ntp_root_delay_s(&p), root_disp = ntp_root_dispersion_s(&p);
+    int t7 = root_delay / 2.0 + root_disp < MAX_ROOT_DISTANCE_S;
+
+    uint16_t flags =
+        (uint16_t)((t1 ? REPORT_TEST_1 : 0) | (t2 ? REPORT_TEST_2 : 0) | (t3 ? REPORT_TEST_3 : 0) |
+                   (t5 ? REPORT_TEST_5 : 0) | (t6 ? REPORT_TEST_6 : 0) | (t7 ? REPORT_TEST_7 : 0));
+    if (!valid) {
+        s->test_flags = flags;
+        return;
+    }
+    s->awaiting = 0;
+    s->total_valid++;
+    s->pkt = p;
+    s->have_pkt = 1;
+    s->pkt_valid = 1;
+    s->last_rx_xmt = p.transmit;
+
+    /* On-wire calculation in integer nanoseconds. */
+    int64_t T1 = s->tx_real_ns, T4 = rx_real_ns;
+    int64_t T2 = ntp_time_to_ns(p.receive, rx_real_ns);
+    int64_t T3 = ntp_time_to_ns(p.transmit, rx_real_ns);
+    double local_iv = (double)(T4 - T1) * 1e-9;
+    double remote_iv = (double)(T3 - T2) * 1e-9;
+    double theta = ((double)(T2 - T1) + (double)(T3 - T4)) * 0.5e-9 + s->sp.offset_s;
+    double prec = ldexp(1.0, p.precision) + 1e-9;
+    double delay = fabs(local_iv - remote_iv);
+    if (delay < prec)
+        delay = prec;
+    double disp = prec + s->st.skew * fabs(local_iv);
+    s->offset_theta_s = theta;
+    s->delay_s = delay;
+    s->disp_s = disp;
+    s->resp_s = remote_iv;
+
+    if (t6 && t7) {
+        s->reach = ((s->reach << 1) | 1u) & 0xffu;
+    } else {
+        s->reach = (s->reach << 1) & 0xffu;
+    }
+    s->stratum = stratum;
+    s->leap = p.leap;
+
+    double t_mid = tsec(e, s->tx_mono_ns + (now_mono_ns - s->tx_mono_ns) / 2);
+    double meas = -theta; /* local clock offset, positive = ahead */
+    double corr_mid = 0.5 * (s->tx_corr_s + e->d.corr_s);
+    double y = meas - corr_mid;
+
+    /* Tests A-D. */
+    int tA = delay - disp <= s->sp.maxdelay_s && prec <= s->sp.maxdelay_s &&
+             remote_iv <= MAX_RESPONSE_TIME_S && remote_iv >= 0.0 && local_iv >= 0.0;
+    int tB = 1, tC = 1, tD = 1;
+    double age = s->st.n > 0 ? t_mid - srcstats_last(&s->st)->t_s : 0.0;
+    double growth = age * (s->st.skew + e->p.maxclockerror_ppm * 1e-6);
+    if (s->st.n >= 6 && s->sp.maxdelayratio >= 1.0 &&
+        delay > s->sp.maxdelayratio * s->st.min_delay_s + growth)
+        tB = 0;
+    double pred_var;
+    double pred = srcstats_predict(&s->st, t_mid, WANDER_PPM, &pred_var);
+    if (s->st.n >= 6 && s->sp.maxdelaydevratio > 0.0) {
+        double inc = (delay - s->st.min_delay_s) / 2.0;
+        if (inc > s->sp.maxdelaydevratio * s->st.sd_s + growth && fabs(y - pred) <= inc)
+            tC = 0;
+    }
+    /* Test D (sync loop) needs our own address's refid, which the engine does not know:
+     * a server synchronised to us would show it. Passed. */
+    flags |= (uint16_t)((tA ? REPORT_TEST_A : 0) | (tB ? REPORT_TEST_B : 0) |
+                        (tC ? REPORT_TEST_C : 0) | (tD ? REPORT_TEST_D : 0));
+    s->test_flags = flags;
+
+    int good = t6 && t7 && tA && tB && tC && tD;
+    if (s->tx_steps != e->d.n_steps)
+        good = 0; /* the clock was stepped while the request was out */
+    if (good && near_leap(rx_real_ns))
+        good = 0;
+    if (!good) {
+        adjust_poll(s, tD ? 0.02 : 0.1);
+        return;
+    }
+    s->total_good++;
+
+    /* Poll adaptation (chrony's rule): a sample the model did not predict within its own
+     * error shortens the poll; otherwise steer the sample count toward polltarget. */
+    double pdist = delay / 2.0 + disp;
+    if (s->st.n >= 3 && fabs(y - pred) > pdist) {
+        adjust_poll(s, -log2(fabs(y - pred) / pdist));
+    } else {
+        double n = s->st.n + 1, pt = s->sp.polltarget;
+        double d = (n / pt - 1.0) / pt;
+        if (n < pt)
+            d *= 2.0;
+        adjust_poll(s, d);
+    }
+
+    struct srcstats_sample smp = {
+        .t_s = t_mid,
+        .y_s = y,
+        .meas_s = meas,
+        .delay_s = delay,
+        .disp_s = disp,
+        .root_delay_s = root_delay + delay,
+        .root_disp_s = root_disp + disp,
+        .stratum = stratum,
+        .leap = p.leap,
+    };
+    srcstats_add(&s->st, &smp);
+    s->have_sample = 1;
+    s->last_sample_t = t_mid;
+    s->last_meas_s = meas;
+    s->last_meas_corr_s = corr_mid;
+    s->last_err_s = smp.root_delay_s / 2.0 + smp.root_disp_s;
+
+    if (s->burst_total > 0 && --s->burst_good <= 0) {
+        s->burst_total = 0;
+        s->initial_burst = 0;
+        s->next_tx_mono = s->tx_mono_ns + (int64_t)(poll_interval_s(s) * 1e9);
+    }
+    select_and_update(e, t_now, s);
+}
+
+/* ---- Reports ---- */
+
+static uint32_t secs_u32(double s)
+{
+    if (!(s >= 0.0))
+        return 0;
+    if (s >= 4294967294.0)
+        return 4294967294u;
+    return (uint32_t)s;
+}
+
+void engine_tracking(const struct engine *e, int64_t now_mono_ns, struct report_tracking *r)
+{
+    memset(r, 0, sizeof(*r));
+    double t = tsec(e, now_mono_ns);
+    r->synced = e->synced;
+    r->selected_source_id = e->synced && e->selected >= 0 ? e->src[e->selected]->id : -1;
+    if (e->synced) {
+        r->ref_id = e->ref_id;
+        r->ref_addr = e->ref_addr;
+        r->stratum = e->stratum;
+        r->leap_status = e->leap;
+    } else {
+        r->ref_addr.family = ADDR_UNSPEC;
+        r->leap_status = 3;
+    }
+    r->ref_time_real_ns = e->ref_time_real_ns;
+    r->current_correction_s = discipline_remaining(&e->d, t);
+    r->last_offset_s = e->last_offset_s;
+    r->rms_offset_s = sqrt(e->rms_offset2);
+    r->freq_ppm = -e->d.base_ppm;
+    if (e->synced && e->selected >= 0)
+        r->resid_freq_ppm = (e->src[e->selected]->st.b - e->freq) * 1e6;
+    r->skew_ppm = e->skew * 1e6;
+    r->root_delay_s = e->root_delay_s;
+    double age = e->n_updates ? t - e->last_update_t : 0.0;
+    r->root_dispersion_s = e->root_disp_s + fabs(age) * (e->skew + e->p.maxclockerror_ppm * 1e-6);
+    r->last_update_interval_s = e->n_updates > 1 ? e->last_update_t - e->prev_update_t : 0.0;
+    r->n_updates = e->n_updates;
+    r->n_steps = e->d.n_steps;
+    r->applied_freq_ppm = e->d.applied_ppm;
+
+    /* Current estimate of our offset: the combined model of the selected sources now. */
+    double so = 0.0, sw = 0.0, sv = 0.0;
+    struct discipline d = e->d;
+    discipline_advance(&d, t);
+    for (int i = 0; i < e->nsrc; i++) {
+        const struct source *s = e->src[i];
+        if (s->weight <= 0.0 || s->st.n == 0)
+            continue;
+        double var;
+        double y = srcstats_predict(&s->st, t, WANDER_PPM, &var);
+        so += s->weight * (y + d.corr_s);
+        sw += s->weight;
+        sv += s->weight * s->weight * var;
+    }
+    if (sw > 0.0) {
+        r->est_offset_s = so / sw;
+        r->est_offset_err_s = sqrt(sv) / sw;
+    }
+}
+
+int engine_source_count(const struct engine *e)
+{
+    return e->nsrc;
+}
+
+int engine_source_index(const struct engine *e, int source_id)
+{
+    int i = find_index(e, source_id);
+    return i < 0 ? -ENOENT : i;
+}
+
+static int state_of(int sel)
+{
+    switch (sel) {
+    case SELECT_BEST:
+        return REPORT_STATE_SELECTED;
+    case SELECT_COMBINED:
+        return REPORT_STATE_UNSELECTED;
+    case SELECT_FALSETICKER:
+    case SELECT_UNTRUSTED:
+        return REPORT_STATE_FALSETICKER;
+    case SELECT_JITTERY:
+        return REPORT_STATE_JITTERY;
+    case SELECT_DISTANT:
+    case SELECT_NOT_PREFERRED:
+    case SELECT_WAITS:
+    case SELECT_WAITS_REQUIRE:
+    case SELECT_WAITS_UPDATE:
+        return REPORT_STATE_SELECTABLE;
+    default:
+        return REPORT_STATE_NONSELECTABLE;
+    }
+}
+
+int engine_source_report(const struct engine *e, int index, int64_t now_mono_ns,
+                         struct report_source *r)
+{
+    if (index < 0 || index >= e->nsrc)
+        return -ENOENT;
+    const struct source *s = e->src[index];
+    double t = tsec(e, now_mono_ns);
+    struct discipline d = e->d;
+    discipline_advance(&d, t);
+    memset(r, 0, sizeof(*r));
+    r->id = s->id;
+    snprintf(r->name, sizeof(r->name), "%s", s->name);
+    r->remote = s->remote;
+    r->ref_id = s->remote_refid;
+    r->mode = s->sp.kind == ENGINE_SOURCE_PEER ? 1 : 0;
+    r->state = s->sel_state == SELECT_BEST && !e->synced ? REPORT_STATE_SELECTABLE
+                                                         : state_of(s->sel_state);
+    r->poll_log2 = s->poll;
+    r->stratum = s->have_pkt ? s->stratum : 0;
+    r->reach = s->reach;
+    r->since_sample_s = s->have_sample ? secs_u32(t - s->last_sample_t) : UINT32_MAX;
+    r->orig_latest_meas_s = s->last_meas_s;
+    /* Adjusted for corrections made since the sample was taken. */
+    r->latest_meas_s = s->last_meas_s + (d.corr_s - s->last_meas_corr_s);
+    r->latest_meas_err_s = s->last_err_s;
+
+    r->n_samples = (uint32_t)s->st.n;
+    r->n_runs = (uint32_t)s->st.runs;
+    r->span_s = s->st.n > 1 ? secs_u32(s->st.s[s->st.n - 1].t_s - s->st.s[0].t_s) : 0;
+    r->sd_s = s->st.n > 0 ? s->st.sd_s : 4.0;
+    /* Source's frequency relative to our clock as now corrected. */
+    r->resid_freq_ppm = s->st.n > 1 ? (s->st.b + d.base_ppm * 1e-6) * 1e6 : 0.0;
+    r->skew_ppm = s->st.skew * 1e6;
+    if (s->st.n > 0) {
+        double var;
+        double y = srcstats_predict(&s->st, t, WANDER_PPM, &var);
+        r->est_offset_s = y + d.corr_s;
+        r->est_offset_err_s = sqrt(var);
+    }
+
+    r->remote_port = s->remote.port;
+    if (s->have_pkt) {
+        r->leap = s->pkt.leap;
+        r->version = s->pkt.version;
+        r->pkt_mode = s->pkt.mode;
+        r->pkt_stratum = s->pkt.stratum;
+        r->pkt_poll = s->pkt.poll;
+        r->precision = s->pkt.precision;
+        r->root_delay_s = ntp_root_delay_s(&s->pkt);
+        r->root_dispersion_s = ntp_root_dispersion_s(&s->pkt);
+        r->pkt_ref_id = s->pkt.refid;
+        r->pkt_ref_time_real_ns =
+            ntp_time_is_zero(s->pkt.reference) ? 0 : ntp_time_to_ns(s->pkt.reference, read_real(e));
+    } else {
+        r->leap = 3;
+    }
+    r->offset_s = s->offset_theta_s;
+    r->peer_delay_s = s->delay_s;
+    r->peer_dispersion_s = s->disp_s;
+    r->response_time_s = s->resp_s;
+    r->jitter_asymmetry = s->st.nfit == 3 ? s->st.alpha : 0.0;
+    r->test_flags = s->test_flags;
+    r->tx_tss_char = 'D';
+    r->rx_tss_char = 'D';
+    r->total_tx = s->total_tx;
+    r->total_rx = s->total_rx;
+    r->total_valid = s->total_valid;
+    r->total_good = s->total_good;
+
+    r->select_state_char = (char)s->sel_state;
+    r->conf_options =
+        (s->sp.noselect ? REPORT_OPT_NOSELECT : 0) | (s->sp.prefer ? REPORT_OPT_PREFER : 0) |
+        (s->sp.trust ? REPORT_OPT_TRUST : 0) | (s->sp.require ? REPORT_OPT_REQUIRE : 0);
+    r->eff_options = r->conf_options;
+    r->last_sample_ago_s = r->since_sample_s == UINT32_MAX ? 0 : r->since_sample_s;
+    r->score = 1.0;
+    r->lo_limit_s = s->lo_s;
+    r->hi_limit_s = s->hi_s;
+    r->select_leap = s->leap;
+    if (s->sel_state != SELECT_BEST) {
+        const char *why = select_state_text(s->sel_state);
+        if (s->sel_state == SELECT_STALE && s->reach == 0)
+            why = "unreachable: no valid reply to the last 8 requests";
+        if (!s->online)
+            why = "offline";
+        snprintf(r->reason, sizeof(r->reason), "%s", why);
+    } else if (!e->synced) {
+        snprintf(r->reason, sizeof(r->reason), "%s", "best, but the clock is not updated yet");
+    }
+    return 0;
+}
+
+void engine_reference(const struct engine *e, int64_t now_mono_ns, struct report_reference *r)
+{
+    struct report_tracking tr;
+    engine_tracking(e, now_mono_ns, &tr);
+    memset(r, 0, sizeof(*r));
+    r->synced = e->synced;
+    if (e->synced) {
+        r->leap = tr.leap_status;
+        r->stratum = tr.stratum > 15 ? 15 : tr.stratum;
+        r->ref_id = tr.ref_id;
+    } else {
+        r->leap = 3;
+        r->stratum = 16;
+        r->ref_id = 0;
+    }
+    r->ref_time_real_ns = tr.ref_time_real_ns;
+    r->root_delay_s = tr.root_delay_s;
+    r->root_dispersion_s = tr.root_dispersion_s;
+    r->freq_ppm = tr.freq_ppm;
+}
+
+/* ---- Commands ---- */
+
+int engine_burst(struct engine *e, int source_id, int n_good, int n_total, int64_t now_mono_ns)
+{
+    int i = find_index(e, source_id);
+    if (i < 0)
+        return -ENOENT;
+    struct source *s = e->src[i];
+    start_burst(s, n_good > 0 ? n_good : 1, n_total > 0 ? n_total : 1);
+    s->next_tx_mono = now_mono_ns;
+    return 0;
+}
+
+int engine_set_online(struct engine *e, int source_id, int online, int64_t now_mono_ns)
+{
+    int i = find_index(e, source_id);
+    if (i < 0)
+        return -ENOENT;
+    struct source *s = e->src[i];
+    if (online && !s->online) {
+        s->next_tx_mono = now_mono_ns;
+        if (s->sp.iburst) {
+            start_burst(s, 4, 8);
+            s->initial_burst = 1;
+        }
+    }
+    s->online = online ? 1 : 0;
+    return 0;
+}
+
+void engine_makestep(struct engine *e)
+{
+    e->makestep_pending = 1;
+}

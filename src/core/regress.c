@@ -1,0 +1,98 @@
+#include "core/regress.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+int regress_wls(const double *x, const double *y, const double *w, int n, int p, double *b,
+                double *cov)
+{
+    double m[REGRESS_MAX_PARAMS][2 * REGRESS_MAX_PARAMS];
+    double v[REGRESS_MAX_PARAMS];
+
+    if (p < 1 || p > REGRESS_MAX_PARAMS || n < p)
+        return -1;
+    for (int j = 0; j < p; j++) {
+        v[j] = 0.0;
+        for (int k = 0; k < 2 * p; k++)
+            m[j][k] = (k == p + j) ? 1.0 : 0.0;
+    }
+    for (int i = 0; i < n; i++) {
+        const double *xi = x + (size_t)i * (size_t)p;
+        for (int j = 0; j < p; j++) {
+            v[j] += w[i] * xi[j] * y[i];
+            for (int k = 0; k < p; k++)
+                m[j][k] += w[i] * xi[j] * xi[k];
+        }
+    }
+    /* Gauss-Jordan with partial pivoting on [X'WX | I]; p <= 4 so this is exact enough. */
+    for (int c = 0; c < p; c++) {
+        int piv = c;
+        for (int r = c + 1; r < p; r++)
+            if (fabs(m[r][c]) > fabs(m[piv][c]))
+                piv = r;
+        if (!(fabs(m[piv][c]) > 1e-300))
+            return -1;
+        if (piv != c) {
+            for (int k = 0; k < 2 * p; k++) {
+                double t = m[c][k];
+                m[c][k] = m[piv][k];
+                m[piv][k] = t;
+            }
+        }
+        double d = m[c][c];
+        for (int k = 0; k < 2 * p; k++)
+            m[c][k] /= d;
+        for (int r = 0; r < p; r++) {
+            if (r == c)
+                continue;
+            double f = m[r][c];
+            if (f == 0.0)
+                continue;
+            for (int k = 0; k < 2 * p; k++)
+                m[r][k] -= f * m[c][k];
+        }
+    }
+    for (int j = 0; j < p; j++) {
+        b[j] = 0.0;
+        for (int k = 0; k < p; k++) {
+            b[j] += m[j][p + k] * v[k];
+            if (cov)
+                cov[j * p + k] = m[j][p + k];
+        }
+        if (!isfinite(b[j]))
+            return -1;
+    }
+    return 0;
+}
+
+int regress_runs(const double *r, int n)
+{
+    int runs = 0;
+    for (int i = 0; i < n; i++)
+        if (i == 0 || ((r[i] < 0.0) != (r[i - 1] < 0.0)))
+            runs++;
+    return runs;
+}
+
+int regress_runs_critical(int n)
+{
+    if (n < 3)
+        return 1;
+    double mean = (n + 1) / 2.0, sd = sqrt((n - 1) / 4.0);
+    double c = floor(mean - 1.645 * sd);
+    return c < 1.0 ? 1 : (int)c;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double regress_median(double *v, int n)
+{
+    if (n <= 0)
+        return 0.0;
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    return (n & 1) ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}

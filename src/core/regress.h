@@ -1,0 +1,25 @@
+/* Weighted least squares for small models (up to REGRESS_MAX_PARAMS parameters) and the
+ * runs test that tells when a model no longer fits the data's oldest part. Pure maths. */
+#ifndef TEMPUS_CORE_REGRESS_H
+#define TEMPUS_CORE_REGRESS_H
+
+#define REGRESS_MAX_PARAMS 4
+
+/* Minimises sum w[i] (y[i] - sum_j x[i*p+j] b[j])^2 over n rows of p regressors (row-major).
+ * Fills b[p] and cov[p*p] = (X'WX)^-1, the parameters' covariance when w[i] = 1/var[i].
+ * All arrays borrowed. Returns 0, or -1 when n < p or the system is singular. */
+int regress_wls(const double *x, const double *y, const double *w, int n, int p, double *b,
+                double *cov);
+
+/* Number of runs of equal sign in r[0..n-1] (zero counts as positive); 0 when n == 0. */
+int regress_runs(const double *r, int n);
+
+/* Fewest runs that n independent residuals of random sign show with 95 % probability
+ * (one-sided, normal approximation of the runs distribution: mean (n+1)/2, variance
+ * (n-1)/4). Fewer runs than this means the residuals are not random: the model is wrong. */
+int regress_runs_critical(int n);
+
+/* Median of v[0..n-1] (scratch: v is reordered). 0 for n == 0. */
+double regress_median(double *v, int n);
+
+#endif

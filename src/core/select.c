@@ -1,0 +1,257 @@
+#include "core/select.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+const char *select_state_text(int state)
+{
+    switch (state) {
+    case SELECT_NOSELECT:
+        return "has the noselect option";
+    case SELECT_UNSYNC:
+        return "source is not synchronised (leap 3 or bad stratum)";
+    case SELECT_MISSING:
+        return "too few samples yet";
+    case SELECT_DISTANCE:
+        return "root distance larger than maxdistance";
+    case SELECT_JITTERY:
+        return "jitter larger than maxjitter";
+    case SELECT_WAITS:
+        return "waiting for more sources (minsources)";
+    case SELECT_STALE:
+        return "no recent samples (stale or unreachable)";
+    case SELECT_ORPHAN:
+        return "orphan stratum";
+    case SELECT_UNTRUSTED:
+        return "disagrees with the trusted sources";
+    case SELECT_FALSETICKER:
+        return "falseticker: interval does not agree with the majority";
+    case SELECT_WAITS_REQUIRE:
+        return "waiting for a source with the require option";
+    case SELECT_NOT_PREFERRED:
+        return "not preferred (a prefer source is selectable)";
+    case SELECT_WAITS_UPDATE:
+        return "waiting for a new measurement";
+    case SELECT_DISTANT:
+        return "too distant (or frequency too different) to be combined";
+    case SELECT_COMBINED:
+        return "combined with the selected source";
+    case SELECT_BEST:
+        return "";
+    case SELECT_CANDIDATE:
+        return "candidate";
+    default:
+        return "unknown";
+    }
+}
+
+struct endpoint {
+    double v;
+    int d; /* +1 opens, -1 closes */
+};
+
+static int cmp_ep(const void *a, const void *b)
+{
+    const struct endpoint *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v < y->v ? -1 : 1;
+    return y->d - x->d; /* opens before closes: touching intervals intersect */
+}
+
+/* Finds the region covered by most intervals among those with mask set; returns the depth. */
+static int intersect(const struct select_cand *c, int n, const int *mask, double *lo, double *hi)
+{
+    struct endpoint ep[2 * 64];
+    int m = 0;
+    for (int i = 0; i < n && m < 2 * 64 - 1; i++) {
+        if (!mask[i])
+            continue;
+        ep[m].v = c[i].lo_s;
+        ep[m++].d = 1;
+        ep[m].v = c[i].hi_s;
+        ep[m++].d = -1;
+    }
+    qsort(ep, (size_t)m, sizeof(ep[0]), cmp_ep);
+    int depth = 0, best = 0;
+    for (int k = 0; k < m; k++) {
+        depth += ep[k].d;
+        if (ep[k].d > 0 && depth > best) {
+            best = depth;
+            *lo = ep[k].v;
+            /* the region ends at the next endpoint */
+            *hi = k + 1 < m ? ep[k + 1].v : ep[k].v;
+        }
+    }
+    return best;
+}
+
+static int overlaps(const struct select_cand *c, double lo, double hi)
+{
+    return c->lo_s <= hi && c->hi_s >= lo;
+}
+
+void select_run(struct select_cand *c, int n, const struct select_params *p, int current_best,
+                struct select_result *res)
+{
+    int mask[64];
+    int ncand = 0, ntrust = 0;
+
+    res->best = -1;
+    res->n_survivors = 0;
+    res->n_combined = 0;
+    res->offset_s = 0.0;
+    res->var_s2 = 0.0;
+    res->freq = 0.0;
+    res->freq_var = 0.0;
+    res->skew = 0.0;
+    res->leap = 0;
+    res->why = "no selectable sources";
+    if (n > 64)
+        n = 64;
+
+    for (int i = 0; i < n; i++) {
+        c[i].lo_s = c[i].offset_s - c[i].distance_s;
+        c[i].hi_s = c[i].offset_s + c[i].distance_s;
+        c[i].weight = 0.0;
+        mask[i] = c[i].state == SELECT_CANDIDATE;
+        ncand += mask[i];
+        ntrust += mask[i] && c[i].trust;
+    }
+    if (ncand == 0)
+        return;
+
+    double lo = 0, hi = 0;
+    if (ntrust > 0) {
+        /* Trusted sources decide the interval among themselves; the others must agree. */
+        int tmask[64];
+        for (int i = 0; i < n; i++)
+            tmask[i] = mask[i] && c[i].trust;
+        int depth = intersect(c, n, tmask, &lo, &hi);
+        if (2 * depth <= ntrust) {
+            for (int i = 0; i < n; i++)
+                if (mask[i])
+                    c[i].state = SELECT_FALSETICKER;
+            res->why = "no majority among the trusted sources";
+            return;
+        }
+        for (int i = 0; i < n; i++)
+            if (mask[i] && !overlaps(&c[i], lo, hi))
+                c[i].state = c[i].trust ? SELECT_FALSETICKER : SELECT_UNTRUSTED;
+    } else {
+        int depth = intersect(c, n, mask, &lo, &hi);
+        if (2 * depth <= ncand) {
+            for (int i = 0; i < n; i++)
+                if (mask[i])
+                    c[i].state = SELECT_FALSETICKER;
+            res->why = "no majority: sources do not agree";
+            return;
+        }
+        for (int i = 0; i < n; i++)
+            if (mask[i] && !overlaps(&c[i], lo, hi))
+                c[i].state = SELECT_FALSETICKER;
+    }
+
+    int nsurv = 0, have_prefer = 0, have_require = 0, require_ok = 0;
+    for (int i = 0; i < n; i++) {
+        if (c[i].require)
+            have_require = 1;
+        if (c[i].state != SELECT_CANDIDATE)
+            continue;
+        nsurv++;
+        have_prefer |= c[i].prefer;
+        require_ok |= c[i].require;
+    }
+    res->n_survivors = nsurv;
+
+    /* Leap: more than half of the survivors must announce the same. */
+    int votes[3] = {0, 0, 0};
+    for (int i = 0; i < n; i++)
+        if (c[i].state == SELECT_CANDIDATE && c[i].leap >= 0 && c[i].leap <= 2)
+            votes[c[i].leap]++;
+    if (2 * votes[1] > nsurv)
+        res->leap = 1;
+    else if (2 * votes[2] > nsurv)
+        res->leap = 2;
+
+    if (nsurv < p->minsources || (have_require && !require_ok)) {
+        int st = nsurv < p->minsources ? SELECT_WAITS : SELECT_WAITS_REQUIRE;
+        for (int i = 0; i < n; i++)
+            if (c[i].state == SELECT_CANDIDATE)
+                c[i].state = st;
+        res->why = st == SELECT_WAITS ? "fewer selectable sources than minsources"
+                                      : "no source with the require option is selectable";
+        return;
+    }
+    if (have_prefer)
+        for (int i = 0; i < n; i++)
+            if (c[i].state == SELECT_CANDIDATE && !c[i].prefer)
+                c[i].state = SELECT_NOT_PREFERRED;
+
+    int minstr = 1 << 30;
+    for (int i = 0; i < n; i++)
+        if (c[i].state == SELECT_CANDIDATE && c[i].stratum < minstr)
+            minstr = c[i].stratum;
+    int best = -1;
+    double best_rank = 0.0;
+    for (int i = 0; i < n; i++) {
+        if (c[i].state != SELECT_CANDIDATE)
+            continue;
+        double r = c[i].distance_s + (c[i].stratum - minstr) * p->stratumweight_s;
+        if (best < 0 || r < best_rank) {
+            best = i;
+            best_rank = r;
+        }
+    }
+    /* Hysteresis: keep the current best unless another is better by reselectdist. */
+    if (current_best >= 0 && current_best < n && current_best != best &&
+        c[current_best].state == SELECT_CANDIDATE) {
+        double r =
+            c[current_best].distance_s + (c[current_best].stratum - minstr) * p->stratumweight_s;
+        if (r <= best_rank + p->reselectdist_s)
+            best = current_best;
+    }
+
+    /* Combine: survivors close enough in distance and frequency, weighted by inverse
+     * variance with a systematic allowance proportional to each one's distance (a path's
+     * asymmetry is not visible in its scatter). */
+    double lim = p->combinelimit * (c[best].distance_s + p->reselectdist_s);
+    double sw = 0.0, so = 0.0, sfw = 0.0, sf = 0.0, sv = 0.0;
+    for (int i = 0; i < n; i++) {
+        if (c[i].state != SELECT_CANDIDATE)
+            continue;
+        int comb = i == best;
+        if (!comb && p->combinelimit > 0.0 && c[i].distance_s <= lim &&
+            fabs(c[i].freq - c[best].freq) <=
+                p->combinelimit * (c[i].skew + c[best].skew + p->clock_error) &&
+            (!c[best].prefer || c[i].prefer))
+            comb = 1;
+        if (!comb) {
+            c[i].state = SELECT_DISTANT;
+            continue;
+        }
+        double sys = p->sys_frac * c[i].distance_s;
+        double w = 1.0 / (c[i].var_s2 + sys * sys + 1e-24);
+        c[i].weight = w;
+        c[i].state = i == best ? SELECT_BEST : SELECT_COMBINED;
+        sw += w;
+        so += w * c[i].offset_s;
+        double fv = c[i].skew * c[i].skew / 4.0 + 1e-30;
+        sfw += 1.0 / fv;
+        sf += c[i].freq / fv;
+        res->n_combined++;
+    }
+    for (int i = 0; i < n; i++) {
+        if (c[i].weight > 0.0) {
+            c[i].weight /= sw;
+            double sys = p->sys_frac * c[i].distance_s;
+            sv += c[i].weight * c[i].weight * (c[i].var_s2 + sys * sys);
+        }
+    }
+    res->best = best;
+    res->offset_s = so / sw;
+    res->var_s2 = sv;
+    res->freq = sf / sfw;
+    res->freq_var = 1.0 / sfw;
+    res->skew = 2.0 * sqrt(res->freq_var);
+    res->why = "";
+}

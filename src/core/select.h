@@ -1,0 +1,75 @@
+/* Source selection: rejects falsetickers by intersecting the sources' confidence intervals,
+ * applies trust/prefer/require/minsources, picks the best source (with hysteresis) and
+ * combines the survivors into one estimate of the local clock's offset and frequency.
+ * Works on candidates (offsets, distances, variances), not packets. */
+#ifndef TEMPUS_CORE_SELECT_H
+#define TEMPUS_CORE_SELECT_H
+
+/* Why a candidate is where it is: selectdata's state characters. */
+enum select_state {
+    SELECT_NOSELECT = 'N',
+    SELECT_UNSYNC = 's',
+    SELECT_MISSING = 'M',
+    SELECT_DISTANCE = 'd',
+    SELECT_JITTERY = '~',
+    SELECT_WAITS = 'w',
+    SELECT_STALE = 'S',
+    SELECT_ORPHAN = 'O',
+    SELECT_UNTRUSTED = 'T',
+    SELECT_FALSETICKER = 'x',
+    SELECT_WAITS_REQUIRE = 'W',
+    SELECT_NOT_PREFERRED = 'P',
+    SELECT_WAITS_UPDATE = 'U',
+    SELECT_DISTANT = 'D',
+    SELECT_COMBINED = '+',
+    SELECT_BEST = '*',
+    SELECT_CANDIDATE = '?', /* input: passed the caller's checks */
+};
+
+struct select_cand {
+    /* Input. Set state to SELECT_CANDIDATE, or to the reason the caller excluded it. */
+    int state;
+    double offset_s;   /* local clock offset now, positive = ahead */
+    double var_s2;     /* variance of offset_s (statistical) */
+    double distance_s; /* root distance: half-width of the correctness interval */
+    double freq;       /* raw frequency estimate, s/s */
+    double skew;       /* its bound, s/s */
+    int stratum;
+    int leap; /* 0..3 */
+    int prefer, trust, require;
+    /* Output. */
+    double lo_s, hi_s; /* correctness interval */
+    double weight;     /* share in the combination (0 when not combined) */
+};
+
+struct select_params {
+    int minsources;
+    double reselectdist_s;
+    double stratumweight_s;
+    double combinelimit;
+    double clock_error; /* maxclockerror, s/s */
+    double sys_frac;    /* per-source systematic error allowance, fraction of distance */
+};
+
+struct select_result {
+    int best; /* index of the selected candidate, -1 when none */
+    int n_survivors;
+    int n_combined;
+    double offset_s; /* combined local offset now, positive = ahead */
+    double var_s2;
+    double freq;     /* combined raw frequency, s/s */
+    double freq_var; /* its variance */
+    double skew;     /* combined skew bound, s/s */
+    int leap;        /* leap voted by more than half of the survivors, else 0 */
+    const char *why; /* when best < 0: why nothing was selected, in words */
+};
+
+/* Runs selection over c[0..n-1] (states updated in place). current_best is the index
+ * selected last time (-1 if none), for hysteresis. */
+void select_run(struct select_cand *c, int n, const struct select_params *p, int current_best,
+                struct select_result *res);
+
+/* Words for a state, for reports ("not agreeing with the majority (falseticker)", ...). */
+const char *select_state_text(int state);
+
+#endif

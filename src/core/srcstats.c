@@ -1,0 +1,260 @@
+#include "core/srcstats.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/regress.h"
+
+/* Frequency bound assumed before a line can be fitted: chrony's skew of a new source is of
+ * this order and selection must not trust an unknown frequency. */
+#define SKEW_UNKNOWN 2000e-6
+/* Fitting alpha needs enough samples and some spread of delays. */
+#define ALPHA_MIN_SAMPLES 8
+
+void srcstats_init(struct srcstats *st, int min_samples, int max_samples)
+{
+    memset(st, 0, sizeof(*st));
+    st->min_samples = min_samples > 0 ? min_samples : 6;
+    if (st->min_samples < 3)
+        st->min_samples = 3;
+    st->max_samples =
+        max_samples > 0 && max_samples <= SRCSTATS_MAX_SAMPLES ? max_samples : SRCSTATS_MAX_SAMPLES;
+    if (st->min_samples > st->max_samples)
+        st->min_samples = st->max_samples;
+    st->skew = SKEW_UNKNOWN;
+}
+
+void srcstats_clear(struct srcstats *st)
+{
+    srcstats_init(st, st->min_samples, st->max_samples);
+}
+
+const struct srcstats_sample *srcstats_last(const struct srcstats *st)
+{
+    return st->n > 0 ? &st->s[st->n - 1] : NULL;
+}
+
+void srcstats_add(struct srcstats *st, const struct srcstats_sample *smp)
+{
+    if (st->n >= st->max_samples) {
+        int drop = st->n - st->max_samples + 1;
+        memmove(st->s, st->s + drop, sizeof(st->s[0]) * (size_t)(st->n - drop));
+        st->n -= drop;
+    }
+    st->s[st->n++] = *smp;
+    srcstats_fit(st);
+}
+
+/* Two-sided 95 % Student t quantile, close enough for a bound (exact at df = 1, 2, inf). */
+static double t95(int df)
+{
+    if (df <= 1)
+        return 12.71;
+    if (df == 2)
+        return 4.30;
+    return 1.96 + 2.5 / df + 2.8 / ((double)df * df);
+}
+
+/* One weighted fit over samples [start, n) with p parameters; fills results. -1 on failure. */
+static int fit_range(struct srcstats *st, int start, int p, const double *var, double fixed_alpha,
+                     double *resid)
+{
+    double x[SRCSTATS_MAX_SAMPLES * 3], y[SRCSTATS_MAX_SAMPLES], w[SRCSTATS_MAX_SAMPLES];
+    double b[3], cov[9];
+    int m = 0, idx[SRCSTATS_MAX_SAMPLES];
+    double tref = st->s[st->n - 1].t_s;
+
+    for (int i = start; i < st->n; i++) {
+        if (!st->used[i])
+            continue;
+        double e = st->s[i].delay_s - st->min_delay_s;
+        x[m * p + 0] = 1.0;
+        x[m * p + 1] = st->s[i].t_s - tref;
+        if (p == 3)
+            x[m * p + 2] = e;
+        y[m] = st->s[i].y_s - (p == 3 ? 0.0 : fixed_alpha * e);
+        w[m] = 1.0 / var[i];
+        idx[m] = i;
+        m++;
+    }
+    if (m < p + 1 || regress_wls(x, y, w, m, p, b, cov) < 0)
+        return -1;
+    double chi2 = 0.0, sw = 0.0;
+    for (int k = 0; k < m; k++) {
+        double r = y[k] - b[0] - b[1] * x[k * p + 1] - (p == 3 ? b[2] * x[k * p + 2] : 0.0);
+        resid[idx[k]] = r;
+        chi2 += w[k] * r * r;
+        sw += w[k];
+    }
+    double k2 = chi2 / (m - p);
+    st->t_ref_s = tref;
+    st->a_s = b[0];
+    st->b = b[1];
+    st->alpha = p == 3 ? b[2] : fixed_alpha;
+    st->var_a = cov[0] * k2;
+    st->var_b = cov[p + 1] * k2;
+    st->cov_ab = cov[1] * k2;
+    st->sd_s = sqrt(chi2 / sw * m / (m - p));
+    st->skew = t95(m - p) * sqrt(st->var_b);
+    st->nfit = p;
+    /* Residuals of samples outside the fit (outliers) for the caller's sigma test. */
+    for (int i = start; i < st->n; i++) {
+        if (st->used[i])
+            continue;
+        double e = st->s[i].delay_s - st->min_delay_s;
+        resid[i] = st->s[i].y_s - st->a_s - st->b * (st->s[i].t_s - tref) - st->alpha * e;
+    }
+    return 0;
+}
+
+static int fit_model(struct srcstats *st, int start, const double *var, double *resid)
+{
+    int m = st->n - start;
+    int p = m >= ALPHA_MIN_SAMPLES ? 3 : 2;
+    if (p == 3 && fit_range(st, start, 3, var, 0.0, resid) == 0) {
+        if (fabs(st->alpha) <= 0.5)
+            return 0;
+        double a = st->alpha > 0 ? 0.5 : -0.5;
+        return fit_range(st, start, 2, var, a, resid);
+    }
+    return fit_range(st, start, 2, var, 0.0, resid);
+}
+
+void srcstats_fit(struct srcstats *st)
+{
+    double var[SRCSTATS_MAX_SAMPLES], resid[SRCSTATS_MAX_SAMPLES], ex[SRCSTATS_MAX_SAMPLES];
+
+    st->nfit = 0;
+    st->runs = 0;
+    st->skew = SKEW_UNKNOWN;
+    if (st->n == 0)
+        return;
+    double mind = st->s[0].delay_s;
+    for (int i = 1; i < st->n; i++)
+        if (st->s[i].delay_s < mind)
+            mind = st->s[i].delay_s;
+    if (st->fixed_min_delay_s > 0.0 && st->fixed_min_delay_s < mind)
+        mind = st->fixed_min_delay_s;
+    st->min_delay_s = mind;
+
+    const struct srcstats_sample *last = &st->s[st->n - 1];
+    if (st->n < 3) {
+        /* Too few for a line with a noise estimate: offset from the newest sample (or the two
+         * averaged), frequency from the pair but with an unknown-size error. */
+        st->t_ref_s = last->t_s;
+        st->a_s = last->y_s;
+        st->b = 0.0;
+        st->alpha = 0.0;
+        st->var_a = last->delay_s * last->delay_s / 12.0 + 1e-18;
+        st->var_b = SKEW_UNKNOWN * SKEW_UNKNOWN;
+        st->cov_ab = 0.0;
+        st->sd_s = last->delay_s / 2.0;
+        st->nfit = 1;
+        st->runs = st->n;
+        if (st->n == 2) {
+            const struct srcstats_sample *f = &st->s[0];
+            double dt = last->t_s - f->t_s;
+            if (dt > 0.0) {
+                st->b = (last->y_s - f->y_s) / dt;
+                double e = (last->delay_s + f->delay_s) / 2.0;
+                st->var_b = e * e / (dt * dt) + 1e-18;
+                st->skew = fmin(SKEW_UNKNOWN, 2.0 * sqrt(st->var_b));
+                st->nfit = 2;
+            }
+        }
+        return;
+    }
+
+    /* Weights from the delay excess; the floor keeps minimum-delay samples from getting
+     * unbounded weight (their own error is not zero). */
+    for (int i = 0; i < st->n; i++)
+        ex[i] = st->s[i].delay_s - mind;
+    double med = regress_median(ex, st->n);
+    double floor = fmax(0.25 * med, 1e-9);
+    for (int i = 0; i < st->n; i++) {
+        double e = st->s[i].delay_s - mind;
+        var[i] = floor * floor + e * e / 12.0;
+    }
+
+    int start = 0;
+    for (;;) {
+        for (int i = start; i < st->n; i++)
+            st->used[i] = 1;
+        if (fit_model(st, start, var, resid) < 0) {
+            if (st->n - start > 3) {
+                start++;
+                continue;
+            }
+            break;
+        }
+        /* One pass of outlier rejection at SRCSTATS_OUTLIER_SIGMA scaled sigmas. */
+        double chi = 0.0;
+        int m = 0;
+        for (int i = start; i < st->n; i++) {
+            chi += resid[i] * resid[i] / var[i];
+            m++;
+        }
+        double k2 = chi / (m - st->nfit);
+        int dropped = 0;
+        for (int i = start; i < st->n; i++) {
+            double z2 = resid[i] * resid[i] / (var[i] * k2);
+            if (z2 > SRCSTATS_OUTLIER_SIGMA * SRCSTATS_OUTLIER_SIGMA && m - dropped > 4) {
+                st->used[i] = 0;
+                dropped++;
+            }
+        }
+        if (dropped)
+            fit_model(st, start, var, resid);
+        double rr[SRCSTATS_MAX_SAMPLES];
+        int nr = 0;
+        for (int i = start; i < st->n; i++)
+            if (st->used[i])
+                rr[nr++] = resid[i];
+        st->runs = regress_runs(rr, nr);
+        if (st->runs >= regress_runs_critical(nr) || st->n - start <= st->min_samples)
+            break;
+        start++;
+    }
+    if (start > 0) {
+        memmove(st->s, st->s + start, sizeof(st->s[0]) * (size_t)(st->n - start));
+        memmove(st->used, st->used + start, (size_t)(st->n - start));
+        st->n -= start;
+        /* t_ref stays the newest sample's time; parameters are unchanged by the shift. */
+    }
+}
+
+double srcstats_predict(const struct srcstats *st, double t_s, double wander_ppm, double *var_s2)
+{
+    if (st->n == 0 || st->nfit == 0) {
+        if (var_s2)
+            *var_s2 = 1e6;
+        return 0.0;
+    }
+    double dt = t_s - st->t_ref_s;
+    double y = st->a_s + st->b * dt;
+    if (var_s2) {
+        double v = st->var_a + 2.0 * dt * st->cov_ab + dt * dt * st->var_b;
+        double age = t_s - st->s[st->n - 1].t_s;
+        if (age < 0.0)
+            age = 0.0;
+        double wd = wander_ppm * 1e-6 * age;
+        *var_s2 = v + wd * wd;
+    }
+    return y;
+}
+
+double srcstats_distance(const struct srcstats *st, double t_s, double clock_error_ppm)
+{
+    double best = 1e6;
+    for (int i = 0; i < st->n; i++) {
+        const struct srcstats_sample *s = &st->s[i];
+        double age = t_s - s->t_s;
+        if (age < 0.0)
+            age = 0.0;
+        double d =
+            s->root_delay_s / 2.0 + s->root_disp_s + (st->skew + clock_error_ppm * 1e-6) * age;
+        if (d < best)
+            best = d;
+    }
+    return best;
+}

@@ -1,0 +1,79 @@
+/* Per-source sample statistics: a register of samples and a weighted regression of the
+ * source's offset against time that estimates offset, frequency and skew.
+ *
+ * Offsets stored here are of the *raw* clock, the local clock minus every correction the
+ * engine has applied (core/discipline.h), positive = raw clock ahead of the source. A raw
+ * clock drifts smoothly, so steps and slews never invalidate samples and nothing has to be
+ * re-written when the clock is corrected.
+ *
+ * Model: y(t) = a + b (t - t_ref) + alpha * excess, where excess = delay - min delay. Each
+ * sample's weight is 1 / (floor^2 + excess^2 / 12): a sample delayed by queueing has an
+ * offset error of up to excess/2 (uniform when both directions queue alike). alpha captures
+ * asymmetric queueing (the error is then a fixed fraction of the excess), so the
+ * intercept is the offset a sample with the minimum delay would show. Outliers (|residual|
+ * > SRCSTATS_OUTLIER_SIGMA scaled sigmas) get no weight; a runs test drops the oldest
+ * samples while the residuals are not random (the frequency changed).
+ */
+#ifndef TEMPUS_CORE_SRCSTATS_H
+#define TEMPUS_CORE_SRCSTATS_H
+
+#define SRCSTATS_MAX_SAMPLES   64
+#define SRCSTATS_OUTLIER_SIGMA 4.0
+
+struct srcstats_sample {
+    double t_s;          /* engine time of the sample (midpoint of request and response) */
+    double y_s;          /* raw clock offset, positive = raw clock ahead of the source */
+    double meas_s;       /* offset measured against the local clock, positive = ahead */
+    double delay_s;      /* round-trip delay */
+    double disp_s;       /* peer dispersion */
+    double root_delay_s; /* server's root delay + delay */
+    double root_disp_s;  /* server's root dispersion + peer dispersion */
+    int stratum;
+    int leap;
+};
+
+struct srcstats {
+    int min_samples;          /* kept through runs-test trimming (>= 3) */
+    int max_samples;          /* register size (<= SRCSTATS_MAX_SAMPLES) */
+    double fixed_min_delay_s; /* mindelay option, 0 = use the register's minimum */
+    int n;
+    struct srcstats_sample s[SRCSTATS_MAX_SAMPLES]; /* oldest first */
+    unsigned char used[SRCSTATS_MAX_SAMPLES];       /* 0 = rejected as outlier in the fit */
+
+    /* Results of srcstats_fit(). */
+    int nfit;       /* parameters fitted: 0 none, 1 offset only, 2 +frequency, 3 +alpha */
+    double t_ref_s; /* time the intercept refers to (the newest sample's) */
+    double a_s;     /* raw offset at t_ref */
+    double b;       /* raw clock frequency error, s/s (positive = fast) */
+    double alpha;   /* asymmetry: offset error per second of excess delay */
+    double var_a, var_b, cov_ab; /* scaled parameter covariances */
+    double sd_s;                 /* residual standard deviation (weighted) */
+    double skew;                 /* frequency error bound, s/s */
+    double min_delay_s;
+    int runs;
+};
+
+/* Empty register. min/max samples <= 0 take the defaults (6, 64). */
+void srcstats_init(struct srcstats *st, int min_samples, int max_samples);
+
+/* Adds a sample (copied), dropping the oldest when full. Refits. */
+void srcstats_add(struct srcstats *st, const struct srcstats_sample *smp);
+
+/* Drops every sample (e.g. after a source is reset). */
+void srcstats_clear(struct srcstats *st);
+
+/* Refits the model from the register, trimming old samples by the runs test. */
+void srcstats_fit(struct srcstats *st);
+
+/* Predicted raw offset at t_s; *var_s2 (if non-NULL) gets its variance, including growth
+ * by wander_ppm (random-walk allowance) since the newest sample. 0 when empty. */
+double srcstats_predict(const struct srcstats *st, double t_s, double wander_ppm, double *var_s2);
+
+/* Root distance of the newest sample at t_s: root_delay/2 + root_disp, grown by
+ * (skew + clock_error) over its age. A large value when empty. */
+double srcstats_distance(const struct srcstats *st, double t_s, double clock_error_ppm);
+
+/* The newest sample, or NULL. */
+const struct srcstats_sample *srcstats_last(const struct srcstats *st);
+
+#endif
