@@ -1,0 +1,172 @@
+# Shared helpers of the bench/run-*.sh scripts (sourced, not run). See docs/design/bench.md.
+#
+# Every server started here is a child of the script, recorded by PID, and stopped by PID in the
+# EXIT trap, even when the script fails. Traffic goes only to 127.0.0.1. Real daemons always run
+# with -x (they never touch the clock).
+
+# Build directory with bench/ntpload and bench/udpecho, and tempusd.
+bench_init() {
+    BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    BUILD=${1:-${TEMPUS_BUILD:-$BENCH_SRC/build}}
+    BUILD=$(cd "$BUILD" && pwd) || { echo "no build directory $1" >&2; exit 1; }
+    NTPLOAD=$BUILD/bench/ntpload
+    UDPECHO=$BUILD/bench/udpecho
+    TEMPUSD=${TEMPUSD:-$BUILD/tempusd}
+    CHRONYD=${CHRONYD:-/usr/sbin/chronyd}
+    for f in "$NTPLOAD" "$UDPECHO"; do
+        [ -x "$f" ] || { echo "missing $f: meson compile -C $BUILD" >&2; exit 1; }
+    done
+    SERVER_CPU=${SERVER_CPU:-1}
+    LOAD_CPU=${LOAD_CPU:-0}
+    if [ "$(nproc)" -lt 2 ]; then
+        SERVER_CPU=0 LOAD_CPU=0
+        echo "note: one CPU only: server and load share it" >&2
+    fi
+    BENCH_TMP=$(mktemp -d /tmp/tempus-bench.XXXXXX)
+    BENCH_PIDS=()
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+    local p
+    for p in "${BENCH_PIDS[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    for p in "${BENCH_PIDS[@]}"; do
+        wait "$p" 2>/dev/null
+    done
+    BENCH_PIDS=()
+    [ -n "${KEEP_TMP:-}" ] || rm -rf "$BENCH_TMP"
+}
+
+# A UDP port on 127.0.0.1 that nothing listens on now.
+bench_free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 30000))
+        if ! ss -Hlun "sport = :$p" 2>/dev/null | grep -q .; then
+            echo "$p"
+            return
+        fi
+    done
+}
+
+# bench_conf NAME PORT [EXTRA DIRECTIVE LINES...]: writes a chrony.conf for a server on
+# 127.0.0.1:PORT (no command sockets, files in the temp dir) and prints its path.
+bench_conf() {
+    local name=$1 port=$2 conf
+    shift 2
+    conf=$BENCH_TMP/$name.conf
+    {
+        echo "port $port"
+        echo "bindaddress 127.0.0.1"
+        echo "allow 127.0.0.0/8"
+        echo "local stratum 10"
+        echo "cmdport 0"
+        echo "bindcmdaddress /"
+        echo "pidfile $BENCH_TMP/$name.pid"
+        echo "driftfile $BENCH_TMP/$name.drift"
+        local l
+        for l in "$@"; do echo "$l"; done
+    } >"$conf"
+    echo "$conf"
+}
+
+# bench_server_cmd KIND PORT [EXTRA DIRECTIVES...]: prints the command line (one word a line)
+# of a server of KIND: echo, chronyd, tempusd.
+bench_server_cmd() {
+    local kind=$1 port=$2 conf
+    shift 2
+    case $kind in
+    echo) printf '%s\n' "$UDPECHO" -s 127.0.0.1 -p "$port" -T 600 ;;
+    chronyd*)
+        conf=$(bench_conf "$kind-$port" "$port" "$@")
+        printf '%s\n' "$CHRONYD" -x -d -u root -f "$conf"
+        ;;
+    tempusd*)
+        conf=$(bench_conf "$kind-$port" "$port" "$@")
+        printf '%s\n' "$TEMPUSD" -x -d -f "$conf"
+        ;;
+    *) echo "unknown server $kind" >&2; return 1 ;;
+    esac
+}
+
+# bench_start NAME WRAPPER... -- CMD...: starts CMD (optionally under a wrapper such as valgrind)
+# pinned to SERVER_CPU, stdout/stderr to $BENCH_TMP/NAME.log; sets BENCH_PID.
+bench_start() {
+    local name=$1
+    shift
+    taskset -c "$SERVER_CPU" "$@" >"$BENCH_TMP/$name.log" 2>&1 &
+    BENCH_PID=$!
+    BENCH_PIDS+=("$BENCH_PID")
+}
+
+# bench_stop PID: SIGTERM and wait (the server writes its profile/counters at exit).
+bench_stop() {
+    local p=$1 i
+    kill "$p" 2>/dev/null
+    for i in $(seq 1 100); do
+        kill -0 "$p" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -9 "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+    local keep=() q
+    for q in "${BENCH_PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
+    BENCH_PIDS=("${keep[@]}")
+}
+
+# bench_wait_ready PORT PID SECONDS: probes with one request at a time until a reply passes the
+# checks; fails if the process died or did not answer in time.
+bench_wait_ready() {
+    local port=$1 pid=$2 secs=$3 end
+    end=$((SECONDS + secs))
+    while [ $SECONDS -lt $end ]; do
+        kill -0 "$pid" 2>/dev/null || return 1
+        if "$NTPLOAD" -p "$port" -n 1 -d 0.3 -t 300 -L 0 -q -l probe >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    return 1
+}
+
+# bench_load ARGS...: one load run pinned to LOAD_CPU; prints ntpload's CSV row (no header).
+bench_load() {
+    taskset -c "$LOAD_CPU" "$NTPLOAD" -c -H -q "$@"
+}
+
+# csv_field LINE N: N-th comma-separated field (1-based).
+csv_field() {
+    echo "$1" | cut -d, -f"$2"
+}
+
+# median of the numbers on stdin (one a line); empty input prints nothing.
+median() {
+    sort -g | awk '{v[NR]=$1} END {if (NR==0) exit; if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'
+}
+
+# Conditions of the run, for the record: the machine is shared, so say how busy it was.
+bench_conditions() {
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "kernel: $(uname -r); CPUs: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "chronyd: $("$CHRONYD" --version 2>/dev/null | head -1 | cut -d'(' -f1-2 | sed 's/ *$//')"
+    echo "tempus: $(git -C "$BENCH_SRC" rev-parse --short HEAD 2>/dev/null) ($(git -C "$BENCH_SRC" status --porcelain 2>/dev/null | grep -c .) changed files in tree)"
+    echo "pinning: server on CPU $SERVER_CPU, load generator on CPU $LOAD_CPU"
+}
+
+# cpu_busy_pct CPU SNAPSHOT_BEFORE: percentage of non-idle time of CPU since the snapshot
+# (a line of /proc/stat, taken with cpu_snapshot).
+cpu_snapshot() {
+    grep "^cpu$1 " /proc/stat
+}
+cpu_busy_pct() {
+    local now
+    now=$(cpu_snapshot "$1")
+    echo "$2 $now" | awk '{
+        t1=0; for (i=2;i<=11;i++) t1+=$i; i1=$5+$6;
+        t2=0; for (i=13;i<=22;i++) t2+=$i; i2=$16+$17;
+        if (t2>t1) printf "%.0f", 100*(1-(i2-i1)/(t2-t1)); else print "?" }'
+}

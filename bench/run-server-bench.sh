@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Server throughput and latency: the bare UDP echo (the machine's ceiling), Debian's chronyd -x
+# and tempusd -x under the same load, server pinned to one CPU and the load generator to the
+# other. See docs/design/bench.md.
+#
+#   bench/run-server-bench.sh [BUILDDIR]
+#
+# Method: the servers run side by side on their own ports (idle ones cost nothing) and the load
+# ramps are interleaved (ramp 1 of every server, then ramp 2 ...) so that noise from other work
+# on the machine falls on all of them alike. A ramp offers RATES requests/s in turn for STEP_S
+# seconds each; its result is the highest replies/s of its steps. The result of a server is the
+# median over RAMPS ramps. Latency is measured at LAT_RATE requests/s (LAT_REPS runs, medians).
+# tempusd is included when it answers a probe request; otherwise it is skipped with a note.
+#
+# Environment: RAMPS (6), STEP_S (1), RATES ("100000 150000 200000 250000 300000 400000"),
+# LAT_RATE (10000), LAT_S (2), LAT_REPS (3), SOURCES ("-a 1000 -P 4"), SERVERS
+# ("echo chronyd tempusd"), OUT (a directory to keep runs.csv and the logs in).
+# Bounded: every load run lasts at most STEP_S (<= 20) seconds plus 0.2 s of draining.
+set -u
+. "$(dirname "$0")/lib.sh"
+bench_init "${1:-}"
+
+RAMPS=${RAMPS:-6}
+STEP_S=${STEP_S:-1}
+RATES=${RATES:-"100000 150000 200000 250000 300000 400000"}
+LAT_RATE=${LAT_RATE:-10000}
+LAT_S=${LAT_S:-2}
+LAT_REPS=${LAT_REPS:-3}
+SOURCES=${SOURCES:-"-a 1000 -P 4"}
+SERVERS=${SERVERS:-"echo chronyd tempusd"}
+awk "BEGIN {exit !($STEP_S > 0 && $STEP_S <= 20 && $LAT_S > 0 && $LAT_S <= 20)}" ||
+    { echo "STEP_S and LAT_S must be in (0, 20]" >&2; exit 1; }
+OUT=${OUT:-$BUILD/bench/server-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+RUNS=$OUT/runs.csv
+
+echo "# Server benchmark"
+bench_conditions
+echo "ramps: $RAMPS x [$RATES] req/s, $STEP_S s a step; latency at $LAT_RATE req/s, $LAT_S s x $LAT_REPS; sources: $SOURCES"
+
+declare -A PORT PID
+active=()
+notes=()
+for s in $SERVERS; do
+    PORT[$s]=$(bench_free_port)
+    mapfile -t cmd < <(bench_server_cmd "$s" "${PORT[$s]}")
+    if [ "$s" = tempusd ] && [ ! -x "$TEMPUSD" ]; then
+        notes+=("tempusd: not built ($TEMPUSD): skipped")
+        continue
+    fi
+    bench_start "$s" "${cmd[@]}"
+    PID[$s]=$BENCH_PID
+    if bench_wait_ready "${PORT[$s]}" "${PID[$s]}" 5; then
+        active+=("$s")
+    else
+        notes+=("$s: did not answer a probe request within 5 s: skipped (log: $(tail -2 "$BENCH_TMP/$s.log" | tr '\n' ' '))")
+        bench_stop "${PID[$s]}"
+    fi
+done
+for n in "${notes[@]}"; do echo "note: $n"; done
+[ ${#active[@]} -gt 0 ] || { echo "no server answered" >&2; exit 1; }
+
+# CPU time (ticks) of a process: utime + stime.
+proc_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+hz=$(getconf CLK_TCK)
+
+echo "kind,ramp,server,rate,label,offered_rate,sources,sent,offered_per_s,replies,replies_per_s,loss_pct,late,dup,bad_origin,malformed,wrong_sock,kod,send_errors,p50_us,p90_us,p99_us,p999_us,max_us,server_cpu_pct,server_cpu_busy_pct" >"$RUNS"
+
+# one_run KIND RAMP SERVER RATE: one load run, appended to runs.csv; prints replies/s.
+one_run() {
+    local kind=$1 ramp=$2 s=$3 rate=$4 dur t0 t1 snap w0 w1 row cpu busy
+    dur=$STEP_S
+    [ "$kind" = latency ] && dur=$LAT_S
+    t0=$(proc_ticks "${PID[$s]}")
+    snap=$(cpu_snapshot "$SERVER_CPU")
+    w0=$(date +%s%N)
+    # shellcheck disable=SC2086
+    row=$(bench_load -p "${PORT[$s]}" -r "$rate" -d "$dur" -t 200 -b 64 $SOURCES -l "$s")
+    w1=$(date +%s%N)
+    t1=$(proc_ticks "${PID[$s]}")
+    busy=$(cpu_busy_pct "$SERVER_CPU" "$snap")
+    cpu=$(awk -v a="$t0" -v b="$t1" -v w0="$w0" -v w1="$w1" -v hz="$hz" \
+        'BEGIN {printf "%.0f", 100 * (b - a) / hz / ((w1 - w0) / 1e9)}')
+    echo "$kind,$ramp,$s,$rate,$row,$cpu,$busy" >>"$RUNS"
+    if [ "$(csv_field "$row" 12)" != 0 ] || [ "$(csv_field "$row" 11)" != 0 ] ||
+        [ "$(csv_field "$row" 13)" != 0 ] || [ "$(csv_field "$row" 10)" != 0 ]; then
+        echo "WARNING: $s at $rate/s: replies failed checks: $row" >&2
+    fi
+    csv_field "$row" 7
+}
+
+declare -A PEAKS
+for ramp in $(seq 1 "$RAMPS"); do
+    for s in "${active[@]}"; do
+        best=0
+        for rate in $RATES; do
+            rps=$(one_run ramp "$ramp" "$s" "$rate")
+            best=$(awk -v a="$best" -v b="$rps" 'BEGIN {print (b > a) ? b : a}')
+        done
+        PEAKS[$s]="${PEAKS[$s]:-} $best"
+        echo "ramp $ramp $s: peak $best replies/s (load average $(cut -d' ' -f1 /proc/loadavg))"
+    done
+done
+for rep in $(seq 1 "$LAT_REPS"); do
+    for s in "${active[@]}"; do
+        one_run latency "$rep" "$s" "$LAT_RATE" >/dev/null
+    done
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Column N of runs.csv for KIND and SERVER, one value a line.
+col() {
+    awk -F, -v k="$1" -v s="$2" -v n="$3" '$1 == k && $3 == s {print $n}' "$RUNS"
+}
+
+echo
+echo "| server | replies/s (median of $RAMPS ramp peaks) | min–max | % of echo | server CPU at peak | p50 / p99 / p99.9 µs at $LAT_RATE/s | loss at $LAT_RATE/s |"
+echo "|---|---|---|---|---|---|---|"
+echo_med=
+for s in "${active[@]}"; do
+    med=$(echo "${PEAKS[$s]}" | tr ' ' '\n' | grep . | median)
+    mn=$(echo "${PEAKS[$s]}" | tr ' ' '\n' | grep . | sort -g | head -1)
+    mx=$(echo "${PEAKS[$s]}" | tr ' ' '\n' | grep . | sort -g | tail -1)
+    [ "$s" = echo ] && echo_med=$med
+    pct=—
+    [ -n "$echo_med" ] && pct=$(awk -v a="$med" -v b="$echo_med" 'BEGIN {printf "%.0f %%", 100 * a / b}')
+    # server CPU share during the step with the most replies/s of each ramp (median)
+    cpu=$(awk -F, -v s="$s" '$1 == "ramp" && $3 == s {if ($11 > best[$2]) {best[$2] = $11; c[$2] = $25}}
+        END {for (r in c) print c[r]}' "$RUNS" | median)
+    p50=$(col latency "$s" 20 | median)
+    p99=$(col latency "$s" 22 | median)
+    p999=$(col latency "$s" 23 | median)
+    loss=$(col latency "$s" 12 | median)
+    printf '| %s | %.0f | %.0f–%.0f | %s | %s %% | %s / %s / %s | %s %% |\n' "$s" "$med" "$mn" "$mx" "$pct" \
+        "$cpu" "$p50" "$p99" "$p999" "$loss"
+done
+echo
+if [ -n "$echo_med" ]; then
+    for s in "${active[@]}"; do
+        [ "$s" = echo ] && continue
+        med=$(echo "${PEAKS[$s]}" | tr ' ' '\n' | grep . | median)
+        awk -v s="$s" -v a="$med" -v b="$echo_med" 'BEGIN {printf "ratio %s / echo = %.3f\n", s, a / b}'
+    done
+fi
+if [[ " ${active[*]} " == *" chronyd "* && " ${active[*]} " == *" tempusd "* ]]; then
+    a=$(echo "${PEAKS[tempusd]}" | tr ' ' '\n' | grep . | median)
+    b=$(echo "${PEAKS[chronyd]}" | tr ' ' '\n' | grep . | median)
+    awk -v a="$a" -v b="$b" 'BEGIN {printf "ratio tempusd / chronyd = %.3f\n", a / b}'
+fi
+for n in "${notes[@]}"; do echo "note: $n"; done
+echo "runs: $RUNS"

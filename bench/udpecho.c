@@ -1,0 +1,175 @@
+/* udpecho: the bare batched UDP echo that sets the machine's ceiling for the server benchmark.
+ *
+ * One thread, one socket, recvmmsg/sendmmsg in batches: everything a UDP server must do in the
+ * kernel and almost nothing in user space. To pass the load generator's checks it turns each
+ * NTP request into a same-size "reply" by setting the mode to 4 (server) and copying the
+ * request's transmit timestamp into the origin field; nothing else is computed.
+ *
+ * Bounded: exits on SIGINT/SIGTERM, or after --lifetime seconds (default 300), or after --count
+ * datagrams if given. Prints the number of datagrams echoed to stderr at exit.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define BATCH   64
+#define BUF_LEN 1024
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: udpecho [-s ADDR] [-p PORT] [-T LIFETIME_S] [-n COUNT] [-C N]\n"
+                 "Echo NTP requests on ADDR:PORT (127.0.0.1:123) as mode-4 datagrams of the "
+                 "same size.\n"
+                 "-C N spoils the origin timestamp of every Nth reply (tests the load "
+                 "generator's check).\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(123);
+    unsigned long lifetime_s = 300;
+    uint64_t max_count = UINT64_MAX;
+    unsigned long corrupt_every = 0; /* test aid: spoil the origin of every Nth reply */
+    int c;
+    while ((c = getopt(argc, argv, "s:p:T:n:C:h")) != -1) {
+        char *end;
+        switch (c) {
+        case 's':
+            if (inet_pton(AF_INET, optarg, &addr.sin_addr) != 1 ||
+                (ntohl(addr.sin_addr.s_addr) >> 24) != 127) {
+                fprintf(stderr, "udpecho: address must be in 127.0.0.0/8\n");
+                return 1;
+            }
+            break;
+        case 'p': {
+            unsigned long p = strtoul(optarg, &end, 10);
+            if (*end || p == 0 || p > 65535) {
+                fprintf(stderr, "udpecho: bad port\n");
+                return 1;
+            }
+            addr.sin_port = htons((uint16_t)p);
+            break;
+        }
+        case 'T':
+            lifetime_s = strtoul(optarg, &end, 10);
+            if (*end || lifetime_s == 0 || lifetime_s > 3600) {
+                fprintf(stderr, "udpecho: bad lifetime\n");
+                return 1;
+            }
+            break;
+        case 'n':
+            max_count = strtoull(optarg, &end, 10);
+            if (*end || max_count == 0) {
+                fprintf(stderr, "udpecho: bad count\n");
+                return 1;
+            }
+            break;
+        case 'C':
+            corrupt_every = strtoul(optarg, &end, 10);
+            if (*end) {
+                fprintf(stderr, "udpecho: bad -C\n");
+                return 1;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 1;
+        }
+    }
+
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        perror("udpecho: socket");
+        return 1;
+    }
+    int size = 4 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        perror("udpecho: bind");
+        close(fd);
+        return 1;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal; /* no SA_RESTART: a blocked recvmmsg returns EINTR */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGALRM, &sa, NULL);
+    alarm((unsigned)lifetime_s);
+
+    static unsigned char bufs[BATCH][BUF_LEN];
+    static struct sockaddr_in peers[BATCH];
+    static struct iovec iovs[BATCH];
+    static struct mmsghdr msgs[BATCH];
+    uint64_t echoed = 0;
+    while (!stop && echoed < max_count) {
+        for (int i = 0; i < BATCH; i++) {
+            iovs[i].iov_base = bufs[i];
+            iovs[i].iov_len = BUF_LEN;
+            memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+            msgs[i].msg_hdr.msg_name = &peers[i];
+            msgs[i].msg_hdr.msg_namelen = sizeof(peers[i]);
+            msgs[i].msg_hdr.msg_iov = &iovs[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            perror("udpecho: recvmmsg");
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            unsigned char *p = bufs[i];
+            iovs[i].iov_len = msgs[i].msg_len; /* same size back */
+            if (msgs[i].msg_len >= 48) {
+                p[0] = (unsigned char)((p[0] & 0x38) | 4); /* keep VN, LI 0, mode 4 */
+                memcpy(p + 24, p + 40, 8);                 /* origin = request's transmit */
+                p[1] = 10; /* stratum 10, as a "local stratum 10" server: not a kiss-o-death */
+                if (corrupt_every && (echoed + (uint64_t)i + 1) % corrupt_every == 0)
+                    p[31] ^= 0x80;
+            }
+        }
+        int done = 0;
+        while (done < n) {
+            int r = sendmmsg(fd, msgs + done, (unsigned)(n - done), 0);
+            if (r < 0) {
+                if (errno == EINTR && !stop)
+                    continue;
+                done++; /* skip it: a lost reply, which the load generator counts */
+                continue;
+            }
+            done += r;
+        }
+        echoed += (uint64_t)n;
+    }
+    fprintf(stderr, "udpecho: echoed %" PRIu64 " datagrams\n", echoed);
+    close(fd);
+    return 0;
+}
