@@ -46,6 +46,11 @@ int64_t simworld_now_ns(const struct simworld *w)
     return w->now_ns;
 }
 
+const int64_t *simworld_now_ptr(const struct simworld *w)
+{
+    return &w->now_ns;
+}
+
 static int earlier(const struct simworld *w, size_t i, size_t j)
 {
     const struct event *x = &w->pool[w->heap[i]], *y = &w->pool[w->heap[j]];

@@ -30,6 +30,9 @@ void simworld_free(struct simworld *w);
 /* Current true time, ns since the start of the run. */
 int64_t simworld_now_ns(const struct simworld *w);
 
+/* The same as a stable pointer (valid until simworld_free), for clocks that read "now". */
+const int64_t *simworld_now_ptr(const struct simworld *w);
+
 /* Schedules cb at true time t_ns (clamped to now: the past cannot be scheduled), with
  * integers a, b and a copy of len bytes of data (len <= SIMWORLD_DATA_MAX). 0 or -ENOMEM /
  * -EINVAL. */

@@ -1,0 +1,577 @@
+/* A simulation run (see run.h).
+ *
+ * Nodes are machines whose clock is disciplined by an engine: node 0 is the client under
+ * test, the others are servers of kind "engine" (stratum 2 syncing from another server).
+ * Every engine call happens at the world's current time, with mono and real time read from
+ * the node's own simulated clock; the engine's next timeout (in its mono time) is turned into
+ * a true-time event, re-armed after every call.
+ *
+ * Packet path: engine io->send -> link up (delay or loss) -> server receives (rx timestamp
+ * from the server's clock) -> after the processing time, the transmit timestamp is taken and
+ * the reply enters the link down -> the node receives it (rx timestamp = its local clock at
+ * the true arrival time) -> engine_receive().
+ */
+#include "sim/run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/prng.h"
+#include "core/engine.h"
+#include "sim/clock.h"
+#include "sim/link.h"
+#include "sim/server.h"
+#include "sim/world.h"
+#include "wire/ntp.h"
+
+#define NS_PER_S  1000000000LL
+#define MAX_NODES (SIMSCN_MAX_SERVERS + 1)
+#define MAX_SLOTS SIMSCN_MAX_SERVERS
+/* When an engine asks to be woken at a time already passed, wait this long instead of
+ * spinning (counted; a correct engine never does it). */
+#define SPIN_GUARD_NS 1000000LL
+
+struct run;
+
+struct slot {
+    int server; /* 0-based server index */
+    int id;     /* engine source id */
+    struct simlink up, down;
+};
+
+struct node {
+    struct run *run;
+    int idx;
+    int used;
+    struct simclock clock;
+    struct clock_ops ops;
+    struct engine *eng;
+    struct engine_io io;
+    int nslots;
+    struct slot slots[MAX_SLOTS];
+    uint32_t timer_gen;
+    int64_t timer_t; /* true time of the pending timer event, -1 none */
+    uint64_t packets;
+    uint64_t spins;
+};
+
+struct server_state {
+    int up;
+    double offset_s; /* reference server: clock - true at t_set */
+    double freq_ppm;
+    int64_t t_set_ns;
+    int node; /* engine server: its node index, else -1 */
+};
+
+struct run {
+    const struct simscn *s;
+    struct simworld *w;
+    struct prng rng;
+    struct node nodes[MAX_NODES];
+    struct server_state srv[SIMSCN_MAX_SERVERS];
+    struct simclock truth; /* never adjusted: carries the world's leap second */
+    FILE *csv;
+    int64_t next_csv_ns;
+    int selected; /* client's selected server (0-based), -1 none */
+    int poll_log2;
+
+    /* statistics */
+    double sum_err2, sum_f2, max_err;
+    uint64_t n_stat;
+    int64_t last_bad_ns; /* last stat sample before the end of warm-up with |err| > 1 ms */
+    int any_bad;
+    int steps_at_warmup;
+    double liar_sel_s, unsync_s;
+    uint64_t events;
+};
+
+static void ev_timer(void *ctx, int a, int b, const uint8_t *data, size_t len);
+
+static int64_t now_ns(const struct run *r)
+{
+    return simworld_now_ns(r->w);
+}
+
+static void sched(struct run *r, int64_t t, void (*fn)(void *, int, int, const uint8_t *, size_t),
+                  int a, int b, const uint8_t *data, size_t len)
+{
+    struct simworld_cb cb = {fn, r};
+    /* Only -ENOMEM can fail here; a lost event is then a lost packet. */
+    (void)simworld_schedule(r->w, t, cb, a, b, data, len);
+}
+
+/* ---- engines ---- */
+
+static void after_engine_call(struct node *n)
+{
+    struct run *r = n->run;
+    int64_t m = engine_next_timeout_mono_ns(n->eng);
+    int64_t t;
+    if (m == INT64_MAX) {
+        t = -1;
+    } else {
+        int64_t mono = simclock_mono_ns(&n->clock);
+        t = simclock_true_at_mono(&n->clock, m);
+        if (m <= mono) {
+            n->spins++;
+            t = now_ns(r) + SPIN_GUARD_NS;
+        }
+    }
+    if (t != n->timer_t) {
+        n->timer_gen++;
+        n->timer_t = t;
+        if (t >= 0)
+            sched(r, t, ev_timer, n->idx, (int)(n->timer_gen & 0x7fffffff), NULL, 0);
+    }
+    if (n->idx == 0) {
+        struct report_tracking tr;
+        engine_tracking(n->eng, simclock_mono_ns(&n->clock), &tr);
+        r->selected = -1;
+        for (int i = 0; i < n->nslots; i++)
+            if (tr.selected_source_id >= 0 && n->slots[i].id == tr.selected_source_id)
+                r->selected = n->slots[i].server;
+    }
+}
+
+static void ev_timer(void *ctx, int a, int b, const uint8_t *data, size_t len)
+{
+    struct run *r = ctx;
+    struct node *n = &r->nodes[a];
+    (void)data;
+    (void)len;
+    r->events++;
+    if (b != (int)(n->timer_gen & 0x7fffffff))
+        return; /* superseded */
+    n->timer_t = -1;
+    engine_run_timers(n->eng, simclock_mono_ns(&n->clock), &n->io);
+    after_engine_call(n);
+}
+
+static void ev_to_server(void *ctx, int a, int b, const uint8_t *data, size_t len);
+
+static int node_send(void *ctx, int source_id, const uint8_t *pkt, size_t len)
+{
+    struct node *n = ctx;
+    struct run *r = n->run;
+    for (int i = 0; i < n->nslots; i++) {
+        struct slot *sl = &n->slots[i];
+        if (sl->id != source_id)
+            continue;
+        n->packets++;
+        if (len > SIMWORLD_DATA_MAX)
+            return -EMSGSIZE;
+        int64_t d = simlink_transit_ns(&sl->up);
+        if (d >= 0)
+            sched(r, now_ns(r) + d, ev_to_server, sl->server, n->idx * MAX_SLOTS + i, pkt, len);
+        return 0;
+    }
+    return -ENOENT;
+}
+
+static void ev_to_node(void *ctx, int a, int b, const uint8_t *data, size_t len)
+{
+    struct run *r = ctx;
+    struct node *n = &r->nodes[a];
+    r->events++;
+    int64_t rx = simclock_real_ns(&n->clock);
+    engine_receive(n->eng, n->slots[b].id, data, len, rx, simclock_mono_ns(&n->clock), &n->io);
+    after_engine_call(n);
+}
+
+/* ---- servers ---- */
+
+static int64_t server_clock_ns(struct run *r, int k)
+{
+    struct server_state *st = &r->srv[k];
+    if (st->node >= 0)
+        return simclock_real_ns(&r->nodes[st->node].clock);
+    int64_t t = now_ns(r);
+    double off = st->offset_s + st->freq_ppm * 1e-6 * (double)(t - st->t_set_ns) / NS_PER_S;
+    return simclock_true_real_ns(&r->truth, t) + (int64_t)llround(off * NS_PER_S);
+}
+
+static void server_ref(struct run *r, int k, struct simserver_ref *ref)
+{
+    const struct simscn_server *sv = &r->s->servers[k];
+    struct server_state *st = &r->srv[k];
+    memset(ref, 0, sizeof(*ref));
+    ref->precision_log2 = -23;
+    if (st->node >= 0) {
+        struct node *n = &r->nodes[st->node];
+        struct report_reference rr;
+        engine_reference(n->eng, simclock_mono_ns(&n->clock), &rr);
+        ref->leap = rr.synced ? rr.leap : NTP_LEAP_UNSYNC;
+        ref->stratum = rr.synced ? rr.stratum : 0;
+        ref->refid = rr.ref_id;
+        ref->ref_time_real_ns = rr.ref_time_real_ns;
+        ref->root_delay_s = rr.root_delay_s;
+        ref->root_dispersion_s = rr.root_dispersion_s;
+        return;
+    }
+    /* A stratum-1 server: announces the world's leap second until it happens. */
+    int64_t t = now_ns(r);
+    if (r->truth.true_leap_dir && t < r->truth.true_leap_ns)
+        ref->leap = r->truth.true_leap_dir > 0 ? NTP_LEAP_INSERT : NTP_LEAP_DELETE;
+    ref->stratum = sv->stratum;
+    ref->refid = sv->stratum == 1 ? ntp_refid_from_text("GPS") : 0x0a000000u + (uint32_t)k;
+    int64_t clk = server_clock_ns(r, k);
+    ref->ref_time_real_ns = clk - clk % (16 * NS_PER_S);
+    ref->root_delay_s = sv->stratum == 1 ? 0 : 1e-3;
+    ref->root_dispersion_s = 10e-6;
+}
+
+static void ev_server_tx(void *ctx, int a, int b, const uint8_t *data, size_t len);
+
+static void ev_to_server(void *ctx, int a, int b, const uint8_t *data, size_t len)
+{
+    struct run *r = ctx;
+    r->events++;
+    if (!r->srv[a].up)
+        return;
+    struct simserver_ref ref;
+    server_ref(r, a, &ref);
+    uint8_t reply[NTP_HEADER_LEN];
+    size_t rl = simserver_answer(data, len, &ref, server_clock_ns(r, a), reply, sizeof(reply));
+    if (!rl)
+        return;
+    int64_t proc = (int64_t)llround(r->s->servers[a].proc_s * NS_PER_S);
+    sched(r, now_ns(r) + proc, ev_server_tx, a, b, reply, rl);
+}
+
+static void ev_server_tx(void *ctx, int a, int b, const uint8_t *data, size_t len)
+{
+    struct run *r = ctx;
+    uint8_t reply[SIMWORLD_DATA_MAX];
+    r->events++;
+    if (!r->srv[a].up)
+        return;
+    memcpy(reply, data, len);
+    simserver_set_tx(reply, server_clock_ns(r, a));
+    int node = b / MAX_SLOTS, slot = b % MAX_SLOTS;
+    int64_t d = simlink_transit_ns(&r->nodes[node].slots[slot].down);
+    if (d >= 0)
+        sched(r, now_ns(r) + d, ev_to_node, node, slot, reply, len);
+}
+
+/* ---- scripted events ---- */
+
+static void set_link_state(struct run *r, int k, int down, double loss, int set_loss)
+{
+    struct node *n = &r->nodes[0];
+    for (int i = 0; i < n->nslots; i++) {
+        if (n->slots[i].server != k)
+            continue;
+        if (set_loss) {
+            n->slots[i].up.p.loss = loss;
+            n->slots[i].down.p.loss = loss;
+        } else {
+            n->slots[i].up.down = down;
+            n->slots[i].down.down = down;
+        }
+    }
+}
+
+static void ev_script(void *ctx, int a, int b, const uint8_t *data, size_t len)
+{
+    struct run *r = ctx;
+    const struct simscn_event *ev = &r->s->events[a];
+    int k = ev->server - 1;
+    (void)b;
+    (void)data;
+    (void)len;
+    r->events++;
+    switch (ev->kind) {
+    case SIMSCN_EV_SERVER_DOWN:
+        r->srv[k].up = 0;
+        break;
+    case SIMSCN_EV_SERVER_UP:
+        r->srv[k].up = 1;
+        break;
+    case SIMSCN_EV_SERVER_OFFSET:
+    case SIMSCN_EV_SERVER_FREQ: {
+        struct server_state *st = &r->srv[k];
+        int64_t t = now_ns(r);
+        st->offset_s += st->freq_ppm * 1e-6 * (double)(t - st->t_set_ns) / NS_PER_S;
+        st->t_set_ns = t;
+        if (ev->kind == SIMSCN_EV_SERVER_OFFSET)
+            st->offset_s = ev->value;
+        else
+            st->freq_ppm = ev->value;
+        break;
+    }
+    case SIMSCN_EV_LINK_DOWN:
+        set_link_state(r, k, 1, 0, 0);
+        break;
+    case SIMSCN_EV_LINK_UP:
+        set_link_state(r, k, 0, 0, 0);
+        break;
+    case SIMSCN_EV_LINK_LOSS:
+        set_link_state(r, k, 0, ev->value, 1);
+        break;
+    case SIMSCN_EV_CLOCK_STEP: {
+        /* A disturbance from outside the engine: not counted as the engine's step. */
+        struct simclock *c = &r->nodes[0].clock;
+        (void)simclock_real_ns(c);
+        c->x_s += ev->value;
+        break;
+    }
+    case SIMSCN_EV_CLOCK_FREQ: {
+        struct simclock *c = &r->nodes[0].clock;
+        (void)simclock_real_ns(c);
+        c->p.freq_ppm = ev->value;
+        break;
+    }
+    }
+}
+
+/* ---- measurement ---- */
+
+static void ev_stat(void *ctx, int a, int b, const uint8_t *data, size_t len)
+{
+    struct run *r = ctx;
+    struct node *c = &r->nodes[0];
+    int64_t t = now_ns(r);
+    (void)a;
+    (void)b;
+    (void)data;
+    (void)len;
+    double err = simclock_error_s(&c->clock);
+    double f = simclock_freq_error_ppm(&c->clock);
+    double step_s = (double)SIMRUN_STAT_STEP_NS / NS_PER_S;
+    if (t <= r->s->warmup_ns) {
+        if (fabs(err) > SIMRUN_SETTLE_S) {
+            r->last_bad_ns = t;
+            r->any_bad = 1;
+        }
+        if (t + SIMRUN_STAT_STEP_NS > r->s->warmup_ns) /* the last sample of warm-up */
+            r->steps_at_warmup = c->clock.steps;
+    }
+    if (t > r->s->warmup_ns) {
+        r->sum_err2 += err * err;
+        r->sum_f2 += f * f;
+        if (fabs(err) > r->max_err)
+            r->max_err = fabs(err);
+        r->n_stat++;
+        if (r->selected < 0)
+            r->unsync_s += step_s;
+    }
+    if (r->selected >= 0 && r->s->servers[r->selected].liar)
+        r->liar_sel_s += step_s;
+    if (r->csv && t >= r->next_csv_ns) {
+        int poll = 0;
+        int sid = -1;
+        for (int i = 0; i < c->nslots; i++)
+            if (c->slots[i].server == r->selected)
+                sid = c->slots[i].id;
+        if (sid < 0 && c->nslots)
+            sid = c->slots[0].id;
+        struct report_source rs;
+        int idx = sid >= 0 ? engine_source_index(c->eng, sid) : -1;
+        if (idx >= 0 && engine_source_report(c->eng, idx, simclock_mono_ns(&c->clock), &rs) == 0)
+            poll = rs.poll_log2;
+        fprintf(r->csv, "%.1f,%.9f,%.6f,%d,%d,%d,%llu\n", (double)t / NS_PER_S, err, f, poll,
+                r->selected + 1, c->clock.steps, (unsigned long long)c->packets);
+        r->next_csv_ns += r->s->sample_ns;
+    }
+    if (t + SIMRUN_STAT_STEP_NS <= r->s->duration_ns)
+        sched(r, t + SIMRUN_STAT_STEP_NS, ev_stat, 0, 0, NULL, 0);
+}
+
+/* ---- set-up ---- */
+
+static struct addr server_addr(int k)
+{
+    struct addr a;
+    memset(&a, 0, sizeof(a));
+    a.family = ADDR_INET4;
+    a.bytes[0] = 10;
+    a.bytes[1] = 0;
+    a.bytes[2] = (uint8_t)(k / 250);
+    a.bytes[3] = (uint8_t)(1 + k % 250);
+    a.port = NTP_PORT;
+    return a;
+}
+
+static int node_init(struct run *r, int idx, const struct simclock_params *cp,
+                     const struct engine_params *ep)
+{
+    struct node *n = &r->nodes[idx];
+    n->run = r;
+    n->idx = idx;
+    n->used = 1;
+    n->timer_t = -1;
+    simclock_init(&n->clock, cp, simworld_now_ptr(r->w), r->s->epoch_real_ns,
+                  prng_next_u64(&r->rng));
+    simclock_set_true_leap(&n->clock, r->s->leap);
+    n->ops = simclock_ops(&n->clock);
+    n->io.ctx = n;
+    n->io.send = node_send;
+    n->eng = engine_new(ep, &n->ops, prng_next_u64(&r->rng), simclock_mono_ns(&n->clock));
+    return n->eng ? 0 : -ENOMEM;
+}
+
+static int node_add_source(struct run *r, struct node *n, int server,
+                           const struct engine_source_params *sp, const struct simlink_params *up,
+                           const struct simlink_params *down)
+{
+    if (n->nslots >= MAX_SLOTS)
+        return -ENOSPC;
+    struct slot *sl = &n->slots[n->nslots];
+    sl->server = server;
+    simlink_init(&sl->up, up, &r->rng);
+    simlink_init(&sl->down, down, &r->rng);
+    struct addr a = server_addr(server);
+    int id =
+        engine_add_source(n->eng, sp, &a, r->s->servers[server].name, simclock_mono_ns(&n->clock));
+    if (id < 0)
+        return id;
+    sl->id = id;
+    n->nslots++;
+    return 0;
+}
+
+static void run_free(struct run *r)
+{
+    for (int i = 0; i < MAX_NODES; i++)
+        engine_free(r->nodes[i].eng);
+    simworld_free(r->w);
+}
+
+int simrun_run(const struct simscn *s, uint64_t seed, FILE *csv, struct simrun_result *out)
+{
+    struct run *r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    int rc = -ENOMEM;
+    r->s = s;
+    r->csv = csv;
+    r->selected = -1;
+    r->w = simworld_new();
+    if (!r->w)
+        goto done;
+    prng_seed(&r->rng, seed);
+    struct simclock_params perfect;
+    simclock_params_default(&perfect);
+    simclock_init(&r->truth, &perfect, simworld_now_ptr(r->w), s->epoch_real_ns, 0);
+    simclock_set_true_leap(&r->truth, s->leap);
+
+    /* Random streams are drawn in a fixed order: client, then each server's. */
+    if ((rc = node_init(r, 0, &s->clock, &s->client)) < 0)
+        goto done;
+    for (int k = 0; k < s->nservers; k++) {
+        const struct simscn_server *sv = &s->servers[k];
+        r->srv[k].up = 1;
+        r->srv[k].offset_s = sv->offset_s;
+        r->srv[k].freq_ppm = sv->freq_ppm;
+        r->srv[k].node = -1;
+        if ((rc = node_add_source(r, &r->nodes[0], k, &sv->source, &sv->up, &sv->down)) < 0)
+            goto done;
+    }
+    for (int k = 0; k < s->nservers; k++) {
+        const struct simscn_server *sv = &s->servers[k];
+        if (!sv->sync)
+            continue;
+        struct engine_params ep;
+        engine_params_default(&ep);
+        ep.makestep_threshold_s = 1.0;
+        ep.makestep_limit = 3;
+        int idx = 1 + k;
+        if ((rc = node_init(r, idx, &sv->clock, &ep)) < 0)
+            goto done;
+        if ((rc = node_add_source(r, &r->nodes[idx], sv->sync - 1, &sv->sync_source, &sv->sync_up,
+                                  &sv->sync_down)) < 0)
+            goto done;
+        r->srv[k].node = idx;
+    }
+    for (int i = 0; i < MAX_NODES; i++)
+        if (r->nodes[i].used)
+            after_engine_call(&r->nodes[i]);
+    for (int i = 0; i < s->nevents; i++)
+        sched(r, s->events[i].t_ns, ev_script, i, 0, NULL, 0);
+    if (csv)
+        fprintf(csv, "t_s,offset_s,freq_err_ppm,poll_log2,selected,steps,packets\n");
+    sched(r, 0, ev_stat, 0, 0, NULL, 0);
+    simworld_run_until(r->w, s->duration_ns);
+
+    struct node *c = &r->nodes[0];
+    memset(out, 0, sizeof(*out));
+    if (!r->any_bad)
+        out->t_settle_s = 0;
+    else if (r->last_bad_ns + SIMRUN_STAT_STEP_NS > s->warmup_ns)
+        out->t_settle_s = -1;
+    else
+        out->t_settle_s = (double)(r->last_bad_ns + SIMRUN_STAT_STEP_NS) / NS_PER_S;
+    out->rms_s = r->n_stat ? sqrt(r->sum_err2 / (double)r->n_stat) : 0;
+    out->max_s = r->max_err;
+    out->rms_freq_ppm = r->n_stat ? sqrt(r->sum_f2 / (double)r->n_stat) : 0;
+    out->steps = c->clock.steps;
+    out->late_steps = c->clock.steps - r->steps_at_warmup;
+    out->packets = c->packets;
+    out->liar_sel_s = r->liar_sel_s;
+    out->unsync_s = r->unsync_s;
+    out->final_err_s = simclock_error_s(&c->clock);
+    out->events = r->events;
+    rc = 0;
+done:
+    run_free(r);
+    free(r);
+    return rc;
+}
+
+void simrun_print_summary(FILE *out, const char *label, const struct simrun_result *r)
+{
+    fprintf(out,
+            "summary %s t1ms_s=%.1f rms_us=%.2f max_us=%.2f rms_freq_ppm=%.4f steps=%d "
+            "late_steps=%d packets=%llu liar_sel_s=%.1f unsync_s=%.1f final_us=%.2f\n",
+            label, r->t_settle_s, r->rms_s * 1e6, r->max_s * 1e6, r->rms_freq_ppm, r->steps,
+            r->late_steps, (unsigned long long)r->packets, r->liar_sel_s, r->unsync_s,
+            r->final_err_s * 1e6);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+void simrun_median(struct simrun_result *r, int n, struct simrun_result *med)
+{
+    double *v = malloc((size_t)n * sizeof(*v));
+    memset(med, 0, sizeof(*med));
+    if (!v || n < 1) {
+        free(v);
+        return;
+    }
+#define MED(field, type)                                                                           \
+    do {                                                                                           \
+        for (int i = 0; i < n; i++)                                                                \
+            v[i] = (double)r[i].field;                                                             \
+        med->field = (type)median_of(v, n);                                                        \
+    } while (0)
+    /* "Never settled" (-1) ranks above every time. */
+    for (int i = 0; i < n; i++)
+        v[i] = r[i].t_settle_s < 0 ? INFINITY : r[i].t_settle_s;
+    med->t_settle_s = median_of(v, n);
+    if (isinf(med->t_settle_s))
+        med->t_settle_s = -1;
+    MED(rms_s, double);
+    MED(max_s, double);
+    MED(rms_freq_ppm, double);
+    MED(steps, int);
+    MED(late_steps, int);
+    MED(packets, uint64_t);
+    MED(liar_sel_s, double);
+    MED(unsync_s, double);
+    MED(final_err_s, double);
+    MED(events, uint64_t);
+#undef MED
+    free(v);
+}
