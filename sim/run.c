@@ -338,6 +338,13 @@ static void ev_stat(void *ctx, int a, int b, const uint8_t *data, size_t len)
     (void)data;
     (void)len;
     double err = simclock_error_s(&c->clock);
+    /* During a leap second, POSIX time is ambiguous: a clock that repeats the second a few
+     * microseconds before or after the world does is not a second off. Within 2 s of the
+     * leap, the error is taken modulo 1 s; a leap that was not applied still shows as 1 s
+     * from then on. */
+    int64_t to_leap = t - r->truth.true_leap_ns;
+    if (r->truth.true_leap_dir && to_leap > -2 * NS_PER_S && to_leap < 2 * NS_PER_S)
+        err -= round(err);
     double f = simclock_freq_error_ppm(&c->clock);
     double step_s = (double)SIMRUN_STAT_STEP_NS / NS_PER_S;
     if (t <= r->s->warmup_ns) {
