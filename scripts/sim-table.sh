@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Prints docs/BENCHMARKS.md's scenario table: every tests/sim scenario run with seeds 1..N
+# (default 11), 6 h (each file's duration), the median of each statistic, beside chrony
+# 4.3's reference RMS error where the issue gives one.
+#   scripts/sim-table.sh [BUILDDIR] [NSEEDS]
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$here/build}
+n=${2:-11}
+sim=$build/tempus-sim
+[ -x "$sim" ] || { echo "no $sim: build first (meson compile -C $build tempus-sim)" >&2; exit 1; }
+
+# scenario:chrony 4.3 RMS in us ("-" where the issue gives no number)
+rows="lan:18 wan4:283 falseticker:244 asymmetric:109 step100:108 temp:160 failover:380
+seed:61 freq100:- freq500:- loss20:- leap:- iburst1:- stratum2:-"
+
+echo "| scenario | chrony 4.3 RMS | tempus RMS | target (0.8x) | max | RMS freq | within 1 ms | steps | packets |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for r in $rows; do
+    name=${r%%:*}
+    ref=${r#*:}
+    line=$("$sim" "$here/tests/sim/$name.scn" --seeds "$n" | grep '^summary median')
+    get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+    rms=$(get rms_us)
+    if [ "$ref" = "-" ]; then
+        refcol="-"
+        target="-"
+    else
+        refcol="$ref us"
+        target=$(awk -v r="$ref" -v t="$rms" 'BEGIN { printf "%.0f us %s", 0.8 * r, (t <= 0.8 * r ? "met" : (t <= r ? "beats chrony" : "NOT met")) }')
+    fi
+    t1=$(get t1ms_s)
+    [ "$t1" = "-1.0" ] && t1="never"
+    printf "| %s | %s | %s us | %s | %s us | %s ppm | %s s | %s | %s |\n" "$name" "$refcol" "$rms" \
+        "$target" "$(get max_us)" "$(get rms_freq_ppm)" "$t1" "$(get steps)" "$(get packets)"
+done
