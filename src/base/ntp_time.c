@@ -115,7 +115,7 @@ uint32_t ntp_time_short_from_s(double s)
     uint32_t r;
     if (!(s > 0.0)) /* negative, zero and NaN */
         return 0;
-    if (s >= 65536.0)
+    if (s >= 4294967295.0 / 65536.0) /* also keeps the round-up below from wrapping */
         return 0xFFFFFFFFu;
     x = s * 65536.0;
     r = (uint32_t)x;

@@ -1,0 +1,509 @@
+/* The client log: see clientlog.h for the semantics. */
+#include "core/clientlog.h"
+
+#include <assert.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/prng.h"
+
+#define NONE     UINT32_MAX
+#define NO_RATE  INT8_MIN
+#define NEVER_NS INT64_MIN
+#define NS_PER_S 1000000000LL
+
+/* Intervals are kept as log2(seconds) in quarter steps ("q4"): int8 covers 2^-32..2^31 s.
+ * Field order packs the record into 120 bytes, so that with its 4-byte hash head it fits
+ * CLIENTLOG_RECORD_BYTES (chrony's record count per clientloglimit byte). */
+struct record {
+    uint8_t family;     /* 0: empty slot, 4 or 6 */
+    uint8_t drop_flags; /* bit per service: the previous request was not answered */
+    int8_t rate_q4[CLIENTLOG_N_SERVICES];
+    int8_t timeout_rate_q4; /* NTP only: interval of requests that followed a drop */
+    uint8_t addr[16];       /* IPv4 in the first 4 bytes, the rest zero */
+    uint16_t drops16[2];    /* NKE and CMD drops, saturating (rarely limited) */
+    uint32_t hits[CLIENTLOG_N_SERVICES];
+    uint32_t ntp_drops;
+    uint32_t lru_prev, lru_next; /* towards most / least recently used */
+    uint32_t chain;              /* next record in the same hash bucket */
+    int64_t last_ns[CLIENTLOG_N_SERVICES];
+    int64_t tat_ns[CLIENTLOG_N_SERVICES]; /* GCRA theoretical arrival time */
+    struct ntp_ts64 ts_rx;                /* interleaved: our RX timestamp as sent (0: none) */
+    int64_t ts_tx_ns;                     /* ... and the TX time of that reply */
+};
+
+_Static_assert(sizeof(struct record) + sizeof(uint32_t) <= CLIENTLOG_RECORD_BYTES,
+               "a record must fit the per-record share of clientloglimit");
+
+struct limit_cfg {
+    int enabled;
+    int interval_log2;
+    int64_t period_ns; /* one token per period */
+    int64_t tau_ns;    /* (burst - 1) periods of credit */
+    uint32_t leak_mask;
+    int kod;
+    uint32_t kod_mask;
+};
+
+struct clientlog {
+    struct record *rec;
+    uint32_t *heads;
+    uint32_t cap, count, mask;
+    uint32_t lru_head, lru_tail; /* most, least recently used */
+    uint64_t k0, k1;             /* hash key */
+    struct prng prng;
+    struct limit_cfg lim[CLIENTLOG_N_SERVICES];
+    struct clientlog_stats st;
+};
+
+void clientlog_ratelimit_default(struct clientlog_ratelimit *r)
+{
+    r->enabled = 1;
+    r->interval_log2 = 3;
+    r->burst = 8;
+    r->leak = 2;
+    r->kod_log2 = -1;
+}
+
+void clientlog_params_default(struct clientlog_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->limit_bytes = CLIENTLOG_DEFAULT_LIMIT;
+    for (int i = 0; i < CLIENTLOG_N_SERVICES; i++) {
+        clientlog_ratelimit_default(&p->limit[i]);
+        p->limit[i].enabled = 0;
+    }
+}
+
+static int clamp_int(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void setup_limit(struct limit_cfg *c, const struct clientlog_ratelimit *r)
+{
+    int interval =
+        clamp_int(r->interval_log2, CLIENTLOG_MIN_INTERVAL_LOG2, CLIENTLOG_MAX_INTERVAL_LOG2);
+    int burst = clamp_int(r->burst, 1, 255);
+    int leak = clamp_int(r->leak, 1, 4);
+    c->enabled = r->enabled;
+    c->interval_log2 = interval;
+    c->period_ns = interval >= 0 ? NS_PER_S << interval : NS_PER_S >> -interval;
+    c->tau_ns = (int64_t)(burst - 1) * c->period_ns;
+    c->leak_mask = (1u << leak) - 1;
+    c->kod = r->kod_log2 >= 0;
+    c->kod_mask = c->kod ? (1u << clamp_int(r->kod_log2, 0, 16)) - 1 : 0;
+}
+
+static uint32_t records_for(size_t limit_bytes)
+{
+    uint32_t n = CLIENTLOG_MIN_RECORDS;
+    while (n < CLIENTLOG_MAX_RECORDS && (size_t)n * 2 * CLIENTLOG_RECORD_BYTES <= limit_bytes)
+        n *= 2;
+    return n;
+}
+
+struct clientlog *clientlog_new(const struct clientlog_params *p)
+{
+    struct clientlog *cl = calloc(1, sizeof *cl);
+    if (!cl)
+        return NULL;
+    prng_seed(&cl->prng, p->seed);
+    cl->k0 = prng_next_u64(&cl->prng);
+    cl->k1 = prng_next_u64(&cl->prng);
+    for (int i = 0; i < CLIENTLOG_N_SERVICES; i++)
+        setup_limit(&cl->lim[i], &p->limit[i]);
+    cl->lru_head = cl->lru_tail = NONE;
+    if (!p->disabled) {
+        cl->cap = records_for(p->limit_bytes);
+        cl->mask = cl->cap - 1;
+        cl->rec = calloc(cl->cap, sizeof *cl->rec);
+        cl->heads = malloc(cl->cap * sizeof *cl->heads);
+        if (!cl->rec || !cl->heads) {
+            clientlog_free(cl);
+            return NULL;
+        }
+        memset(cl->heads, 0xFF, cl->cap * sizeof *cl->heads); /* all NONE */
+    }
+    return cl;
+}
+
+void clientlog_free(struct clientlog *cl)
+{
+    if (!cl)
+        return;
+    free(cl->rec);
+    free(cl->heads);
+    free(cl);
+}
+
+uint32_t clientlog_capacity(const struct clientlog *cl)
+{
+    return cl->cap;
+}
+
+uint32_t clientlog_count(const struct clientlog *cl)
+{
+    return cl->count;
+}
+
+static uint32_t hash_key(const struct clientlog *cl, uint8_t family, const uint8_t key[16])
+{
+    uint64_t a, b, h;
+    memcpy(&a, key, 8);
+    memcpy(&b, key + 8, 8);
+    h = (a ^ cl->k0) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 29;
+    h = (h ^ b ^ cl->k1 ^ family) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 32;
+    return (uint32_t)h & cl->mask;
+}
+
+static void lru_unlink(struct clientlog *cl, uint32_t i)
+{
+    struct record *r = &cl->rec[i];
+    if (r->lru_prev != NONE)
+        cl->rec[r->lru_prev].lru_next = r->lru_next;
+    else
+        cl->lru_head = r->lru_next;
+    if (r->lru_next != NONE)
+        cl->rec[r->lru_next].lru_prev = r->lru_prev;
+    else
+        cl->lru_tail = r->lru_prev;
+}
+
+static void lru_push_front(struct clientlog *cl, uint32_t i)
+{
+    struct record *r = &cl->rec[i];
+    r->lru_prev = NONE;
+    r->lru_next = cl->lru_head;
+    if (cl->lru_head != NONE)
+        cl->rec[cl->lru_head].lru_prev = i;
+    else
+        cl->lru_tail = i;
+    cl->lru_head = i;
+}
+
+static void chain_remove(struct clientlog *cl, uint32_t i)
+{
+    struct record *r = &cl->rec[i];
+    uint32_t *link = &cl->heads[hash_key(cl, r->family, r->addr)];
+    while (*link != i) {
+        /* The record is in its bucket's chain by construction. */
+        link = &cl->rec[*link].chain;
+    }
+    *link = r->chain;
+}
+
+static void record_init(struct record *r, uint8_t family, const uint8_t key[16])
+{
+    memset(r, 0, sizeof *r);
+    r->family = family;
+    memcpy(r->addr, key, 16);
+    for (int s = 0; s < CLIENTLOG_N_SERVICES; s++) {
+        r->rate_q4[s] = NO_RATE;
+        r->last_ns[s] = NEVER_NS;
+        r->tat_ns[s] = NEVER_NS;
+    }
+    r->timeout_rate_q4 = NO_RATE;
+}
+
+/* Normalises an address to (family byte, 16-byte key). 0 if the family is unknown. */
+static uint8_t make_key(const struct addr *a, uint8_t key[16])
+{
+    memset(key, 0, 16);
+    if (a->family == ADDR_INET4) {
+        memcpy(key, a->bytes, 4);
+        return 4;
+    }
+    if (a->family == ADDR_INET6) {
+        memcpy(key, a->bytes, 16);
+        return 6;
+    }
+    return 0;
+}
+
+static uint32_t find(const struct clientlog *cl, uint8_t family, const uint8_t key[16],
+                     uint32_t bucket)
+{
+    uint32_t i = cl->heads[bucket];
+    while (i != NONE) {
+        const struct record *r = &cl->rec[i];
+        if (r->family == family && memcmp(r->addr, key, 16) == 0)
+            return i;
+        i = r->chain;
+    }
+    return NONE;
+}
+
+/* log2(ns / 1e9) in quarter steps, rounded; a piecewise-linear log2 is plenty here. */
+static int8_t interval_q4(int64_t ns)
+{
+    int e, m, q16, q4;
+    uint64_t v;
+    if (ns <= 0)
+        return -127;
+    v = (uint64_t)ns;
+    e = 63 - __builtin_clzll(v);
+    m = (int)((e >= 4 ? v >> (e - 4) : v << (4 - e)) & 15);
+    q16 = e * 16 + m;                      /* log2(ns) in 1/16 */
+    q4 = (q16 - 478 + 2 + 1024) / 4 - 256; /* 478 = 16 log2(1e9); floor division */
+    return (int8_t)clamp_int(q4, -127, 127);
+}
+
+static void update_rate(int8_t *rate, int8_t sample)
+{
+    int r = *rate, d, step;
+    if (r == NO_RATE) {
+        *rate = sample;
+        return;
+    }
+    /* Exponential moving average with weight 1/4, moving at least one step. */
+    d = sample - r;
+    step = d / 4;
+    if (step == 0 && d != 0)
+        step = d > 0 ? 1 : -1;
+    *rate = (int8_t)(r + step);
+}
+
+int32_t clientlog_access(struct clientlog *cl, enum clientlog_service service,
+                         const struct addr *addr, int64_t now_ns)
+{
+    uint8_t key[16], family;
+    uint32_t bucket, i;
+    struct record *r;
+    int64_t last;
+
+    assert((unsigned)service < CLIENTLOG_N_SERVICES);
+    if (service == CLIENTLOG_NTP)
+        cl->st.ntp_hits++;
+    else if (service == CLIENTLOG_NKE)
+        cl->st.nke_hits++;
+    else
+        cl->st.cmd_hits++;
+    if (cl->cap == 0)
+        return -1;
+    family = make_key(addr, key);
+    if (family == 0)
+        return -1;
+
+    bucket = hash_key(cl, family, key);
+    i = find(cl, family, key, bucket);
+    if (i != NONE) {
+        if (cl->lru_head != i) {
+            lru_unlink(cl, i);
+            lru_push_front(cl, i);
+        }
+    } else {
+        if (cl->count < cl->cap) {
+            i = cl->count++;
+        } else {
+            i = cl->lru_tail;
+            lru_unlink(cl, i);
+            chain_remove(cl, i);
+            cl->st.log_drops++;
+        }
+        record_init(&cl->rec[i], family, key);
+        cl->rec[i].chain = cl->heads[bucket];
+        cl->heads[bucket] = i;
+        lru_push_front(cl, i);
+    }
+
+    r = &cl->rec[i];
+    r->hits[service]++;
+    last = r->last_ns[service];
+    r->last_ns[service] = now_ns;
+    if (last != NEVER_NS && now_ns >= last) {
+        int dropped = service == CLIENTLOG_NTP && (r->drop_flags & (1u << service));
+        update_rate(dropped ? &r->timeout_rate_q4 : &r->rate_q4[service],
+                    interval_q4(now_ns - last));
+    }
+    return (int32_t)i;
+}
+
+enum clientlog_limit clientlog_limit(struct clientlog *cl, enum clientlog_service service,
+                                     int32_t index)
+{
+    const struct limit_cfg *c = &cl->lim[service];
+    struct record *r;
+    int64_t now, tat;
+    uint32_t rnd, bit = 1u << service;
+    int answer;
+
+    assert((unsigned)service < CLIENTLOG_N_SERVICES);
+    if (!c->enabled || index < 0)
+        return CLIENTLOG_ANSWER;
+    r = &cl->rec[index];
+    now = r->last_ns[service];
+    tat = r->tat_ns[service] < now ? now : r->tat_ns[service];
+    if (tat - now <= c->tau_ns) {
+        r->tat_ns[service] = tat + c->period_ns;
+        r->drop_flags &= (uint8_t)~bit;
+        return CLIENTLOG_ANSWER;
+    }
+
+    rnd = prng_next_u32(&cl->prng);
+    answer = (rnd & c->leak_mask) == 0;
+    /* A client that retries more than twice as fast when not answered: limiting makes
+     * more traffic than it saves, so answer most of its requests instead. */
+    if (service == CLIENTLOG_NTP && r->timeout_rate_q4 != NO_RATE &&
+        r->rate_q4[service] != NO_RATE && r->timeout_rate_q4 < r->rate_q4[service] - 4)
+        answer = !answer;
+    if (answer) {
+        r->drop_flags &= (uint8_t)~bit;
+        return CLIENTLOG_ANSWER;
+    }
+
+    r->drop_flags |= (uint8_t)bit;
+    if (service == CLIENTLOG_NTP) {
+        r->ntp_drops++;
+        cl->st.ntp_drops++;
+    } else {
+        uint16_t *d = &r->drops16[service - 1];
+        if (*d < UINT16_MAX)
+            (*d)++;
+        if (service == CLIENTLOG_NKE)
+            cl->st.nke_drops++;
+        else
+            cl->st.cmd_drops++;
+    }
+    if (c->kod && ((rnd >> 8) & c->kod_mask) == 0) {
+        cl->st.ntp_kod_sent++;
+        return CLIENTLOG_KOD;
+    }
+    return CLIENTLOG_DROP;
+}
+
+int clientlog_ntp_min_poll(const struct clientlog *cl)
+{
+    const struct limit_cfg *c = &cl->lim[CLIENTLOG_NTP];
+    return c->enabled ? c->interval_log2 : -128;
+}
+
+int clientlog_get_tx(const struct clientlog *cl, int32_t index, struct ntp_ts64 rx_wire,
+                     int64_t *tx_ns)
+{
+    const struct record *r;
+    if (index < 0 || (uint32_t)index >= cl->cap || ntp_time_is_zero(rx_wire))
+        return 0;
+    r = &cl->rec[index];
+    if (!ntp_time_equal(r->ts_rx, rx_wire))
+        return 0;
+    *tx_ns = r->ts_tx_ns;
+    return 1;
+}
+
+void clientlog_save_ts(struct clientlog *cl, int32_t index, struct ntp_ts64 rx_wire, int64_t tx_ns)
+{
+    if (index < 0 || (uint32_t)index >= cl->cap)
+        return;
+    cl->rec[index].ts_rx = rx_wire;
+    cl->rec[index].ts_tx_ns = tx_ns;
+}
+
+int clientlog_update_tx(struct clientlog *cl, const struct addr *addr, struct ntp_ts64 rx_wire,
+                        int64_t tx_ns)
+{
+    uint8_t key[16], family;
+    uint32_t i;
+    if (cl->cap == 0 || ntp_time_is_zero(rx_wire))
+        return 0;
+    family = make_key(addr, key);
+    if (family == 0)
+        return 0;
+    i = find(cl, family, key, hash_key(cl, family, key));
+    if (i == NONE || !ntp_time_equal(cl->rec[i].ts_rx, rx_wire))
+        return 0;
+    cl->rec[i].ts_tx_ns = tx_ns;
+    return 1;
+}
+
+void clientlog_note_interleaved(struct clientlog *cl)
+{
+    cl->st.ntp_interleaved_hits++;
+}
+
+void clientlog_note_auth(struct clientlog *cl)
+{
+    cl->st.ntp_auth_hits++;
+}
+
+void clientlog_get_stats(const struct clientlog *cl, struct clientlog_stats *out)
+{
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    *out = cl->st;
+    out->ntp_timestamps = 0;
+    for (uint32_t i = 0; i < cl->count; i++) {
+        const struct record *r = &cl->rec[i];
+        if (r->family == 0 || ntp_time_is_zero(r->ts_rx))
+            continue;
+        out->ntp_timestamps++;
+        if (r->ts_tx_ns < lo)
+            lo = r->ts_tx_ns;
+        if (r->ts_tx_ns > hi)
+            hi = r->ts_tx_ns;
+    }
+    out->ntp_span_seconds = out->ntp_timestamps > 0 ? (uint64_t)((hi - lo) / NS_PER_S) : 0;
+}
+
+static int8_t report_interval(int8_t q4)
+{
+    if (q4 == NO_RATE)
+        return CLIENTLOG_NO_INTERVAL;
+    return (int8_t)((q4 + 2 + 512) / 4 - 128); /* nearest, floor division */
+}
+
+static uint32_t ago_s(int64_t last_ns, int64_t now_ns)
+{
+    int64_t d;
+    if (last_ns == NEVER_NS)
+        return CLIENTLOG_NEVER;
+    d = now_ns >= last_ns ? (now_ns - last_ns) / NS_PER_S : 0;
+    return d >= (int64_t)CLIENTLOG_NEVER ? CLIENTLOG_NEVER - 1 : (uint32_t)d;
+}
+
+int clientlog_report(const struct clientlog *cl, uint32_t index, int64_t now_ns,
+                     struct clientlog_report *out)
+{
+    const struct record *r;
+    memset(out, 0, sizeof *out);
+    if (index >= cl->cap)
+        return 0;
+    r = &cl->rec[index];
+    if (r->family == 0)
+        return 0;
+    out->addr.family = r->family == 4 ? ADDR_INET4 : ADDR_INET6;
+    memcpy(out->addr.bytes, r->addr, 16);
+    out->ntp_hits = r->hits[CLIENTLOG_NTP];
+    out->nke_hits = r->hits[CLIENTLOG_NKE];
+    out->cmd_hits = r->hits[CLIENTLOG_CMD];
+    out->ntp_drops = r->ntp_drops;
+    out->nke_drops = r->drops16[0];
+    out->cmd_drops = r->drops16[1];
+    out->ntp_interval = report_interval(r->rate_q4[CLIENTLOG_NTP]);
+    out->nke_interval = report_interval(r->rate_q4[CLIENTLOG_NKE]);
+    out->cmd_interval = report_interval(r->rate_q4[CLIENTLOG_CMD]);
+    out->ntp_timeout_interval = report_interval(r->timeout_rate_q4);
+    out->last_ntp_hit_ago = ago_s(r->last_ns[CLIENTLOG_NTP], now_ns);
+    out->last_nke_hit_ago = ago_s(r->last_ns[CLIENTLOG_NKE], now_ns);
+    out->last_cmd_hit_ago = ago_s(r->last_ns[CLIENTLOG_CMD], now_ns);
+    return 1;
+}
+
+void clientlog_reset_record(struct clientlog *cl, uint32_t index)
+{
+    struct record *r;
+    if (index >= cl->cap || cl->rec[index].family == 0)
+        return;
+    r = &cl->rec[index];
+    for (int s = 0; s < CLIENTLOG_N_SERVICES; s++) {
+        r->hits[s] = 0;
+        r->rate_q4[s] = NO_RATE;
+    }
+    r->ntp_drops = 0;
+    r->drops16[0] = r->drops16[1] = 0;
+    r->timeout_rate_q4 = NO_RATE;
+    r->drop_flags = 0;
+}
