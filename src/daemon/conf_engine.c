@@ -1,0 +1,76 @@
+/* conf -> engine parameters (conf_engine.h). Clamping ranges are chrony 4.3's
+ * (../shared/spec/chrony-conf-directives.md section 4.1). */
+#include "daemon/conf_engine.h"
+
+#include <math.h>
+#include <string.h>
+
+static double clamp(double v, double lo, double hi)
+{
+    if (isnan(v))
+        return lo;
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+void conf_engine_params(const struct conf *c, struct engine_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->makestep_threshold_s = c->makestep_set ? c->makestep_threshold_s : 0.0;
+    p->makestep_limit = c->makestep_set ? c->makestep_limit : 0;
+    p->maxchange_offset_s = c->maxchange_set ? c->maxchange_offset_s : 0.0;
+    p->maxchange_delay = c->maxchange_set ? c->maxchange_start : 0;
+    p->maxchange_ignore = c->maxchange_set ? c->maxchange_ignore : 0;
+    p->maxslewrate_ppm = c->maxslewrate_ppm;
+    p->maxupdateskew_ppm = c->maxupdateskew_ppm;
+    p->corrtimeratio = c->corrtimeratio;
+    p->maxclockerror_ppm = c->maxclockerror_ppm;
+    p->maxdrift_ppm = c->maxdrift_ppm;
+    p->minsources = c->minsources;
+    p->maxdistance_s = c->maxdistance_s;
+    p->maxjitter_s = c->maxjitter_s;
+    p->reselectdist_s = c->reselectdist_s;
+    p->stratumweight_s = c->stratumweight_s;
+    p->combinelimit = c->combinelimit;
+    p->have_initial_freq = 0;
+}
+
+static int clamp_poll(int v, int dflt)
+{
+    if (v < -7)
+        return dflt;
+    return v > 24 ? 24 : v;
+}
+
+void conf_engine_source_params(const struct conf *c, const struct conf_source *s,
+                               struct engine_source_params *sp)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->kind = s->type == CONF_SOURCE_PEER ? ENGINE_SOURCE_PEER : ENGINE_SOURCE_SERVER;
+    sp->minpoll_log2 = clamp_poll(s->minpoll, 6);
+    sp->maxpoll_log2 = clamp_poll(s->maxpoll, 10);
+    if (sp->maxpoll_log2 < sp->minpoll_log2)
+        sp->maxpoll_log2 = sp->minpoll_log2;
+    /* Bursts and presend need a server that answers on demand; peers ignore them. */
+    sp->iburst = s->type != CONF_SOURCE_PEER && s->iburst;
+    sp->burst = s->type != CONF_SOURCE_PEER && s->burst;
+    sp->presend_log2 = s->type != CONF_SOURCE_PEER && s->presend != 100 ? s->presend : 0;
+    sp->prefer = s->prefer;
+    sp->noselect = s->noselect;
+    sp->trust = s->trust;
+    sp->require = s->require;
+    sp->xleave = s->xleave;
+    sp->version = s->version < 1 ? 4 : s->version > 4 ? 4 : s->version;
+    if (s->xleave || s->extfields)
+        sp->version = 4;
+    sp->minstratum = s->minstratum > 15 ? 15 : s->minstratum;
+    sp->polltarget = s->polltarget;
+    sp->minsamples = s->minsamples >= 0 ? s->minsamples : c->minsamples;
+    sp->maxsamples = s->maxsamples >= 0 ? s->maxsamples : c->maxsamples > 0 ? c->maxsamples : -1;
+    sp->filter = s->filter > 0 ? s->filter : 0;
+    sp->maxdelay_s = clamp(s->maxdelay_s, 0.0, 1000.0);
+    sp->maxdelayratio = clamp(s->maxdelayratio, 0.0, 1e6);
+    sp->maxdelaydevratio = clamp(s->maxdelaydevratio, 0.0, 1e6);
+    sp->mindelay_s = s->mindelay_s;
+    sp->asymmetry = s->asymmetry == 1.0 ? 1.0 : clamp(s->asymmetry, -0.5, 0.5);
+    sp->offset_s = s->offset_s;
+}
