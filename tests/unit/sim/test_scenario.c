@@ -170,6 +170,40 @@ static void test_run_deterministic(void **state)
     assert_true(a.steps == 0);
 }
 
+static double final_error(const char *text, uint64_t seed)
+{
+    static struct simscn s;
+    char err[128];
+    simscn_default(&s);
+    assert_int_equal(simscn_parse(&s, text, err, sizeof(err)), 0);
+    struct simrun_result r;
+    assert_int_equal(simrun_run(&s, seed, NULL, &r), 0);
+    return r.final_err_s;
+}
+
+/* End to end through the packet path: the client ends up where its server's timestamps put
+ * it. A server 0.2 s ahead pulls the clock 0.2 s ahead; a path 2 ms slower upstream than
+ * downstream makes the client 1 ms fast ((up - down) / 2, NTP's asymmetry error). */
+static void test_run_follows_server(void **state)
+{
+    (void)state;
+    double e = final_error("duration = 30m\nwarmup = 0\n[server]\noffset = 0.2\n"
+                           "source = iburst\nlink = 1ms\n",
+                           1);
+    assert_near(e, 0.2, 20e-6);
+    e = final_error("duration = 30m\nwarmup = 0\n[server]\nsource = iburst\nup = 3ms\n"
+                    "down = 1ms\n",
+                    1);
+    assert_near(e, 1e-3, 20e-6);
+    /* Through a stratum-2 engine server that is itself 0.1 s behind its upstream's reference:
+     * both follow the stratum-1 server. */
+    e = final_error("duration = 1h\nwarmup = 0\n[server]\noffset = -0.05\nsource = noselect\n"
+                    "link = 1ms\n[server]\nsync = 1\nclock.offset = 0.1\nsource = iburst\n"
+                    "link = 1ms\nsync_link = 1ms\n",
+                    1);
+    assert_near(e, -0.05, 50e-6);
+}
+
 static void test_median(void **state)
 {
     (void)state;
@@ -196,7 +230,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_example), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_units),         cmocka_unit_test(test_run_deterministic),
-        cmocka_unit_test(test_median),
+        cmocka_unit_test(test_median),        cmocka_unit_test(test_run_follows_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
