@@ -29,8 +29,8 @@ for r in $rows; do
         refcol="$ref us"
         target=$(awk -v r="$ref" -v t="$rms" 'BEGIN { printf "%.0f us %s", 0.8 * r, (t <= 0.8 * r ? "met" : (t <= r ? "beats chrony" : "NOT met")) }')
     fi
-    t1=$(get t1ms_s)
-    [ "$t1" = "-1.0" ] && t1="never"
-    printf "| %s | %s | %s us | %s | %s us | %s ppm | %s s | %s | %s |\n" "$name" "$refcol" "$rms" \
+    t1="$(get t1ms_s) s"
+    [ "$t1" = "-1.0 s" ] && t1="never"
+    printf "| %s | %s | %s us | %s | %s us | %s ppm | %s | %s | %s |\n" "$name" "$refcol" "$rms" \
         "$target" "$(get max_us)" "$(get rms_freq_ppm)" "$t1" "$(get steps)" "$(get packets)"
 done
