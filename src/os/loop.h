@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define LOOP_MAX_FDS    32
+#define LOOP_MAX_FDS    256
 #define LOOP_MAX_TIMERS 64
 /* Longest single wait in poll(), ns: bounds how late a signal that lands between the flag
  * check and poll() is noticed (no self-pipe is allowed in the wait set). */

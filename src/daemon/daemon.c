@@ -1,0 +1,751 @@
+/* daemon/daemon: tempusd's runtime (see daemon.h). */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "core/engine.h"
+#include "core/report.h"
+#include "daemon/conf.h"
+#include "daemon/driftfile.h"
+#include "daemon/executor.h"
+#include "daemon/options.h"
+#include "daemon/statlog.h"
+#include "os/clock_linux.h"
+#include "os/clock_null.h"
+#include "os/files.h"
+#include "os/loop.h"
+#include "os/privs.h"
+#include "os/resolve.h"
+#include "os/signals.h"
+#include "tempus_config.h"
+
+/* The drift file is rewritten at most this often (chronyd: hourly) and at exit. */
+#define DRIFT_SAVE_INTERVAL_NS (3600LL * 1000000000LL)
+/* With -d, a tracking/sources summary goes to stderr at most this often. */
+#define STATUS_INTERVAL_NS (10LL * 1000000000LL)
+/* Addresses taken from one pool name (chronyd's maxsources default is 4; the directive
+ * option caps it further). */
+#define POOL_MAX_ADDRS 16
+
+#define FEATURES                                                                                   \
+    "+NTP -CMDMON -REFCLOCK -RTC +PRIVDROP -SCFILTER -SIGND -ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG"
+
+/* ---- Logging ---- */
+
+static FILE *log_stream;
+static int log_to_syslog;
+
+static void sink(void *ctx, enum log_level level, const char *msg)
+{
+    (void)ctx;
+    if (log_to_syslog) {
+        static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR};
+        syslog(prio[level], "%s", msg);
+        return;
+    }
+    char when[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(log_stream, "%s %s\n", when, msg);
+    fflush(log_stream);
+}
+
+void daemon_setup_logging(int to_stderr, const char *log_file, int level)
+{
+    log_stream = stderr;
+    log_to_syslog = 0;
+    if (log_file) {
+        FILE *f = fopen(log_file, "a");
+        if (f)
+            log_stream = f;
+    } else if (!to_stderr) {
+        openlog("tempusd", LOG_PID, LOG_DAEMON);
+        log_to_syslog = 1;
+    }
+    /* -L: 0 informational, 1 warnings, 2 non-fatal errors, 3 fatal only. */
+    static const enum log_level min[] = {LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERR,
+                                         LOG_LEVEL_ERR};
+    log_set_min_level(min[level < 0 ? 0 : level > 3 ? 3 : level]);
+    log_set_sink(sink, NULL);
+}
+
+/* ---- The clock the engine steers, guarded ----
+ * Forwards to the Linux driver or the null clock. A write refused with EPERM (no
+ * CAP_SYS_TIME, a container) switches to the null clock for good, with a plain message,
+ * instead of killing the daemon. In one-shot mode it catches the step the engine makes at
+ * its first update: that offset is the answer. */
+struct guard {
+    struct clock_ops inner;
+    struct clocknull *null;
+    int using_null;
+    int oneshot; /* 0, 'q', 'Q' */
+    int oneshot_done;
+    double oneshot_offset_s;
+    int step_failures;
+};
+
+static void switch_to_null(struct guard *g, int err)
+{
+    if (g->using_null)
+        return;
+    log_warn("Could not control system clock (%s) : running as with -x (clock not adjusted)",
+             strerror(-err));
+    g->null = clocknull_new(NULL, NULL);
+    if (!g->null)
+        return;
+    clocknull_ops(g->null, &g->inner);
+    g->using_null = 1;
+}
+
+static int64_t g_read(void *ctx)
+{
+    struct guard *g = ctx;
+    return g->inner.read_real_ns(g->inner.ctx);
+}
+
+static int g_set_freq(void *ctx, double ppm)
+{
+    struct guard *g = ctx;
+    int r = g->inner.set_freq_ppm(g->inner.ctx, ppm);
+    if (r == -EPERM) {
+        switch_to_null(g, r);
+        r = g->inner.set_freq_ppm(g->inner.ctx, ppm);
+    }
+    return r;
+}
+
+static int g_step(void *ctx, double offset_s)
+{
+    struct guard *g = ctx;
+    if (g->oneshot) {
+        g->oneshot_done = 1;
+        g->oneshot_offset_s = offset_s;
+        if (g->oneshot == 'Q')
+            return 0; /* print only */
+    }
+    int r = g->inner.step_s(g->inner.ctx, offset_s);
+    if (r == -EPERM) {
+        switch_to_null(g, r);
+        r = g->inner.step_s(g->inner.ctx, offset_s);
+    }
+    if (r == 0 && !g->oneshot)
+        log_warn("System clock was stepped by %.6f seconds", offset_s);
+    if (r != 0) {
+        g->step_failures++;
+        log_error("Could not step system clock");
+    }
+    return r;
+}
+
+static int g_set_leap(void *ctx, enum clock_leap leap)
+{
+    struct guard *g = ctx;
+    int r = g->inner.set_leap(g->inner.ctx, leap);
+    if (r == -EPERM) {
+        switch_to_null(g, r);
+        r = g->inner.set_leap(g->inner.ctx, leap);
+    }
+    return r;
+}
+
+static int g_set_sync(void *ctx, int synced, double est, double max)
+{
+    struct guard *g = ctx;
+    int r = g->inner.set_sync_status(g->inner.ctx, synced, est, max);
+    if (r == -EPERM) {
+        switch_to_null(g, r);
+        r = g->inner.set_sync_status(g->inner.ctx, synced, est, max);
+    }
+    return r;
+}
+
+/* ---- The daemon ---- */
+
+struct src_seen {
+    uint32_t total_good;
+    uint32_t n_samples;
+};
+
+struct daemon {
+    const struct options *o;
+    struct conf *c;
+    struct loop *loop;
+    struct engine *engine;
+    struct executor *ex;
+    struct guard guard;
+    struct clock_ops ops;
+    struct clocklinux *linux_clock;
+    struct statlog *logs[3];
+    struct src_seen seen[EXECUTOR_MAX_SOURCES];
+    uint32_t last_updates;
+    int last_selected;
+    int64_t start_mono;
+    int64_t last_drift_save_mono;
+    int64_t last_status_mono;
+    int64_t oneshot_deadline_mono;
+    int any_reply;
+    int stop;
+    int exit_status;
+    const char *pidfile; /* claimed, to release */
+};
+
+static int64_t map_rx(void *ctx, int64_t system_ns)
+{
+    struct daemon *d = ctx;
+    return d->guard.using_null ? clocknull_from_system_ns(d->guard.null, system_ns) : system_ns;
+}
+
+static char leap_char(int leap_status)
+{
+    return leap_status == 0 ? 'N' : leap_status == 1 ? '+' : leap_status == 2 ? '-' : '?';
+}
+
+static void save_drift(struct daemon *d)
+{
+    if (!d->c->driftfile || !d->engine)
+        return;
+    struct report_tracking t;
+    engine_tracking(d->engine, loop_mono_ns(), &t);
+    if (t.n_updates == 0)
+        return; /* nothing learnt: keep what the file says */
+    int r = driftfile_save(d->c->driftfile, t.freq_ppm, t.skew_ppm);
+    if (r < 0)
+        log_error("Could not write driftfile %s : %s", d->c->driftfile, strerror(-r));
+}
+
+static void log_tracking_line(struct daemon *d, const struct report_tracking *t)
+{
+    if (!d->logs[STATLOG_TRACKING])
+        return;
+    struct statlog_tracking l = {
+        .real_ns = d->ops.read_real_ns(d->ops.ctx),
+        .ref_addr = t->ref_addr,
+        .stratum = t->stratum,
+        .freq_ppm = t->freq_ppm,
+        .skew_ppm = t->skew_ppm,
+        .offset_s = t->last_offset_s,
+        .leap = leap_char(t->leap_status),
+        .n_combined = t->synced ? 1 : 0,
+        .offset_sd_s = t->est_offset_err_s,
+        .remaining_s = t->current_correction_s,
+        .root_delay_s = t->root_delay_s,
+        .root_disp_s = t->root_dispersion_s,
+        .max_error_s = t->root_delay_s / 2 + t->root_dispersion_s,
+    };
+    char line[256];
+    statlog_format_tracking(line, sizeof line, &l);
+    (void)statlog_write(d->logs[STATLOG_TRACKING], line);
+}
+
+static void log_source_lines(struct daemon *d, const struct report_source *s)
+{
+    char line[256];
+    int64_t now = d->ops.read_real_ns(d->ops.ctx);
+    if (d->logs[STATLOG_MEASUREMENTS]) {
+        struct statlog_measurement m = {
+            .real_ns = now,
+            .remote = s->remote,
+            .leap = leap_char(s->leap),
+            .stratum = s->pkt_stratum,
+            .tests = s->test_flags & 0x3ff,
+            .local_poll = s->poll_log2,
+            .remote_poll = s->pkt_poll,
+            .score = s->score,
+            .offset_s = s->offset_s,
+            .peer_delay_s = s->peer_delay_s,
+            .peer_disp_s = s->peer_dispersion_s,
+            .root_delay_s = s->root_delay_s,
+            .root_disp_s = s->root_dispersion_s,
+            .ref_id = s->pkt_ref_id,
+            .mode = s->pkt_mode,
+            .interleaved = (s->test_flags & REPORT_FLAG_INTERLEAVED) != 0,
+            .tx_source = 'D',
+            .rx_source = 'K',
+        };
+        statlog_format_measurement(line, sizeof line, &m);
+        (void)statlog_write(d->logs[STATLOG_MEASUREMENTS], line);
+    }
+    if (d->logs[STATLOG_STATISTICS] && s->n_samples > 0) {
+        struct statlog_statistics st = {
+            .real_ns = now,
+            .remote = s->remote,
+            .sd_s = s->sd_s,
+            .est_offset_s = s->est_offset_s,
+            .offset_sd_s = s->est_offset_err_s,
+            .diff_freq = s->resid_freq_ppm * 1e-6,
+            .skew = s->skew_ppm * 1e-6,
+            .n_samples = (int)s->n_samples,
+            .n_runs = (int)s->n_runs,
+        };
+        statlog_format_statistics(line, sizeof line, &st);
+        (void)statlog_write(d->logs[STATLOG_STATISTICS], line);
+    }
+}
+
+/* The clock's offset from true time as -x sees it: the virtual clock's lead over the system
+ * clock, corrected by what the engine still thinks is wrong with the virtual clock. Positive
+ * = the system clock is behind (what chronyd's "System clock wrong by" prints). */
+static double system_clock_error_s(struct daemon *d, const struct report_tracking *t)
+{
+    double v = d->guard.using_null ? clocknull_offset_s(d->guard.null, loop_real_ns()) : 0.0;
+    return v + t->current_correction_s;
+}
+
+static void print_status(struct daemon *d, const struct report_tracking *t, int64_t now_mono)
+{
+    char ref[ADDR_TEXT_MAX] = "-";
+    if (t->ref_addr.family != ADDR_UNSPEC)
+        addr_format(&t->ref_addr, ref, sizeof ref);
+    log_info("tracking: ref %s (%08X) stratum %d last offset %+.9f s freq %.3f ppm skew %.3f ppm "
+             "root delay %.6f s root dispersion %.6f s updates %u correction %+.9f s "
+             "system clock error %+.9f s",
+             ref, (unsigned)t->ref_id, t->stratum, t->last_offset_s, t->freq_ppm, t->skew_ppm,
+             t->root_delay_s, t->root_dispersion_s, (unsigned)t->n_updates, t->current_correction_s,
+             system_clock_error_s(d, t));
+    int n = engine_source_count(d->engine);
+    static const char states[] = "*?x~+-";
+    for (int i = 0; i < n; i++) {
+        struct report_source s;
+        if (engine_source_report(d->engine, i, now_mono, &s) != 0)
+            continue;
+        char a[ADDR_TEXT_MAX];
+        addr_format(&s.remote, a, sizeof a);
+        log_info("source: %c%c %s stratum %d poll %d reach %o samples %u offset %+.9f s +/- "
+                 "%.9f s%s%s",
+                 s.mode == 1 ? '=' : '^', s.state >= 0 && s.state < 6 ? states[s.state] : '?', a,
+                 s.stratum, s.poll_log2, s.reach, (unsigned)s.n_samples, s.latest_meas_s,
+                 s.latest_meas_err_s, s.reason[0] ? " " : "", s.reason);
+    }
+}
+
+static void after_engine(void *ctx)
+{
+    struct daemon *d = ctx;
+    int64_t now = loop_mono_ns();
+    struct report_tracking t;
+    engine_tracking(d->engine, now, &t);
+
+    int selected = t.synced ? t.selected_source_id : -1;
+    if (selected != d->last_selected) {
+        if (selected >= 0) {
+            int idx = engine_source_index(d->engine, t.selected_source_id);
+            struct report_source s;
+            if (idx >= 0 && engine_source_report(d->engine, idx, now, &s) == 0)
+                log_info("Selected source %s", s.name);
+        }
+        d->last_selected = selected;
+    }
+    if (t.n_updates != d->last_updates) {
+        d->last_updates = t.n_updates;
+        log_tracking_line(d, &t);
+        if (!d->o->oneshot && fabs(t.last_offset_s) > d->c->logchange_s)
+            log_warn("System clock wrong by %.6f seconds", -t.last_offset_s);
+    }
+    int n = engine_source_count(d->engine);
+    for (int i = 0; i < n && i < EXECUTOR_MAX_SOURCES; i++) {
+        struct report_source s;
+        if (engine_source_report(d->engine, i, now, &s) != 0)
+            continue;
+        if (s.total_rx > 0)
+            d->any_reply = 1;
+        if (s.total_good != d->seen[i].total_good) {
+            d->seen[i].total_good = s.total_good;
+            log_source_lines(d, &s);
+        }
+    }
+    if (d->o->debug && now - d->last_status_mono >= STATUS_INTERVAL_NS) {
+        d->last_status_mono = now;
+        print_status(d, &t, now);
+    }
+    if (d->c->driftfile && t.n_updates > 0 &&
+        now - d->last_drift_save_mono >= DRIFT_SAVE_INTERVAL_NS) {
+        d->last_drift_save_mono = now;
+        save_drift(d);
+    }
+    if (d->guard.oneshot && d->guard.oneshot_done) {
+        log_info("System clock wrong by %.6f seconds (%s)", d->guard.oneshot_offset_s,
+                 d->guard.oneshot == 'Q' ? "ignored" : "step");
+        d->exit_status = 0;
+        d->stop = 1;
+    }
+}
+
+static int check_stop(void *ctx)
+{
+    struct daemon *d = ctx;
+    if (d->stop)
+        return 1;
+    if (signals_pending()) {
+        d->exit_status = 0;
+        return 1;
+    }
+    int64_t now = loop_mono_ns();
+    if (d->o->timeout_s >= 0 && now - d->start_mono >= (int64_t)d->o->timeout_s * 1000000000LL) {
+        log_info("Timeout reached");
+        struct report_reference r;
+        engine_reference(d->engine, now, &r);
+        int synced = d->o->oneshot ? 0 : (r.synced || d->c->local_enabled);
+        d->exit_status = synced ? 0 : 1;
+        return 1;
+    }
+    if (d->o->oneshot && !d->guard.oneshot_done && now >= d->oneshot_deadline_mono) {
+        log_info("No suitable source for synchronisation");
+        d->exit_status = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void fill_engine_params(const struct conf *c, const struct options *o,
+                               struct engine_params *p)
+{
+    engine_params_default(p);
+    if (c->makestep_set) {
+        p->makestep_threshold_s = c->makestep_threshold_s;
+        p->makestep_limit = c->makestep_limit;
+    }
+    /* -R: makestep with a positive limit is ignored (restart). */
+    if (o->restart && p->makestep_limit > 0)
+        p->makestep_threshold_s = 0.0;
+    if (o->oneshot) {
+        /* -q/-Q: the first update steps (caught by the guard), whatever the offset. */
+        p->makestep_threshold_s = DBL_MIN;
+        p->makestep_limit = -1;
+    }
+    if (c->maxchange_set) {
+        p->maxchange_offset_s = c->maxchange_offset_s;
+        p->maxchange_delay = c->maxchange_start;
+        p->maxchange_ignore = c->maxchange_ignore;
+    }
+    p->maxslewrate_ppm = c->maxslewrate_ppm;
+    p->maxupdateskew_ppm = c->maxupdateskew_ppm;
+    p->corrtimeratio = c->corrtimeratio;
+    p->maxclockerror_ppm = c->maxclockerror_ppm;
+    p->maxdrift_ppm = c->maxdrift_ppm;
+    p->minsources = c->minsources;
+    p->maxdistance_s = c->maxdistance_s;
+    p->maxjitter_s = c->maxjitter_s;
+    p->reselectdist_s = c->reselectdist_s;
+    p->stratumweight_s = c->stratumweight_s;
+    p->combinelimit = c->combinelimit;
+}
+
+static void fill_source_params(const struct conf *c, const struct conf_source *cs,
+                               struct engine_source_params *sp)
+{
+    engine_source_params_default(sp);
+    sp->kind = cs->type == CONF_SOURCE_PEER ? ENGINE_SOURCE_PEER : ENGINE_SOURCE_SERVER;
+    sp->minpoll_log2 = cs->minpoll;
+    sp->maxpoll_log2 = cs->maxpoll;
+    sp->iburst = cs->iburst;
+    sp->burst = cs->burst;
+    sp->prefer = cs->prefer;
+    sp->noselect = cs->noselect;
+    sp->trust = cs->trust;
+    sp->require = cs->require;
+    sp->xleave = cs->xleave;
+    sp->version = cs->version ? cs->version : 4;
+    sp->minstratum = cs->minstratum;
+    sp->polltarget = cs->polltarget;
+    sp->minsamples = cs->minsamples >= 0 ? cs->minsamples : -1;
+    sp->maxsamples =
+        cs->maxsamples >= 0 ? cs->maxsamples : (c->maxsamples > 0 ? c->maxsamples : -1);
+    sp->filter = cs->filter;
+    sp->presend_log2 = cs->presend == 100 ? 0 : cs->presend;
+    sp->maxdelay_s = cs->maxdelay_s;
+    sp->maxdelayratio = cs->maxdelayratio;
+    sp->maxdelaydevratio = cs->maxdelaydevratio;
+    sp->mindelay_s = cs->mindelay_s;
+    sp->asymmetry = cs->asymmetry;
+    sp->offset_s = cs->offset_s;
+}
+
+static uint64_t make_seed(void)
+{
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+        seed = (uint64_t)loop_real_ns() ^ ((uint64_t)getpid() << 32);
+    return seed;
+}
+
+static void fill_executor_params(const struct conf *c, const struct options *o, uint64_t seed,
+                                 struct executor_params *xp)
+{
+    memset(xp, 0, sizeof *xp);
+    xp->family = o->family;
+    xp->bind4 = c->bindaddress4;
+    xp->bind6 = c->bindaddress6;
+    xp->bindacq4 = c->bindacqaddress4;
+    xp->bindacq6 = c->bindacqaddress6;
+    xp->acquisition_port = c->acquisitionport;
+    xp->local_enabled = c->local_enabled;
+    xp->local_stratum = c->local_stratum;
+    xp->local_distance_s = c->local_distance_s;
+    xp->noclientlog = c->noclientlog;
+    xp->clientloglimit = c->clientloglimit;
+    xp->seed = seed;
+    int want_server = 0;
+    for (size_t i = 0; i < c->n_access && xp->n_rules < EXECUTOR_MAX_RULES; i++) {
+        const struct conf_access *a = &c->access[i];
+        if (a->cmd)
+            continue;
+        if (a->allow)
+            want_server = 1;
+        struct executor_rule *r = &xp->rules[xp->n_rules++];
+        r->allow = a->allow;
+        r->all = a->all;
+        if (!a->any_family)
+            r->subnet = a->subnet;
+    }
+    for (size_t i = 0; i < c->n_sources; i++)
+        if (c->sources[i].type == CONF_SOURCE_PEER)
+            want_server = 1;
+    /* chronyd opens the NTP port only when something needs it; -Q never serves. */
+    xp->server_port = want_server && o->oneshot != 'Q' ? c->port : 0;
+}
+
+/* Resolves the configured sources (at start-up, before time keeping begins: getaddrinfo may
+ * block) and adds them to the engine and the executor. Returns how many were added. */
+static int add_sources(struct daemon *d, int64_t now)
+{
+    int added = 0;
+    int64_t deadline = 0;
+    for (size_t i = 0; i < d->c->n_sources; i++) {
+        const struct conf_source *cs = &d->c->sources[i];
+        struct addr addrs[POOL_MAX_ADDRS];
+        size_t want = cs->type == CONF_SOURCE_POOL ? (size_t)cs->maxsources : 1;
+        if (want > POOL_MAX_ADDRS)
+            want = POOL_MAX_ADDRS;
+        if (want < 1)
+            want = 1;
+        int n = resolve_name(cs->name, d->o->family, (unsigned)cs->port, addrs, want);
+        if (n < 0) {
+            log_warn("Could not resolve address of %s : %s", cs->name,
+                     n == -EAGAIN ? "temporary failure" : "no address");
+            continue;
+        }
+        struct engine_source_params sp;
+        fill_source_params(d->c, cs, &sp);
+        for (int k = 0; k < n; k++) {
+            char text[ADDR_TEXT_MAX];
+            addr_format(&addrs[k], text, sizeof text);
+            /* Reports show the address; a name given as an address is the same text. */
+            int id = engine_add_source(d->engine, &sp, &addrs[k], text, now);
+            if (id < 0) {
+                log_error("Could not add source %s (%d)", text, id);
+                continue;
+            }
+            if (executor_add_source(d->ex, id, &addrs[k], cs->type == CONF_SOURCE_PEER) != 0) {
+                log_error("Too many sources, ignoring %s", text);
+                (void)engine_remove_source(d->engine, id);
+                continue;
+            }
+            added++;
+            /* One-shot gives up when no sample can come any more: chronyd stops after the
+             * first polls of every source (~10 s with iburst on an unreachable server). */
+            int minpoll = sp.minpoll_log2 < 0 ? 0 : sp.minpoll_log2;
+            int64_t span = sp.iburst ? 12LL * 1000000000LL : (8LL << minpoll) * 1000000000LL;
+            if (span > deadline)
+                deadline = span;
+        }
+    }
+    d->oneshot_deadline_mono = now + deadline;
+    return added;
+}
+
+static int setup_clock(struct daemon *d)
+{
+    struct guard *g = &d->guard;
+    memset(g, 0, sizeof *g);
+    g->oneshot = d->o->oneshot;
+    if (d->o->no_clock_control) {
+        log_info("Disabled control of system clock");
+        g->null = clocknull_new(NULL, NULL);
+        if (!g->null)
+            return -ENOMEM;
+        clocknull_ops(g->null, &g->inner);
+        g->using_null = 1;
+    } else if (!clocklinux_can_control()) {
+        log_warn("Could not control system clock (no CAP_SYS_TIME) : running as with -x (clock "
+                 "not adjusted)");
+        g->null = clocknull_new(NULL, NULL);
+        if (!g->null)
+            return -ENOMEM;
+        clocknull_ops(g->null, &g->inner);
+        g->using_null = 1;
+    } else {
+        d->linux_clock = clocklinux_new(NULL, d->c->rtcsync);
+        if (!d->linux_clock)
+            return -ENOMEM;
+        clocklinux_ops(d->linux_clock, &g->inner);
+        int r = clocklinux_take_control(d->linux_clock);
+        if (r < 0)
+            switch_to_null(g, r);
+    }
+    d->ops = (struct clock_ops){g,          g_read,     g_set_freq,           g_step,
+                                g_set_leap, g_set_sync, g->inner.max_freq_ppm};
+    return 0;
+}
+
+static int drop_privileges(struct daemon *d)
+{
+    const char *user = d->o->user ? d->o->user : d->c->user;
+    if (!user || geteuid() != 0)
+        return 0;
+    if (!getpwnam(user)) {
+        /* The compiled-in default user need not exist on every host: stay root, say so. */
+        if (!d->o->user && !strcmp(user, CONF_DEFAULT_USER)) {
+            log_info("Running with root privileges (no user %s)", user);
+            return 0;
+        }
+        log_error("Fatal error : Could not get user/group ID of %s", user);
+        return -1;
+    }
+    int r = privs_drop(user, !d->guard.using_null);
+    if (r < 0) {
+        log_error("Fatal error : Could not drop privileges to %s : %s", user, strerror(-r));
+        return -1;
+    }
+    struct passwd *pw = getpwnam(user);
+    if (pw && pw->pw_uid == 0)
+        log_info("Running with root privileges");
+    return 0;
+}
+
+static void open_logs(struct daemon *d)
+{
+    static const int flag[] = {CONF_LOG_MEASUREMENTS, CONF_LOG_STATISTICS, CONF_LOG_TRACKING};
+    for (int k = 0; k < 3; k++) {
+        if (!(d->c->log_flags & flag[k]))
+            continue;
+        if (!d->c->logdir) {
+            log_warn("logdir not specified");
+            continue;
+        }
+        d->logs[k] = statlog_new(d->c->logdir, (enum statlog_kind)k, d->c->logbanner);
+    }
+}
+
+static void cleanup(struct daemon *d)
+{
+    if (d->engine && !d->o->oneshot)
+        save_drift(d);
+    executor_free(d->ex);
+    engine_free(d->engine);
+    for (int k = 0; k < 3; k++)
+        statlog_free(d->logs[k]);
+    clocklinux_free(d->linux_clock);
+    clocknull_free(d->guard.null);
+    loop_free(d->loop);
+    if (d->pidfile)
+        files_pidfile_release(d->pidfile);
+}
+
+int daemon_run(const struct options *o, struct conf *c)
+{
+    struct daemon d;
+    memset(&d, 0, sizeof d);
+    d.o = o;
+    d.c = c;
+    d.last_selected = -1;
+    d.exit_status = 1;
+
+    log_info("tempusd version %s starting (%s)", TEMPUS_VERSION, FEATURES);
+
+    /* -Q is client-only: no pidfile (chronyd's behaviour). */
+    if (o->oneshot != 'Q' && c->pidfile && c->pidfile[0]) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", c->pidfile);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            (void)files_mkdir_p(dir, 0755);
+        }
+        int other = 0;
+        int r = files_pidfile_claim(c->pidfile, &other);
+        if (r == -EEXIST) {
+            log_error("Fatal error : Another tempusd may already be running (pid=%d), check %s",
+                      other, c->pidfile);
+            return 1;
+        }
+        if (r < 0)
+            log_warn("Could not write pidfile %s : %s", c->pidfile, strerror(-r));
+        else
+            d.pidfile = c->pidfile;
+    }
+    if (c->logdir) {
+        int r = files_mkdir_p(c->logdir, 0750);
+        if (r < 0)
+            log_warn("Could not create directory %s : %s", c->logdir, strerror(-r));
+    }
+
+    int status = 1;
+    d.loop = loop_new();
+    if (!d.loop || setup_clock(&d) != 0) {
+        log_error("Fatal error : out of memory");
+        goto out;
+    }
+
+    struct engine_params ep;
+    fill_engine_params(c, o, &ep);
+    if (c->driftfile) {
+        double f, s;
+        int r = driftfile_load(c->driftfile, &f, &s);
+        if (r == 0) {
+            ep.have_initial_freq = 1;
+            ep.initial_freq_ppm = f;
+            ep.initial_skew_ppm = s;
+            log_info("Frequency %.3f +/- %.3f ppm read from %s", f, s, c->driftfile);
+        } else if (r == -EINVAL) {
+            log_warn("Could not read valid frequency and skew from driftfile %s", c->driftfile);
+        }
+    }
+    uint64_t seed = make_seed();
+    d.start_mono = loop_mono_ns();
+    d.engine = engine_new(&ep, &d.ops, seed, d.start_mono);
+    struct executor_params xp;
+    fill_executor_params(c, o, seed, &xp);
+    struct executor_callbacks cb = {&d, map_rx, after_engine};
+    d.ex = d.engine ? executor_new(&xp, d.loop, d.engine, &d.ops, &cb) : NULL;
+    if (!d.engine || !d.ex) {
+        log_error("Fatal error : out of memory");
+        goto out;
+    }
+    open_logs(&d);
+    executor_open_server(d.ex);
+    int n = add_sources(&d, loop_mono_ns());
+    if (o->oneshot && n == 0) {
+        log_info("No suitable source for synchronisation");
+        goto out;
+    }
+    if (drop_privileges(&d) != 0)
+        goto out;
+    if (signals_install() != 0)
+        log_warn("Could not install signal handlers");
+    d.last_drift_save_mono = loop_mono_ns();
+    executor_start(d.ex);
+    int r = loop_run(d.loop, check_stop, &d);
+    if (r < 0) {
+        log_error("Fatal error : poll() failed : %s", strerror(-r));
+        goto out;
+    }
+    status = d.exit_status;
+out:
+    cleanup(&d);
+    log_info("tempusd exiting");
+    return status;
+}

@@ -1,0 +1,472 @@
+/* daemon/executor: engine actions <-> sockets (see executor.h). */
+#include "daemon/executor.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "core/clientlog.h"
+#include "core/engine.h"
+#include "core/report.h"
+#include "core/server.h"
+#include "os/loop.h"
+#include "os/udp.h"
+
+/* NTP packets we accept: a 48-byte header plus extension fields and a MAC. */
+#define PKT_MAX 1024
+
+struct xsource {
+    int id;
+    struct addr remote;
+    int peer;
+    int fd;      /* this source's current request socket (watched), -1 when none */
+    int next_fd; /* the socket for its next request, opened ahead; -1 when none */
+};
+
+struct executor {
+    struct executor_params p;
+    struct loop *loop;
+    struct engine *engine;
+    const struct clock_ops *clock;
+    struct executor_callbacks cb;
+    struct engine_io io;
+    struct xsource sources[EXECUTOR_MAX_SOURCES];
+    int n_sources;
+    int server_fd4, server_fd6;
+    int acq_fd4, acq_fd6;
+    int timer_id;
+    struct server server;
+    struct clientlog *clientlog;
+    struct executor_stats stats;
+    uint8_t buf[PKT_MAX];
+};
+
+static int addr_same_host(const struct addr *a, const struct addr *b)
+{
+    return a->family == b->family && !memcmp(a->bytes, b->bytes, sizeof a->bytes);
+}
+
+int executor_access_allowed(const struct executor_rule *rules, size_t n, const struct addr *addr)
+{
+    const struct executor_rule *best = NULL;
+    int best_len = -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct executor_rule *r = &rules[i];
+        int len;
+        if (r->subnet.addr.family == ADDR_UNSPEC) {
+            len = 0;
+        } else {
+            if (!addr_in_subnet(addr, &r->subnet))
+                continue;
+            len = r->subnet.prefix_len;
+        }
+        if (r->all || len >= best_len) {
+            best = r;
+            best_len = len;
+        }
+    }
+    return best ? best->allow : 0;
+}
+
+static struct xsource *find_source_by_id(struct executor *x, int id)
+{
+    for (int i = 0; i < x->n_sources; i++)
+        if (x->sources[i].id == id)
+            return &x->sources[i];
+    return NULL;
+}
+
+static struct xsource *find_source_by_addr(struct executor *x, const struct addr *from)
+{
+    for (int i = 0; i < x->n_sources; i++)
+        if (addr_same_host(&x->sources[i].remote, from) && x->sources[i].remote.port == from->port)
+            return &x->sources[i];
+    return NULL;
+}
+
+static void on_timer(void *ctx, int64_t now_mono_ns);
+
+/* Keeps exactly one loop timer armed at the engine's next deadline. */
+static void rearm(struct executor *x)
+{
+    if (x->timer_id > 0)
+        (void)loop_cancel_timer(x->loop, x->timer_id);
+    x->timer_id = 0;
+    int64_t next = engine_next_timeout_mono_ns(x->engine);
+    if (next == INT64_MAX)
+        return;
+    int id = loop_add_timer(x->loop, next, on_timer, x);
+    if (id > 0)
+        x->timer_id = id;
+    else
+        log_error("Could not arm the engine timer (%d)", id);
+}
+
+static void after_engine(struct executor *x)
+{
+    rearm(x);
+    if (x->cb.after_engine)
+        x->cb.after_engine(x->cb.ctx);
+}
+
+static void on_timer(void *ctx, int64_t now_mono_ns)
+{
+    struct executor *x = ctx;
+    x->timer_id = 0;
+    engine_run_timers(x->engine, now_mono_ns, &x->io);
+    after_engine(x);
+}
+
+static int64_t map_rx(struct executor *x, const struct udp_rx *rx)
+{
+    return x->cb.map_rx_ns ? x->cb.map_rx_ns(x->cb.ctx, rx->rx_real_ns) : rx->rx_real_ns;
+}
+
+static void deliver(struct executor *x, struct xsource *s, int len, const struct udp_rx *rx)
+{
+    x->stats.source_rx++;
+    if (rx->ts_source == UDP_TS_KERNEL)
+        x->stats.kernel_rx_ts++;
+    engine_receive(x->engine, s->id, x->buf, (size_t)len, map_rx(x, rx), loop_mono_ns(), &x->io);
+}
+
+/* A request socket of one source: only that source's address and port count. */
+static void on_source_readable(void *ctx, int fd)
+{
+    struct executor *x = ctx;
+    int delivered = 0;
+    for (int i = 0; i < 16; i++) {
+        struct udp_rx rx;
+        int n = udp_recv(fd, x->buf, sizeof x->buf, &rx);
+        if (n == -EAGAIN)
+            break;
+        if (n < 0) {
+            /* ICMP errors (port unreachable) surface here; the engine sees a lost reply. */
+            if (n != -EMSGSIZE && n != -ECONNREFUSED)
+                log_debug("recv: %s", strerror(-n));
+            continue;
+        }
+        struct xsource *s = find_source_by_addr(x, &rx.remote);
+        if (!s || s->fd != fd) {
+            x->stats.source_ignored++;
+            continue;
+        }
+        deliver(x, s, n, &rx);
+        delivered = 1;
+    }
+    if (delivered)
+        after_engine(x);
+}
+
+/* The shared acquisition socket: demultiplex by remote address. */
+static void on_acq_readable(void *ctx, int fd)
+{
+    struct executor *x = ctx;
+    int delivered = 0;
+    for (int i = 0; i < 64; i++) {
+        struct udp_rx rx;
+        int n = udp_recv(fd, x->buf, sizeof x->buf, &rx);
+        if (n == -EAGAIN)
+            break;
+        if (n < 0)
+            continue;
+        struct xsource *s = find_source_by_addr(x, &rx.remote);
+        if (!s) {
+            x->stats.source_ignored++;
+            continue;
+        }
+        deliver(x, s, n, &rx);
+        delivered = 1;
+    }
+    if (delivered)
+        after_engine(x);
+}
+
+/* What the server answers with: the engine's reference, or the local reference when the
+ * engine is not synchronised (or its root distance is beyond local's distance). */
+static void current_ref(struct executor *x, struct server_ref *ref)
+{
+    struct report_reference r;
+    engine_reference(x->engine, loop_mono_ns(), &r);
+    memset(ref, 0, sizeof *ref);
+    double distance = r.root_delay_s / 2 + r.root_dispersion_s;
+    if (r.synced && !(x->p.local_enabled && distance > x->p.local_distance_s)) {
+        ref->synced = 1;
+        ref->leap = (uint8_t)r.leap;
+        ref->stratum = (uint8_t)r.stratum;
+        ref->refid = r.ref_id;
+        ref->ref_time_ns = r.ref_time_real_ns;
+        double rd = r.root_delay_s * 65536.0;
+        ref->root_delay = rd > 4294967295.0 ? 0xffffffffu : (uint32_t)(rd + 0.5);
+        /* Already grown to now by the engine: no further growth on this path. */
+        ref->root_disp_ns = (int64_t)(r.root_dispersion_s * 1e9);
+        ref->disp_rate_ppb = 0;
+        ref->freq_ppm = r.freq_ppm;
+    } else if (x->p.local_enabled) {
+        /* chronyd's local reference: refid 127.127.1.1, zero root delay and dispersion,
+         * reference time = now. */
+        ref->synced = 1;
+        ref->leap = 0;
+        ref->stratum = (uint8_t)x->p.local_stratum;
+        ref->refid = 0x7F7F0101u;
+        ref->ref_time_ns = x->clock->read_real_ns(x->clock->ctx);
+        ref->root_delay = 0;
+        ref->root_disp_ns = 0;
+        ref->freq_ppm = r.freq_ppm;
+    }
+}
+
+static void serve(struct executor *x, int fd, int len, const struct udp_rx *rx)
+{
+    x->stats.ntp_rx++;
+    if (!executor_access_allowed(x->p.rules, x->p.n_rules, &rx->remote)) {
+        x->stats.ntp_denied++;
+        return;
+    }
+    struct server_ref ref;
+    current_ref(x, &ref);
+    struct server_rx srx = {
+        .pkt = x->buf,
+        .len = (size_t)len,
+        .from = &rx->remote,
+        .rx_ns = map_rx(x, rx),
+        .from_peer = 0,
+    };
+    uint8_t out[PKT_MAX];
+    size_t out_len = 0;
+    enum server_verdict v =
+        server_respond(&x->server, &ref, x->clientlog, &srx, x->clock, out, sizeof out, &out_len);
+    if (!server_verdict_sends(v) || out_len == 0) {
+        x->stats.ntp_dropped++;
+        return;
+    }
+    int r = udp_send(fd, out, out_len, &rx->remote, &rx->local, rx->ifindex);
+    if (r < 0)
+        x->stats.send_errors++;
+    else
+        x->stats.ntp_replies++;
+}
+
+static void on_server_readable(void *ctx, int fd)
+{
+    struct executor *x = ctx;
+    int delivered = 0;
+    /* Bounded batch, so that a flood cannot starve the timers. */
+    for (int i = 0; i < 64; i++) {
+        struct udp_rx rx;
+        int n = udp_recv(fd, x->buf, sizeof x->buf, &rx);
+        if (n == -EAGAIN)
+            break;
+        if (n < 0)
+            continue;
+        struct xsource *s = find_source_by_addr(x, &rx.remote);
+        int mode = n > 0 ? x->buf[0] & 7 : 0;
+        /* Symmetric traffic of a configured peer (and replies to it) goes to the engine. */
+        if (s && s->peer && (mode == 1 || mode == 2)) {
+            deliver(x, s, n, &rx);
+            delivered = 1;
+            continue;
+        }
+        serve(x, fd, n, &rx);
+    }
+    if (delivered)
+        after_engine(x);
+}
+
+static int open_request_socket(struct executor *x, const struct xsource *s)
+{
+    int v6 = s->remote.family == ADDR_INET6;
+    struct addr local = v6 ? x->p.bindacq6 : x->p.bindacq4;
+    local.family = v6 ? ADDR_INET6 : ADDR_INET4;
+    local.port = 0;
+    return udp_open(&local, 0);
+}
+
+/* A new socket, hence a new random source port, for every request (RFC 9109). The socket is
+ * opened one request ahead, so that the time between the engine's transmit timestamp and the
+ * datagram leaving is one sendmsg(), not socket set-up (which costs tens of microseconds and
+ * would show as delay and offset error). The previous request's socket is closed after the
+ * send: a late reply to it is of no use any more. */
+static int send_fresh(struct executor *x, struct xsource *s, const uint8_t *pkt, size_t len)
+{
+    if (s->next_fd < 0)
+        s->next_fd = open_request_socket(x, s);
+    int fd = s->next_fd;
+    s->next_fd = -1;
+    if (fd < 0) {
+        x->stats.send_errors++;
+        return fd;
+    }
+    int r = udp_send(fd, pkt, len, &s->remote, NULL, 0);
+    if (r < 0)
+        x->stats.send_errors++;
+    if (s->fd >= 0) {
+        (void)loop_remove_fd(x->loop, s->fd);
+        udp_close(s->fd);
+    }
+    s->fd = fd;
+    if (loop_add_fd(x->loop, fd, on_source_readable, x) != 0) {
+        udp_close(fd);
+        s->fd = -1;
+        x->stats.send_errors++;
+        return -ENOSPC;
+    }
+    s->next_fd = open_request_socket(x, s);
+    return r;
+}
+
+static int io_send(void *ctx, int source_id, const uint8_t *pkt, size_t len)
+{
+    struct executor *x = ctx;
+    struct xsource *s = find_source_by_id(x, source_id);
+    if (!s)
+        return -ENOENT;
+    int v6 = s->remote.family == ADDR_INET6;
+    int fd = -1;
+    if (s->peer && (v6 ? x->server_fd6 : x->server_fd4) >= 0) {
+        fd = v6 ? x->server_fd6 : x->server_fd4;
+    } else if (x->p.acquisition_port > 0) {
+        int *afd = v6 ? &x->acq_fd6 : &x->acq_fd4;
+        if (*afd < 0) {
+            struct addr local = v6 ? x->p.bindacq6 : x->p.bindacq4;
+            local.family = v6 ? ADDR_INET6 : ADDR_INET4;
+            local.port = (uint16_t)x->p.acquisition_port;
+            *afd = udp_open(&local, UDP_OPEN_REUSEADDR);
+            if (*afd < 0) {
+                x->stats.send_errors++;
+                return *afd;
+            }
+            (void)loop_add_fd(x->loop, *afd, on_acq_readable, x);
+        }
+        fd = *afd;
+    } else {
+        return send_fresh(x, s, pkt, len);
+    }
+    int r = udp_send(fd, pkt, len, &s->remote, NULL, 0);
+    if (r < 0)
+        x->stats.send_errors++;
+    return r;
+}
+
+struct executor *executor_new(const struct executor_params *p, struct loop *loop,
+                              struct engine *engine, const struct clock_ops *clock,
+                              const struct executor_callbacks *cb)
+{
+    struct executor *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->p = *p;
+    x->loop = loop;
+    x->engine = engine;
+    x->clock = clock;
+    if (cb)
+        x->cb = *cb;
+    x->io.ctx = x;
+    x->io.send = io_send;
+    x->server_fd4 = x->server_fd6 = x->acq_fd4 = x->acq_fd6 = -1;
+    struct server_params sp;
+    server_params_default(&sp);
+    server_init(&x->server, &sp, p->seed);
+    struct clientlog_params cp;
+    clientlog_params_default(&cp);
+    cp.disabled = p->noclientlog;
+    if (p->clientloglimit)
+        cp.limit_bytes = p->clientloglimit;
+    cp.seed = p->seed ^ 0x9e3779b97f4a7c15ULL;
+    x->clientlog = clientlog_new(&cp);
+    if (!x->clientlog) {
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
+static void close_fd(struct executor *x, int *fd)
+{
+    if (*fd >= 0) {
+        (void)loop_remove_fd(x->loop, *fd);
+        udp_close(*fd);
+        *fd = -1;
+    }
+}
+
+void executor_free(struct executor *x)
+{
+    if (!x)
+        return;
+    if (x->timer_id > 0)
+        (void)loop_cancel_timer(x->loop, x->timer_id);
+    for (int i = 0; i < x->n_sources; i++) {
+        close_fd(x, &x->sources[i].fd);
+        udp_close(x->sources[i].next_fd);
+    }
+    close_fd(x, &x->server_fd4);
+    close_fd(x, &x->server_fd6);
+    close_fd(x, &x->acq_fd4);
+    close_fd(x, &x->acq_fd6);
+    clientlog_free(x->clientlog);
+    free(x);
+}
+
+static int open_server(struct executor *x, enum addr_family fam, int *fd)
+{
+    struct addr local = fam == ADDR_INET6 ? x->p.bind6 : x->p.bind4;
+    local.family = fam;
+    local.port = (uint16_t)x->p.server_port;
+    int r = udp_open(&local, UDP_OPEN_REUSEADDR);
+    if (r < 0) {
+        char t[ADDR_TEXT_MAX];
+        log_warn("Could not open NTP socket on %s port %d : %s", addr_format(&local, t, sizeof t),
+                 x->p.server_port, strerror(-r));
+        return 0;
+    }
+    if (!udp_has_kernel_timestamps(r))
+        log_warn("No kernel receive timestamps on the NTP socket: using daemon timestamps");
+    *fd = r;
+    (void)loop_add_fd(x->loop, r, on_server_readable, x);
+    return 1;
+}
+
+int executor_open_server(struct executor *x)
+{
+    if (x->p.server_port <= 0)
+        return 0;
+    int n = 0;
+    if (x->p.family != 6 && !(x->p.bind6.family == ADDR_INET6 && x->p.bind4.family != ADDR_INET4))
+        n += open_server(x, ADDR_INET4, &x->server_fd4);
+    /* A bindaddress of one family only (say 127.0.0.1 for a loopback test) keeps the other
+     * family's socket closed, so that nothing listens where nobody asked. */
+    if (x->p.family != 4 && !(x->p.bind4.family == ADDR_INET4 && x->p.bind6.family != ADDR_INET6))
+        n += open_server(x, ADDR_INET6, &x->server_fd6);
+    return n;
+}
+
+int executor_add_source(struct executor *x, int source_id, const struct addr *remote, int peer)
+{
+    if (find_source_by_id(x, source_id))
+        return -EEXIST;
+    if (x->n_sources >= EXECUTOR_MAX_SOURCES)
+        return -ENOSPC;
+    x->sources[x->n_sources++] = (struct xsource){source_id, *remote, peer, -1, -1};
+    return 0;
+}
+
+void executor_start(struct executor *x)
+{
+    rearm(x);
+}
+
+void executor_get_stats(const struct executor *x, struct executor_stats *s)
+{
+    *s = x->stats;
+}
+
+int executor_server_port(const struct executor *x, int family)
+{
+    int fd = family == 6 ? x->server_fd6 : x->server_fd4;
+    if (fd < 0)
+        return 0;
+    int p = udp_local_port(fd);
+    return p > 0 ? p : 0;
+}

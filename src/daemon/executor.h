@@ -1,0 +1,102 @@
+/* The executor: turns the engine's actions into os/ calls and network events into engine
+ * calls. It owns every NTP socket of the daemon:
+ *  - per server/pool source, a fresh socket on a random port for each request (RFC 9109;
+ *    chronyd's default without acquisitionport), watched until the next request;
+ *  - with acquisitionport N, one shared socket per family bound to N;
+ *  - the server socket(s) on `port` (IPv4 and IPv6), which answer mode 3 requests through
+ *    core/server (allow/deny checked first; `local stratum` when unsynchronised) and carry
+ *    the symmetric mode traffic of `peer` sources.
+ * It keeps one loop timer armed at engine_next_timeout_mono_ns() and calls after_engine()
+ * after every engine call, which is where the daemon looks at reports (logs, one-shot).
+ */
+#ifndef TEMPUS_DAEMON_EXECUTOR_H
+#define TEMPUS_DAEMON_EXECUTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/addr.h"
+#include "core/clock_ops.h"
+
+struct engine;
+struct loop;
+struct conf_access;
+
+/* One allow/deny rule for NTP service. */
+struct executor_rule {
+    int allow;
+    int all;                   /* "allow all"/"deny all": overrides earlier, more specific rules */
+    struct addr_subnet subnet; /* prefix_len 0 with family ADDR_UNSPEC = every address */
+};
+
+#define EXECUTOR_MAX_RULES   256
+#define EXECUTOR_MAX_SOURCES 128
+
+struct executor_params {
+    int family;               /* 0 = both, 4 or 6 (-4 / -6) */
+    int server_port;          /* 0 = no server socket */
+    struct addr bind4, bind6; /* bindaddress; ADDR_UNSPEC = wildcard */
+    int acquisition_port;     /* <= 0: random port per request */
+    struct addr bindacq4, bindacq6;
+    struct executor_rule rules[EXECUTOR_MAX_RULES];
+    size_t n_rules;
+    int local_enabled; /* local stratum N when not synchronised */
+    int local_stratum;
+    double local_distance_s;
+    int noclientlog;
+    size_t clientloglimit;
+    uint64_t seed;
+};
+
+struct executor_callbacks {
+    void *ctx;
+    /* Maps a kernel receive timestamp (CLOCK_REALTIME) to the engine's clock. */
+    int64_t (*map_rx_ns)(void *ctx, int64_t system_ns);
+    /* Called after every engine call (packet in, timers run). May be NULL. */
+    void (*after_engine)(void *ctx);
+};
+
+/* Counters (serverstats-like). */
+struct executor_stats {
+    uint64_t ntp_rx;     /* requests on the server socket */
+    uint64_t ntp_denied; /* dropped by allow/deny */
+    uint64_t ntp_replies;
+    uint64_t ntp_dropped;    /* malformed, rate-limited, ... */
+    uint64_t source_rx;      /* datagrams handed to the engine */
+    uint64_t source_ignored; /* from an unexpected address/port */
+    uint64_t send_errors;
+    uint64_t kernel_rx_ts; /* datagrams with a kernel receive timestamp */
+};
+
+struct executor;
+
+/* A new executor (nothing opened yet). engine, loop and clock are borrowed and must outlive
+ * it. NULL on ENOMEM. */
+struct executor *executor_new(const struct executor_params *p, struct loop *loop,
+                              struct engine *engine, const struct clock_ops *clock,
+                              const struct executor_callbacks *cb);
+/* Closes every socket and frees; NULL is a no-op. */
+void executor_free(struct executor *x);
+
+/* Opens the server socket(s) if server_port != 0. Failures are logged, not fatal (an IPv6
+ * socket on a host without IPv6 is a warning). Returns how many were opened. */
+int executor_open_server(struct executor *x);
+
+/* Registers the engine source source_id with its remote address (and port). peer: its
+ * traffic goes through the server socket when there is one. 0, -ENOSPC, -EEXIST. */
+int executor_add_source(struct executor *x, int source_id, const struct addr *remote, int peer);
+
+/* Arms the engine's timer (call once the sources are added). */
+void executor_start(struct executor *x);
+
+/* The answer allow/deny gives for addr (1 allowed, 0 denied): the most specific matching
+ * rule wins, the later of two equally specific ones, and an `all` rule overrides earlier
+ * more specific ones; no match = denied (chronyd's default). Pure. */
+int executor_access_allowed(const struct executor_rule *rules, size_t n, const struct addr *addr);
+
+void executor_get_stats(const struct executor *x, struct executor_stats *s);
+
+/* The server sockets' ports (0 when closed), for tests and logs. */
+int executor_server_port(const struct executor *x, int family);
+
+#endif
