@@ -29,9 +29,12 @@
 #define NS_PER_S  1000000000LL
 #define MAX_NODES (SIMSCN_MAX_SERVERS + 1)
 #define MAX_SLOTS SIMSCN_MAX_SERVERS
-/* When an engine asks to be woken at a time already passed, wait this long instead of
- * spinning (counted; a correct engine never does it). */
-#define SPIN_GUARD_NS 1000000LL
+/* When an engine, right after running its timers, asks to be woken at a time already
+ * passed, it is called again 1 ns later; after SPIN_LIMIT such calls in a row, SPIN_GUARD_NS
+ * later (counted in spins). */
+#define SPIN_GUARD_NS   1000000LL
+#define SPIN_LIMIT      100
+#define TIMER_EARLY_PPM 50.0
 
 struct run;
 
@@ -55,6 +58,7 @@ struct node {
     int64_t timer_t; /* true time of the pending timer event, -1 none */
     uint64_t packets;
     uint64_t spins;
+    int consec_spins;
 };
 
 struct server_state {
@@ -85,6 +89,7 @@ struct run {
     int steps_at_warmup;
     double liar_sel_s, unsync_s;
     uint64_t events;
+    int64_t timer_late_max_ns;
 };
 
 static void ev_timer(void *ctx, int a, int b, const uint8_t *data, size_t len);
@@ -104,7 +109,8 @@ static void sched(struct run *r, int64_t t, void (*fn)(void *, int, int, const u
 
 /* ---- engines ---- */
 
-static void after_engine_call(struct node *n)
+/* Re-arms n's timer after an engine call; ran_timers: the call was engine_run_timers(). */
+static void after_engine_call(struct node *n, int ran_timers)
 {
     struct run *r = n->run;
     int64_t m = engine_next_timeout_mono_ns(n->eng);
@@ -114,9 +120,24 @@ static void after_engine_call(struct node *n)
     } else {
         int64_t mono = simclock_mono_ns(&n->clock);
         t = simclock_true_at_mono(&n->clock, m);
+        /* The estimate assumes today's rate; wander and the temperature swing change it a
+         * little. Aim early by TIMER_EARLY_PPM of the wait: the engine then finds nothing
+         * due and is re-armed with a fresh estimate, so it never runs late. */
+        int64_t wait = t - now_ns(r);
+        if (wait > 1000000)
+            t -= (int64_t)((double)wait * TIMER_EARLY_PPM * 1e-6);
         if (m <= mono) {
-            n->spins++;
-            t = now_ns(r) + SPIN_GUARD_NS;
+            /* Due now: run it now, unless the engine has just run its timers and still
+             * says so (then it would spin). */
+            t = now_ns(r);
+            if (ran_timers) {
+                /* As a daemon's loop would, call again as soon as the clock has moved
+                 * on; back off if the engine keeps asking for the past. */
+                n->spins++;
+                t += ++n->consec_spins > SPIN_LIMIT ? SPIN_GUARD_NS : 1;
+            }
+        } else if (ran_timers) {
+            n->consec_spins = 0;
         }
     }
     if (t != n->timer_t) {
@@ -145,8 +166,11 @@ static void ev_timer(void *ctx, int a, int b, const uint8_t *data, size_t len)
     if (b != (int)(n->timer_gen & 0x7fffffff))
         return; /* superseded */
     n->timer_t = -1;
-    engine_run_timers(n->eng, simclock_mono_ns(&n->clock), &n->io);
-    after_engine_call(n);
+    int64_t mono = simclock_mono_ns(&n->clock), due = engine_next_timeout_mono_ns(n->eng);
+    if (mono >= due && mono - due > r->timer_late_max_ns)
+        r->timer_late_max_ns = mono - due;
+    engine_run_timers(n->eng, mono, &n->io);
+    after_engine_call(n, 1);
 }
 
 static void ev_to_server(void *ctx, int a, int b, const uint8_t *data, size_t len);
@@ -177,7 +201,7 @@ static void ev_to_node(void *ctx, int a, int b, const uint8_t *data, size_t len)
     r->events++;
     int64_t rx = simclock_real_ns(&n->clock);
     engine_receive(n->eng, n->slots[b].id, data, len, rx, simclock_mono_ns(&n->clock), &n->io);
-    after_engine_call(n);
+    after_engine_call(n, 0);
 }
 
 /* ---- servers ---- */
@@ -494,7 +518,7 @@ int simrun_run(const struct simscn *s, uint64_t seed, FILE *csv, struct simrun_r
     }
     for (int i = 0; i < MAX_NODES; i++)
         if (r->nodes[i].used)
-            after_engine_call(&r->nodes[i]);
+            after_engine_call(&r->nodes[i], 0);
     for (int i = 0; i < s->nevents; i++)
         sched(r, s->events[i].t_ns, ev_script, i, 0, NULL, 0);
     if (csv)
@@ -520,6 +544,9 @@ int simrun_run(const struct simscn *s, uint64_t seed, FILE *csv, struct simrun_r
     out->unsync_s = r->unsync_s;
     out->final_err_s = simclock_error_s(&c->clock);
     out->events = r->events;
+    out->timer_late_max_ns = r->timer_late_max_ns;
+    for (int i = 0; i < MAX_NODES; i++)
+        out->spins += r->nodes[i].spins;
     rc = 0;
 done:
     run_free(r);

@@ -15,17 +15,19 @@
 #define SIMRUN_SETTLE_S 1e-3
 
 struct simrun_result {
-    double t_settle_s;   /* from then until the end of warm-up, |error| <= 1 ms; -1 never */
-    double rms_s;        /* RMS |time error| after warm-up */
-    double max_s;        /* max |time error| after warm-up */
-    double rms_freq_ppm; /* RMS frequency error after warm-up */
-    int steps;           /* clock steps made by the engine (and scripted ones excluded) */
-    int late_steps;      /* of which after warm-up */
-    uint64_t packets;    /* requests the client sent */
-    double liar_sel_s;   /* time a server marked liar was the selected source */
-    double unsync_s;     /* time after warm-up with no selected source */
-    double final_err_s;  /* time error at the end */
-    uint64_t events;     /* events processed (performance) */
+    double t_settle_s;         /* from then until the end of warm-up, |error| <= 1 ms; -1 never */
+    double rms_s;              /* RMS |time error| after warm-up */
+    double max_s;              /* max |time error| after warm-up */
+    double rms_freq_ppm;       /* RMS frequency error after warm-up */
+    int steps;                 /* clock steps made by the engine (and scripted ones excluded) */
+    int late_steps;            /* of which after warm-up */
+    uint64_t packets;          /* requests the client sent */
+    double liar_sel_s;         /* time a server marked liar was the selected source */
+    double unsync_s;           /* time after warm-up with no selected source */
+    double final_err_s;        /* time error at the end */
+    uint64_t events;           /* events processed (performance) */
+    int64_t timer_late_max_ns; /* worst lateness of an engine timer, in its mono time */
+    uint64_t spins;            /* engine asked for a time already passed (SPIN_GUARD) */
 };
 
 /* Runs scenario s with seed. When csv is non-NULL, writes a header and a row every

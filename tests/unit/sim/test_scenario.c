@@ -168,6 +168,30 @@ static void test_run_deterministic(void **state)
     /* The client really synchronised: a 30 ppm clock left alone would be 72 ms off. */
     assert_true(fabs(a.final_err_s) < 5e-3);
     assert_true(a.steps == 0);
+    assert_true(a.spins < 100); /* an engine that keeps asking for the past would show */
+}
+
+/* Engine timers run on time (in the engine's mono time) even while the clock's rate swings
+ * and slews at tens of thousands of ppm. */
+static void test_run_timers_on_time(void **state)
+{
+    (void)state;
+    static struct simscn s;
+    char err[128];
+    simscn_default(&s);
+    assert_int_equal(simscn_parse(&s,
+                                  "duration = 2h\n[clock]\noffset = 0.5\nfreq = 200ppm\n"
+                                  "temp = 20ppm\ntemp_period = 10m\nwander = 0.01ppm\n"
+                                  "[server]\nsource = iburst minpoll 2 maxpoll 8\n"
+                                  "link = 1ms exp 100us\n",
+                                  err, sizeof(err)),
+                     0);
+    struct simrun_result r;
+    assert_int_equal(simrun_run(&s, 3, NULL, &r), 0);
+    if (r.timer_late_max_ns >= 1000)
+        print_error("late by %lld ns\n", (long long)r.timer_late_max_ns);
+    assert_true(r.timer_late_max_ns < 1000);
+    assert_true(r.spins < 100);
 }
 
 static double final_error(const char *text, uint64_t seed)
@@ -228,9 +252,13 @@ static void test_median(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_example), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_units),         cmocka_unit_test(test_run_deterministic),
-        cmocka_unit_test(test_median),        cmocka_unit_test(test_run_follows_server),
+        cmocka_unit_test(test_parse_example),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_units),
+        cmocka_unit_test(test_run_deterministic),
+        cmocka_unit_test(test_median),
+        cmocka_unit_test(test_run_follows_server),
+        cmocka_unit_test(test_run_timers_on_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
