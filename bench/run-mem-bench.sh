@@ -8,7 +8,8 @@
 #
 # Servers run with their default client-log size (chronyd: clientloglimit 524288 bytes).
 # Environment: CLIENTS (100000), RATE (20000 requests/s), PORTS (1 source port per address),
-# SERVERS ("echo chronyd tempusd"). Bounded: CLIENTS / RATE seconds, at most 20.
+# SERVERS ("echo chronyd tempusd"), SUMMARY (a file to append "rss_kb.SERVER N" lines to, for
+# run-all.sh). Bounded: CLIENTS / RATE seconds, at most 20.
 set -u
 . "$(dirname "$0")/lib.sh"
 bench_init "${1:-}"
@@ -57,6 +58,7 @@ for s in $SERVERS; do
     hwm=$(status_kb "$pid" VmHWM)
     bench_stop "$pid"
     echo "| $s | $before | $after | $anon | $hwm | $(csv_field "$row" 6) | $(csv_field "$row" 8) % |"
+    [ -z "${SUMMARY:-}" ] || echo "rss_kb.$s $after" >>"$SUMMARY"
 done
 echo
 for n in "${notes[@]}"; do echo "note: $n"; done

@@ -12,9 +12,10 @@
 # median over RAMPS ramps. Latency is measured at LAT_RATE requests/s (LAT_REPS runs, medians).
 # tempusd is included when it answers a probe request; otherwise it is skipped with a note.
 #
-# Environment: RAMPS (6), STEP_S (1), RATES ("100000 150000 200000 250000 300000 400000"),
+# Environment: RAMPS (6), STEP_S (1), RATES ("150000 200000 250000 350000"),
 # LAT_RATE (10000), LAT_S (2), LAT_REPS (3), SOURCES ("-a 1000 -P 4"), SERVERS
-# ("echo chronyd tempusd"), OUT (a directory to keep runs.csv and the logs in).
+# ("echo chronyd tempusd"), OUT (a directory to keep runs.csv in), SUMMARY (a file to append
+# "throughput.SERVER N" and "p99_us.SERVER N" lines to, for run-all.sh).
 # Bounded: every load run lasts at most STEP_S (<= 20) seconds plus 0.2 s of draining.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -22,7 +23,7 @@ bench_init "${1:-}"
 
 RAMPS=${RAMPS:-6}
 STEP_S=${STEP_S:-1}
-RATES=${RATES:-"100000 150000 200000 250000 300000 400000"}
+RATES=${RATES:-"150000 200000 250000 350000"}
 LAT_RATE=${LAT_RATE:-10000}
 LAT_S=${LAT_S:-2}
 LAT_REPS=${LAT_REPS:-3}
@@ -135,6 +136,10 @@ for s in "${active[@]}"; do
     loss=$(col latency "$s" 12 | median)
     printf '| %s | %.0f | %.0f–%.0f | %s | %s %% | %s / %s / %s | %s %% |\n' "$s" "$med" "$mn" "$mx" "$pct" \
         "$cpu" "$p50" "$p99" "$p999" "$loss"
+    if [ -n "${SUMMARY:-}" ]; then
+        echo "throughput.$s $med" >>"$SUMMARY"
+        echo "p99_us.$s $p99" >>"$SUMMARY"
+    fi
 done
 echo
 if [ -n "$echo_med" ]; then
