@@ -1,0 +1,579 @@
+/* core/server: replies against the request and the snapshot (and against a captured chrony
+ * reply), unsynchronised answers, the reply-length rule, what is dropped and counted, rate
+ * limiting and KoD, interleaved mode, and the late clock read. */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/ntp_time.h"
+#include "core/clientlog.h"
+#include "core/server.h"
+#include "wire/ntp.h"
+
+#define NS  1000000000LL
+#define T0  (1795626870LL * NS)
+#define EPS 16 /* 2^-26 s = 64 fraction units: fuzz allowance in fraction units, +-.. */
+
+struct fake_clock {
+    int64_t now;
+    int reads;
+};
+
+static int64_t fake_read(void *ctx)
+{
+    struct fake_clock *c = ctx;
+    c->reads++;
+    return c->now;
+}
+
+static struct clock_ops make_clock(struct fake_clock *fc)
+{
+    struct clock_ops ops;
+    memset(&ops, 0, sizeof ops);
+    ops.ctx = fc;
+    ops.read_real_ns = fake_read;
+    return ops;
+}
+
+static struct addr client_addr(uint16_t port)
+{
+    struct addr a;
+    memset(&a, 0, sizeof a);
+    a.family = ADDR_INET4;
+    a.bytes[0] = 127;
+    a.bytes[3] = 1;
+    a.port = port;
+    return a;
+}
+
+static void synced_ref(struct server_ref *r)
+{
+    memset(r, 0, sizeof *r);
+    r->synced = 1;
+    r->leap = NTP_LEAP_NONE;
+    r->stratum = 3;
+    r->refid = 0xC0000201u;
+    r->ref_time_ns = T0 - 30 * NS;
+    r->root_delay = 0x00000123u;
+    r->root_disp_ns = 1000000; /* 1 ms */
+    r->disp_rate_ppb = 15000;  /* 15 ppm */
+}
+
+static void request(uint8_t *buf, unsigned version, unsigned mode, int8_t poll, uint64_t tx)
+{
+    struct ntp_packet p;
+    memset(&p, 0, sizeof p);
+    p.version = (uint8_t)version;
+    p.mode = (uint8_t)mode;
+    p.poll = poll;
+    p.precision = 32;
+    p.transmit = ntp_time_ts_from_u64(tx);
+    ntp_header_encode(&p, buf);
+}
+
+/* |a - b| in fraction units, within the same era. */
+static int64_t ts_dist(struct ntp_ts64 a, struct ntp_ts64 b)
+{
+    int64_t d = (int64_t)(ntp_time_ts_to_u64(a) - ntp_time_ts_to_u64(b));
+    return d < 0 ? -d : d;
+}
+
+static enum server_verdict answer(struct server *s, const struct server_ref *ref,
+                                  struct clientlog *cl, const uint8_t *pkt, size_t len,
+                                  const struct addr *from, int64_t rx_ns, struct fake_clock *fc,
+                                  uint8_t *out, size_t *out_len)
+{
+    struct server_rx rx = {pkt, len, from, rx_ns, 0};
+    struct clock_ops ops = make_clock(fc);
+    return server_respond(s, ref, cl, &rx, &ops, out, 128, out_len);
+}
+
+static void test_reply_fields(void **state)
+{
+    struct server s;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc = {T0 + 50000, 0};
+    struct addr from = client_addr(40000);
+    uint8_t req[48], out[128];
+    size_t out_len;
+    struct ntp_packet q, r;
+    (void)state;
+    server_params_default(&sp);
+    sp.precision_log2 = -26;
+    server_init(&s, &sp, 1);
+    synced_ref(&ref);
+    request(req, 4, NTP_MODE_CLIENT, 6, 0x0123456789ABCDEFULL);
+    assert_int_equal(answer(&s, &ref, NULL, req, 48, &from, T0, &fc, out, &out_len), SERVER_REPLY);
+    assert_int_equal(out_len, 48);
+    assert_int_equal(fc.reads, 1);
+    assert_int_equal(ntp_parse(out, out_len, &r, NULL), NTP_OK);
+    ntp_header_decode(req, &q);
+    assert_int_equal(r.leap, NTP_LEAP_NONE);
+    assert_int_equal(r.version, 4);
+    assert_int_equal(r.mode, NTP_MODE_SERVER);
+    assert_int_equal(r.stratum, 3);
+    assert_int_equal(r.poll, 6);
+    assert_int_equal(r.precision, -26);
+    assert_int_equal(r.refid, 0xC0000201u);
+    assert_int_equal(r.root_delay, 0x123u);
+    /* 1 ms + 30 s * 15 ppm = 1.45 ms -> ceil(0.00145 * 65536) = 96 */
+    assert_int_equal(r.root_dispersion, 96);
+    assert_true(ntp_time_equal(r.reference, ntp_time_from_ns(T0 - 30 * NS)));
+    assert_true(ntp_time_equal(r.origin, q.transmit));
+    assert_true(ts_dist(r.receive, ntp_time_from_ns(T0)) < 64);
+    assert_true(ts_dist(r.transmit, ntp_time_from_ns(T0 + 50000)) < 64);
+    assert_int_equal(r.receive.frac & 1, 1);
+    assert_int_equal(r.transmit.frac & 1, 0);
+    assert_int_equal(s.counts[SERVER_REPLY], 1);
+
+    /* Leap announcements and other versions are echoed. */
+    ref.leap = NTP_LEAP_INSERT;
+    request(req, 3, NTP_MODE_CLIENT, -3, 1);
+    assert_int_equal(answer(&s, &ref, NULL, req, 48, &from, T0, &fc, out, &out_len), SERVER_REPLY);
+    ntp_header_decode(out, &r);
+    assert_int_equal(r.leap, NTP_LEAP_INSERT);
+    assert_int_equal(r.version, 3);
+    assert_int_equal(r.poll, -3); /* no rate limiting: the request's poll */
+    assert_int_equal(out[0], 0x5C);
+
+    /* Root dispersion grows with |now - ref time| and saturates. */
+    assert_int_equal(server_root_dispersion(&ref, ref.ref_time_ns), 66); /* ceil(65.536) */
+    assert_int_equal(server_root_dispersion(&ref, ref.ref_time_ns - 30 * NS), 96);
+    ref.disp_rate_ppb = 0xFFFFFFFFu;
+    assert_int_equal(server_root_dispersion(&ref, ref.ref_time_ns + 1000000 * NS), 0xFFFFFFFFu);
+}
+
+static void test_unsynchronised(void **state)
+{
+    struct server s;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc = {T0 + 1000, 0};
+    struct addr from = client_addr(40000);
+    uint8_t req[48], out[128];
+    size_t out_len;
+    struct ntp_packet r;
+    (void)state;
+    server_params_default(&sp);
+    server_init(&s, &sp, 2);
+    synced_ref(&ref);
+    ref.synced = 0; /* whatever the other fields say */
+    request(req, 4, NTP_MODE_CLIENT, 4, 77);
+    assert_int_equal(answer(&s, &ref, NULL, req, 48, &from, T0, &fc, out, &out_len), SERVER_REPLY);
+    ntp_header_decode(out, &r);
+    assert_int_equal(out[0], 0xE4); /* LI 3, v4, mode 4 */
+    assert_int_equal(r.stratum, 0);
+    assert_int_equal(r.refid, 0);
+    assert_int_equal(r.root_delay, 0x10000u);
+    assert_int_equal(r.root_dispersion, 0x10000u);
+    assert_true(ntp_time_is_zero(r.reference));
+    assert_int_equal(r.origin.frac, 77);
+    assert_false(ntp_time_is_zero(r.receive));
+    assert_false(ntp_time_is_zero(r.transmit));
+}
+
+/* Answer the captured chrony request as chrony's server A did (local stratum 10, precision
+ * -26, the same reference, RX and TX times): the same bytes, but for the random bits below
+ * the precision. */
+static void test_matches_captured_reply(void **state)
+{
+    static const char req_hex[] =
+        "23000020000000000000000000000000000000000000000000000000000000000000000000000000007c01"
+        "1ddca11066";
+    static const char rep_hex[] =
+        "240a00e600000000000000007f7f0101eeb195f4850b7a6d007c011ddca11066eeb195f671804d03eeb1"
+        "95f671962af4";
+    uint8_t req[48], rep[48], out[128];
+    struct ntp_packet want, got;
+    struct server s;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc;
+    struct addr from = client_addr(46798);
+    size_t out_len;
+    int64_t pivot = T0;
+    (void)state;
+    for (int i = 0; i < 48; i++) {
+        unsigned v;
+        sscanf(req_hex + 2 * i, "%2x", &v);
+        req[i] = (uint8_t)v;
+        sscanf(rep_hex + 2 * i, "%2x", &v);
+        rep[i] = (uint8_t)v;
+    }
+    ntp_header_decode(rep, &want);
+    server_params_default(&sp);
+    sp.precision_log2 = -26;
+    server_init(&s, &sp, 3);
+    memset(&ref, 0, sizeof ref);
+    ref.synced = 1;
+    ref.stratum = 10;
+    ref.refid = NTP_REFID_LOCAL;
+    ref.ref_time_ns = ntp_time_to_ns(want.reference, pivot);
+    fc.now = ntp_time_to_ns(want.transmit, pivot);
+    fc.reads = 0;
+    assert_int_equal(answer(&s, &ref, NULL, req, 48, &from, ntp_time_to_ns(want.receive, pivot),
+                            &fc, out, &out_len),
+                     SERVER_REPLY);
+    assert_int_equal(out_len, 48);
+    /* Header up to and including the origin: byte-exact but the reference's sub-ns bits. */
+    assert_memory_equal(out, rep, 16);
+    assert_memory_equal(out + 24, rep + 24, 8);
+    ntp_header_decode(out, &got);
+    assert_true(ts_dist(got.reference, want.reference) <= 2);
+    assert_true(ts_dist(got.receive, want.receive) < 64);
+    assert_true(ts_dist(got.transmit, want.transmit) < 64);
+}
+
+static void test_length_rule_and_extensions(void **state)
+{
+    struct server s;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc = {T0, 0};
+    struct addr from = client_addr(40000);
+    uint8_t req[128], out[128];
+    size_t len, out_len;
+    (void)state;
+    server_params_default(&sp);
+    server_init(&s, &sp, 4);
+    synced_ref(&ref);
+    /* Unknown extension fields are ignored, not echoed. */
+    request(req, 4, NTP_MODE_CLIENT, 6, 5);
+    len = ntp_append_ef(req, sizeof req, 48, 0x7777, "hello", 5, 0);
+    len = ntp_append_ef(req, sizeof req, len, 0x8888, NULL, 0, NTP_EF_MIN_LAST_LEN);
+    assert_int_equal(len, 48 + 16 + 28);
+    assert_int_equal(answer(&s, &ref, NULL, req, len, &from, T0, &fc, out, &out_len), SERVER_REPLY);
+    assert_int_equal(out_len, 48);
+    /* A MAC we cannot check: crypto-NAK, 52 octets <= 68. */
+    request(req, 4, NTP_MODE_CLIENT, 6, 6);
+    memset(req + 48, 0x5A, 20);
+    assert_int_equal(answer(&s, &ref, NULL, req, 68, &from, T0, &fc, out, &out_len),
+                     SERVER_REPLY_CRYPTO_NAK);
+    assert_int_equal(out_len, 52);
+    assert_int_equal(ntp_get_u32(out + 48), 0);
+    assert_true(out_len <= 68);
+    /* A plain 48-octet request gets 48. In all cases: reply <= request. */
+    request(req, 4, NTP_MODE_CLIENT, 6, 7);
+    assert_int_equal(answer(&s, &ref, NULL, req, 48, &from, T0, &fc, out, &out_len), SERVER_REPLY);
+    assert_int_equal(out_len, 48);
+    /* The caller's buffer must hold 52. */
+    {
+        struct server_rx rx = {req, 48, &from, T0, 0};
+        assert_int_equal(server_respond(&s, &ref, NULL, &rx, NULL, out, 51, &out_len),
+                         SERVER_DROP_NO_SPACE);
+        assert_int_equal(out_len, 0);
+        /* No clock: transmit = receive time. */
+        assert_int_equal(server_respond(&s, &ref, NULL, &rx, NULL, out, 52, &out_len),
+                         SERVER_REPLY);
+    }
+}
+
+static void test_drops(void **state)
+{
+    struct server s;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc = {T0, 0};
+    struct addr from = client_addr(40000), from123 = client_addr(123);
+    uint8_t req[64], out[128];
+    size_t out_len;
+    struct ntp_packet r;
+    (void)state;
+    server_params_default(&sp);
+    server_init(&s, &sp, 5);
+    synced_ref(&ref);
+
+    /* Modes we never answer. */
+    for (unsigned mode = 0; mode < 8; mode++) {
+        if (mode == NTP_MODE_CLIENT)
+            continue;
+        request(req, 4, mode, 6, 9);
+        assert_int_equal(answer(&s, &ref, NULL, req, 48, &from, T0, &fc, out, &out_len),
+                         SERVER_DROP_MODE);
+        assert_int_equal(out_len, 0);
+    }
+    /* Versions 0 and 5..7. */
+    for (unsigned v = 0; v < 8; v++) {
+        if (v >= 1 && v <= 4)
+            continue;
+        request(req, v, NTP_MODE_CLIENT, 6, 9);
+        assert_int_equal(answer(&s, &ref, NULL, req, 48, &from, T0, &fc, out, &out_len),
+                         SERVER_DROP_VERSION);
+    }
+    /* Short, unaligned, bad extension field. */
+    request(req, 4, NTP_MODE_CLIENT, 6, 9);
+    assert_int_equal(answer(&s, &ref, NULL, req, 47, &from, T0, &fc, out, &out_len),
+                     SERVER_DROP_MALFORMED);
+    assert_int_equal(answer(&s, &ref, NULL, req, 50, &from, T0, &fc, out, &out_len),
+                     SERVER_DROP_MALFORMED);
+    memset(req + 48, 0, 16);
+    req[51] = 12;
+    assert_int_equal(answer(&s, &ref, NULL, req, 64, &from, T0, &fc, out, &out_len),
+                     SERVER_DROP_MALFORMED);
+    assert_int_equal(fc.reads, 0); /* drops never read the clock */
+    assert_int_equal(s.counts[SERVER_DROP_MODE], 7);
+    assert_int_equal(s.counts[SERVER_DROP_VERSION], 4);
+    assert_int_equal(s.counts[SERVER_DROP_MALFORMED], 3);
+    assert_int_equal(s.counts[SERVER_REPLY], 0);
+
+    /* Mode 1 from a configured peer gets mode 2. */
+    {
+        struct server_rx rx = {req, 48, &from123, T0, 1};
+        struct clock_ops ops = make_clock(&fc);
+        request(req, 4, NTP_MODE_ACTIVE, 6, 9);
+        assert_int_equal(server_respond(&s, &ref, NULL, &rx, &ops, out, sizeof out, &out_len),
+                         SERVER_REPLY);
+        ntp_header_decode(out, &r);
+        assert_int_equal(r.mode, NTP_MODE_PASSIVE);
+        /* From anyone when configured so (chrony's behaviour). */
+        rx.from_peer = 0;
+        assert_int_equal(server_respond(&s, &ref, NULL, &rx, &ops, out, sizeof out, &out_len),
+                         SERVER_DROP_MODE);
+        s.params.answer_unknown_active = 1;
+        assert_int_equal(server_respond(&s, &ref, NULL, &rx, &ops, out, sizeof out, &out_len),
+                         SERVER_REPLY);
+    }
+    /* NTPv1 mode 0 from a port other than 123 is a client; from 123 it is not. */
+    request(req, 1, NTP_MODE_RESERVED, 6, 9);
+    assert_int_equal(answer(&s, &ref, NULL, req, 48, &from, T0, &fc, out, &out_len), SERVER_REPLY);
+    ntp_header_decode(out, &r);
+    assert_int_equal(r.mode, NTP_MODE_SERVER);
+    assert_int_equal(r.version, 1);
+    assert_int_equal(answer(&s, &ref, NULL, req, 48, &from123, T0, &fc, out, &out_len),
+                     SERVER_DROP_MODE);
+    request(req, 2, NTP_MODE_RESERVED, 6, 9);
+    assert_int_equal(answer(&s, &ref, NULL, req, 48, &from, T0, &fc, out, &out_len),
+                     SERVER_DROP_MODE);
+
+    assert_string_equal(server_verdict_name(SERVER_REPLY), "reply");
+    assert_string_equal(server_verdict_name(SERVER_DROP_RATELIMIT), "rate limited");
+    assert_string_equal(server_verdict_name(SERVER_VERDICT_COUNT), "?");
+    assert_true(server_verdict_sends(SERVER_REPLY_KOD));
+    assert_false(server_verdict_sends(SERVER_DROP_MODE));
+}
+
+static struct clientlog *limited_log(int kod_log2)
+{
+    struct clientlog_params p;
+    struct clientlog *cl;
+    clientlog_params_default(&p);
+    clientlog_ratelimit_default(&p.limit[CLIENTLOG_NTP]); /* interval 3 burst 8 leak 2 */
+    p.limit[CLIENTLOG_NTP].kod_log2 = kod_log2;
+    p.seed = 99;
+    cl = clientlog_new(&p);
+    assert_non_null(cl);
+    return cl;
+}
+
+static void test_rate_limiting(void **state)
+{
+    struct server s;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc = {T0, 0};
+    struct addr from = client_addr(40000);
+    struct clientlog *cl = limited_log(-1);
+    struct clientlog_stats st;
+    uint8_t req[48], out[128];
+    size_t out_len;
+    struct ntp_packet r;
+    int replies = 0, drops = 0;
+    (void)state;
+    server_params_default(&sp);
+    server_init(&s, &sp, 6);
+    synced_ref(&ref);
+    /* The poll field announces the limit. */
+    request(req, 4, NTP_MODE_CLIENT, 0, 1);
+    assert_int_equal(answer(&s, &ref, cl, req, 48, &from, T0, &fc, out, &out_len), SERVER_REPLY);
+    ntp_header_decode(out, &r);
+    assert_int_equal(r.poll, 3);
+    request(req, 4, NTP_MODE_CLIENT, 10, 2);
+    assert_int_equal(answer(&s, &ref, cl, req, 48, &from, T0, &fc, out, &out_len), SERVER_REPLY);
+    ntp_header_decode(out, &r);
+    assert_int_equal(r.poll, 10);
+    /* A burst of 100: 8 answered in all (2 above), then about 1 in 4. */
+    for (int i = 0; i < 98; i++) {
+        enum server_verdict v;
+        request(req, 4, NTP_MODE_CLIENT, 0, 100 + (uint64_t)i);
+        v = answer(&s, &ref, cl, req, 48, &from, T0 + i, &fc, out, &out_len);
+        assert_true(v == SERVER_REPLY || v == SERVER_DROP_RATELIMIT);
+        replies += v == SERVER_REPLY;
+        drops += v == SERVER_DROP_RATELIMIT;
+        if (v == SERVER_DROP_RATELIMIT)
+            assert_int_equal(out_len, 0);
+        if (i < 6)
+            assert_int_equal(v, SERVER_REPLY);
+    }
+    assert_true(drops > 50 && drops < 85);
+    clientlog_get_stats(cl, &st);
+    assert_int_equal(st.ntp_hits, 100);
+    assert_int_equal(st.ntp_drops, (uint64_t)drops);
+    assert_int_equal(s.counts[SERVER_DROP_RATELIMIT], (uint64_t)drops);
+    assert_int_equal(s.counts[SERVER_REPLY], (uint64_t)replies + 2);
+    /* Another client is served. */
+    {
+        struct addr other = client_addr(40001);
+        other.bytes[3] = 2;
+        assert_int_equal(answer(&s, &ref, cl, req, 48, &other, T0 + 100, &fc, out, &out_len),
+                         SERVER_REPLY);
+    }
+    clientlog_free(cl);
+
+    /* With kod 0 every non-leaked drop becomes a RATE KoD that passes the origin check. */
+    cl = limited_log(0);
+    server_init(&s, &sp, 7);
+    for (int i = 0; i < 8; i++) {
+        request(req, 4, NTP_MODE_CLIENT, 0, 1);
+        assert_int_equal(answer(&s, &ref, cl, req, 48, &from, T0, &fc, out, &out_len),
+                         SERVER_REPLY);
+    }
+    {
+        int kods = 0;
+        for (int i = 0; i < 50; i++) {
+            enum server_verdict v;
+            request(req, 4, NTP_MODE_CLIENT, 0, 0xABCDEF00ULL + (uint64_t)i);
+            v = answer(&s, &ref, cl, req, 48, &from, T0 + 1, &fc, out, &out_len);
+            if (v != SERVER_REPLY_KOD)
+                continue;
+            kods++;
+            assert_int_equal(out_len, 48);
+            assert_int_equal(ntp_parse(out, out_len, &r, NULL), NTP_OK);
+            assert_true(ntp_is_kod(&r));
+            assert_int_equal(r.leap, NTP_LEAP_UNSYNC);
+            assert_int_equal(r.refid, NTP_KISS_RATE);
+            assert_int_equal(r.poll, 3);
+            assert_int_equal(ntp_time_ts_to_u64(r.origin), 0xABCDEF00ULL + (uint64_t)i);
+        }
+        assert_true(kods > 25);
+    }
+    clientlog_free(cl);
+}
+
+static void test_interleaved(void **state)
+{
+    struct server s;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc = {T0 + 100000, 0};
+    struct addr from = client_addr(40000);
+    struct clientlog_params cp;
+    struct clientlog *cl;
+    struct clientlog_stats st;
+    uint8_t req[48], out[128], reply1[48];
+    size_t out_len;
+    struct ntp_packet r1, r2, q;
+    int64_t kernel_tx = T0 + 90000; /* the precise TX time of reply 1 */
+    (void)state;
+    clientlog_params_default(&cp);
+    cl = clientlog_new(&cp);
+    server_params_default(&sp);
+    sp.precision_log2 = -30;
+    server_init(&s, &sp, 8);
+    synced_ref(&ref);
+
+    /* 1: basic request. */
+    request(req, 4, NTP_MODE_CLIENT, 6, 0x1111111111111111ULL);
+    assert_int_equal(answer(&s, &ref, cl, req, 48, &from, T0, &fc, out, &out_len), SERVER_REPLY);
+    memcpy(reply1, out, 48);
+    ntp_header_decode(reply1, &r1);
+    server_tx_timestamp(cl, &from, reply1, 48, kernel_tx);
+
+    /* 2: interleaved request: origin = our RX of 1, receive = client's RX of reply 1. */
+    memset(&q, 0, sizeof q);
+    q.version = 4;
+    q.mode = NTP_MODE_CLIENT;
+    q.poll = 6;
+    q.origin = r1.receive;
+    q.receive = ntp_time_ts_from_u64(0x2222222222222222ULL);
+    q.transmit = ntp_time_ts_from_u64(0x3333333333333333ULL);
+    ntp_header_encode(&q, req);
+    fc.now = T0 + 16 * NS + 100000;
+    assert_int_equal(answer(&s, &ref, cl, req, 48, &from, T0 + 16 * NS, &fc, out, &out_len),
+                     SERVER_REPLY_INTERLEAVED);
+    ntp_header_decode(out, &r2);
+    assert_true(ntp_time_equal(r2.origin, q.receive));
+    assert_true(ts_dist(r2.receive, ntp_time_from_ns(T0 + 16 * NS)) < 4);
+    assert_true(ts_dist(r2.transmit, ntp_time_from_ns(kernel_tx)) < 4); /* reply 1's TX */
+    clientlog_get_stats(cl, &st);
+    assert_int_equal(st.ntp_interleaved_hits, 1);
+    assert_int_equal(st.ntp_timestamps, 1);
+
+    /* 3: an origin we no longer hold (the reply was lost and a new one sent): basic. */
+    q.origin = r1.receive; /* reply 2's RX is the one held now */
+    q.transmit = ntp_time_ts_from_u64(0x4444444444444444ULL);
+    ntp_header_encode(&q, req);
+    assert_int_equal(answer(&s, &ref, cl, req, 48, &from, T0 + 32 * NS, &fc, out, &out_len),
+                     SERVER_REPLY);
+    ntp_header_decode(out, &r2);
+    assert_true(ntp_time_equal(r2.origin, q.transmit));
+
+    /* 4: receive == transmit (a basic client that copies), or v3: basic. */
+    q.origin = r2.receive;
+    q.receive = q.transmit;
+    ntp_header_encode(&q, req);
+    assert_int_equal(answer(&s, &ref, cl, req, 48, &from, T0 + 48 * NS, &fc, out, &out_len),
+                     SERVER_REPLY);
+    /* 5: interleaving off: basic. */
+    ntp_header_decode(out, &r2);
+    q.origin = r2.receive;
+    q.receive = ntp_time_ts_from_u64(0x5555555555555555ULL);
+    ntp_header_encode(&q, req);
+    s.params.interleaved = 0;
+    assert_int_equal(answer(&s, &ref, cl, req, 48, &from, T0 + 64 * NS, &fc, out, &out_len),
+                     SERVER_REPLY);
+    clientlog_free(cl);
+}
+
+static void test_fuzz_bits(void **state)
+{
+    struct server s;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc = {T0, 0};
+    struct addr from = client_addr(40000);
+    uint8_t req[48], out[128];
+    size_t out_len;
+    struct ntp_packet r;
+    uint32_t seen_or = 0, seen_and = 0xFFFFFFFFu;
+    (void)state;
+    server_params_default(&sp);
+    sp.precision_log2 = -20; /* 12 random bits */
+    server_init(&s, &sp, 9);
+    synced_ref(&ref);
+    request(req, 4, NTP_MODE_CLIENT, 6, 1);
+    for (int i = 0; i < 64; i++) {
+        answer(&s, &ref, NULL, req, 48, &from, T0, &fc, out, &out_len);
+        ntp_header_decode(out, &r);
+        seen_or |= r.receive.frac;
+        seen_and &= r.receive.frac;
+        assert_int_equal(r.receive.frac & 1, 1);
+        assert_int_equal(r.transmit.frac & 1, 0);
+        assert_int_equal(r.receive.frac >> 12, ntp_time_from_ns(T0).frac >> 12);
+    }
+    /* The 11 bits above the marker vary; everything above the precision does not. */
+    assert_int_equal((seen_or ^ seen_and) & 0xFFEu, 0xFFEu);
+    assert_int_equal((seen_or ^ seen_and) & ~0xFFFu, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reply_fields),
+        cmocka_unit_test(test_unsynchronised),
+        cmocka_unit_test(test_matches_captured_reply),
+        cmocka_unit_test(test_length_rule_and_extensions),
+        cmocka_unit_test(test_drops),
+        cmocka_unit_test(test_rate_limiting),
+        cmocka_unit_test(test_interleaved),
+        cmocka_unit_test(test_fuzz_bits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
