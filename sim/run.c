@@ -7,9 +7,10 @@
  * a true-time event, re-armed after every call.
  *
  * Packet path: engine io->send -> link up (delay or loss) -> server receives (rx timestamp
- * from the server's clock) -> after the processing time, the transmit timestamp is taken and
- * the reply enters the link down -> the node receives it (rx timestamp = its local clock at
- * the true arrival time) -> engine_receive().
+ * from the server's clock) -> after the processing time, core/server (the code tempusd
+ * answers with) builds the reply, reading the transmit timestamp, and it enters the link down ->
+ * the node receives it (rx timestamp = its local clock at the true arrival time) ->
+ * engine_receive().
  */
 #include "sim/run.h"
 
@@ -20,9 +21,9 @@
 
 #include "base/prng.h"
 #include "core/engine.h"
+#include "core/server.h"
 #include "sim/clock.h"
 #include "sim/link.h"
-#include "sim/server.h"
 #include "sim/world.h"
 #include "wire/ntp.h"
 
@@ -62,6 +63,10 @@ struct node {
 };
 
 struct server_state {
+    struct run *run;
+    int k;
+    struct server core;   /* core/server: the answering code tempusd runs */
+    struct clock_ops ops; /* reference server: reads server_clock_ns() */
     int up;
     double offset_s; /* reference server: clock - true at t_set */
     double freq_ppm;
@@ -216,67 +221,97 @@ static int64_t server_clock_ns(struct run *r, int k)
     return simclock_true_real_ns(&r->truth, t) + (int64_t)llround(off * NS_PER_S);
 }
 
-static void server_ref(struct run *r, int k, struct simserver_ref *ref)
+/* Servers' timestamps: precision 2^-25 s (~30 ns), about what chronyd measures on Linux
+ * with nanosecond clocks; core/server randomises the bits below it. */
+#define SERVER_PRECISION_LOG2 (-25)
+
+static int64_t ref_server_read(void *ctx)
+{
+    struct server_state *st = ctx;
+    return server_clock_ns(st->run, st->k);
+}
+
+static void server_reference(struct run *r, int k, struct server_ref *ref)
 {
     const struct simscn_server *sv = &r->s->servers[k];
     struct server_state *st = &r->srv[k];
     memset(ref, 0, sizeof(*ref));
-    ref->precision_log2 = -23;
     if (st->node >= 0) {
         struct node *n = &r->nodes[st->node];
         struct report_reference rr;
         engine_reference(n->eng, simclock_mono_ns(&n->clock), &rr);
-        ref->leap = rr.synced ? rr.leap : NTP_LEAP_UNSYNC;
-        ref->stratum = rr.synced ? rr.stratum : 0;
+        ref->synced = rr.synced && rr.stratum >= 1 && rr.stratum < NTP_STRATUM_UNSYNC;
+        ref->leap = (uint8_t)(rr.leap & 3);
+        ref->stratum = (uint8_t)(ref->synced ? rr.stratum : 0);
         ref->refid = rr.ref_id;
-        ref->ref_time_real_ns = rr.ref_time_real_ns;
-        ref->root_delay_s = rr.root_delay_s;
-        ref->root_dispersion_s = rr.root_dispersion_s;
+        ref->ref_time_ns = rr.ref_time_real_ns;
+        ref->root_delay = ntp_time_short_from_s(rr.root_delay_s);
+        /* Already grown to now: no further growth. */
+        ref->root_disp_ns = (int64_t)llround(rr.root_dispersion_s * NS_PER_S);
+        ref->freq_ppm = rr.freq_ppm;
         return;
     }
     /* A stratum-1 server: announces the world's leap second until it happens. */
     int64_t t = now_ns(r);
+    ref->synced = 1;
     if (r->truth.true_leap_dir && t < r->truth.true_leap_ns)
         ref->leap = r->truth.true_leap_dir > 0 ? NTP_LEAP_INSERT : NTP_LEAP_DELETE;
-    ref->stratum = sv->stratum;
+    ref->stratum = (uint8_t)sv->stratum;
     ref->refid = sv->stratum == 1 ? ntp_refid_from_text("GPS") : 0x0a000000u + (uint32_t)k;
     int64_t clk = server_clock_ns(r, k);
-    ref->ref_time_real_ns = clk - clk % (16 * NS_PER_S);
-    ref->root_delay_s = sv->stratum == 1 ? 0 : 1e-3;
-    ref->root_dispersion_s = 10e-6;
+    ref->ref_time_ns = clk - clk % (16 * NS_PER_S);
+    ref->root_delay = ntp_time_short_from_s(sv->stratum == 1 ? 0 : 1e-3);
+    ref->root_disp_ns = 10000;
+    ref->disp_rate_ppb = 1000; /* chrony's maxclockerror default, 1 ppm */
 }
 
 static void ev_server_tx(void *ctx, int a, int b, const uint8_t *data, size_t len);
 
+/* A request arrives: the receive timestamp is taken now; the answer is built when it leaves
+ * (ev_server_tx). The payload carries the timestamp ahead of the request. */
 static void ev_to_server(void *ctx, int a, int b, const uint8_t *data, size_t len)
 {
     struct run *r = ctx;
     r->events++;
-    if (!r->srv[a].up)
+    if (!r->srv[a].up || len + 8 > SIMWORLD_DATA_MAX)
         return;
-    struct simserver_ref ref;
-    server_ref(r, a, &ref);
-    uint8_t reply[NTP_HEADER_LEN];
-    size_t rl = simserver_answer(data, len, &ref, server_clock_ns(r, a), reply, sizeof(reply));
-    if (!rl)
-        return;
+    uint8_t buf[SIMWORLD_DATA_MAX];
+    int64_t rx = server_clock_ns(r, a);
+    memcpy(buf, &rx, 8);
+    memcpy(buf + 8, data, len);
     int64_t proc = (int64_t)llround(r->s->servers[a].proc_s * NS_PER_S);
-    sched(r, now_ns(r) + proc, ev_server_tx, a, b, reply, rl);
+    sched(r, now_ns(r) + proc, ev_server_tx, a, b, buf, len + 8);
 }
 
 static void ev_server_tx(void *ctx, int a, int b, const uint8_t *data, size_t len)
 {
     struct run *r = ctx;
-    uint8_t reply[SIMWORLD_DATA_MAX];
+    struct server_state *st = &r->srv[a];
     r->events++;
-    if (!r->srv[a].up)
+    if (!st->up)
         return;
-    memcpy(reply, data, len);
-    simserver_set_tx(reply, server_clock_ns(r, a));
     int node = b / MAX_SLOTS, slot = b % MAX_SLOTS;
+    struct addr from;
+    memset(&from, 0, sizeof(from));
+    from.family = ADDR_INET4;
+    from.bytes[0] = 10;
+    from.bytes[1] = 1;
+    from.bytes[3] = (uint8_t)node;
+    from.port = NTP_PORT;
+    struct server_rx rx = {.pkt = data + 8, .len = len - 8, .from = &from};
+    memcpy(&rx.rx_ns, data, 8);
+    struct server_ref ref;
+    server_reference(r, a, &ref);
+    const struct clock_ops *clk = st->node >= 0 ? &r->nodes[st->node].ops : &st->ops;
+    uint8_t reply[SIMWORLD_DATA_MAX];
+    size_t rl = 0;
+    enum server_verdict v =
+        server_respond(&st->core, &ref, NULL, &rx, clk, reply, sizeof(reply), &rl);
+    if (!server_verdict_sends(v) || !rl)
+        return;
     int64_t d = simlink_transit_ns(&r->nodes[node].slots[slot].down);
     if (d >= 0)
-        sched(r, now_ns(r) + d, ev_to_node, node, slot, reply, len);
+        sched(r, now_ns(r) + d, ev_to_node, node, slot, reply, rl);
 }
 
 /* ---- scripted events ---- */
@@ -311,6 +346,10 @@ static void ev_script(void *ctx, int a, int b, const uint8_t *data, size_t len)
         r->srv[k].up = 0;
         break;
     case SIMSCN_EV_SERVER_UP:
+        r->srv[k].run = r;
+        r->srv[k].k = k;
+        r->srv[k].ops.ctx = &r->srv[k];
+        r->srv[k].ops.read_real_ns = ref_server_read;
         r->srv[k].up = 1;
         break;
     case SIMSCN_EV_SERVER_OFFSET:
@@ -493,6 +532,10 @@ int simrun_run(const struct simscn *s, uint64_t seed, FILE *csv, struct simrun_r
         goto done;
     for (int k = 0; k < s->nservers; k++) {
         const struct simscn_server *sv = &s->servers[k];
+        r->srv[k].run = r;
+        r->srv[k].k = k;
+        r->srv[k].ops.ctx = &r->srv[k];
+        r->srv[k].ops.read_real_ns = ref_server_read;
         r->srv[k].up = 1;
         r->srv[k].offset_s = sv->offset_s;
         r->srv[k].freq_ppm = sv->freq_ppm;
@@ -516,6 +559,11 @@ int simrun_run(const struct simscn *s, uint64_t seed, FILE *csv, struct simrun_r
             goto done;
         r->srv[k].node = idx;
     }
+    struct server_params spar;
+    server_params_default(&spar);
+    spar.precision_log2 = SERVER_PRECISION_LOG2;
+    for (int k = 0; k < s->nservers; k++)
+        server_init(&r->srv[k].core, &spar, prng_next_u64(&r->rng));
     for (int i = 0; i < MAX_NODES; i++)
         if (r->nodes[i].used)
             after_engine_call(&r->nodes[i], 0);
