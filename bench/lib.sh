@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the bench/run-*.sh scripts (sourced, not run). See docs/design/bench.md.
 #
 # Every server started here is a child of the script, recorded by PID, and stopped by PID in the
@@ -104,9 +105,9 @@ bench_start() {
 
 # bench_stop PID: SIGTERM and wait (the server writes its profile/counters at exit).
 bench_stop() {
-    local p=$1 i
+    local p=$1
     kill "$p" 2>/dev/null
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         kill -0 "$p" 2>/dev/null || break
         sleep 0.1
     done

@@ -20,6 +20,7 @@
 # Environment: DUR_S (2), WINDOW (256), SOURCES ("-a 2000 -P 2"), CONFIGS (all), SUMMARY (a file
 # to append "instr.CONFIG N" lines (saturated) to, for run-all.sh).
 set -u
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 bench_init "${1:-}"
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }

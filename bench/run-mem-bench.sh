@@ -11,6 +11,7 @@
 # SERVERS ("echo chronyd tempusd"), SUMMARY (a file to append "rss_kb.SERVER N" lines to, for
 # run-all.sh). Bounded: CLIENTS / RATE seconds, at most 20.
 set -u
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 bench_init "${1:-}"
 

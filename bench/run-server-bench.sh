@@ -18,6 +18,7 @@
 # "throughput.SERVER N" and "p99_us.SERVER N" lines to, for run-all.sh).
 # Bounded: every load run lasts at most STEP_S (<= 20) seconds plus 0.2 s of draining.
 set -u
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 bench_init "${1:-}"
 

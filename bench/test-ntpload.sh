@@ -14,8 +14,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 # Starts the echo on a free port with extra args; sets port and pid.
 start_echo() {
-    local try
-    for try in 1 2 3 4 5 6 7 8 9 10; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
         port=$((20000 + RANDOM % 30000))
         "$udpecho" -s 127.0.0.1 -p "$port" -T 30 "$@" 2>/dev/null &
         pid=$!
