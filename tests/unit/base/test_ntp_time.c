@@ -114,8 +114,10 @@ static void test_random_round_trips(void **state)
     prng_seed(&p, 20261125);
     for (int i = 0; i < 200000; i++) {
         /* Any instant in about 1748..2191, a pivot within 60 years of it. */
-        int64_t ns =
-            (int64_t)(prng_next_u64(&p) % (14000000000ULL * (uint64_t)NS)) - 7000000000LL * NS;
+        uint64_t r = prng_below(&p, 14000000000ULL * (uint64_t)NS);
+        int64_t ns = r >= 7000000000ULL * (uint64_t)NS
+                         ? (int64_t)(r - 7000000000ULL * (uint64_t)NS)
+                         : -(int64_t)(7000000000ULL * (uint64_t)NS - r);
         int64_t off = (int64_t)(prng_next_u64(&p) % (120ULL * 31557600ULL * (uint64_t)NS)) -
                       60LL * 31557600LL * NS;
         struct ntp_ts64 t = ntp_time_from_ns(ns);
