@@ -1,0 +1,97 @@
+# Shared helpers of tempusd's system tests (sourced). Every daemon runs with -x (never the
+# host clock), on loopback, on ports derived from this shell's PID, and is killed by PID on
+# exit, also when the test fails. Exit 77 = skipped (a needed program is missing).
+
+set -u
+BUILD=${TEMPUS_BUILD:?TEMPUS_BUILD not set (run through meson test)}
+SRC=${TEMPUS_SRC:-$(cd "$(dirname "$0")/../../.." && pwd)}
+TEMPUSD=${TEMPUSD_BIN:-$BUILD/tempusd}
+PY=/usr/bin/python3
+NTPSERVER=$SRC/tests/system/daemon/ntpserver.py
+CHRONYD=/usr/sbin/chronyd
+
+WORK=$(mktemp -d /tmp/tempus-systest.XXXXXX)
+chmod 700 "$WORK"
+PIDS=()
+
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    for p in "${PIDS[@]}"; do
+        # give each a moment to exit in order, then make sure
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null
+    done
+    if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+# A port unlikely to collide with a parallel test: from the PID, plus an offset per use.
+port_for() {
+    echo $((20000 + ($$ % 9000) * 4 + ${1:-0}))
+}
+
+need() {
+    local f
+    for f in "$@"; do
+        if [ ! -x "$f" ]; then
+            echo "SKIP: $f not available"
+            exit 77
+        fi
+    done
+}
+
+fail() {
+    echo "FAIL: $*"
+    for f in "$WORK"/*.out; do
+        [ -f "$f" ] || continue
+        echo "---- $f (last 30 lines)"
+        tail -n 30 "$f"
+    done
+    exit 1
+}
+
+# wait_for FILE EXTENDED-REGEX SECONDS: 0 when a line of FILE matches within SECONDS.
+wait_for() {
+    local file=$1 re=$2 secs=$3 i
+    for ((i = 0; i < secs * 10; i++)); do
+        if [ -f "$file" ] && grep -Eq -- "$re" "$file"; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# start_bg NAME CMD...: runs CMD in the background, output to $WORK/NAME.out, PID recorded.
+start_bg() {
+    local name=$1
+    shift
+    "$@" >"$WORK/$name.out" 2>&1 &
+    PIDS+=($!)
+    eval "PID_$name=$!"
+}
+
+# start_chronyd_server PORT: Debian's chronyd as a local stratum 2 server, -x (clock never
+# touched), its files in $WORK.
+start_chronyd_server() {
+    local port=$1
+    cat >"$WORK/chronyd.conf" <<CONF
+local stratum 2
+port $port
+bindaddress 127.0.0.1
+allow 127.0.0.1
+cmdport 0
+bindcmdaddress $WORK/chronyd.sock
+pidfile $WORK/chronyd.pid
+driftfile $WORK/chronyd.drift
+CONF
+    start_bg chronyd "$CHRONYD" -x -d -u root -f "$WORK/chronyd.conf"
+}
+
+# abs_le X LIMIT: true when |X| <= LIMIT (floating point).
+abs_le() {
+    awk -v x="$1" -v l="$2" 'BEGIN { if (x < 0) x = -x; exit !(x <= l) }'
+}
