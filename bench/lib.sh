@@ -17,6 +17,12 @@ bench_init() {
     for f in "$NTPLOAD" "$UDPECHO"; do
         [ -x "$f" ] || { echo "missing $f: meson compile -C $BUILD" >&2; exit 1; }
     done
+    # NICE (opt-in, e.g. -10): run servers and load at a higher priority so that other work on
+    # a shared machine takes less from the measured runs; say so when reporting numbers.
+    BENCH_NICE=()
+    if [ -n "${NICE:-}" ]; then
+        BENCH_NICE=(nice -n "$NICE")
+    fi
     SERVER_CPU=${SERVER_CPU:-1}
     LOAD_CPU=${LOAD_CPU:-0}
     if [ "$(nproc)" -lt 2 ]; then
@@ -98,7 +104,7 @@ bench_server_cmd() {
 bench_start() {
     local name=$1
     shift
-    taskset -c "$SERVER_CPU" "$@" >"$BENCH_TMP/$name.log" 2>&1 &
+    "${BENCH_NICE[@]}" taskset -c "$SERVER_CPU" "$@" >"$BENCH_TMP/$name.log" 2>&1 &
     BENCH_PID=$!
     BENCH_PIDS+=("$BENCH_PID")
 }
@@ -135,7 +141,7 @@ bench_wait_ready() {
 
 # bench_load ARGS...: one load run pinned to LOAD_CPU; prints ntpload's CSV row (no header).
 bench_load() {
-    taskset -c "$LOAD_CPU" "$NTPLOAD" -c -H -q "$@"
+    "${BENCH_NICE[@]}" taskset -c "$LOAD_CPU" "$NTPLOAD" -c -H -q "$@"
 }
 
 # csv_field LINE N: N-th comma-separated field (1-based).
@@ -155,7 +161,7 @@ bench_conditions() {
     echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "chronyd: $("$CHRONYD" --version 2>/dev/null | head -1 | cut -d'(' -f1-2 | sed 's/ *$//')"
     echo "tempus: $(git -C "$BENCH_SRC" rev-parse --short HEAD 2>/dev/null) ($(git -C "$BENCH_SRC" status --porcelain 2>/dev/null | grep -c .) changed files in tree)"
-    echo "pinning: server on CPU $SERVER_CPU, load generator on CPU $LOAD_CPU"
+    echo "pinning: server on CPU $SERVER_CPU, load generator on CPU $LOAD_CPU${NICE:+, both at nice $NICE}"
 }
 
 # cpu_busy_pct CPU SNAPSHOT_BEFORE: percentage of non-idle time of CPU since the snapshot
