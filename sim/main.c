@@ -12,15 +12,17 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: tempus-sim SCENARIO [--seed N | --seeds N] [--csv] [--duration T]\n"
-                 "  --seed N\tRun with seed N (default 1)\n"
-                 "  --seeds N\tRun seeds 1..N, print each summary and the median\n"
-                 "  --csv\t\tPrint CSV rows (t_s,offset_s,freq_err_ppm,poll_log2,selected,"
-                 "steps,packets)\n"
-                 "  --duration T\tOverride the scenario's duration (e.g. 2h)\n"
-                 "  --warmup T\tOverride the scenario's warm-up (statistics start)\n"
-                 "  -v, --version\tPrint version and exit\n"
-                 "  -h, --help\tPrint usage and exit\n");
+    fprintf(out,
+            "Usage: tempus-sim SCENARIO [--seed N | --seeds N] [--csv] [--log] [--duration T]\n"
+            "  --seed N\tRun with seed N (default 1)\n"
+            "  --seeds N\tRun seeds 1..N, print each summary and the median\n"
+            "  --csv\t\tPrint CSV rows (t_s,offset_s,freq_err_ppm,poll_log2,selected,"
+            "steps,packets)\n"
+            "  --log\t\tPrint the client's changes (selection, steps, leaps) to stderr\n"
+            "  --duration T\tOverride the scenario's duration (e.g. 2h)\n"
+            "  --warmup T\tOverride the scenario's warm-up (statistics start)\n"
+            "  -v, --version\tPrint version and exit\n"
+            "  -h, --help\tPrint usage and exit\n");
 }
 
 static char *read_file(const char *path)
@@ -65,7 +67,7 @@ int main(int argc, char **argv)
 {
     const char *path = NULL;
     unsigned long long seed = 1, nseeds = 0;
-    int csv = 0;
+    int csv = 0, log = 0;
     const char *duration = NULL, *warmup = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -79,6 +81,8 @@ int main(int argc, char **argv)
         }
         if (!strcmp(a, "--csv")) {
             csv = 1;
+        } else if (!strcmp(a, "--log")) {
+            log = 1;
         } else if (!strcmp(a, "--seed") && i + 1 < argc) {
             if (parse_count(argv[++i], &seed) < 0) {
                 fprintf(stderr, "tempus-sim: bad seed '%s'\n", argv[i]);
@@ -139,7 +143,7 @@ int main(int argc, char **argv)
     char label[64];
     if (!nseeds) {
         struct simrun_result res;
-        if (simrun_run(&scn, seed, csv ? stdout : NULL, &res) < 0) {
+        if (simrun_run_log(&scn, seed, csv ? stdout : NULL, log ? stderr : NULL, &res) < 0) {
             fprintf(stderr, "tempus-sim: out of memory\n");
             return 1;
         }

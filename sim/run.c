@@ -82,6 +82,8 @@ struct run {
     struct server_state srv[SIMSCN_MAX_SERVERS];
     struct simclock truth; /* never adjusted: carries the world's leap second */
     FILE *csv;
+    FILE *log;
+    int last_steps, last_leaps;
     int64_t next_csv_ns;
     int selected; /* client's selected server (0-based), -1 none */
     int poll_log2;
@@ -110,6 +112,31 @@ static void sched(struct run *r, int64_t t, void (*fn)(void *, int, int, const u
     struct simworld_cb cb = {fn, r};
     /* Only -ENOMEM can fail here; a lost event is then a lost packet. */
     (void)simworld_schedule(r->w, t, cb, a, b, data, len);
+}
+
+/* ---- the --log lines: what changed at the client ---- */
+
+static void log_client_changes(struct run *r, int was_selected)
+{
+    struct simclock *c = &r->nodes[0].clock;
+    double t = (double)now_ns(r) / NS_PER_S;
+    if (r->selected != was_selected) {
+        if (r->selected >= 0)
+            fprintf(r->log, "# %.3f s: selected server %d (%s)\n", t, r->selected + 1,
+                    r->s->servers[r->selected].name);
+        else
+            fprintf(r->log, "# %.3f s: no source selected\n", t);
+    }
+    if (c->steps != r->last_steps) {
+        fprintf(r->log, "# %.3f s: clock stepped (step %d), error now %+.9f s\n", t, c->steps,
+                simclock_error_s(c));
+        r->last_steps = c->steps;
+    }
+    if (c->leaps_applied != r->last_leaps) {
+        fprintf(r->log, "# %.3f s: the clock applied a leap second, error now %+.9f s\n", t,
+                simclock_error_s(c));
+        r->last_leaps = c->leaps_applied;
+    }
 }
 
 /* ---- engines ---- */
@@ -154,10 +181,13 @@ static void after_engine_call(struct node *n, int ran_timers)
     if (n->idx == 0) {
         struct report_tracking tr;
         engine_tracking(n->eng, simclock_mono_ns(&n->clock), &tr);
+        int was = r->selected;
         r->selected = -1;
         for (int i = 0; i < n->nslots; i++)
             if (tr.selected_source_id >= 0 && n->slots[i].id == tr.selected_source_id)
                 r->selected = n->slots[i].server;
+        if (r->log)
+            log_client_changes(r, was);
     }
 }
 
@@ -341,6 +371,9 @@ static void ev_script(void *ctx, int a, int b, const uint8_t *data, size_t len)
     (void)data;
     (void)len;
     r->events++;
+    if (r->log)
+        fprintf(r->log, "# %.3f s: event %d (kind %d) server %d value %g\n",
+                (double)now_ns(r) / NS_PER_S, a + 1, (int)ev->kind, ev->server, ev->value);
     switch (ev->kind) {
     case SIMSCN_EV_SERVER_DOWN:
         r->srv[k].up = 0;
@@ -401,6 +434,8 @@ static void ev_stat(void *ctx, int a, int b, const uint8_t *data, size_t len)
     (void)data;
     (void)len;
     double err = simclock_error_s(&c->clock);
+    if (r->log)
+        log_client_changes(r, r->selected); /* a leap second happens between engine calls */
     /* During a leap second, POSIX time is ambiguous: a clock that repeats the second a few
      * microseconds before or after the world does is not a second off. Within 2 s of the
      * leap, the error is taken modulo 1 s; a leap that was not applied still shows as 1 s
@@ -511,12 +546,19 @@ static void run_free(struct run *r)
 
 int simrun_run(const struct simscn *s, uint64_t seed, FILE *csv, struct simrun_result *out)
 {
+    return simrun_run_log(s, seed, csv, NULL, out);
+}
+
+int simrun_run_log(const struct simscn *s, uint64_t seed, FILE *csv, FILE *log,
+                   struct simrun_result *out)
+{
     struct run *r = calloc(1, sizeof(*r));
     if (!r)
         return -ENOMEM;
     int rc = -ENOMEM;
     r->s = s;
     r->csv = csv;
+    r->log = log;
     r->selected = -1;
     r->w = simworld_new();
     if (!r->w)

@@ -35,6 +35,11 @@ struct simrun_result {
  * number, 0 = none), steps, packets. 0, or -ENOMEM. */
 int simrun_run(const struct simscn *s, uint64_t seed, FILE *csv, struct simrun_result *out);
 
+/* The same, also writing "# T s: ..." lines to log (when non-NULL) as the client's state
+ * changes: selected source, steps, leap seconds applied, scripted events. */
+int simrun_run_log(const struct simscn *s, uint64_t seed, FILE *csv, FILE *log,
+                   struct simrun_result *out);
+
 /* Writes the summary line ("summary seed=1 t1ms_s=... rms_us=...") for r. label is "seed=N"
  * or "median seeds=N". */
 void simrun_print_summary(FILE *out, const char *label, const struct simrun_result *r);

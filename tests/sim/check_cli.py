@@ -49,6 +49,9 @@ def main():
           "--csv: last row at 60 s with packets sent")
     check(lines[-1].startswith("summary seed=1 "), "--csv: summary line last")
 
+    r = run(sim, scn, "--log", "--duration", "10m")
+    check(r.returncode == 0 and " s: selected server 1 (" in r.stderr, "--log: selection")
+
     r = run(sim, scn, "--seeds", "3", "--duration", "20m", "--warmup", "5m")
     lines = r.stdout.splitlines()
     check(r.returncode == 0 and len(lines) == 4 and
