@@ -27,6 +27,7 @@
 #include "os/files.h"
 #include "os/loop.h"
 #include "os/privs.h"
+#include "os/proc.h"
 #include "os/resolve.h"
 #include "os/signals.h"
 #include "tempus_config.h"
@@ -46,10 +47,16 @@
 
 static FILE *log_stream;
 static int log_to_syslog;
+/* Detached start-up: the pipe to the waiting foreground process, and the fatal message it
+ * must print if start-up fails. */
+static int detach_fd = -1;
+static char fatal_msg[512];
 
 static void sink(void *ctx, enum log_level level, const char *msg)
 {
     (void)ctx;
+    if (!strncmp(msg, "Fatal error", 11))
+        snprintf(fatal_msg, sizeof fatal_msg, "%s", msg);
     if (log_to_syslog) {
         static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR};
         syslog(prio[level], "%s", msg);
@@ -81,6 +88,23 @@ void daemon_setup_logging(int to_stderr, const char *log_file, int level)
                                          LOG_LEVEL_ERR};
     log_set_min_level(min[level < 0 ? 0 : level > 3 ? 3 : level]);
     log_set_sink(sink, NULL);
+}
+
+void daemon_detach(void)
+{
+    int fd = proc_detach();
+    if (fd < 0)
+        log_warn("Could not detach : %s", strerror(-fd));
+    else
+        detach_fd = fd;
+}
+
+void daemon_detach_finish(void)
+{
+    if (detach_fd < 0)
+        return;
+    proc_detach_done(detach_fd, fatal_msg[0] ? fatal_msg : NULL);
+    detach_fd = -1;
 }
 
 /* ---- The clock the engine steers, guarded ----
@@ -609,7 +633,7 @@ static int drop_privileges(struct daemon *d)
     if (!getpwnam(user)) {
         /* The compiled-in default user need not exist on every host: stay root, say so. */
         if (!d->o->user && !strcmp(user, CONF_DEFAULT_USER)) {
-            log_info("Running with root privileges (no user %s)", user);
+            log_debug("Running with root privileges (no user %s)", user);
             return 0;
         }
         log_error("Fatal error : Could not get user/group ID of %s", user);
@@ -665,6 +689,22 @@ int daemon_run(const struct options *o, struct conf *c)
     d.exit_status = 1;
 
     log_info("tempusd version %s starting (%s)", TEMPUS_VERSION, FEATURES);
+    if (o->sched_priority > 0) {
+        int r = proc_set_fifo_priority(o->sched_priority);
+        if (r < 0)
+            log_warn("Could not set SCHED_FIFO priority %d : %s", o->sched_priority, strerror(-r));
+    }
+    if (o->mlock || c->lock_all) {
+        int r = proc_lock_memory();
+        if (r < 0)
+            log_warn("Could not lock memory : %s", strerror(-r));
+    }
+    if (o->scfilter)
+        log_warn("System call filter (-F) not supported : running without it");
+    if (o->set_from_rtc)
+        log_warn("-s not supported (no RTC driver) : clock not set at start");
+    if (o->reload_dump)
+        log_warn("-r not supported (no dump files) : starting without saved samples");
 
     /* -Q is client-only: no pidfile (chronyd's behaviour). */
     if (o->oneshot != 'Q' && c->pidfile && c->pidfile[0]) {
@@ -738,6 +778,7 @@ int daemon_run(const struct options *o, struct conf *c)
         log_warn("Could not install signal handlers");
     d.last_drift_save_mono = loop_mono_ns();
     executor_start(d.ex);
+    daemon_detach_finish();
     int r = loop_run(d.loop, check_stop, &d);
     if (r < 0) {
         log_error("Fatal error : poll() failed : %s", strerror(-r));

@@ -20,4 +20,13 @@ int daemon_run(const struct options *o, struct conf *c);
  * or appended to log_file, else syslog with ident "tempusd"; min_level from -L. Call first. */
 void daemon_setup_logging(int to_stderr, const char *log_file, int level);
 
+/* Without -n/-d: detaches into the background (os/proc). The foreground process exits 0
+ * once daemon_run() is initialised, or prints the first "Fatal error" message and exits 1.
+ * Call after daemon_setup_logging(), before reading the configuration. */
+void daemon_detach(void);
+
+/* Tells the foreground process (if any) the outcome: initialised, or the last fatal error
+ * logged. Idempotent; main() calls it before returning. */
+void daemon_detach_finish(void);
+
 #endif

@@ -20,6 +20,7 @@
 
 #include "os/files.h"
 #include "os/privs.h"
+#include "os/proc.h"
 
 static char dir[64];
 
@@ -170,6 +171,44 @@ static void test_privs_drop_keeps_sys_time(void **state)
     assert_int_equal(geteuid(), 0);
 }
 
+/* Runs proc_detach() in a child whose stderr is a pipe; the detached grandchild reports
+ * msg (NULL = success). Returns the foreground process's exit status; *out gets its stderr. */
+static int detach_and_report(const char *msg, char *out, size_t cap)
+{
+    int err[2];
+    assert_int_equal(pipe(err), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(err[0]);
+        dup2(err[1], 2);
+        int fd = proc_detach();
+        if (fd < 0)
+            _exit(3);
+        /* the detached process: stdio now points at /dev/null */
+        proc_detach_done(fd, msg);
+        _exit(0);
+    }
+    close(err[1]);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    ssize_t n = read(err[0], out, cap - 1);
+    out[n > 0 ? n : 0] = '\0';
+    close(err[0]);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static void test_detach_reports_outcome(void **state)
+{
+    (void)state;
+    char out[256];
+    assert_int_equal(detach_and_report(NULL, out, sizeof out), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(detach_and_report("Fatal error : Could not open x", out, sizeof out), 1);
+    assert_string_equal(out, "Fatal error : Could not open x\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_pidfile),
         cmocka_unit_test(test_mkdir_p),
         cmocka_unit_test(test_privs_drop_keeps_sys_time),
+        cmocka_unit_test(test_detach_reports_outcome),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
