@@ -148,7 +148,8 @@ static double tsec(const struct engine *e, int64_t mono_ns)
 
 static int64_t mono_of(const struct engine *e, double t_s)
 {
-    return e->start_mono_ns + (int64_t)llround(t_s * 1e9);
+    /* rounded up (plus 1 ns) so that tsec() of the result is never before t_s */
+    return e->start_mono_ns + (int64_t)ceil(t_s * 1e9) + 1;
 }
 
 static int64_t read_real(const struct engine *e)
@@ -275,6 +276,8 @@ int engine_remove_source(struct engine *e, int source_id)
     return 0;
 }
 
+static void select_and_update(struct engine *e, double t, struct source *trigger);
+
 static double poll_interval_s(const struct source *s)
 {
     return ldexp(1.0, s->poll);
@@ -314,6 +317,8 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
         /* The previous request got no valid reply. */
         s->reach = (s->reach << 1) & 0xffu;
         adjust_poll(s, e->selected >= 0 && e->src[e->selected] == s ? 0.1 : 0.25);
+        if (s->reach == 0 && s->sel_state != SELECT_STALE)
+            select_and_update(e, tsec(e, now_mono_ns), NULL); /* it just became unreachable */
     }
     struct ntp_packet p;
     memset(&p, 0, sizeof(p));

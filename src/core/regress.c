@@ -76,11 +76,18 @@ int regress_runs(const double *r, int n)
 
 int regress_runs_critical(int n)
 {
+    /* Under the null hypothesis runs - 1 ~ Binomial(n - 1, 1/2): the critical value is the
+     * smallest r with P(runs < r) > 5 %, so fewer than r runs happen by chance <= 5 %. */
     if (n < 3)
         return 1;
-    double mean = (n + 1) / 2.0, sd = sqrt((n - 1) / 4.0);
-    double c = floor(mean - 1.645 * sd);
-    return c < 1.0 ? 1 : (int)c;
+    double term = pow(0.5, n - 1), cdf = 0.0; /* P(X = 0) */
+    for (int k = 0; k < n; k++) {
+        cdf += term;
+        if (cdf > 0.05)
+            return k + 1; /* runs >= k + 1 accepted */
+        term = term * (double)(n - 1 - k) / (double)(k + 1);
+    }
+    return n;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -15,8 +15,8 @@ int regress_wls(const double *x, const double *y, const double *w, int n, int p,
 int regress_runs(const double *r, int n);
 
 /* Fewest runs that n independent residuals of random sign show with 95 % probability
- * (one-sided, normal approximation of the runs distribution: mean (n+1)/2, variance
- * (n-1)/4). Fewer runs than this means the residuals are not random: the model is wrong. */
+ * (exact: runs - 1 is Binomial(n - 1, 1/2)). Fewer runs than this means the residuals are
+ * not random: the model is wrong. */
 int regress_runs_critical(int n);
 
 /* Median of v[0..n-1] (scratch: v is reordered). 0 for n == 0. */

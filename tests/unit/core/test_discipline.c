@@ -1,0 +1,150 @@
+/* core/discipline: exact accounting of corrections, slew rate and frequency limits, steps
+ * and leap arming through a fake clock_ops. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/discipline.h"
+
+struct fake {
+    double freq_ppm;
+    int freq_sets;
+    double stepped;
+    int steps;
+    int leap;
+    int fail_step;
+};
+
+static int f_set_freq(void *ctx, double ppm)
+{
+    struct fake *f = ctx;
+    f->freq_ppm = ppm;
+    f->freq_sets++;
+    return 0;
+}
+
+static int f_step(void *ctx, double off)
+{
+    struct fake *f = ctx;
+    if (f->fail_step)
+        return -1;
+    f->stepped += off;
+    f->steps++;
+    return 0;
+}
+
+static int f_leap(void *ctx, enum clock_leap l)
+{
+    struct fake *f = ctx;
+    f->leap = (int)l;
+    return 0;
+}
+
+static struct clock_ops ops(struct fake *f, double maxf)
+{
+    struct clock_ops o = {.ctx = f,
+                          .set_freq_ppm = f_set_freq,
+                          .step_s = f_step,
+                          .set_leap = f_leap,
+                          .max_freq_ppm = maxf};
+    return o;
+}
+
+static void test_slew_accounting(void **state)
+{
+    (void)state;
+    struct fake f = {0};
+    struct clock_ops o = ops(&f, 100000);
+    struct discipline d;
+    discipline_init(&d, &o, 0.0, -10.0, 100000, 83333.333);
+    assert_true(f.freq_ppm == -10.0);
+    /* 100 s with -10 ppm: -1 ms of correction */
+    discipline_advance(&d, 100.0);
+    assert_true(fabs(d.corr_s + 1e-3) < 1e-12);
+    /* remove +2 ms (ahead) over 20 s on top of base -10 ppm: -100 ppm extra */
+    double dur = discipline_correct(&d, 100.0, 2e-3, 20.0, -10.0);
+    assert_true(fabs(dur - 20.0) < 1e-9);
+    assert_true(fabs(f.freq_ppm + 110.0) < 1e-9);
+    assert_true(fabs(discipline_remaining(&d, 110.0) + 1e-3) < 1e-12);
+    discipline_advance(&d, 150.0); /* slew ended at 120 */
+    assert_true(fabs(f.freq_ppm + 10.0) < 1e-9);
+    /* -1 ms base over 100 s, -2 ms slew, -0.5 ms base over 50 s */
+    assert_true(fabs(d.corr_s - (-1e-3 - 2e-3 - 0.5e-3)) < 1e-12);
+    assert_true(discipline_next_event(&d) > 1e100);
+}
+
+static void test_slew_rate_capped(void **state)
+{
+    (void)state;
+    struct fake f = {0};
+    struct clock_ops o = ops(&f, 100000);
+    struct discipline d;
+    discipline_init(&d, &o, 0.0, 0.0, 100000, 500.0);         /* maxslewrate 500 ppm */
+    double dur = discipline_correct(&d, 0.0, -1.0, 1.0, 0.0); /* 1 s behind, asked in 1 s */
+    assert_true(fabs(f.freq_ppm - 500.0) < 1e-9);
+    assert_true(fabs(dur - 2000.0) < 1e-6);
+    discipline_advance(&d, 3000.0);
+    assert_true(fabs(d.corr_s - 1.0) < 1e-9);
+}
+
+static void test_frequency_within_clock_max(void **state)
+{
+    (void)state;
+    struct fake f = {0};
+    struct clock_ops o = ops(&f, 500);
+    struct discipline d;
+    discipline_init(&d, &o, 0.0, 0.0, 500, 83333.333);
+    discipline_correct(&d, 0.0, 0.0, 1.0, -800.0);
+    assert_true(fabs(f.freq_ppm) <= 500.0);
+    discipline_correct(&d, 1.0, 1e-3, 1.0, 300.0);
+    assert_true(fabs(f.freq_ppm) <= 500.0 + 1e-9);
+    assert_true(d.slew_end_s > 1.0 + 1e-3 / 200e-6 - 1e-6); /* only 200 ppm of room */
+}
+
+static void test_step(void **state)
+{
+    (void)state;
+    struct fake f = {0};
+    struct clock_ops o = ops(&f, 100000);
+    struct discipline d;
+    discipline_init(&d, &o, 0.0, 0.0, 100000, 83333.333);
+    discipline_correct(&d, 0.0, 1e-3, 10.0, 0.0);
+    assert_int_equal(discipline_step(&d, 5.0, 100.0), 0); /* local 100 s ahead */
+    assert_true(fabs(f.stepped + 100.0) < 1e-12);
+    assert_true(fabs(d.corr_s - (-100.0 - 0.5e-3)) < 1e-9);
+    assert_true(discipline_remaining(&d, 5.0) == 0.0); /* slew cancelled */
+    assert_int_equal(d.n_steps, 1);
+    f.fail_step = 1;
+    assert_true(discipline_step(&d, 6.0, 1.0) != 0);
+    assert_true(d.control_failed);
+    assert_int_equal(d.n_steps, 1);
+}
+
+static void test_leap(void **state)
+{
+    (void)state;
+    struct fake f = {0};
+    struct clock_ops o = ops(&f, 100000);
+    struct discipline d;
+    discipline_init(&d, &o, 0.0, 0.0, 100000, 83333.333);
+    discipline_set_leap(&d, CLOCK_LEAP_INSERT);
+    assert_int_equal(f.leap, CLOCK_LEAP_INSERT);
+    discipline_set_leap(&d, CLOCK_LEAP_NONE);
+    assert_int_equal(f.leap, CLOCK_LEAP_NONE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_slew_accounting),
+        cmocka_unit_test(test_slew_rate_capped),
+        cmocka_unit_test(test_frequency_within_clock_max),
+        cmocka_unit_test(test_step),
+        cmocka_unit_test(test_leap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,470 @@
+/* core/engine driven through its entry points against a small in-test world: a clock with a
+ * frequency error, servers answering from true time over delayed links. Packet tests, KoD
+ * RATE, the reach register, poll adaptation, iburst, makestep and convergence. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/ntp_time.h"
+#include "base/prng.h"
+#include "core/engine.h"
+#include "wire/ntp.h"
+
+#define EPOCH_NS 1780000000000000000LL /* 2026-05-28 */
+#define MAXQ     64
+
+struct reply {
+    int64_t at_ns; /* true time of arrival at the client */
+    int src;
+    uint8_t pkt[48];
+};
+
+struct world {
+    int64_t t_ns; /* true time since start; also the client's mono clock */
+    double x_s;   /* local - true */
+    double f0_ppm, adj_ppm;
+    int steps;
+    struct prng rng;
+    int nsrv;
+    double srv_offset_s[8];
+    double base_s[8], jit_up_s[8], jit_down_s[8];
+    int drop_all[8];
+    int kod_rate[8];
+    struct reply q[MAXQ];
+    int nq;
+    int sent[8];
+    uint8_t last_req[8][48];
+    struct engine *e;
+};
+
+static void advance(struct world *w, int64_t t)
+{
+    if (t > w->t_ns) {
+        w->x_s += (w->f0_ppm + w->adj_ppm) * 1e-6 * (double)(t - w->t_ns) * 1e-9;
+        w->t_ns = t;
+    }
+}
+
+static int64_t c_read(void *ctx)
+{
+    struct world *w = ctx;
+    return EPOCH_NS + w->t_ns + (int64_t)llround(w->x_s * 1e9);
+}
+
+static int c_freq(void *ctx, double ppm)
+{
+    struct world *w = ctx;
+    w->adj_ppm = ppm;
+    return 0;
+}
+
+static int c_step(void *ctx, double off)
+{
+    struct world *w = ctx;
+    w->x_s += off;
+    w->steps++;
+    return 0;
+}
+
+static int c_leap(void *ctx, enum clock_leap l)
+{
+    (void)ctx;
+    (void)l;
+    return 0;
+}
+
+static int c_sync(void *ctx, int synced, double est, double max)
+{
+    (void)ctx;
+    (void)synced;
+    (void)est;
+    (void)max;
+    return 0;
+}
+
+static int w_send(void *ctx, int id, const uint8_t *pkt, size_t len)
+{
+    struct world *w = ctx;
+    assert_int_equal(len, 48);
+    w->sent[id]++;
+    memcpy(w->last_req[id], pkt, 48);
+    if (w->drop_all[id] || w->nq >= MAXQ)
+        return 0;
+    struct ntp_packet rq, rp;
+    assert_int_equal(ntp_parse(pkt, len, &rq, NULL), NTP_OK);
+    assert_int_equal(rq.mode, NTP_MODE_CLIENT);
+    double up = w->base_s[id] + prng_exponential(&w->rng, w->jit_up_s[id]);
+    double down = w->base_s[id] + prng_exponential(&w->rng, w->jit_down_s[id]);
+    int64_t srv_rx = w->t_ns + (int64_t)(up * 1e9);
+    int64_t srv_tx = srv_rx + 20000;
+    memset(&rp, 0, sizeof(rp));
+    rp.version = 4;
+    rp.mode = NTP_MODE_SERVER;
+    rp.stratum = 1;
+    rp.precision = -20;
+    rp.refid = NTP_REFID('G', 'P', 'S', 0);
+    rp.origin = rq.transmit;
+    int64_t so = (int64_t)(w->srv_offset_s[id] * 1e9);
+    rp.reference = ntp_time_from_ns(EPOCH_NS + srv_rx - 1000000000 + so);
+    rp.receive = ntp_time_from_ns(EPOCH_NS + srv_rx + so);
+    rp.transmit = ntp_time_from_ns(EPOCH_NS + srv_tx + so);
+    if (w->kod_rate[id]) {
+        rp.stratum = 0;
+        rp.leap = NTP_LEAP_UNSYNC;
+        rp.refid = NTP_KISS_RATE;
+    }
+    struct reply *r = &w->q[w->nq++];
+    r->at_ns = srv_tx + (int64_t)(down * 1e9);
+    r->src = id;
+    ntp_build(&rp, r->pkt, sizeof(r->pkt));
+    return 0;
+}
+
+static struct clock_ops w_ops(struct world *w)
+{
+    struct clock_ops o = {
+        .ctx = w,
+        .read_real_ns = c_read,
+        .set_freq_ppm = c_freq,
+        .step_s = c_step,
+        .set_leap = c_leap,
+        .set_sync_status = c_sync,
+        .max_freq_ppm = 100000.0,
+    };
+    return o;
+}
+
+/* Runs the world until true time end_ns. Returns the RMS of x over samples every second
+ * after from_ns (0 if none). */
+static double run(struct world *w, const struct engine_io *io, int64_t end_ns, int64_t from_ns)
+{
+    double sum = 0.0;
+    long n = 0;
+    int64_t next_sample = from_ns;
+    while (w->t_ns < end_ns) {
+        int64_t t = engine_next_timeout_mono_ns(w->e);
+        int qi = -1;
+        for (int i = 0; i < w->nq; i++)
+            if (w->q[i].at_ns < t && (qi < 0 || w->q[i].at_ns < w->q[qi].at_ns))
+                qi = i;
+        if (qi >= 0)
+            t = w->q[qi].at_ns;
+        if (t > end_ns)
+            t = end_ns;
+        while (next_sample <= t && next_sample < end_ns) {
+            advance(w, next_sample);
+            sum += w->x_s * w->x_s;
+            n++;
+            next_sample += 1000000000;
+        }
+        advance(w, t);
+        if (qi >= 0) {
+            struct reply r = w->q[qi];
+            w->q[qi] = w->q[--w->nq];
+            engine_receive(w->e, r.src, r.pkt, 48, c_read(w), w->t_ns, io);
+        } else if (t >= engine_next_timeout_mono_ns(w->e)) {
+            engine_run_timers(w->e, w->t_ns, io);
+        }
+    }
+    return n ? sqrt(sum / (double)n) : 0.0;
+}
+
+static void world_init(struct world *w, int nsrv, uint64_t seed)
+{
+    memset(w, 0, sizeof(*w));
+    prng_seed(&w->rng, seed);
+    w->nsrv = nsrv;
+    for (int i = 0; i < nsrv; i++) {
+        w->base_s[i] = 50e-6;
+        w->jit_up_s[i] = 10e-6;
+        w->jit_down_s[i] = 10e-6;
+    }
+}
+
+static int add_src(struct world *w, struct engine_source_params *sp, int last_octet)
+{
+    struct addr a = {.family = ADDR_INET4, .bytes = {192, 0, 2, (uint8_t)last_octet}, .port = 123};
+    char name[16];
+    snprintf(name, sizeof(name), "s%d", last_octet);
+    return engine_add_source(w->e, sp, &a, name, w->t_ns);
+}
+
+static void test_lan_converges(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 1, 11);
+    w.x_s = 0.010;
+    w.f0_ppm = 50.0;
+    struct clock_ops ops = w_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct engine_params p;
+    engine_params_default(&p);
+    w.e = engine_new(&p, &ops, 1, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.iburst = 1;
+    assert_int_equal(add_src(&w, &sp, 1), 0);
+    double rms = run(&w, &io, 4 * 3600 * 1000000000LL, 3600 * 1000000000LL);
+    assert_true(rms < 30e-6);
+    struct report_tracking tr;
+    engine_tracking(w.e, w.t_ns, &tr);
+    assert_true(tr.synced);
+    assert_true(fabs(tr.freq_ppm - 50.0) < 0.1);
+    assert_int_equal(tr.stratum, 2);
+    assert_int_equal(tr.n_steps, 0);
+    struct report_source rs;
+    assert_int_equal(engine_source_report(w.e, 0, w.t_ns, &rs), 0);
+    assert_int_equal(rs.state, REPORT_STATE_SELECTED);
+    assert_int_equal(rs.reach, 0377);
+    assert_true(rs.poll_log2 >= 6 && rs.poll_log2 <= 10);
+    assert_int_equal(rs.test_flags, 0x3ff);
+    assert_true(rs.n_samples >= 3);
+    assert_string_equal(rs.reason, "");
+    assert_int_equal(engine_source_report(w.e, 1, w.t_ns, &rs), -ENOENT);
+    struct report_reference ref;
+    engine_reference(w.e, w.t_ns, &ref);
+    assert_int_equal(ref.synced, 1);
+    assert_int_equal(ref.stratum, 2);
+    assert_int_equal(ref.ref_id, 0xC0000201u);
+    engine_free(w.e);
+}
+
+static void test_iburst_makestep(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 1, 12);
+    w.x_s = 100.0;
+    w.f0_ppm = -30.0;
+    struct clock_ops ops = w_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct engine_params p;
+    engine_params_default(&p);
+    p.makestep_threshold_s = 1.0;
+    p.makestep_limit = 3;
+    w.e = engine_new(&p, &ops, 2, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.iburst = 1;
+    add_src(&w, &sp, 1);
+    run(&w, &io, 6 * 1000000000LL, 0);
+    assert_int_equal(w.steps, 1);
+    assert_true(fabs(w.x_s) < 1e-3);
+    assert_true(w.sent[0] <= 8);
+    run(&w, &io, 3600 * 1000000000LL, 0);
+    assert_int_equal(w.steps, 1);
+    assert_true(fabs(w.x_s) < 100e-6);
+    engine_free(w.e);
+}
+
+static void test_falseticker_never_selected(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 4, 13);
+    w.srv_offset_s[2] = 1.0;
+    w.f0_ppm = 10.0;
+    struct clock_ops ops = w_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct engine_params p;
+    engine_params_default(&p);
+    w.e = engine_new(&p, &ops, 3, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.iburst = 1;
+    for (int i = 0; i < 4; i++)
+        add_src(&w, &sp, i + 1);
+    for (int k = 0; k < 60; k++) {
+        run(&w, &io, (int64_t)(k + 1) * 60 * 1000000000LL, 0);
+        assert_true(fabs(w.x_s) < 0.01);
+    }
+    struct report_source rs;
+    engine_source_report(w.e, 2, w.t_ns, &rs);
+    assert_int_equal(rs.state, REPORT_STATE_FALSETICKER);
+    assert_int_equal(rs.select_state_char, 'x');
+    assert_true(strstr(rs.reason, "falseticker") != NULL);
+    engine_free(w.e);
+}
+
+/* Builds a reply to the last request of source 0 by hand. */
+static void make_reply(struct world *w, uint8_t *out, int64_t rx_true_ns)
+{
+    struct ntp_packet rq, rp;
+    ntp_parse(w->last_req[0], 48, &rq, NULL);
+    memset(&rp, 0, sizeof(rp));
+    rp.version = 4;
+    rp.mode = NTP_MODE_SERVER;
+    rp.stratum = 2;
+    rp.precision = -24;
+    rp.refid = 0x0A000001;
+    rp.origin = rq.transmit;
+    rp.receive = ntp_time_from_ns(EPOCH_NS + rx_true_ns - 50000);
+    rp.transmit = ntp_time_from_ns(EPOCH_NS + rx_true_ns - 40000);
+    ntp_build(&rp, out, 48);
+}
+
+/* Advances to the engine's timeouts until it sends a new request. */
+static void next_request(struct world *w, const struct engine_io *io)
+{
+    int sent = w->sent[0];
+    while (w->sent[0] == sent) {
+        advance(w, engine_next_timeout_mono_ns(w->e));
+        engine_run_timers(w->e, w->t_ns, io);
+    }
+}
+
+static void test_packet_tests_and_reach(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 1, 14);
+    w.drop_all[0] = 1; /* we answer by hand */
+    struct clock_ops ops = w_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    w.e = engine_new(NULL, &ops, 4, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.minpoll_log2 = 4;
+    add_src(&w, &sp, 1);
+    struct report_source rs;
+    uint8_t pkt[48];
+
+    /* Poll 1: answered correctly. */
+    next_request(&w, &io);
+    assert_int_equal(w.sent[0], 1);
+    advance(&w, w.t_ns + 100000);
+    make_reply(&w, pkt, w.t_ns);
+    engine_receive(w.e, 0, pkt, 48, c_read(&w), w.t_ns, &io);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.total_valid, 1);
+    assert_int_equal(rs.total_good, 1);
+    assert_int_equal(rs.reach, 1);
+    /* The same packet again: duplicate (test 1) and no request outstanding (test 2). */
+    engine_receive(w.e, 0, pkt, 48, c_read(&w), w.t_ns, &io);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.total_valid, 1);
+    assert_int_equal(rs.test_flags & REPORT_TEST_1, 0);
+    assert_int_equal(rs.test_flags & REPORT_TEST_2, 0);
+
+    /* Poll 2: a reply with a wrong origin (bogus), then one with a zero receive stamp. */
+    next_request(&w, &io);
+    advance(&w, w.t_ns + 100000);
+    make_reply(&w, pkt, w.t_ns);
+    pkt[NTP_OFF_ORIGIN + 7] ^= 1;
+    engine_receive(w.e, 0, pkt, 48, c_read(&w), w.t_ns, &io);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.total_valid, 1);
+    assert_int_equal(rs.test_flags & REPORT_TEST_2, 0);
+    assert_true(rs.test_flags & REPORT_TEST_1);
+    make_reply(&w, pkt, w.t_ns);
+    memset(pkt + NTP_OFF_RECEIVE, 0, 8);
+    engine_receive(w.e, 0, pkt, 48, c_read(&w), w.t_ns, &io);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.total_valid, 1);
+    assert_int_equal(rs.test_flags & REPORT_TEST_3, 0);
+    assert_int_equal(rs.total_rx, 4);
+
+    /* Poll 3 is sent with poll 2 unanswered: reach shifts in a 0. */
+    next_request(&w, &io);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.reach, 2);
+    advance(&w, w.t_ns + 100000);
+    make_reply(&w, pkt, w.t_ns);
+    engine_receive(w.e, 0, pkt, 48, c_read(&w), w.t_ns, &io);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.reach, 5);
+    assert_int_equal(rs.total_valid, 2);
+    assert_int_equal(rs.pkt_stratum, 2);
+    assert_int_equal(rs.stratum, 2);
+    assert_int_equal(rs.pkt_ref_id, 0x0A000001u);
+    assert_true(fabs(rs.response_time_s - 10e-6) < 1e-6);
+    assert_true(rs.peer_delay_s > 0.0 && rs.peer_delay_s < 200e-6);
+
+    /* A reply from the wrong mode is ignored entirely. */
+    pkt[0] = (uint8_t)((pkt[0] & ~7) | NTP_MODE_BROADCAST);
+    engine_receive(w.e, 0, pkt, 48, c_read(&w), w.t_ns, &io);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.total_valid, 2);
+    /* Garbage is counted and dropped. */
+    engine_receive(w.e, 0, pkt, 20, c_read(&w), w.t_ns, &io);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.total_rx, 7);
+    engine_free(w.e);
+}
+
+static void test_kod_rate_backs_off(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 1, 15);
+    struct clock_ops ops = w_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    w.e = engine_new(NULL, &ops, 5, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.minpoll_log2 = 4;
+    sp.maxpoll_log2 = 10;
+    add_src(&w, &sp, 1);
+    run(&w, &io, 200 * 1000000000LL, 0);
+    int before = w.sent[0];
+    struct report_source rs;
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    int poll_before = rs.poll_log2;
+    w.kod_rate[0] = 1;
+    run(&w, &io, 2000 * 1000000000LL, 0);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_true(rs.poll_log2 > poll_before);
+    /* at poll 4 the 1800 s would take ~110 requests; backing off sends far fewer */
+    assert_true(w.sent[0] - before < 25);
+    engine_free(w.e);
+}
+
+static void test_poll_adapts_up_and_unreachable(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 1, 16);
+    struct clock_ops ops = w_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    w.e = engine_new(NULL, &ops, 6, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.minpoll_log2 = 4;
+    sp.maxpoll_log2 = 8;
+    add_src(&w, &sp, 1);
+    run(&w, &io, 3 * 3600 * 1000000000LL, 0);
+    struct report_source rs;
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.poll_log2, 8); /* a quiet clock and LAN: polls lengthen to maxpoll */
+    w.drop_all[0] = 1;
+    run(&w, &io, 6 * 3600 * 1000000000LL, 0);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.reach, 0);
+    assert_int_equal(rs.state, REPORT_STATE_NONSELECTABLE);
+    assert_true(rs.reason[0] != '\0');
+    struct report_tracking tr;
+    engine_tracking(w.e, w.t_ns, &tr);
+    (void)tr;
+    engine_free(w.e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lan_converges),
+        cmocka_unit_test(test_iburst_makestep),
+        cmocka_unit_test(test_falseticker_never_selected),
+        cmocka_unit_test(test_packet_tests_and_reach),
+        cmocka_unit_test(test_kod_rate_backs_off),
+        cmocka_unit_test(test_poll_adapts_up_and_unreachable),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,104 @@
+/* core/regress: weighted least squares recovers known lines; the runs test tells random
+ * residuals from a trend. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "base/prng.h"
+#include "core/regress.h"
+
+static void test_exact_line(void **state)
+{
+    (void)state;
+    double x[10 * 2], y[10], w[10], b[2], cov[4];
+    for (int i = 0; i < 10; i++) {
+        x[2 * i] = 1.0;
+        x[2 * i + 1] = i;
+        y[i] = 3.0 - 0.5 * i;
+        w[i] = 1.0 + i;
+    }
+    assert_int_equal(regress_wls(x, y, w, 10, 2, b, cov), 0);
+    assert_true(fabs(b[0] - 3.0) < 1e-12);
+    assert_true(fabs(b[1] + 0.5) < 1e-12);
+    assert_true(cov[0] > 0.0 && cov[3] > 0.0);
+}
+
+static void test_noisy_line_within_tolerance(void **state)
+{
+    (void)state;
+    struct prng r;
+    prng_seed(&r, 42);
+    enum { N = 200 };
+    double x[N * 3], y[N], w[N], b[3], cov[9];
+    /* offset 1 ms, slope 20 ppm, plus a term proportional to a third regressor */
+    for (int i = 0; i < N; i++) {
+        double t = i * 16.0, e = prng_exponential(&r, 1e-4);
+        x[3 * i] = 1.0;
+        x[3 * i + 1] = t;
+        x[3 * i + 2] = e;
+        y[i] = 1e-3 + 20e-6 * t + 0.4 * e + prng_gaussian(&r, 0.0, 1e-6);
+        w[i] = 1.0;
+    }
+    assert_int_equal(regress_wls(x, y, w, N, 3, b, cov), 0);
+    assert_true(fabs(b[0] - 1e-3) < 1e-6);
+    assert_true(fabs(b[1] - 20e-6) < 1e-9);
+    assert_true(fabs(b[2] - 0.4) < 0.02);
+}
+
+static void test_singular_and_too_few(void **state)
+{
+    (void)state;
+    double x[4] = {1, 2, 1, 2}, y[2] = {1, 1}, w[2] = {1, 1}, b[2];
+    assert_int_equal(regress_wls(x, y, w, 2, 2, b, NULL), -1);
+    assert_int_equal(regress_wls(x, y, w, 1, 2, b, NULL), -1);
+}
+
+static void test_runs(void **state)
+{
+    (void)state;
+    double r1[8] = {1, -1, 1, -1, 1, -1, 1, -1};
+    double r2[8] = {1, 1, 1, 1, -1, -1, -1, -1};
+    assert_int_equal(regress_runs(r1, 8), 8);
+    assert_int_equal(regress_runs(r2, 8), 2);
+    assert_int_equal(regress_runs(r1, 0), 0);
+    /* 1 run among 8 is rare (1/128), 2 runs are not (8/128) */
+    assert_int_equal(regress_runs_critical(8), 2);
+    /* 16: P(runs <= 4) = 576/32768 < 5 %, P(runs <= 5) > 5 % */
+    assert_int_equal(regress_runs_critical(16), 5);
+    assert_true(regress_runs_critical(64) > 20);
+    /* random signs pass in the vast majority of cases */
+    struct prng r;
+    prng_seed(&r, 7);
+    int pass = 0;
+    for (int k = 0; k < 200; k++) {
+        double v[32];
+        for (int i = 0; i < 32; i++)
+            v[i] = prng_normal(&r);
+        pass += regress_runs(v, 32) >= regress_runs_critical(32);
+    }
+    assert_true(pass >= 180);
+}
+
+static void test_median(void **state)
+{
+    (void)state;
+    double v[5] = {5, 1, 4, 2, 3}, u[4] = {4, 1, 3, 2};
+    assert_true(regress_median(v, 5) == 3.0);
+    assert_true(regress_median(u, 4) == 2.5);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exact_line),
+        cmocka_unit_test(test_noisy_line_within_tolerance),
+        cmocka_unit_test(test_singular_and_too_few),
+        cmocka_unit_test(test_runs),
+        cmocka_unit_test(test_median),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

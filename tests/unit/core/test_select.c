@@ -1,0 +1,195 @@
+/* core/select: falseticker rejection, no-majority, prefer/noselect/require/trust/minsources,
+ * hysteresis and combining. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/select.h"
+
+static struct select_params params(void)
+{
+    struct select_params p = {
+        .minsources = 1,
+        .reselectdist_s = 100e-6,
+        .stratumweight_s = 1e-3,
+        .combinelimit = 3.0,
+        .clock_error = 1e-6,
+        .sys_frac = 0.0,
+    };
+    return p;
+}
+
+static void cand(struct select_cand *c, double off, double dist, double sd)
+{
+    *c = (struct select_cand){
+        .state = SELECT_CANDIDATE,
+        .offset_s = off,
+        .var_s2 = sd * sd,
+        .distance_s = dist,
+        .freq = 1e-6,
+        .skew = 0.01e-6,
+        .stratum = 2,
+    };
+}
+
+static void test_falseticker_among_four(void **state)
+{
+    (void)state;
+    struct select_cand c[4];
+    struct select_result r;
+    struct select_params p = params();
+    cand(&c[0], 0.001, 0.010, 1e-4);
+    cand(&c[1], -0.002, 0.012, 1e-4);
+    cand(&c[2], 1.0, 0.011, 1e-4); /* 1 s off */
+    cand(&c[3], 0.0005, 0.015, 1e-4);
+    select_run(c, 4, &p, -1, &r);
+    assert_int_equal(c[2].state, SELECT_FALSETICKER);
+    assert_int_equal(r.best, 0); /* smallest distance */
+    assert_int_equal(r.n_survivors, 3);
+    assert_true(fabs(r.offset_s) < 0.003);
+    assert_int_equal(r.n_combined, 3);
+    assert_true(c[2].weight == 0.0);
+}
+
+static void test_no_majority(void **state)
+{
+    (void)state;
+    struct select_cand c[2];
+    struct select_result r;
+    struct select_params p = params();
+    cand(&c[0], 0.0, 0.01, 1e-4);
+    cand(&c[1], 1.0, 0.01, 1e-4);
+    select_run(c, 2, &p, -1, &r);
+    assert_int_equal(r.best, -1);
+    assert_int_equal(c[0].state, SELECT_FALSETICKER);
+    assert_int_equal(c[1].state, SELECT_FALSETICKER);
+    assert_string_not_equal(r.why, "");
+}
+
+static void test_prefer_and_noselect(void **state)
+{
+    (void)state;
+    struct select_cand c[3];
+    struct select_result r;
+    struct select_params p = params();
+    cand(&c[0], 0.0, 0.001, 1e-5);
+    cand(&c[1], 0.0, 0.005, 1e-5);
+    cand(&c[2], 0.0, 0.0001, 1e-5);
+    c[1].prefer = 1;
+    c[2].state = SELECT_NOSELECT; /* the caller marks noselect sources */
+    select_run(c, 3, &p, -1, &r);
+    assert_int_equal(r.best, 1);
+    assert_int_equal(c[0].state, SELECT_NOT_PREFERRED);
+    assert_int_equal(c[2].state, SELECT_NOSELECT);
+    assert_int_equal(c[1].state, SELECT_BEST);
+}
+
+static void test_require_and_minsources(void **state)
+{
+    (void)state;
+    struct select_cand c[3];
+    struct select_result r;
+    struct select_params p = params();
+    cand(&c[0], 0.0, 0.001, 1e-5);
+    cand(&c[1], 0.0, 0.002, 1e-5);
+    cand(&c[2], 0.0, 0.003, 1e-5);
+    c[2].require = 1;
+    c[2].state = SELECT_STALE; /* the required source is not selectable */
+    select_run(c, 3, &p, -1, &r);
+    assert_int_equal(r.best, -1);
+    assert_int_equal(c[0].state, SELECT_WAITS_REQUIRE);
+
+    cand(&c[0], 0.0, 0.001, 1e-5);
+    cand(&c[1], 0.0, 0.002, 1e-5);
+    cand(&c[2], 0.0, 0.003, 1e-5);
+    c[2].require = 1;
+    select_run(c, 3, &p, -1, &r);
+    assert_int_equal(r.best, 0);
+
+    p.minsources = 4;
+    cand(&c[0], 0.0, 0.001, 1e-5);
+    cand(&c[1], 0.0, 0.002, 1e-5);
+    cand(&c[2], 0.0, 0.003, 1e-5);
+    select_run(c, 3, &p, -1, &r);
+    assert_int_equal(r.best, -1);
+    assert_int_equal(c[1].state, SELECT_WAITS);
+}
+
+static void test_trust(void **state)
+{
+    (void)state;
+    /* Two untrusted sources agree with each other but not with the trusted one: the trusted
+     * one wins and the others are not trusted. */
+    struct select_cand c[3];
+    struct select_result r;
+    struct select_params p = params();
+    cand(&c[0], 0.5, 0.01, 1e-4);
+    cand(&c[1], 0.5, 0.01, 1e-4);
+    cand(&c[2], 0.0, 0.01, 1e-4);
+    c[2].trust = 1;
+    select_run(c, 3, &p, -1, &r);
+    assert_int_equal(r.best, 2);
+    assert_int_equal(c[0].state, SELECT_UNTRUSTED);
+    assert_int_equal(c[1].state, SELECT_UNTRUSTED);
+}
+
+static void test_hysteresis_and_combine_weights(void **state)
+{
+    (void)state;
+    struct select_cand c[2];
+    struct select_result r;
+    struct select_params p = params();
+    cand(&c[0], 0.0001, 0.0100, 1e-5);
+    cand(&c[1], 0.0003, 0.0101, 1e-5 / 3.0);
+    /* current best 1 is only 100 us worse than 0: it stays */
+    select_run(c, 2, &p, 1, &r);
+    assert_int_equal(r.best, 1);
+    assert_int_equal(c[0].state, SELECT_COMBINED);
+    /* inverse variance: source 1 has 9x the weight of source 0 */
+    assert_true(fabs(c[1].weight / c[0].weight - 9.0) < 1e-6);
+    assert_true(fabs(r.offset_s - (0.1 * 0.0001 + 0.9 * 0.0003)) < 1e-9);
+    /* a source too far to combine is marked distant */
+    cand(&c[0], 0.0001, 0.001, 1e-5);
+    cand(&c[1], 0.0003, 0.05, 1e-5);
+    select_run(c, 2, &p, -1, &r);
+    assert_int_equal(r.best, 0);
+    assert_int_equal(c[1].state, SELECT_DISTANT);
+    assert_true(select_state_text(SELECT_DISTANT)[0] != '\0');
+}
+
+static void test_leap_vote(void **state)
+{
+    (void)state;
+    struct select_cand c[3];
+    struct select_result r;
+    struct select_params p = params();
+    for (int i = 0; i < 3; i++)
+        cand(&c[i], 0.0, 0.01, 1e-4);
+    c[0].leap = 1;
+    c[1].leap = 1;
+    select_run(c, 3, &p, -1, &r);
+    assert_int_equal(r.leap, 1);
+    for (int i = 0; i < 3; i++)
+        cand(&c[i], 0.0, 0.01, 1e-4);
+    c[0].leap = 1;
+    select_run(c, 3, &p, -1, &r);
+    assert_int_equal(r.leap, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_falseticker_among_four),
+        cmocka_unit_test(test_no_majority),
+        cmocka_unit_test(test_prefer_and_noselect),
+        cmocka_unit_test(test_require_and_minsources),
+        cmocka_unit_test(test_trust),
+        cmocka_unit_test(test_hysteresis_and_combine_weights),
+        cmocka_unit_test(test_leap_vote),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,140 @@
+/* core/srcstats: the per-source regression recovers offset and frequency from noisy,
+ * delayed samples, removes asymmetric-queueing bias, and forgets old samples after a
+ * frequency change. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "base/prng.h"
+#include "core/srcstats.h"
+
+/* Feeds n samples every iv seconds of a raw clock offset a + b t, measured over a path with
+ * base delay d0 and exponential queueing of mean q_up / q_down in each direction. */
+static void feed(struct srcstats *st, struct prng *r, int n, double t0, double iv, double a,
+                 double b, double d0, double q_up, double q_down)
+{
+    for (int i = 0; i < n; i++) {
+        double t = t0 + i * iv;
+        double up = prng_exponential(r, q_up), down = prng_exponential(r, q_down);
+        /* offset error of an NTP exchange: (up - down) / 2 (positive = looks ahead) */
+        struct srcstats_sample s = {
+            .t_s = t,
+            .y_s = a + b * t + (up - down) / 2.0,
+            .delay_s = d0 + up + down,
+            .disp_s = 1e-6,
+            .root_delay_s = d0 + up + down,
+            .root_disp_s = 1e-6,
+            .stratum = 1,
+        };
+        s.meas_s = s.y_s;
+        srcstats_add(st, &s);
+    }
+}
+
+static void test_recovers_line(void **state)
+{
+    (void)state;
+    struct prng r;
+    prng_seed(&r, 1);
+    struct srcstats st;
+    srcstats_init(&st, 0, 0);
+    feed(&st, &r, 64, 0.0, 64.0, 0.010, 35e-6, 100e-6, 10e-6, 10e-6);
+    double var;
+    double t = 63 * 64.0;
+    double y = srcstats_predict(&st, t, 0.0, &var);
+    assert_true(fabs(y - (0.010 + 35e-6 * t)) < 5e-6);
+    assert_true(fabs(st.b - 35e-6) < 0.01e-6);
+    assert_true(st.skew > 0.0 && st.skew < 0.05e-6);
+    assert_true(var > 0.0 && sqrt(var) < 5e-6);
+    assert_true(st.sd_s > 0.0 && st.sd_s < 20e-6);
+}
+
+static void test_asymmetric_bias_removed(void **state)
+{
+    (void)state;
+    /* Upstream queueing 40x downstream: a plain mean would be biased by ~+q_up/2. */
+    double err_sum = 0.0;
+    for (int seed = 0; seed < 5; seed++) {
+        struct prng r;
+        prng_seed(&r, 100 + (uint64_t)seed);
+        struct srcstats st;
+        srcstats_init(&st, 0, 0);
+        feed(&st, &r, 64, 0.0, 64.0, 0.0, 0.0, 5e-3, 2e-3, 50e-6);
+        double y = srcstats_predict(&st, 63 * 64.0, 0.0, NULL);
+        err_sum += fabs(y);
+        assert_true(st.alpha > 0.3);
+    }
+    /* mean bias of the raw samples would be ~1 ms; the model must be 10x better */
+    assert_true(err_sum / 5 < 100e-6);
+}
+
+static void test_runs_test_drops_after_frequency_jump(void **state)
+{
+    (void)state;
+    struct prng r;
+    prng_seed(&r, 3);
+    struct srcstats st;
+    srcstats_init(&st, 0, 0);
+    feed(&st, &r, 40, 0.0, 64.0, 0.0, 0.0, 100e-6, 5e-6, 5e-6);
+    /* frequency jumps by 2 ppm: the line through old samples no longer fits */
+    double t0 = 40 * 64.0;
+    feed(&st, &r, 20, t0, 64.0, -2e-6 * t0, 2e-6, 100e-6, 5e-6, 5e-6);
+    assert_true(st.n < 60);
+    assert_true(fabs(st.b - 2e-6) < 0.05e-6);
+}
+
+static void test_outlier_ignored(void **state)
+{
+    (void)state;
+    struct prng r;
+    prng_seed(&r, 9);
+    struct srcstats st;
+    srcstats_init(&st, 0, 0);
+    feed(&st, &r, 30, 0.0, 16.0, 0.0, 0.0, 100e-6, 5e-6, 5e-6);
+    /* a sample 1 ms off with a normal-looking delay */
+    struct srcstats_sample bad = {.t_s = 30 * 16.0, .y_s = 1e-3, .delay_s = 105e-6};
+    srcstats_add(&st, &bad);
+    feed(&st, &r, 5, 31 * 16.0, 16.0, 0.0, 0.0, 100e-6, 5e-6, 5e-6);
+    double y = srcstats_predict(&st, 36 * 16.0, 0.0, NULL);
+    assert_true(fabs(y) < 10e-6);
+}
+
+static void test_few_samples_and_distance(void **state)
+{
+    (void)state;
+    struct srcstats st;
+    srcstats_init(&st, 0, 0);
+    assert_null(srcstats_last(&st));
+    assert_true(srcstats_distance(&st, 0.0, 1.0) > 1e3);
+    struct srcstats_sample s = {
+        .t_s = 0.0, .y_s = 0.5, .delay_s = 0.01, .root_delay_s = 0.02, .root_disp_s = 0.001};
+    srcstats_add(&st, &s);
+    assert_int_equal(st.nfit, 1);
+    assert_true(fabs(srcstats_predict(&st, 10.0, 0.0, NULL) - 0.5) < 1e-12);
+    /* distance = 0.01 + 0.001 + (skew + 1 ppm) x age */
+    double d = srcstats_distance(&st, 10.0, 1.0);
+    assert_true(fabs(d - (0.011 + (st.skew + 1e-6) * 10.0)) < 1e-12);
+    s.t_s = 2.0;
+    s.y_s = 0.5 + 2.0 * 50e-6;
+    srcstats_add(&st, &s);
+    assert_int_equal(st.nfit, 2);
+    assert_true(fabs(st.b - 50e-6) < 1e-9);
+    srcstats_clear(&st);
+    assert_int_equal(st.n, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_recovers_line),
+        cmocka_unit_test(test_asymmetric_bias_removed),
+        cmocka_unit_test(test_runs_test_drops_after_frequency_jump),
+        cmocka_unit_test(test_outlier_ignored),
+        cmocka_unit_test(test_few_samples_and_distance),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
