@@ -365,10 +365,9 @@ static int run_selectdata(struct cmd_ctx *c, int argc, char **argv)
         else
             source_name(c, &s->ip_addr, true, name, sizeof name);
         report_selectdata_row(&c->out, s, name);
-        const char *r = report_select_reason(s->state_char);
         if (s->state_char != '*' && n_why < MAX_EXPLAINED) {
             snprintf(why[n_why].name, sizeof why[n_why].name, "%s", name);
-            why[n_why++].why = r ? r : "unknown selection state";
+            why[n_why++].why = report_select_reason(s->state_char);
         }
     }
     out_list_end(&c->out);

@@ -125,16 +125,25 @@ void out_obj_end(struct out *o)
 
 void out_rec_begin(struct out *o)
 {
-    if (o->mode == OUT_JSON)
-        json_open(o, NULL, '{');
+    if (o->mode == OUT_JSON) {
+        if (o->depth > 0 && o->closer[o->depth] == '}') {
+            o->rec_inline[o->depth] = true;
+        } else {
+            json_open(o, NULL, '{');
+            o->rec_inline[o->depth] = false;
+        }
+    }
     o->csv_first = true;
 }
 
 void out_rec_end(struct out *o)
 {
-    if (o->mode == OUT_JSON)
-        json_close(o);
-    else if (o->mode == OUT_CSV)
+    if (o->mode == OUT_JSON) {
+        if (o->rec_inline[o->depth])
+            o->rec_inline[o->depth] = false;
+        else
+            json_close(o);
+    } else if (o->mode == OUT_CSV)
         fputc('\n', o->f);
 }
 

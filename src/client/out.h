@@ -29,6 +29,7 @@ struct out {
     int depth;                      /* JSON nesting */
     bool need_comma[OUT_MAX_DEPTH]; /* JSON: a value was written at this depth */
     char closer[OUT_MAX_DEPTH];     /* JSON: '}' or ']' closing this depth */
+    bool rec_inline[OUT_MAX_DEPTH]; /* JSON: a record written into the enclosing object */
     bool csv_first;                 /* CSV: no field yet in this record */
 };
 
@@ -52,7 +53,8 @@ void out_list_end(struct out *o);
 void out_obj_begin(struct out *o, const char *key);
 void out_obj_end(struct out *o);
 
-/* One CSV line / one JSON object in a list. */
+/* One CSV line; in JSON an object in a list, or, at document level, members of the
+ * document itself (single-record reports such as tracking). */
 void out_rec_begin(struct out *o);
 void out_rec_end(struct out *o);
 

@@ -260,8 +260,10 @@ const char *report_select_reason(unsigned c)
         return "combined with the best source, but not the best itself";
     case '*':
         return "selected: the best source, the clock follows it";
+    case '-':
+        return "not combined: selectable, but left out of the combination";
     default:
-        return NULL;
+        return "unknown selection state";
     }
 }
 
@@ -334,9 +336,8 @@ void report_selectdata_row(struct out *o, const struct cmdmon_rep_select_data *s
     out_text(o, "  ");
     out_leap(o, "leap", s->leap, true);
     out_text(o, "\n");
-    const char *why = report_select_reason(s->state_char);
-    if (why && s->state_char != '*')
-        out_json_str(o, "reason", why);
+    if (s->state_char != '*')
+        out_json_str(o, "reason", report_select_reason(s->state_char));
     out_rec_end(o);
 }
 

@@ -40,8 +40,8 @@ void report_smoothing(struct out *o, const struct cmdmon_rep_smoothing *s);
 void report_rtc(struct out *o, const struct cmdmon_rep_rtc *r);
 void report_manual_list(struct out *o, const struct cmdmon_rep_manual_list *m);
 
-/* Why a source is in a SELECT_DATA state, in words (tempus extension; NULL for unknown
- * letters). "*" is the selected source. */
+/* Why a source is in a SELECT_DATA state, in words (tempus extension; never NULL). '*' is
+ * the selected source. */
 const char *report_select_reason(unsigned state_char);
 
 /* The same for a SOURCE_DATA state (coarser: chronyc's sources column). */
