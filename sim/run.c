@@ -462,7 +462,10 @@ static void ev_stat(void *ctx, int a, int b, const uint8_t *data, size_t len)
         if (r->selected < 0)
             r->unsync_s += step_s;
     }
-    if (r->selected >= 0 && r->s->servers[r->selected].liar)
+    /* Judged by truth, not by a label: a selected source whose clock is more than 1 ms off
+     * true time is a falseticker the engine is following. */
+    if (r->selected >= 0 &&
+        llabs(server_clock_ns(r, r->selected) - simclock_true_real_ns(&r->truth, t)) > 1000000)
         r->liar_sel_s += step_s;
     if (r->csv && t >= r->next_csv_ns) {
         int poll = 0;

@@ -22,7 +22,7 @@ struct simrun_result {
     int steps;                 /* clock steps made by the engine (and scripted ones excluded) */
     int late_steps;            /* of which after warm-up */
     uint64_t packets;          /* requests the client sent */
-    double liar_sel_s;         /* time a server marked liar was the selected source */
+    double liar_sel_s;         /* time the selected source's clock was > 1 ms off true time */
     double unsync_s;           /* time after warm-up with no selected source */
     double final_err_s;        /* time error at the end */
     uint64_t events;           /* events processed (performance) */

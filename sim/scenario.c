@@ -343,10 +343,6 @@ static int parse_server_key(struct simscn *s, struct simscn_server *sv, const ch
         return parse_int(val, &sv->stratum) < 0 || sv->stratum < 1 || sv->stratum > 15 ? -1 : 0;
     if (!strcmp(key, "proc"))
         return simscn_parse_duration_s(val, &sv->proc_s);
-    if (!strcmp(key, "liar")) {
-        sv->liar = !strcmp(val, "yes") || !strcmp(val, "1");
-        return 0;
-    }
     if (!strcmp(key, "source"))
         return simscn_parse_source_opts(val, &sv->source, err, errlen);
     if (!strcmp(key, "sync_source"))

@@ -12,7 +12,7 @@
  *   [clock]                   the client's oscillator
  *   offset = 100s  freq = 50ppm  wander = 0.001ppm  temp = 2.5ppm  temp_period = 2h
  *   [server]                  one block per server, numbered 1.. in file order
- *   name = lan  offset = 0  freq = 0ppm  stratum = 1  liar = yes
+ *   name = lan  offset = 0  freq = 0ppm  stratum = 1
  *   source = iburst minpoll 4 maxpoll 6 prefer   (the client's options for it)
  *   up = 50us exp 10us loss 0.2        client -> server:  DELAY [DIST JITTER] [loss P]
  *   down = 50us exp 10us               server -> client;  link = sets both
@@ -41,7 +41,6 @@ struct simscn_server {
     double freq_ppm;                    /* reference server: its clock's drift */
     int stratum;                        /* reference server's stratum (1) */
     double proc_s;                      /* time between receiving a request and sending the reply */
-    int liar;                           /* counted in the "liar selected" statistic */
     struct engine_source_params source; /* the client's options for this server */
     struct simlink_params up, down;     /* client -> server, server -> client */
     int sync; /* 0: reference server; k: a tempus engine syncing from server k */

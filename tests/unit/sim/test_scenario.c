@@ -38,7 +38,6 @@ static const char *const example = "# a comment\n"
                                    "up = 50us exp 10us loss 0.2\n"
                                    "down = 1ms\n"
                                    "[server]\n"
-                                   "liar = yes\n"
                                    "offset = 1.0\n"
                                    "link = 2ms uniform 1ms\n"
                                    "sync = 1\n"
@@ -82,7 +81,6 @@ static void test_parse_example(void **state)
     assert_near(a->down.delay_s, 1e-3, 1e-15);
     assert_int_equal(a->down.dist, SIMLINK_DIST_NONE);
     assert_string_equal(b->name, "server2");
-    assert_int_equal(b->liar, 1);
     assert_near(b->offset_s, 1.0, 0);
     assert_int_equal(b->up.dist, SIMLINK_DIST_UNIFORM);
     assert_near(b->down.delay_s, 2e-3, 1e-15);
