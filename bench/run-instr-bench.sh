@@ -17,6 +17,8 @@
 # `ratelimit` on top of the client log; tempusd the same three ways when it answers a probe.
 # The rate limit (interval -8 = 256 requests/s per address, burst 64) is never reached by these
 # sources (2000 addresses), so every request is answered while the limiter does its bookkeeping.
+# Last, tempus's reply builder alone (bench/respond-bench, core/server + core/clientlog without
+# sockets): instructions inside server_respond() per call, counted with --toggle-collect.
 # Environment: DUR_S (2), WINDOW (256), SOURCES ("-a 2000 -P 2"), CONFIGS (all), SUMMARY (a file
 # to append "instr.CONFIG N" lines (saturated) to, for run-all.sh).
 set -u
@@ -100,5 +102,23 @@ for cfg in $CONFIGS; do
     echo "| $cfg | $sat | $one | $sat_r, $one_r |"
     [ -z "${SUMMARY:-}" ] || echo "instr.$cfg $sat" >>"$SUMMARY"
 done
+
+# The reply builder alone (bench/respond-bench: core/server + core/clientlog, no sockets, no
+# event loop): instructions inside server_respond() per call, exact (callgrind's toggle).
+RESPOND=$BUILD/bench/respond-bench
+if [ -x "$RESPOND" ]; then
+    for v in "clientlog:" "noclientlog:-N" "ratelimit:-R"; do
+        out=$BENCH_TMP/callgrind.respond.${v%%:*}
+        if valgrind --tool=callgrind --cache-sim=no --branch-sim=no --toggle-collect=server_respond \
+            --callgrind-out-file="$out" "$RESPOND" -n 100000 ${v#*:} >/dev/null 2>&1; then
+            ir=$(awk '$1 == "summary:" {print $2}' "$out")
+            per=$(awk -v a="$ir" 'BEGIN {printf "%.0f", a / 100000}')
+            echo "| tempus server_respond() alone, ${v%%:*} | $per | — | 100000 calls, no sockets |"
+            [ -z "${SUMMARY:-}" ] || echo "instr.respond-${v%%:*} $per" >>"$SUMMARY"
+        else
+            notes+=("respond-bench ${v%%:*} failed")
+        fi
+    done
+fi
 echo
 for n in "${notes[@]}"; do echo "note: $n"; done
