@@ -86,7 +86,7 @@ struct run {
     int last_steps, last_leaps;
     int64_t next_csv_ns;
     int selected; /* client's selected server (0-based), -1 none */
-    int poll_log2;
+    int sched_failed;
 
     /* statistics */
     double sum_err2, sum_f2, max_err;
@@ -110,8 +110,9 @@ static void sched(struct run *r, int64_t t, void (*fn)(void *, int, int, const u
                   int a, int b, const uint8_t *data, size_t len)
 {
     struct simworld_cb cb = {fn, r};
-    /* Only -ENOMEM can fail here; a lost event is then a lost packet. */
-    (void)simworld_schedule(r->w, t, cb, a, b, data, len);
+    /* Only -ENOMEM can fail here: the run goes on but reports the failure. */
+    if (simworld_schedule(r->w, t, cb, a, b, data, len) < 0)
+        r->sched_failed = 1;
 }
 
 /* ---- the --log lines: what changed at the client ---- */
@@ -619,6 +620,10 @@ int simrun_run_log(const struct simscn *s, uint64_t seed, FILE *csv, FILE *log,
     sched(r, 0, ev_stat, 0, 0, NULL, 0);
     simworld_run_until(r->w, s->duration_ns);
 
+    if (r->sched_failed) {
+        rc = -ENOMEM;
+        goto done;
+    }
     struct node *c = &r->nodes[0];
     memset(out, 0, sizeof(*out));
     if (!r->any_bad)
