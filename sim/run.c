@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "base/prng.h"
 #include "core/engine.h"
 #include "core/server.h"
@@ -138,6 +139,15 @@ static void log_client_changes(struct run *r, int was_selected)
                 simclock_error_s(c));
         r->last_leaps = c->leaps_applied;
     }
+}
+
+/* With --log, the engines' own log messages, stamped with simulated time (from every node:
+ * the client's and the engine servers'). */
+static void log_sink(void *ctx, enum log_level level, const char *msg)
+{
+    struct run *r = ctx;
+    fprintf(r->log, "# %.3f s: [%s] %s\n", (double)now_ns(r) / NS_PER_S, log_level_name(level),
+            msg);
 }
 
 /* ---- engines ---- */
@@ -567,6 +577,10 @@ int simrun_run_log(const struct simscn *s, uint64_t seed, FILE *csv, FILE *log,
     r->w = simworld_new();
     if (!r->w)
         goto done;
+    if (log) {
+        log_set_sink(log_sink, r);
+        log_set_min_level(LOG_LEVEL_INFO);
+    }
     prng_seed(&r->rng, seed);
     struct simclock_params perfect;
     simclock_params_default(&perfect);
@@ -647,6 +661,8 @@ int simrun_run_log(const struct simscn *s, uint64_t seed, FILE *csv, FILE *log,
         out->spins += r->nodes[i].spins;
     rc = 0;
 done:
+    if (log)
+        log_set_sink(NULL, NULL);
     run_free(r);
     free(r);
     return rc;
