@@ -62,20 +62,28 @@ uint32_t server_root_dispersion(const struct server_ref *ref, int64_t now_ns)
     return ntp_time_short_from_ns(ref->root_disp_ns + (int64_t)(ms * ref->disp_rate_ppb / 1000));
 }
 
-/* Random bits below our precision, then chrony's marker bit. */
-static struct ntp_ts64 fuzz_ts(struct server *s, int64_t ns, uint32_t lsb)
+/* Bits of the fraction below our precision (they get random values), without the LSB. */
+static uint32_t fuzz_mask(int precision_log2)
 {
-    struct ntp_ts64 ts = ntp_time_from_ns(ns);
-    int bits = 32 + s->params.precision_log2;
-    uint32_t mask;
+    int bits = 32 + precision_log2;
     if (bits < 1)
         bits = 1;
     if (bits > 31)
         bits = 31;
-    mask = (1u << bits) - 1;
-    ts.frac = (ts.frac & ~mask) | (prng_next_u32(&s->prng) & mask);
-    ts.frac = (ts.frac & ~1u) | lsb;
-    return ts;
+    return ((1u << bits) - 1) & ~1u;
+}
+
+/* Writes ts with random bits below the precision and chrony's marker bit. */
+static void put_fuzzed(uint8_t *buf, int64_t ns, uint32_t mask, uint32_t rnd, uint32_t lsb)
+{
+    struct ntp_ts64 ts = ntp_time_from_ns(ns);
+    ts.frac = (ts.frac & ~(mask | 1u)) | (rnd & mask) | lsb;
+    ntp_put_ts(buf, ts);
+}
+
+static int8_t s8(uint8_t v)
+{
+    return (int8_t)(v < 128 ? (int)v : (int)v - 256);
 }
 
 enum server_verdict server_respond(struct server *s, const struct server_ref *ref,
@@ -83,43 +91,34 @@ enum server_verdict server_respond(struct server *s, const struct server_ref *re
                                    const struct clock_ops *clock, uint8_t *out, size_t out_size,
                                    size_t *out_len)
 {
-    struct ntp_packet req, rep;
+    const uint8_t *pkt = rx->pkt;
     struct ntp_layout lay;
     enum ntp_verdict pv;
     enum server_verdict v;
     enum clientlog_limit lim = CLIENTLOG_ANSWER;
     int32_t idx = -1;
-    int min_poll = -128, interleaved = 0;
+    int min_poll = -128, interleaved = 0, req_poll;
     int64_t prev_tx_ns = 0, tx_ns;
-    struct ntp_ts64 rx_ts, tx_ts;
-    uint8_t reply_mode;
+    unsigned version, mode, reply_mode;
+    uint64_t rnd;
+    uint32_t mask;
 
     *out_len = 0;
-    pv = ntp_parse(rx->pkt, rx->len, &req, &lay);
+    pv = ntp_check(pkt, rx->len, &lay);
     if (pv != NTP_OK) {
         v = pv == NTP_BAD_VERSION ? SERVER_DROP_VERSION : SERVER_DROP_MALFORMED;
         goto done;
     }
-    switch (req.mode) {
-    case NTP_MODE_CLIENT:
+    version = (pkt[0] >> 3) & 7u;
+    mode = pkt[0] & 7u;
+    if (mode == NTP_MODE_CLIENT) {
         reply_mode = NTP_MODE_SERVER;
-        break;
-    case NTP_MODE_ACTIVE:
-        if (!rx->from_peer && !s->params.answer_unknown_active) {
-            v = SERVER_DROP_MODE;
-            goto done;
-        }
+    } else if (mode == NTP_MODE_ACTIVE && (rx->from_peer || s->params.answer_unknown_active)) {
         reply_mode = NTP_MODE_PASSIVE;
-        break;
-    case NTP_MODE_RESERVED:
+    } else if (mode == NTP_MODE_RESERVED && version == 1 && rx->from->port != NTP_PORT) {
         /* NTPv1 had no mode field: a client is told by its port (chrony does the same). */
-        if (req.version == 1 && rx->from->port != NTP_PORT) {
-            reply_mode = NTP_MODE_SERVER;
-            break;
-        }
-        v = SERVER_DROP_MODE;
-        goto done;
-    default:
+        reply_mode = NTP_MODE_SERVER;
+    } else {
         v = SERVER_DROP_MODE;
         goto done;
     }
@@ -138,57 +137,57 @@ enum server_verdict server_respond(struct server *s, const struct server_ref *re
         min_poll = clientlog_ntp_min_poll(clientlog);
     }
 
-    rep.version = req.version;
-    rep.mode = reply_mode;
-    rep.poll = (int8_t)(req.poll > min_poll ? req.poll : min_poll);
-    rep.precision = s->params.precision_log2;
-    rx_ts = fuzz_ts(s, rx->rx_ns, 1);
+    req_poll = s8(pkt[NTP_OFF_POLL]);
+    out[NTP_OFF_STRATUM] = 0;
+    out[NTP_OFF_POLL] = (uint8_t)(req_poll > min_poll ? req_poll : min_poll);
+    out[NTP_OFF_PRECISION] = (uint8_t)s->params.precision_log2;
+    rnd = prng_next_u64(&s->prng);
+    mask = fuzz_mask(s->params.precision_log2);
+    put_fuzzed(out + NTP_OFF_RECEIVE, rx->rx_ns, mask, (uint32_t)rnd, 1);
 
     if (lim == CLIENTLOG_KOD) {
-        rep.leap = NTP_LEAP_UNSYNC;
-        rep.stratum = NTP_STRATUM_KOD;
-        rep.refid = NTP_KISS_RATE;
-        rep.root_delay = 0;
-        rep.root_dispersion = 0;
-        memset(&rep.reference, 0, sizeof rep.reference);
-        rep.origin = req.transmit;
-        rep.receive = rx_ts;
-        rep.transmit = rx_ts;
-        rep.transmit.frac &= ~1u;
-        ntp_header_encode(&rep, out);
+        out[NTP_OFF_LVM] = (uint8_t)(NTP_LEAP_UNSYNC << 6 | version << 3 | reply_mode);
+        memset(out + NTP_OFF_ROOT_DELAY, 0, 8);
+        ntp_put_u32(out + NTP_OFF_REFID, NTP_KISS_RATE);
+        memset(out + NTP_OFF_REFERENCE, 0, 8);
+        memcpy(out + NTP_OFF_ORIGIN, pkt + NTP_OFF_TRANSMIT, 8);
+        memcpy(out + NTP_OFF_TRANSMIT, out + NTP_OFF_RECEIVE, 8);
+        out[NTP_OFF_TRANSMIT + 7] &= 0xFE;
         *out_len = NTP_HEADER_LEN;
         v = SERVER_REPLY_KOD;
         goto done;
     }
 
     if (ref->synced) {
-        rep.leap = ref->leap & 3u;
-        rep.stratum = ref->stratum;
-        rep.refid = ref->refid;
-        rep.root_delay = ref->root_delay;
-        rep.root_dispersion = server_root_dispersion(ref, rx->rx_ns);
-        if (ref->ref_time_ns != 0) {
-            rep.reference = ntp_time_from_ns(ref->ref_time_ns);
-        } else {
-            memset(&rep.reference, 0, sizeof rep.reference);
+        out[NTP_OFF_LVM] = (uint8_t)((ref->leap & 3u) << 6 | version << 3 | reply_mode);
+        out[NTP_OFF_STRATUM] = ref->stratum;
+        ntp_put_u32(out + NTP_OFF_ROOT_DELAY, ref->root_delay);
+        ntp_put_u32(out + NTP_OFF_ROOT_DISP, server_root_dispersion(ref, rx->rx_ns));
+        ntp_put_u32(out + NTP_OFF_REFID, ref->refid);
+        /* The reference time changes once per clock update: convert it once. */
+        if (ref->ref_time_ns != s->ref_cache_ns) {
+            s->ref_cache_ns = ref->ref_time_ns;
+            s->ref_cache_ts = ntp_time_from_ns(ref->ref_time_ns);
         }
+        if (ref->ref_time_ns != 0)
+            ntp_put_ts(out + NTP_OFF_REFERENCE, s->ref_cache_ts);
+        else
+            memset(out + NTP_OFF_REFERENCE, 0, 8);
     } else {
-        rep.leap = NTP_LEAP_UNSYNC;
-        rep.stratum = NTP_STRATUM_KOD; /* 16 is sent as 0 */
-        rep.refid = NTP_REFID_UNSYNC;
-        rep.root_delay = SHORT_1S;
-        rep.root_dispersion = SHORT_1S;
-        memset(&rep.reference, 0, sizeof rep.reference);
+        /* chrony without `local`: LI 3, stratum 0 (16 on the wire), refid 0, 1 s, 1 s. */
+        out[NTP_OFF_LVM] = (uint8_t)(NTP_LEAP_UNSYNC << 6 | version << 3 | reply_mode);
+        ntp_put_u32(out + NTP_OFF_ROOT_DELAY, SHORT_1S);
+        ntp_put_u32(out + NTP_OFF_ROOT_DISP, SHORT_1S);
+        memset(out + NTP_OFF_REFID, 0, 12);
     }
 
-    if (s->params.interleaved && idx >= 0 && req.version == 4 && (req.origin.frac & 1u) &&
-        !ntp_time_equal(req.receive, req.transmit) &&
-        clientlog_get_tx(clientlog, idx, req.origin, &prev_tx_ns))
+    /* Interleaved: v4, origin carries our RX marker, receive != transmit, and we hold the
+     * TX time of the reply whose RX timestamp the origin is. */
+    if (version == 4 && (pkt[NTP_OFF_ORIGIN + 7] & 1u) && idx >= 0 && s->params.interleaved &&
+        memcmp(pkt + NTP_OFF_RECEIVE, pkt + NTP_OFF_TRANSMIT, 8) != 0 &&
+        clientlog_get_tx(clientlog, idx, ntp_get_ts(pkt + NTP_OFF_ORIGIN), &prev_tx_ns))
         interleaved = 1;
-    rep.origin = interleaved ? req.receive : req.transmit;
-    rep.receive = rx_ts;
-    memset(&rep.transmit, 0, sizeof rep.transmit);
-    ntp_header_encode(&rep, out);
+    memcpy(out + NTP_OFF_ORIGIN, pkt + (interleaved ? NTP_OFF_RECEIVE : NTP_OFF_TRANSMIT), 8);
     *out_len = NTP_HEADER_LEN;
     v = interleaved ? SERVER_REPLY_INTERLEAVED : SERVER_REPLY;
     if (lay.mac_len > 0) {
@@ -200,10 +199,10 @@ enum server_verdict server_respond(struct server *s, const struct server_ref *re
 
     /* The clock is read last, as close to sending as this layer can get. */
     tx_ns = clock ? clock->read_real_ns(clock->ctx) : rx->rx_ns;
-    tx_ts = fuzz_ts(s, interleaved ? prev_tx_ns : tx_ns, 0);
-    ntp_put_ts(out + NTP_OFF_TRANSMIT, tx_ts);
+    put_fuzzed(out + NTP_OFF_TRANSMIT, interleaved ? prev_tx_ns : tx_ns, mask,
+               (uint32_t)(rnd >> 32), 0);
     if (clientlog) {
-        clientlog_save_ts(clientlog, idx, rx_ts, tx_ns);
+        clientlog_save_ts(clientlog, idx, ntp_get_ts(out + NTP_OFF_RECEIVE), tx_ns);
         if (interleaved)
             clientlog_note_interleaved(clientlog);
     }

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "base/addr.h"
+#include "base/ntp_time.h"
 #include "base/prng.h"
 #include "core/clientlog.h"
 #include "core/clock_ops.h"
@@ -93,6 +94,8 @@ struct server {
     struct server_params params;
     struct prng prng;
     uint64_t counts[SERVER_VERDICT_COUNT];
+    int64_t ref_cache_ns; /* the last reference time converted, and its NTP form */
+    struct ntp_ts64 ref_cache_ts;
 };
 
 /* Initialises s with params (copied) and a seed for the timestamp fuzz. */

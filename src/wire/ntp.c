@@ -29,32 +29,6 @@ const char *ntp_verdict_name(enum ntp_verdict v)
     return verdict_names[v];
 }
 
-uint32_t ntp_get_u32(const uint8_t *buf)
-{
-    return (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 |
-           (uint32_t)buf[3];
-}
-
-void ntp_put_u32(uint8_t *buf, uint32_t v)
-{
-    buf[0] = (uint8_t)(v >> 24);
-    buf[1] = (uint8_t)(v >> 16);
-    buf[2] = (uint8_t)(v >> 8);
-    buf[3] = (uint8_t)v;
-}
-
-struct ntp_ts64 ntp_get_ts(const uint8_t *buf)
-{
-    struct ntp_ts64 ts = {ntp_get_u32(buf), ntp_get_u32(buf + 4)};
-    return ts;
-}
-
-void ntp_put_ts(uint8_t *buf, struct ntp_ts64 ts)
-{
-    ntp_put_u32(buf, ts.sec);
-    ntp_put_u32(buf + 4, ts.frac);
-}
-
 static uint16_t get_u16(const uint8_t *buf)
 {
     return (uint16_t)((unsigned)buf[0] << 8 | buf[1]);
@@ -103,8 +77,7 @@ static int is_zero4(const uint8_t *b)
     return (b[0] | b[1] | b[2] | b[3]) == 0;
 }
 
-enum ntp_verdict ntp_parse(const uint8_t *buf, size_t len, struct ntp_packet *out,
-                           struct ntp_layout *layout)
+enum ntp_verdict ntp_check(const uint8_t *buf, size_t len, struct ntp_layout *layout)
 {
     struct ntp_layout l = {len, NTP_HEADER_LEN, 0, 0, 0, 0, 0};
     size_t pos = NTP_HEADER_LEN, last_ef_len = 0;
@@ -155,10 +128,18 @@ enum ntp_verdict ntp_parse(const uint8_t *buf, size_t len, struct ntp_packet *ou
             return NTP_BAD_EF_LAST_SHORT;
     }
 
-    ntp_header_decode(buf, out);
     if (layout)
         *layout = l;
     return NTP_OK;
+}
+
+enum ntp_verdict ntp_parse(const uint8_t *buf, size_t len, struct ntp_packet *out,
+                           struct ntp_layout *layout)
+{
+    enum ntp_verdict v = ntp_check(buf, len, layout);
+    if (v == NTP_OK)
+        ntp_header_decode(buf, out);
+    return v;
 }
 
 void ntp_ef_iter_init(struct ntp_ef_iter *it, const uint8_t *buf, const struct ntp_layout *layout)
