@@ -226,6 +226,42 @@ static void test_run_follows_server(void **state)
     assert_near(e, -0.05, 50e-6);
 }
 
+/* The statistics against a clock nobody disciplines (no servers): 5 ms ahead, losing 10 us
+ * per second, so |error| <= 1 ms from t = 400 s to 600 s; a scripted step at 450 s. */
+static void test_measurement(void **state)
+{
+    (void)state;
+    static struct simscn s;
+    char err[128];
+    simscn_default(&s);
+    assert_int_equal(simscn_parse(&s,
+                                  "duration = 550s\nwarmup = 500s\n[clock]\noffset = 5ms\n"
+                                  "freq = -10ppm\nat 450s: clock step 0.0002\n",
+                                  err, sizeof(err)),
+                     0);
+    struct simrun_result r;
+    assert_int_equal(simrun_run(&s, 1, NULL, &r), 0);
+    assert_near(r.t_settle_s, 400.0, 1e-9);
+    /* After warm-up: error = 5.2 ms - 10 us/s * t for t in (500, 550]: 0.2 .. -0.3 ms. */
+    double sum = 0;
+    int n = 0;
+    for (int i = 5001; i <= 5500; i++, n++) {
+        double e = 5.2e-3 - 1e-5 * (i / 10.0);
+        sum += e * e;
+    }
+    assert_near(r.rms_s, sqrt(sum / n), 1e-9);
+    assert_near(r.max_s, 0.3e-3, 1e-9);
+    assert_near(r.rms_freq_ppm, 10, 1e-9);
+    assert_int_equal(r.steps, 0); /* a scripted disturbance is not the engine's step */
+    assert_int_equal(r.packets, 0);
+    assert_near(r.unsync_s, 50, 1e-6);
+    assert_near(r.final_err_s, -0.3e-3, 1e-9);
+    /* Never settled: the step pushes it out again before the end of warm-up. */
+    s.events[0].value = 0.002;
+    assert_int_equal(simrun_run(&s, 1, NULL, &r), 0);
+    assert_near(r.t_settle_s, -1, 0);
+}
+
 static void test_median(void **state)
 {
     (void)state;
@@ -257,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_median),
         cmocka_unit_test(test_run_follows_server),
         cmocka_unit_test(test_run_timers_on_time),
+        cmocka_unit_test(test_measurement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
