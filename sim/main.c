@@ -108,6 +108,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
+    if (csv && nseeds) {
+        fprintf(stderr, "tempus-sim: --csv needs a single run (--seed), not --seeds\n");
+        return 1;
+    }
     char *text = read_file(path);
     if (!text) {
         fprintf(stderr, "tempus-sim: cannot read %s: %s\n", path, strerror(errno));

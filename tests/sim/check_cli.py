@@ -39,6 +39,9 @@ def main():
     finally:
         os.unlink(f.name)
 
+    r = run(sim, scn, "--csv", "--seeds", "2")
+    check(r.returncode == 1 and "--csv needs a single run" in r.stderr, "--csv with --seeds")
+
     r = run(sim, scn, "--csv", "--duration", "60s", "--warmup", "0")
     lines = r.stdout.splitlines()
     check(r.returncode == 0 and lines[0] ==
