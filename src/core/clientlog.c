@@ -337,7 +337,11 @@ enum clientlog_limit clientlog_limit(struct clientlog *cl, enum clientlog_servic
         return CLIENTLOG_ANSWER;
     r = &cl->rec[index];
     now = r->last_ns[service];
-    tat = r->tat_ns[service] < now ? now : r->tat_ns[service];
+    tat = r->tat_ns[service];
+    /* An answer at t leaves tat <= t + tau + period; more than that ahead of now means the
+     * clock went back: forget the debt rather than silence the client until it catches up. */
+    if (tat < now || tat - now > c->tau_ns + c->period_ns)
+        tat = now;
     if (tat - now <= c->tau_ns) {
         r->tat_ns[service] = tat + c->period_ns;
         r->drop_flags &= (uint8_t)~bit;

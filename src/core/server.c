@@ -160,7 +160,8 @@ enum server_verdict server_respond(struct server *s, const struct server_ref *re
 
     if (ref->synced) {
         out[NTP_OFF_LVM] = (uint8_t)((ref->leap & 3u) << 6 | version << 3 | reply_mode);
-        out[NTP_OFF_STRATUM] = ref->stratum;
+        /* RFC 5905 §7.3: 16 (unsynchronised) and above are sent as 0. */
+        out[NTP_OFF_STRATUM] = ref->stratum < NTP_STRATUM_UNSYNC ? ref->stratum : 0;
         ntp_put_u32(out + NTP_OFF_ROOT_DELAY, ref->root_delay);
         ntp_put_u32(out + NTP_OFF_ROOT_DISP, server_root_dispersion(ref, rx->rx_ns));
         ntp_put_u32(out + NTP_OFF_REFID, ref->refid);

@@ -270,6 +270,23 @@ static void test_burst_is_exact(void **state)
     clientlog_free(cl);
 }
 
+/* A backward clock step must not leave a client limited until the clock catches up. */
+static void test_clock_step_back(void **state)
+{
+    struct clientlog *cl = make(CLIENTLOG_DEFAULT_LIMIT, 1, 3, 2, 4, -1);
+    struct addr a = v4(0x0A00000A);
+    int answered = 0;
+    (void)state;
+    /* Exhaust the bucket well into the future... */
+    for (int i = 0; i < 50; i++)
+        hit(cl, &a, T0 + i);
+    /* ...then the clock is stepped back an hour: requests every 8 s are answered. */
+    for (int i = 0; i < 20; i++)
+        answered += hit(cl, &a, T0 - 3600 * NS + (int64_t)i * 8 * NS) == CLIENTLOG_ANSWER;
+    assert_int_equal(answered, 20);
+    clientlog_free(cl);
+}
+
 static void test_steady_overload(void **state)
 {
     /* One request every 4 s against an 8 s limit: after the burst, every other request is
@@ -424,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_interval_average),
         cmocka_unit_test(test_burst_and_refill),
         cmocka_unit_test(test_burst_is_exact),
+        cmocka_unit_test(test_clock_step_back),
         cmocka_unit_test(test_steady_overload),
         cmocka_unit_test(test_kod),
         cmocka_unit_test(test_retry_storm_inversion),

@@ -144,6 +144,12 @@ static void test_reply_fields(void **state)
     assert_int_equal(r.poll, -3); /* no rate limiting: the request's poll */
     assert_int_equal(out[0], 0x5C);
 
+    /* A published stratum of 16 or more goes out as 0. */
+    ref.stratum = 16;
+    assert_int_equal(answer(&s, &ref, NULL, req, 48, &from, T0, &fc, out, &out_len), SERVER_REPLY);
+    assert_int_equal(out[1], 0);
+    ref.stratum = 3;
+
     /* Root dispersion grows with |now - ref time| and saturates. */
     assert_int_equal(server_root_dispersion(&ref, ref.ref_time_ns), 66); /* ceil(65.536) */
     assert_int_equal(server_root_dispersion(&ref, ref.ref_time_ns - 30 * NS), 96);
