@@ -387,11 +387,11 @@ static int parse_line(struct conf_parser *P, char *line)
         return conf_fail(P, "Out of memory");
     args = line;
     conf_next_word(&args, word, sizeof word);
-    if (strcasecmp(word, "include") == 0)
-        return do_include(P, word, args);
-    if (strcasecmp(word, "confdir") == 0) {
+    if (strcasecmp(word, "include") == 0 || strcasecmp(word, "confdir") == 0) {
         /* chronyd -p leaves include and confdir lines out: their files' lines stand in. */
         free(P->c->lines.v[--P->c->lines.n]);
+        if (strcasecmp(word, "include") == 0)
+            return do_include(P, word, args);
         return do_confdir(P, word, args);
     }
     return conf_directive(P, word, args);

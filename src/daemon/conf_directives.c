@@ -504,7 +504,9 @@ static int parse_access(struct conf_parser *P, const char *word, const char *arg
         if (r == ADDR_SUBNET_BAD)
             return conf_fail_parse(P, word);
         if (r == ADDR_SUBNET_NOT_ADDR) {
-            if (P->env->resolve == NULL || P->env->resolve(P->env->ctx, w, &a.subnet.addr) < 0)
+            /* A ':' makes it an IPv6 literal that inet_pton refused (e.g. with a scope). */
+            if (strchr(w, ':') != NULL || P->env->resolve == NULL ||
+                P->env->resolve(P->env->ctx, w, &a.subnet.addr) < 0)
                 return conf_fail_parse(P, word);
             a.subnet.addr.port = 0;
             a.subnet.prefix_len = a.subnet.addr.family == ADDR_INET4 ? 32 : 128;
