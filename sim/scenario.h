@@ -1,7 +1,7 @@
 /* Scenario files (tests/sim/NAME.scn): what the world looks like and what happens in it.
  * Parsed into plain values; the format is documented in docs/design/simulator.md.
  *
- *   # comment                 key = value lines; values may carry units
+ *   # comment                 key = value, one per line; values may carry units
  *   duration = 6h             run length (ns us ms s m h d; a bare number is seconds)
  *   warmup = 30m              statistics start after this
  *   sample = 10s              CSV row interval

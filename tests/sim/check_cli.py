@@ -39,6 +39,20 @@ def main():
     finally:
         os.unlink(f.name)
 
+    # The example in docs/design/simulator.md parses and runs.
+    doc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                       "design", "simulator.md")
+    text = open(doc).read()
+    block = text.split("## Scenario files", 1)[1].split("```\n", 2)[1]
+    with tempfile.NamedTemporaryFile("w", suffix=".scn", delete=False) as f:
+        f.write(block)
+    try:
+        r = run(sim, f.name, "--duration", "5m")
+        check(r.returncode == 0 and r.stdout.startswith("summary seed=1 "),
+              "the design note's example scenario runs: " + r.stderr.strip())
+    finally:
+        os.unlink(f.name)
+
     r = run(sim, scn, "--csv", "--seeds", "2")
     check(r.returncode == 1 and "--csv needs a single run" in r.stderr, "--csv with --seeds")
 
