@@ -39,6 +39,13 @@ def main():
     finally:
         os.unlink(f.name)
 
+    # Every scenario file has bounds in tests/sim/meson.build.
+    here = os.path.dirname(os.path.abspath(__file__))
+    mesonfile = open(os.path.join(here, "meson.build")).read()
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".scn"):
+            check("'%s' :" % name[:-4] in mesonfile, name + " is a test with bounds")
+
     # The example in docs/design/simulator.md parses and runs.
     doc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
                        "design", "simulator.md")
