@@ -39,4 +39,16 @@ wait_for "$WORK/denied.out" 'Disabled control of system clock' 5 || fail "denied
 rc=$?
 [ $rc -eq 1 ] || fail "-Q against a denying server: exit status $rc"
 grep -q 'No suitable source for synchronisation' "$WORK/q-denied.out" || fail "deny: message"
+# IPv6: a server bound to ::1 only, and -Q over IPv6 (skipped if the host has no ::1).
+if "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+    P6=$(port_for 4)
+    start_bg server6 "$TEMPUSD" -x -d -u root "local stratum 4" "port $P6" "bindaddress ::1" \
+        "allow ::1" "pidfile $WORK/server6.pid"
+    wait_for "$WORK/server6.out" 'Disabled control of system clock' 5 || fail "::1 server"
+    sleep 0.3
+    "$TEMPUSD" -Q "server ::1 port $P6 iburst" >"$WORK/q6.out" 2>&1 || fail "-Q over IPv6"
+    grep -Eq 'System clock wrong by -?0\.000[0-9]+ seconds \(ignored\)' "$WORK/q6.out" ||
+        fail "-Q over IPv6: offset"
+    echo "IPv6: $(grep 'System clock wrong' "$WORK/q6.out")"
+fi
 echo "PASS"
