@@ -575,8 +575,7 @@ static int run_sourcename(struct cmd_ctx *c, int argc, char **argv)
     }
     out_rec_begin(&c->out);
     out_str(&c->out, "name", "%s", s);
-    if (c->out.mode != OUT_JSON)
-        fputc('\n', c->out.f);
+    out_text(&c->out, "\n");
     out_rec_end(&c->out);
     return 0;
 }
