@@ -50,7 +50,11 @@ measure() {
     *-ratelimit) extra=("$RATELIMIT") ;;
     esac
     mapfile -t cmd < <(bench_server_cmd "$kind" "$port" "${extra[@]}")
-    out=$BENCH_TMP/callgrind.$cfg.$win
+    out=$CG_DIR/callgrind.$cfg.$win
+    # callgrind creates its output as root at start and rewrites it at exit, by then perhaps
+    # as the daemon's unprivileged user: let anyone write it.
+    : >"$out"
+    chmod 666 "$out"
     bench_start "cg-$cfg-$win" valgrind --tool=callgrind --cache-sim=no --branch-sim=no \
         --callgrind-out-file="$out" "${cmd[@]}"
     local pid=$BENCH_PID
@@ -70,8 +74,16 @@ measure() {
     fi
     bench_stop "$pid"
     M_IR=$(awk '$1 == "summary:" {print $2}' "$out" 2>/dev/null)
-    M_IR=${M_IR:-0}
+    if [ -z "$M_IR" ] || [ "$M_IR" = 0 ]; then
+        M_IR=no-answer # no profile: the server died, or could not write it
+    fi
 }
+
+# A daemon that drops root privileges must still be able to write its profile.
+CG_DIR=$BENCH_TMP/callgrind
+mkdir -p "$CG_DIR"
+chmod 711 "$BENCH_TMP"
+chmod 777 "$CG_DIR" # not sticky: protected_regular would refuse the reopen
 
 echo
 echo "| server | instructions per reply, saturated ($WINDOW in flight) | one at a time | replies (saturated, one at a time) |"
@@ -84,7 +96,7 @@ for cfg in $CONFIGS; do
     fi
     measure "$cfg" 0
     if [ "$M_IR" = no-answer ]; then
-        notes+=("$cfg: did not answer a probe request under valgrind: skipped")
+        notes+=("$cfg: did not answer a probe request under valgrind (or left no profile): skipped")
         continue
     fi
     idle=$M_IR
@@ -94,7 +106,7 @@ for cfg in $CONFIGS; do
     one_ir=$M_IR one_r=$M_REPLIES
     if [ "$sat_ir" = no-answer ] || [ "$one_ir" = no-answer ] || [ "${sat_r:-0}" -le 0 ] ||
         [ "${one_r:-0}" -le 0 ]; then
-        notes+=("$cfg: a loaded run failed: skipped")
+        notes+=("$cfg: a run failed or left no callgrind profile: skipped")
         continue
     fi
     sat=$(awk -v a="$sat_ir" -v b="$idle" -v r="$sat_r" 'BEGIN {printf "%.0f", (a - b) / r}')

@@ -12,7 +12,7 @@
 # median over RAMPS ramps. Latency is measured at LAT_RATE requests/s (LAT_REPS runs, medians).
 # tempusd is included when it answers a probe request; otherwise it is skipped with a note.
 #
-# Environment: RAMPS (6), STEP_S (1), RATES ("150000 200000 250000 350000"),
+# Environment: RAMPS (6), STEP_S (1), RATES ("200000 275000 350000"),
 # LAT_RATE (10000), LAT_S (2), LAT_REPS (3), SOURCES ("-a 1000 -P 4"), SERVERS
 # ("echo chronyd tempusd"), OUT (a directory to keep runs.csv in), SUMMARY (a file to append
 # "throughput.SERVER N" and "p99_us.SERVER N" lines to, for run-all.sh).
@@ -24,7 +24,7 @@ bench_init "${1:-}"
 
 RAMPS=${RAMPS:-6}
 STEP_S=${STEP_S:-1}
-RATES=${RATES:-"150000 200000 250000 350000"}
+RATES=${RATES:-"200000 275000 350000"}
 LAT_RATE=${LAT_RATE:-10000}
 LAT_S=${LAT_S:-2}
 LAT_REPS=${LAT_REPS:-3}
