@@ -21,6 +21,7 @@ static const char *const verdict_names[SERVER_VERDICT_COUNT] = {
     [SERVER_DROP_MODE] = "not a request",
     [SERVER_DROP_RATELIMIT] = "rate limited",
     [SERVER_DROP_NO_SPACE] = "no space",
+    [SERVER_DROP_NTS] = "NTS not supported",
 };
 
 const char *server_verdict_name(enum server_verdict v)
@@ -81,6 +82,18 @@ static void put_fuzzed(uint8_t *buf, int64_t ns, uint32_t mask, uint32_t rnd, ui
     ntp_put_ts(buf, ts);
 }
 
+static int has_nts_field(const uint8_t *pkt, const struct ntp_layout *lay)
+{
+    struct ntp_ef_iter it;
+    struct ntp_ef ef;
+    ntp_ef_iter_init(&it, pkt, lay);
+    while (ntp_ef_next(&it, &ef))
+        if (ef.type == NTP_EF_NTS_UNIQUE_ID || ef.type == NTP_EF_NTS_COOKIE ||
+            ef.type == NTP_EF_NTS_COOKIE_PLACEH || ef.type == NTP_EF_NTS_AUTH)
+            return 1;
+    return 0;
+}
+
 static int8_t s8(uint8_t v)
 {
     return (int8_t)(v < 128 ? (int)v : (int)v - 256);
@@ -120,6 +133,10 @@ enum server_verdict server_respond(struct server *s, const struct server_ref *re
         reply_mode = NTP_MODE_SERVER;
     } else {
         v = SERVER_DROP_MODE;
+        goto done;
+    }
+    if (lay.n_ef > 0 && has_nts_field(pkt, &lay)) {
+        v = SERVER_DROP_NTS;
         goto done;
     }
     if (out_size < NTP_HEADER_LEN + 4) {

@@ -27,7 +27,9 @@
  *   our previous reply. Needs the client log.
  * - the reply is 48 octets, never longer than the request; extension fields of the request
  *   are ignored (not echoed). A request carrying a MAC (we hold no keys) gets a crypto-NAK
- *   (header + 4 zero octets), like an NTP server with an unknown key.
+ *   (header + 4 zero octets), like an NTP server with an unknown key. A request with NTS
+ *   extension fields is dropped (no NTS keys; the client would reject an unauthenticated
+ *   answer).
  * - rate limiting through the client log: dropped silently, or a RATE KoD if configured.
  *
  * No allocation, no logging, no floating point on this path.
@@ -80,6 +82,7 @@ enum server_verdict {
     SERVER_DROP_MODE,         /* not a request we answer (mode 2, 4..7, 1 not from a peer) */
     SERVER_DROP_RATELIMIT,    /* over the client's rate limit */
     SERVER_DROP_NO_SPACE,     /* out_size < 52 (caller bug) */
+    SERVER_DROP_NTS,          /* an NTS request: we have no NTS keys (chrony drops too) */
     SERVER_VERDICT_COUNT
 };
 

@@ -258,6 +258,13 @@ static void test_length_rule_and_extensions(void **state)
     assert_int_equal(len, 48 + 16 + 28);
     assert_int_equal(answer(&s, &ref, NULL, req, len, &from, T0, &fc, out, &out_len), SERVER_REPLY);
     assert_int_equal(out_len, 48);
+    /* NTS requests are dropped: we have no NTS keys. */
+    request(req, 4, NTP_MODE_CLIENT, 6, 5);
+    len = ntp_append_ef(req, sizeof req, 48, NTP_EF_NTS_UNIQUE_ID, "0123456789abcdef", 16, 0);
+    len = ntp_append_ef(req, sizeof req, len, NTP_EF_NTS_AUTH, NULL, 0, NTP_EF_MIN_LAST_LEN);
+    assert_int_equal(answer(&s, &ref, NULL, req, len, &from, T0, &fc, out, &out_len),
+                     SERVER_DROP_NTS);
+    assert_int_equal(out_len, 0);
     /* A MAC we cannot check: crypto-NAK, 52 octets <= 68. */
     request(req, 4, NTP_MODE_CLIENT, 6, 6);
     memset(req + 48, 0x5A, 20);
