@@ -217,10 +217,10 @@ static void current_ref(struct executor *x, struct server_ref *ref)
     }
 }
 
-static void serve(struct executor *x, int fd, int len, const struct udp_rx *rx)
+static void serve(struct executor *x, int fd, int len, const struct udp_rx *rx, int from_peer)
 {
     x->stats.ntp_rx++;
-    if (!executor_access_allowed(x->p.rules, x->p.n_rules, &rx->remote)) {
+    if (!from_peer && !executor_access_allowed(x->p.rules, x->p.n_rules, &rx->remote)) {
         x->stats.ntp_denied++;
         return;
     }
@@ -231,7 +231,7 @@ static void serve(struct executor *x, int fd, int len, const struct udp_rx *rx)
         .len = (size_t)len,
         .from = &rx->remote,
         .rx_ns = map_rx(x, rx),
-        .from_peer = 0,
+        .from_peer = from_peer,
     };
     uint8_t out[PKT_MAX];
     size_t out_len = 0;
@@ -262,13 +262,15 @@ static void on_server_readable(void *ctx, int fd)
             continue;
         struct xsource *s = find_source_by_addr(x, &rx.remote);
         int mode = n > 0 ? x->buf[0] & 7 : 0;
-        /* Symmetric traffic of a configured peer (and replies to it) goes to the engine. */
-        if (s && s->peer && (mode == 1 || mode == 2)) {
+        /* A configured peer: its mode 2 answers to our mode 1 polls go to the engine; its own
+         * mode 1 polls are answered (mode 2) from our reference like a client's request,
+         * without the allow/deny check (configuring the peer is the permission). */
+        if (s && s->peer && mode == 2) {
             deliver(x, s, n, &rx);
             delivered = 1;
             continue;
         }
-        serve(x, fd, n, &rx);
+        serve(x, fd, n, &rx, s && s->peer && mode == 1);
     }
     if (delivered)
         after_engine(x);
