@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "base/ntp_time.h"
+#include "base/prng.h"
 #include "core/clientlog.h"
 #include "core/server.h"
 #include "wire/ntp.h"
@@ -576,6 +577,56 @@ static void test_fuzz_bits(void **state)
     assert_int_equal((seen_or ^ seen_and) & ~0xFFFu, 0);
 }
 
+/* Random datagrams (mostly near-valid requests): never a reply longer than the request, a
+ * reply only with a sending verdict, counts add up. Run under ASan for the memory side. */
+static void test_random_requests(void **state)
+{
+    struct server s;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc = {T0, 0};
+    struct clientlog *cl = limited_log(1);
+    struct prng p;
+    uint64_t total = 0;
+    int sent = 0;
+    (void)state;
+    server_params_default(&sp);
+    sp.answer_unknown_active = 1;
+    server_init(&s, &sp, 10);
+    synced_ref(&ref);
+    prng_seed(&p, 11);
+    for (int i = 0; i < 50000; i++) {
+        size_t len = (size_t)prng_below(&p, 5) == 0 ? (size_t)prng_below(&p, 200)
+                                                    : 48 + 4 * (size_t)prng_below(&p, 20);
+        uint8_t *pkt = malloc(len ? len : 1), out[128];
+        struct addr from = client_addr((uint16_t)prng_below(&p, 65536));
+        size_t out_len = 999;
+        enum server_verdict v;
+        prng_fill(&p, pkt, len);
+        from.bytes[2] = (uint8_t)prng_below(&p, 4);
+        if (len > 0 && prng_below(&p, 2))
+            pkt[0] = (uint8_t)((pkt[0] & 0xC0) | 0x23);
+        if (len >= 52 && prng_below(&p, 2))
+            pkt[50] = 0, pkt[51] = (uint8_t)(len - 48);
+        fc.now = T0 + i * 1000000LL;
+        v = answer(&s, &ref, cl, pkt, len, &from, fc.now, &fc, out, &out_len);
+        assert_true((unsigned)v < SERVER_VERDICT_COUNT);
+        if (server_verdict_sends(v)) {
+            sent++;
+            assert_true(out_len >= 48 && out_len <= len);
+            assert_int_equal(ntp_check(out, out_len, NULL), NTP_OK);
+        } else {
+            assert_int_equal(out_len, 0);
+        }
+        free(pkt);
+    }
+    for (int v = 0; v < SERVER_VERDICT_COUNT; v++)
+        total += s.counts[v];
+    assert_int_equal(total, 50000);
+    assert_true(sent > 1000);
+    clientlog_free(cl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -587,6 +638,7 @@ int main(void)
         cmocka_unit_test(test_rate_limiting),
         cmocka_unit_test(test_interleaved),
         cmocka_unit_test(test_fuzz_bits),
+        cmocka_unit_test(test_random_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
