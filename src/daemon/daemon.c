@@ -39,9 +39,12 @@
 /* Addresses taken from one pool name (chronyd's maxsources default is 4; the directive
  * option caps it further). */
 #define POOL_MAX_ADDRS 16
+/* Host names resolved beside the loop, and how often their lookups are polled. */
+#define MAX_PENDING_NAMES 64
+#define RESOLVE_POLL_NS   (100LL * 1000000LL)
 
 #define FEATURES                                                                                   \
-    "+NTP -CMDMON -REFCLOCK -RTC +PRIVDROP -SCFILTER -SIGND -ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG"
+    "+NTP -CMDMON -REFCLOCK -RTC +PRIVDROP -SCFILTER -SIGND +ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG"
 
 /* ---- Logging ---- */
 
@@ -199,6 +202,15 @@ static int g_set_sync(void *ctx, int synced, double est, double max)
 
 /* ---- The daemon ---- */
 
+/* A host name being resolved (or waiting for a retry). */
+struct pending_name {
+    size_t source_index; /* in conf.sources */
+    struct resolve_req *req;
+    int64_t retry_mono;
+    int attempts;
+    int done;
+};
+
 struct src_seen {
     uint32_t total_good;
     uint32_t n_samples;
@@ -222,6 +234,9 @@ struct daemon {
     int64_t last_status_mono;
     int64_t oneshot_deadline_mono;
     int any_reply;
+    struct pending_name pending[MAX_PENDING_NAMES];
+    size_t n_pending;
+    int resolve_timer;
     int stop;
     int exit_status;
     const char *pidfile; /* claimed, to release */
@@ -542,53 +557,133 @@ static void fill_executor_params(const struct conf *c, const struct options *o, 
     xp->server_port = want_server && o->oneshot != 'Q' ? c->port : 0;
 }
 
-/* Resolves the configured sources (at start-up, before time keeping begins: getaddrinfo may
- * block) and adds them to the engine and the executor. Returns how many were added. */
+static size_t addrs_wanted(const struct conf_source *cs)
+{
+    size_t want = cs->type == CONF_SOURCE_POOL ? (size_t)cs->maxsources : 1;
+    if (want > POOL_MAX_ADDRS)
+        want = POOL_MAX_ADDRS;
+    return want < 1 ? 1 : want;
+}
+
+/* Adds the resolved addresses of configured source cs to the engine and the executor, and
+ * moves the one-shot deadline: chronyd gives up when no sample can come any more, after the
+ * first polls of every source (~10 s with iburst on an unreachable server). */
+static int add_resolved(struct daemon *d, const struct conf_source *cs, const struct addr *addrs,
+                        int n, int64_t now)
+{
+    struct engine_source_params sp;
+    fill_source_params(d->c, cs, &sp);
+    int added = 0;
+    for (int k = 0; k < n; k++) {
+        char text[ADDR_TEXT_MAX];
+        addr_format(&addrs[k], text, sizeof text);
+        /* Reports show the address; a name given as an address is the same text. */
+        int id = engine_add_source(d->engine, &sp, &addrs[k], text, now);
+        if (id < 0) {
+            log_error("Could not add source %s (%d)", text, id);
+            continue;
+        }
+        if (executor_add_source(d->ex, id, &addrs[k], cs->type == CONF_SOURCE_PEER) != 0) {
+            log_error("Too many sources, ignoring %s", text);
+            (void)engine_remove_source(d->engine, id);
+            continue;
+        }
+        added++;
+        int minpoll = sp.minpoll_log2 < 0 ? 0 : sp.minpoll_log2;
+        int64_t span = sp.iburst ? 12LL * 1000000000LL : (8LL << minpoll) * 1000000000LL;
+        if (now + span > d->oneshot_deadline_mono)
+            d->oneshot_deadline_mono = now + span;
+    }
+    return added;
+}
+
+static void on_resolve_timer(void *ctx, int64_t now);
+
+static void arm_resolve_timer(struct daemon *d, int64_t now)
+{
+    if (d->resolve_timer <= 0)
+        d->resolve_timer = loop_add_timer(d->loop, now + RESOLVE_POLL_NS, on_resolve_timer, d);
+}
+
+/* Polls the host-name lookups running beside the loop; starts the retries that are due.
+ * A failed name is retried after 2, 4, 8 ... 512 s (chronyd also keeps retrying). */
+static void on_resolve_timer(void *ctx, int64_t now)
+{
+    struct daemon *d = ctx;
+    d->resolve_timer = 0;
+    int left = 0, added = 0;
+    for (size_t i = 0; i < d->n_pending; i++) {
+        struct pending_name *p = &d->pending[i];
+        if (p->done)
+            continue;
+        left++;
+        const struct conf_source *cs = &d->c->sources[p->source_index];
+        if (!p->req) {
+            if (now >= p->retry_mono)
+                p->req = resolve_start(cs->name, d->o->family, (unsigned)cs->port);
+            continue;
+        }
+        struct addr addrs[POOL_MAX_ADDRS];
+        int n = resolve_poll(p->req, addrs, addrs_wanted(cs));
+        if (n == -EINPROGRESS)
+            continue;
+        resolve_free(p->req);
+        p->req = NULL;
+        if (n > 0) {
+            added += add_resolved(d, cs, addrs, n, now);
+            p->done = 1;
+            left--;
+            continue;
+        }
+        log_warn("Could not resolve address of %s : %s", cs->name,
+                 n == -EAGAIN ? "temporary failure" : "no address");
+        int shift = p->attempts < 8 ? p->attempts : 8;
+        p->attempts++;
+        p->retry_mono = now + (2LL << shift) * 1000000000LL;
+    }
+    if (left > 0)
+        arm_resolve_timer(d, now);
+    if (added > 0)
+        executor_start(d->ex); /* the engine has new sources to poll */
+}
+
+/* Adds the configured sources: numeric addresses at once (no DNS involved), host names
+ * through lookups that run beside the main loop (on_resolve_timer). Returns how many
+ * sources were added or are being resolved. */
 static int add_sources(struct daemon *d, int64_t now)
 {
-    int added = 0;
-    int64_t deadline = 0;
+    int count = 0;
+    d->oneshot_deadline_mono = now;
     for (size_t i = 0; i < d->c->n_sources; i++) {
         const struct conf_source *cs = &d->c->sources[i];
+        if (!resolve_is_numeric(cs->name)) {
+            if (d->n_pending >= MAX_PENDING_NAMES) {
+                log_error("Too many sources, ignoring %s", cs->name);
+                continue;
+            }
+            struct pending_name *p = &d->pending[d->n_pending++];
+            memset(p, 0, sizeof *p);
+            p->source_index = i;
+            p->req = resolve_start(cs->name, d->o->family, (unsigned)cs->port);
+            p->retry_mono = now;
+            count++;
+            /* Until a name resolves, -q/-Q waits as for an unreachable iburst source. */
+            if (now + 12LL * 1000000000LL > d->oneshot_deadline_mono)
+                d->oneshot_deadline_mono = now + 12LL * 1000000000LL;
+            continue;
+        }
         struct addr addrs[POOL_MAX_ADDRS];
-        size_t want = cs->type == CONF_SOURCE_POOL ? (size_t)cs->maxsources : 1;
-        if (want > POOL_MAX_ADDRS)
-            want = POOL_MAX_ADDRS;
-        if (want < 1)
-            want = 1;
-        int n = resolve_name(cs->name, d->o->family, (unsigned)cs->port, addrs, want);
+        int n = resolve_name(cs->name, d->o->family, (unsigned)cs->port, addrs, addrs_wanted(cs));
         if (n < 0) {
             log_warn("Could not resolve address of %s : %s", cs->name,
                      n == -EAGAIN ? "temporary failure" : "no address");
             continue;
         }
-        struct engine_source_params sp;
-        fill_source_params(d->c, cs, &sp);
-        for (int k = 0; k < n; k++) {
-            char text[ADDR_TEXT_MAX];
-            addr_format(&addrs[k], text, sizeof text);
-            /* Reports show the address; a name given as an address is the same text. */
-            int id = engine_add_source(d->engine, &sp, &addrs[k], text, now);
-            if (id < 0) {
-                log_error("Could not add source %s (%d)", text, id);
-                continue;
-            }
-            if (executor_add_source(d->ex, id, &addrs[k], cs->type == CONF_SOURCE_PEER) != 0) {
-                log_error("Too many sources, ignoring %s", text);
-                (void)engine_remove_source(d->engine, id);
-                continue;
-            }
-            added++;
-            /* One-shot gives up when no sample can come any more: chronyd stops after the
-             * first polls of every source (~10 s with iburst on an unreachable server). */
-            int minpoll = sp.minpoll_log2 < 0 ? 0 : sp.minpoll_log2;
-            int64_t span = sp.iburst ? 12LL * 1000000000LL : (8LL << minpoll) * 1000000000LL;
-            if (span > deadline)
-                deadline = span;
-        }
+        count += add_resolved(d, cs, addrs, n, now);
     }
-    d->oneshot_deadline_mono = now + deadline;
-    return added;
+    if (d->n_pending > 0)
+        arm_resolve_timer(d, now);
+    return count;
 }
 
 static int setup_clock(struct daemon *d)
@@ -666,6 +761,8 @@ static void open_logs(struct daemon *d)
 
 static void cleanup(struct daemon *d)
 {
+    for (size_t i = 0; i < d->n_pending; i++)
+        resolve_free(d->pending[i].req);
     if (d->engine && !d->o->oneshot)
         save_drift(d);
     executor_free(d->ex);

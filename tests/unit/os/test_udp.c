@@ -165,6 +165,34 @@ static void test_resolve_numeric(void **state)
     assert_int_equal(out[0].family, ADDR_INET4);
 }
 
+/* Host names resolve beside the caller: start, poll until done. Only names from /etc/hosts
+ * ("localhost"): a test must not send DNS queries off this machine. */
+static void test_resolve_async(void **state)
+{
+    (void)state;
+    assert_true(resolve_is_numeric("127.0.0.1"));
+    assert_true(resolve_is_numeric("::1"));
+    assert_false(resolve_is_numeric("localhost"));
+    struct resolve_req *r = resolve_start("localhost", 4, 11123);
+    assert_non_null(r);
+    struct addr out[4];
+    int n = -EINPROGRESS;
+    int64_t t0 = loop_mono_ns();
+    while (n == -EINPROGRESS && loop_mono_ns() - t0 < 5000000000LL) {
+        n = resolve_poll(r, out, 4);
+        if (n == -EINPROGRESS)
+            poll(NULL, 0, 5);
+    }
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].family, ADDR_INET4);
+    assert_int_equal(out[0].bytes[0], 127);
+    assert_int_equal(out[0].port, 11123);
+    resolve_free(r);
+    /* freeing a lookup that may still be running cancels or waits for it */
+    resolve_free(resolve_start("localhost", 0, 123));
+    resolve_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_truncated_is_dropped),
         cmocka_unit_test(test_random_source_ports),
         cmocka_unit_test(test_resolve_numeric),
+        cmocka_unit_test(test_resolve_async),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
