@@ -54,6 +54,8 @@ uint32_t server_root_dispersion(const struct server_ref *ref, int64_t now_ns)
 {
     int64_t elapsed = now_ns - ref->ref_time_ns;
     uint64_t ms;
+    if (ref->disp_rate_ppb == 0) /* published already grown (the daemon does this) */
+        return ntp_time_short_from_ns(ref->root_disp_ns);
     if (elapsed < 0)
         elapsed = -elapsed;
     ms = (uint64_t)(elapsed / NS_PER_MS);

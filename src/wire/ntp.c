@@ -83,6 +83,15 @@ enum ntp_verdict ntp_check(const uint8_t *buf, size_t len, struct ntp_layout *la
     size_t pos = NTP_HEADER_LEN, last_ef_len = 0;
     unsigned version;
 
+    if (len == NTP_HEADER_LEN) {
+        /* The common case: a bare header. */
+        version = (buf[0] >> 3) & 7u;
+        if (version < NTP_MIN_VERSION || version > NTP_VERSION)
+            return NTP_BAD_VERSION;
+        if (layout)
+            *layout = l;
+        return NTP_OK;
+    }
     if (len < NTP_HEADER_LEN)
         return NTP_BAD_SHORT;
     if (len % 4 != 0)

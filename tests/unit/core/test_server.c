@@ -154,6 +154,8 @@ static void test_reply_fields(void **state)
     /* Root dispersion grows with |now - ref time| and saturates. */
     assert_int_equal(server_root_dispersion(&ref, ref.ref_time_ns), 66); /* ceil(65.536) */
     assert_int_equal(server_root_dispersion(&ref, ref.ref_time_ns - 30 * NS), 96);
+    ref.disp_rate_ppb = 0; /* already grown by the publisher: no growth here */
+    assert_int_equal(server_root_dispersion(&ref, ref.ref_time_ns + 1000 * NS), 66);
     ref.disp_rate_ppb = 0xFFFFFFFFu;
     assert_int_equal(server_root_dispersion(&ref, ref.ref_time_ns + 1000000 * NS), 0xFFFFFFFFu);
 }
