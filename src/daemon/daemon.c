@@ -18,6 +18,7 @@
 #include "core/engine.h"
 #include "core/report.h"
 #include "daemon/conf.h"
+#include "daemon/conf_engine.h"
 #include "daemon/driftfile.h"
 #include "daemon/executor.h"
 #include "daemon/options.h"
@@ -449,14 +450,12 @@ static int check_stop(void *ctx)
     return 0;
 }
 
+/* The engine's parameters: the configuration's (daemon/conf_engine), then what the command
+ * line changes. */
 static void fill_engine_params(const struct conf *c, const struct options *o,
                                struct engine_params *p)
 {
-    engine_params_default(p);
-    if (c->makestep_set) {
-        p->makestep_threshold_s = c->makestep_threshold_s;
-        p->makestep_limit = c->makestep_limit;
-    }
+    conf_engine_params(c, p);
     /* -R: makestep with a positive limit is ignored (restart). */
     if (o->restart && p->makestep_limit > 0)
         p->makestep_threshold_s = 0.0;
@@ -465,52 +464,6 @@ static void fill_engine_params(const struct conf *c, const struct options *o,
         p->makestep_threshold_s = DBL_MIN;
         p->makestep_limit = -1;
     }
-    if (c->maxchange_set) {
-        p->maxchange_offset_s = c->maxchange_offset_s;
-        p->maxchange_delay = c->maxchange_start;
-        p->maxchange_ignore = c->maxchange_ignore;
-    }
-    p->maxslewrate_ppm = c->maxslewrate_ppm;
-    p->maxupdateskew_ppm = c->maxupdateskew_ppm;
-    p->corrtimeratio = c->corrtimeratio;
-    p->maxclockerror_ppm = c->maxclockerror_ppm;
-    p->maxdrift_ppm = c->maxdrift_ppm;
-    p->minsources = c->minsources;
-    p->maxdistance_s = c->maxdistance_s;
-    p->maxjitter_s = c->maxjitter_s;
-    p->reselectdist_s = c->reselectdist_s;
-    p->stratumweight_s = c->stratumweight_s;
-    p->combinelimit = c->combinelimit;
-}
-
-static void fill_source_params(const struct conf *c, const struct conf_source *cs,
-                               struct engine_source_params *sp)
-{
-    engine_source_params_default(sp);
-    sp->kind = cs->type == CONF_SOURCE_PEER ? ENGINE_SOURCE_PEER : ENGINE_SOURCE_SERVER;
-    sp->minpoll_log2 = cs->minpoll;
-    sp->maxpoll_log2 = cs->maxpoll;
-    sp->iburst = cs->iburst;
-    sp->burst = cs->burst;
-    sp->prefer = cs->prefer;
-    sp->noselect = cs->noselect;
-    sp->trust = cs->trust;
-    sp->require = cs->require;
-    sp->xleave = cs->xleave;
-    sp->version = cs->version ? cs->version : 4;
-    sp->minstratum = cs->minstratum;
-    sp->polltarget = cs->polltarget;
-    sp->minsamples = cs->minsamples >= 0 ? cs->minsamples : -1;
-    sp->maxsamples =
-        cs->maxsamples >= 0 ? cs->maxsamples : (c->maxsamples > 0 ? c->maxsamples : -1);
-    sp->filter = cs->filter;
-    sp->presend_log2 = cs->presend == 100 ? 0 : cs->presend;
-    sp->maxdelay_s = cs->maxdelay_s;
-    sp->maxdelayratio = cs->maxdelayratio;
-    sp->maxdelaydevratio = cs->maxdelaydevratio;
-    sp->mindelay_s = cs->mindelay_s;
-    sp->asymmetry = cs->asymmetry;
-    sp->offset_s = cs->offset_s;
 }
 
 static uint64_t make_seed(void)
@@ -572,7 +525,7 @@ static int add_resolved(struct daemon *d, const struct conf_source *cs, const st
                         int n, int64_t now)
 {
     struct engine_source_params sp;
-    fill_source_params(d->c, cs, &sp);
+    conf_engine_source_params(d->c, cs, &sp);
     int added = 0;
     for (int k = 0; k < n; k++) {
         char text[ADDR_TEXT_MAX];
