@@ -27,6 +27,16 @@
 #define WANDER_PPM          0.005 /* extrapolation allowance for offset variance, ppm */
 #define SYS_FRAC            0.02  /* systematic error allowance in combining, x distance */
 
+#ifndef Q_MEMORY
+#define Q_MEMORY 50.0 /* samples of memory in the wander-rate choice */
+#endif
+#ifndef NEFF_POLL
+#define NEFF_POLL 2.0 /* poll adaptation: weight of the effective sample count */
+#endif
+#ifndef SIGMA_POLL
+#define SIGMA_POLL 3.0 /* poll adaptation: prediction error bound in model sigmas */
+#endif
+
 struct source {
     int id;
     char name[64];
@@ -105,6 +115,8 @@ struct engine {
     int leap;
     int makestep_pending;
     int maxchange_ignored;
+    double q_score[SRCSTATS_N_Q]; /* decaying sums of prediction errors per wander rate */
+    int q_index;
 };
 
 void engine_params_default(struct engine_params *p)
@@ -736,10 +748,22 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     /* Poll adaptation (chrony's rule): a sample the model did not predict within its own
      * error shortens the poll; otherwise steer the sample count toward polltarget. */
     double pdist = delay / 2.0 + disp;
+    {
+        /* The model's own prediction error bound: a sample outside SIGMA_POLL sigmas means
+         * the model no longer follows the clock (it wandered faster than assumed). */
+        double ex = delay - s->st.min_delay_s;
+        double sig = sqrt(pred_var + ex * ex / 12.0 + pow(0.1 * s->st.sd_s, 2));
+        if (s->st.n >= 4 && SIGMA_POLL * sig < pdist)
+            pdist = SIGMA_POLL * sig;
+    }
     if (s->st.n >= 3 && fabs(y - pred) > pdist) {
         adjust_poll(s, -log2(fabs(y - pred) / pdist));
     } else {
-        double n = s->st.n + 1, pt = s->sp.polltarget;
+        /* Like chrony's count of samples in the regression, but counting only the samples
+         * that still matter given the wander (n_eff), doubled: a short-term-stable clock
+         * keeps long polls, a wandering one gets short polls. */
+        double n = s->st.n >= 3 ? NEFF_POLL * s->st.n_eff + 1 : s->st.n + 1;
+        double pt = s->sp.polltarget;
         double d = (n / pt - 1.0) / pt;
         if (n < pt)
             d *= 2.0;
@@ -757,6 +781,20 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
         .stratum = stratum,
         .leap = p.leap,
     };
+    /* The oscillator's wander rate: the candidate that has predicted new samples best,
+     * over all sources, with a memory of about Q_MEMORY samples. */
+    double z2[SRCSTATS_N_Q];
+    if (srcstats_cv(&s->st, &smp, z2) == 0) {
+        int kb = 0;
+        for (int k = 0; k < SRCSTATS_N_Q; k++) {
+            e->q_score[k] = e->q_score[k] * (1.0 - 1.0 / Q_MEMORY) + (z2[k] < 16.0 ? z2[k] : 16.0);
+            if (e->q_score[k] < e->q_score[kb])
+                kb = k;
+        }
+        e->q_index = kb;
+        for (int i = 0; i < e->nsrc; i++)
+            e->src[i]->st.wander_q = srcstats_q_value(kb);
+    }
     srcstats_add(&s->st, &smp);
     s->have_sample = 1;
     s->last_sample_t = t_mid;

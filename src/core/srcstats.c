@@ -5,11 +5,25 @@
 
 #include "core/regress.h"
 
+/* The weight floor as a fraction of the median delay excess: the minimum-delay sample's own
+ * queueing is unknown but small. */
+#ifndef FLOOR_FRAC
+#define FLOOR_FRAC 0.1
+#endif
+
+/* Wander rate assumed until the engine has chosen one: 0.001 ppm/sqrt(s), a common
+ * uncompensated crystal. */
+#ifndef Q_DEFAULT
+#define Q_DEFAULT 1e-18
+#endif
+
 /* Frequency bound assumed before a line can be fitted: chrony's skew of a new source is of
  * this order and selection must not trust an unknown frequency. */
 #define SKEW_UNKNOWN 2000e-6
 /* Fitting alpha needs enough samples and some spread of delays. */
+#ifndef ALPHA_MIN_SAMPLES
 #define ALPHA_MIN_SAMPLES 8
+#endif
 
 void srcstats_init(struct srcstats *st, int min_samples, int max_samples)
 {
@@ -22,11 +36,15 @@ void srcstats_init(struct srcstats *st, int min_samples, int max_samples)
     if (st->min_samples > st->max_samples)
         st->min_samples = st->max_samples;
     st->skew = SKEW_UNKNOWN;
+    st->wander_q = Q_DEFAULT;
 }
 
 void srcstats_clear(struct srcstats *st)
 {
+    double q = st->wander_q, md = st->fixed_min_delay_s;
     srcstats_init(st, st->min_samples, st->max_samples);
+    st->wander_q = q;
+    st->fixed_min_delay_s = md;
 }
 
 const struct srcstats_sample *srcstats_last(const struct srcstats *st)
@@ -43,6 +61,59 @@ void srcstats_add(struct srcstats *st, const struct srcstats_sample *smp)
     }
     st->s[st->n++] = *smp;
     srcstats_fit(st);
+}
+
+/* Candidate wander rates q, (s/s)^2 per second: sqrt(q) from 0.0001 to 1 ppm/sqrt(s)
+ * (a good TCXO .. a clock in a draughty room). */
+static const double q_grid[] = {0.0, 1e-20, 1e-19, 1e-18, 1e-17, 1e-16, 1e-15, 1e-14, 1e-13, 1e-12};
+#define N_Q SRCSTATS_N_Q
+_Static_assert(sizeof(q_grid) / sizeof(q_grid[0]) == SRCSTATS_N_Q, "grid size");
+
+double srcstats_q_value(int k)
+{
+    return k >= 0 && k < N_Q ? q_grid[k] : Q_DEFAULT;
+}
+
+int srcstats_cv(const struct srcstats *st, const struct srcstats_sample *smp,
+                double z2[SRCSTATS_N_Q])
+{
+    double vb[SRCSTATS_MAX_SAMPLES + 1], ex[SRCSTATS_MAX_SAMPLES];
+    int n = st->n;
+    if (n < 4 || st->nfit < 2)
+        return -1;
+    for (int i = 0; i < n; i++)
+        ex[i] = st->s[i].delay_s - st->min_delay_s;
+    double floor = fmax(FLOOR_FRAC * regress_median(ex, n), 1e-9);
+    for (int i = 0; i < n; i++) {
+        double e = st->s[i].delay_s - st->min_delay_s;
+        vb[i] = floor * floor + e * e / 12.0;
+    }
+    double e = smp->delay_s - st->min_delay_s;
+    if (e < 0.0)
+        e = 0.0;
+    double vj = floor * floor + e * e / 12.0;
+    double alpha = st->nfit == 3 ? st->alpha : 0.0;
+    for (int g = 0; g < N_Q; g++) {
+        double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+        for (int i = 0; i < n; i++) {
+            double tau = smp->t_s - st->s[i].t_s;
+            double w = 1.0 / (vb[i] + q_grid[g] * tau * tau * tau / 3.0);
+            double x = -tau;
+            double y = st->s[i].y_s - alpha * (st->s[i].delay_s - st->min_delay_s);
+            sw += w;
+            sx += w * x;
+            sy += w * y;
+            sxx += w * x * x;
+            sxy += w * x * y;
+        }
+        double det = sw * sxx - sx * sx;
+        if (!(det > 0.0))
+            return -1;
+        double pred = (sxx * sy - sx * sxy) / det;
+        double d = smp->y_s - alpha * e - pred;
+        z2[g] = d * d / vj;
+    }
+    return 0;
 }
 
 /* Two-sided 95 % Student t quantile, close enough for a bound (exact at df = 1, 2, inf). */
@@ -124,6 +195,7 @@ void srcstats_fit(struct srcstats *st)
 {
     double var[SRCSTATS_MAX_SAMPLES], resid[SRCSTATS_MAX_SAMPLES], ex[SRCSTATS_MAX_SAMPLES];
 
+    st->nfit_prev = st->nfit;
     st->nfit = 0;
     st->runs = 0;
     st->skew = SKEW_UNKNOWN;
@@ -151,6 +223,7 @@ void srcstats_fit(struct srcstats *st)
         st->sd_s = last->delay_s / 2.0;
         st->nfit = 1;
         st->runs = st->n;
+        st->n_eff = st->n;
         if (st->n == 2) {
             const struct srcstats_sample *f = &st->s[0];
             double dt = last->t_s - f->t_s;
@@ -170,10 +243,28 @@ void srcstats_fit(struct srcstats *st)
     for (int i = 0; i < st->n; i++)
         ex[i] = st->s[i].delay_s - mind;
     double med = regress_median(ex, st->n);
-    double floor = fmax(0.25 * med, 1e-9);
+    double floor = fmax(FLOOR_FRAC * med, 1e-9);
+    double vbase[SRCSTATS_MAX_SAMPLES];
     for (int i = 0; i < st->n; i++) {
         double e = st->s[i].delay_s - mind;
-        var[i] = floor * floor + e * e / 12.0;
+        vbase[i] = floor * floor + e * e / 12.0;
+    }
+    double tl = st->s[st->n - 1].t_s;
+    for (int i = 0; i < st->n; i++) {
+        double tau = tl - st->s[i].t_s;
+        var[i] = vbase[i] + st->wander_q * tau * tau * tau / 3.0;
+    }
+    /* Effective number of samples within the wander horizon (as if all had the median
+     * measurement variance): the poll adaptation keeps this near polltarget. */
+    {
+        double vm = floor * floor + med * med / 12.0, s1 = 0.0, s2 = 0.0;
+        for (int i = 0; i < st->n; i++) {
+            double tau = tl - st->s[i].t_s;
+            double w = 1.0 / (vm + st->wander_q * tau * tau * tau / 3.0);
+            s1 += w;
+            s2 += w * w;
+        }
+        st->n_eff = s1 * s1 / s2;
     }
 
     int start = 0;
@@ -219,6 +310,8 @@ void srcstats_fit(struct srcstats *st)
         memmove(st->s, st->s + start, sizeof(st->s[0]) * (size_t)(st->n - start));
         memmove(st->used, st->used + start, (size_t)(st->n - start));
         st->n -= start;
+        if (st->n_eff > st->n)
+            st->n_eff = st->n;
         /* t_ref stays the newest sample's time; parameters are unchanged by the shift. */
     }
 }
@@ -238,7 +331,8 @@ double srcstats_predict(const struct srcstats *st, double t_s, double wander_ppm
         if (age < 0.0)
             age = 0.0;
         double wd = wander_ppm * 1e-6 * age;
-        *var_s2 = v + wd * wd;
+        double q = st->nfit >= 2 ? st->wander_q : Q_DEFAULT;
+        *var_s2 = v + wd * wd + q * age * age * age / 3.0;
     }
     return y;
 }

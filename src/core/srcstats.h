@@ -10,7 +10,11 @@
  * sample's weight is 1 / (floor^2 + excess^2 / 12): a sample delayed by queueing has an
  * offset error of up to excess/2 (uniform when both directions queue alike). alpha captures
  * asymmetric queueing (the error is then a fixed fraction of the excess), so the
- * intercept is the offset a sample with the minimum delay would show. Outliers (|residual|
+ * intercept is the offset a sample with the minimum delay would show. Old samples count
+ * less: the oscillator's frequency wanders (a random walk of rate q), which adds q age^3/3
+ * to a sample's variance as a predictor of now. q belongs to the local oscillator, so the
+ * caller chooses it for all sources from a grid by one-step-ahead prediction errors
+ * (srcstats_cv) accumulated over time. Outliers (|residual|
  * > SRCSTATS_OUTLIER_SIGMA scaled sigmas) get no weight; a runs test drops the oldest
  * samples while the residuals are not random (the frequency changed).
  */
@@ -19,6 +23,7 @@
 
 #define SRCSTATS_MAX_SAMPLES   64
 #define SRCSTATS_OUTLIER_SIGMA 4.0
+#define SRCSTATS_N_Q           10 /* candidate wander rates */
 
 struct srcstats_sample {
     double t_s;          /* engine time of the sample (midpoint of request and response) */
@@ -41,6 +46,7 @@ struct srcstats {
     unsigned char used[SRCSTATS_MAX_SAMPLES];       /* 0 = rejected as outlier in the fit */
 
     /* Results of srcstats_fit(). */
+    int nfit_prev;  /* nfit of the previous fit (its alpha is reused by the wander choice) */
     int nfit;       /* parameters fitted: 0 none, 1 offset only, 2 +frequency, 3 +alpha */
     double t_ref_s; /* time the intercept refers to (the newest sample's) */
     double a_s;     /* raw offset at t_ref */
@@ -51,6 +57,8 @@ struct srcstats {
     double skew;                 /* frequency error bound, s/s */
     double min_delay_s;
     int runs;
+    double n_eff;    /* samples that count, given the wander (<= n) */
+    double wander_q; /* frequency random-walk rate in use, (s/s)^2 per s (set by caller) */
 };
 
 /* Empty register. min/max samples <= 0 take the defaults (6, 64). */
@@ -66,12 +74,21 @@ void srcstats_clear(struct srcstats *st);
 void srcstats_fit(struct srcstats *st);
 
 /* Predicted raw offset at t_s; *var_s2 (if non-NULL) gets its variance, including growth
- * by wander_ppm (random-walk allowance) since the newest sample. 0 when empty. */
+ * by the fitted frequency wander (and wander_ppm, an extra allowance in ppm) since the
+ * newest sample. 0 when empty. */
 double srcstats_predict(const struct srcstats *st, double t_s, double wander_ppm, double *var_s2);
 
 /* Root distance of the newest sample at t_s: root_delay/2 + root_disp, grown by
  * (skew + clock_error) over its age. A large value when empty. */
 double srcstats_distance(const struct srcstats *st, double t_s, double clock_error_ppm);
+
+/* The k-th candidate wander rate q (k in 0 .. SRCSTATS_N_Q-1), (s/s)^2 per second. */
+double srcstats_q_value(int k);
+
+/* Prediction errors of smp (not yet added) by the register fitted with each candidate q:
+ * z2[k] = error^2 / smp's measurement variance. 0, or -1 when too few samples. */
+int srcstats_cv(const struct srcstats *st, const struct srcstats_sample *smp,
+                double z2[SRCSTATS_N_Q]);
 
 /* The newest sample, or NULL. */
 const struct srcstats_sample *srcstats_last(const struct srcstats *st);
