@@ -44,9 +44,6 @@
 #define MAX_PENDING_NAMES 64
 #define RESOLVE_POLL_NS   (100LL * 1000000LL)
 
-#define FEATURES                                                                                   \
-    "+NTP -CMDMON -REFCLOCK -RTC +PRIVDROP -SCFILTER -SIGND +ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG"
-
 /* ---- Logging ---- */
 
 static FILE *log_stream;
@@ -738,7 +735,7 @@ int daemon_run(const struct options *o, struct conf *c)
     d.last_selected = -1;
     d.exit_status = 1;
 
-    log_info("tempusd version %s starting (%s)", TEMPUS_VERSION, FEATURES);
+    log_info("tempusd version %s starting (%s)", TEMPUS_VERSION, DAEMON_FEATURES);
     if (o->sched_priority > 0) {
         int r = proc_set_fifo_priority(o->sched_priority);
         if (r < 0)
