@@ -26,7 +26,7 @@ start_echo() {
 }
 
 start_echo
-out=$("$ntpload" -s 127.0.0.1 -p "$port" -n 1000 -r 10000 -d 5 -a 64 -P 4 -L 0 -l echo) ||
+out=$("$ntpload" -s 127.0.0.1 -p "$port" -n 1000 -r 10000 -d 5 -t 3000 -a 64 -P 4 -L 0 -l echo) ||
     fail "ntpload against the echo exited $?: $out"
 echo "$out"
 [[ $out == *"sent 1000 "* && $out == *"replies 1000 "* && $out == *"bad-origin 0 "* ]] ||
@@ -34,7 +34,7 @@ echo "$out"
 cleanup
 
 start_echo -C 10
-out=$("$ntpload" -s 127.0.0.1 -p "$port" -n 1000 -r 10000 -d 5 -a 64 -P 4 -q -l spoiled)
+out=$("$ntpload" -s 127.0.0.1 -p "$port" -n 1000 -r 10000 -d 5 -t 3000 -a 64 -P 4 -q -l spoiled)
 rc=$?
 echo "$out"
 [ "$rc" = 2 ] || fail "spoiled origins: exit $rc, want 2"
