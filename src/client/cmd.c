@@ -265,6 +265,19 @@ static void print_explanations(struct cmd_ctx *c, const struct explained *e, int
 
 #define MAX_EXPLAINED 64
 
+/* The reason a source is not selected: SELECT_DATA's letter when the daemon answers it (it
+ * needs the Unix socket on chronyd), else the coarser SOURCE_DATA state. */
+static const char *explain_source(struct cmd_ctx *c, uint32_t index, unsigned state)
+{
+    struct cmdmon_request req;
+    struct cmdmon_reply rep;
+    memset(&req, 0, sizeof req);
+    req.u.index = index;
+    if (exchange(c, CMDMON_REQ_SELECT_DATA, &req, &rep, rep_select_data) == CMDMON_STT_SUCCESS)
+        return report_select_reason(rep.u.select_data.state_char);
+    return report_source_state_reason(state);
+}
+
 static int run_sources(struct cmd_ctx *c, int argc, char **argv)
 {
     bool all, verbose;
@@ -294,9 +307,9 @@ static int run_sources(struct cmd_ctx *c, int argc, char **argv)
             source_name(c, &sd.ip_addr, true, name, sizeof name);
         }
         report_sources_row(&c->out, &sd, name);
-        if (sd.state != CMDMON_SRC_SELECTED && n_why < MAX_EXPLAINED) {
+        if (c->explain && sd.state != CMDMON_SRC_SELECTED && n_why < MAX_EXPLAINED) {
             snprintf(why[n_why].name, sizeof why[n_why].name, "%s", name);
-            why[n_why++].why = report_source_state_reason(sd.state);
+            why[n_why++].why = explain_source(c, i, sd.state);
         }
     }
     if (rc == 0) {

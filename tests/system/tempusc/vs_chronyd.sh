@@ -78,11 +78,11 @@ ok() { pass=$((pass + 1)); echo "ok $*"; }
 notok() { fail=$((fail + 1)); echo "not ok $*"; }
 
 # Numbers change between two runs: mask them (with their units) and the words that follow
-# their sign, and collapse blanks so that a wider number does not count as a difference.
+# their sign, and drop blanks so that a wider number or unit does not count as a difference.
 mask() {
     sed -E -e 's/(slow|fast)/DIR/g' \
         -e 's/[-+]?[0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h|d|y)?/N/g' \
-        -e 's/[[:space:]]+/ /g'
+        -e 's/[[:space:]]+//g'
 }
 
 compare() { # compare "LABEL" HOSTARGS... -- CMD...
@@ -133,6 +133,18 @@ if [ "$SECTION" = all ] || [ "$SECTION" = compare ]; then
     compare "server A serverstats" -h "$DIR/a/sock/chronyd.sock" -n -- serverstats
     compare "-m" "${UNIX[@]}" -n -m -- tracking activity
     compare "nothing listens" -h 127.0.0.1 -p "$NTP_X" -n -- tracking
+    # -E: the explanation block follows the unchanged table; SOCK never has samples.
+    for cmd in sources selectdata; do
+        "$TEMPUSC" "${UNIX[@]}" -n -E $cmd >"$DIR/e" 2>&1
+        "$TEMPUSC" "${UNIX[@]}" -n $cmd >"$DIR/plain" 2>&1
+        n=$(wc -l <"$DIR/plain")
+        if grep -q '^Why sources are not selected:$' "$DIR/e" && grep -q '^  SOCK: ' "$DIR/e" &&
+            diff <(head -n "$n" "$DIR/e" | mask) <(mask <"$DIR/plain") >/dev/null; then
+            ok "-E $cmd: $(grep '^  SOCK: ' "$DIR/e")"
+        else
+            notok "-E $cmd"; cat "$DIR/e"
+        fi
+    done
     # A real add and delete: chronyd 4.3 accepts tempusc's ADD_SOURCE (with max_unreach).
     for client in "$TEMPUSC" "$CHRONYC"; do
         out=$("$client" "${UNIX[@]}" -n add server 127.0.0.2 port "$NTP_X" minpoll 4 2>&1)
