@@ -68,10 +68,8 @@ static void add_host(struct transport *t, const char *name, uint16_t port, int f
     hints.ai_family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
     snprintf(port_text, sizeof port_text, "%u", (unsigned)port);
-    if (getaddrinfo(name, port_text, &hints, &res) != 0) {
-        fprintf(stderr, "Could not get IP address for %s\n", name);
-        return;
-    }
+    if (getaddrinfo(name, port_text, &hints, &res) != 0)
+        return; /* e.g. 127.0.0.1 with -6: skipped, like chronyc */
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         if (ai->ai_addrlen > sizeof e.sa)
             continue;
