@@ -208,7 +208,7 @@ int addr_in_subnet(const struct addr *a, const struct addr_subnet *s)
     if (bits < 0)
         bits = 0;
     for (int i = 0; bits > 0; i++, bits -= 8) {
-        uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+        uint8_t mask = (uint8_t)(bits >= 8 ? 0xff : 0xff << (8 - bits));
         if ((a->bytes[i] & mask) != (s->addr.bytes[i] & mask))
             return 0;
     }
