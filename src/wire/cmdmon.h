@@ -595,7 +595,10 @@ enum cmdmon_req_verdict {
 /* Checks and decodes a request datagram. The header fields of *out (version, command,
  * sequence, attempt) are filled for every verdict but DROP, so that the error reply can be
  * built. The length check uses cmdmon_request_min_len; a server that needs the newest
- * format looks at len itself. */
+ * format looks at len itself (spec §11.2: pick SERVER_STATS4/3 and NTP_DATA2/NTP_DATA by
+ * request length). NULL (0) and LOGON (10) decode as OK, as chronyd 4.3 treats them; a
+ * server imitating 4.7+ answers INVALID for them itself. The server must still send a reply
+ * only if it is not longer than the request (§3.3). */
 enum cmdmon_req_verdict cmdmon_request_decode(const uint8_t *buf, size_t len,
                                               struct cmdmon_request *out);
 
