@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# tempusd's command line as chronyd's: -v, bad options, "Not superuser", -t (exit status by
+# sync state, local counts), -l FILE, detaching (the foreground process exits 0 once the
+# daemon runs, or prints its fatal error and exits 1), and SIGTERM removing the pidfile.
+. "$(dirname "$0")/lib.sh"
+need "$TEMPUSD"
+
+"$TEMPUSD" -v | grep -Eq '^tempusd \(tempus\) version [0-9.]+ \(.*\+NTP.*\)$' || fail "-v"
+"$TEMPUSD" -z >"$WORK/badopt.out" 2>&1 && fail "-z accepted"
+grep -q "invalid option -- 'z'" "$WORK/badopt.out" || fail "-z message"
+grep -q '^Usage: tempusd \[OPTION\]... \[DIRECTIVE\]...' "$WORK/badopt.out" || fail "usage"
+
+if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+    setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+        "$TEMPUSD" -x -d "pidfile $WORK/np.pid" >"$WORK/nonroot.out" 2>&1 && fail "non-root started"
+    grep -q 'Fatal error : Not superuser' "$WORK/nonroot.out" || fail "Not superuser message"
+fi
+
+P=$(port_for 0)
+# -t with a local reference: synchronised, exit 0.
+"$TEMPUSD" -x -d -u root -t 2 "local stratum 5" "port $P" "bindaddress 127.0.0.1" \
+    "allow 127.0.0.1" "pidfile $WORK/t1.pid" >"$WORK/t1.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] || fail "-t with local: exit status $rc"
+grep -q 'Timeout reached' "$WORK/t1.out" || fail "-t message"
+# -t with an unreachable server: not synchronised, exit 1.
+"$TEMPUSD" -x -d -u root -t 2 "server 127.0.0.1 port $(port_for 1)" "pidfile $WORK/t2.pid" \
+    >"$WORK/t2.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "-t unsynchronised: exit status $rc"
+
+# -l FILE and detaching: the foreground returns 0, the daemon keeps running and logging.
+"$TEMPUSD" -x -u root -l "$WORK/daemon.log" "local stratum 5" "port $P" \
+    "bindaddress 127.0.0.1" "allow 127.0.0.1" "pidfile $WORK/bg.pid"
+rc=$?
+[ $rc -eq 0 ] || fail "detached start: exit status $rc"
+wait_for "$WORK/bg.pid" . 5 || fail "no pidfile"
+bgpid=$(cat "$WORK/bg.pid")
+PIDS+=("$bgpid")
+kill -0 "$bgpid" || fail "daemon not running"
+wait_for "$WORK/daemon.log" 'tempusd version .* starting' 5 || fail "-l file not written"
+# A second one: the foreground process prints the daemon's fatal error, exits 1.
+"$TEMPUSD" -x -u root "pidfile $WORK/bg.pid" >"$WORK/second.out" 2>&1 && fail "second started"
+grep -q "^Fatal error : Another tempusd may already be running (pid=$bgpid), check $WORK/bg.pid" \
+    "$WORK/second.out" || fail "second instance message: $(cat "$WORK/second.out")"
+kill -TERM "$bgpid"
+for _ in $(seq 1 30); do kill -0 "$bgpid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$bgpid" 2>/dev/null && fail "daemon ignored SIGTERM"
+[ ! -e "$WORK/bg.pid" ] || fail "pidfile left after SIGTERM"
+grep -q 'tempusd exiting' "$WORK/daemon.log" || fail "no exit message in the log file"
+echo PASS
