@@ -19,7 +19,7 @@
 # sources (2000 addresses), so every request is answered while the limiter does its bookkeeping.
 # Last, tempus's reply builder alone (bench/respond-bench, core/server + core/clientlog without
 # sockets): instructions inside server_respond() per call, counted with --toggle-collect.
-# Environment: DUR_S (2), WINDOW (256), SOURCES ("-a 2000 -P 2"), CONFIGS (all), SUMMARY (a file
+# Environment: DUR_S (2), WINDOW (128), SOURCES ("-a 2000 -P 2"), CONFIGS (all), SUMMARY (a file
 # to append "instr.CONFIG N" lines (saturated) to, for run-all.sh).
 set -u
 # shellcheck source=bench/lib.sh
@@ -28,7 +28,7 @@ bench_init "${1:-}"
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
 
 DUR_S=${DUR_S:-2}
-WINDOW=${WINDOW:-256}
+WINDOW=${WINDOW:-128}
 SOURCES=${SOURCES:-"-a 2000 -P 2"}
 CONFIGS=${CONFIGS:-"echo chronyd chronyd-noclientlog chronyd-ratelimit tempusd tempusd-noclientlog tempusd-ratelimit"}
 RATELIMIT="ratelimit interval -8 burst 64"

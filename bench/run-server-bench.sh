@@ -12,11 +12,11 @@
 # median over RAMPS ramps. Latency is measured at LAT_RATE requests/s (LAT_REPS runs, medians).
 # tempusd is included when it answers a probe request; otherwise it is skipped with a note.
 #
-# Environment: RAMPS (6), STEP_S (1), RATES ("200000 275000 350000"),
+# Environment: RAMPS (6), STEP_S (1), RATES ("150000 250000 350000 500000"),
 # LAT_RATE (10000), LAT_S (2), LAT_REPS (3), SOURCES ("-a 1000 -P 4"), SERVERS
 # ("echo chronyd tempusd"), OUT (a directory to keep runs.csv in), SUMMARY (a file to append
 # "throughput.SERVER N" and "p99_us.SERVER N" lines to, for run-all.sh).
-# Bounded: every load run lasts at most STEP_S (<= 20) seconds plus 0.2 s of draining.
+# Bounded: every load run lasts at most STEP_S (<= 20) seconds plus 0.1 s of draining.
 set -u
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +24,7 @@ bench_init "${1:-}"
 
 RAMPS=${RAMPS:-6}
 STEP_S=${STEP_S:-1}
-RATES=${RATES:-"200000 275000 350000"}
+RATES=${RATES:-"150000 250000 350000 500000"}
 LAT_RATE=${LAT_RATE:-10000}
 LAT_S=${LAT_S:-2}
 LAT_REPS=${LAT_REPS:-3}
@@ -79,7 +79,7 @@ one_run() {
     snap=$(cpu_snapshot "$SERVER_CPU")
     w0=$(date +%s%N)
     # shellcheck disable=SC2086
-    row=$(bench_load -p "${PORT[$s]}" -r "$rate" -d "$dur" -t 200 -b 64 $SOURCES -l "$s")
+    row=$(bench_load -p "${PORT[$s]}" -r "$rate" -d "$dur" -t 100 -b 64 $SOURCES -l "$s")
     w1=$(date +%s%N)
     t1=$(proc_ticks "${PID[$s]}")
     busy=$(cpu_busy_pct "$SERVER_CPU" "$snap")
