@@ -20,7 +20,8 @@
 # Last, tempus's reply builder alone (bench/respond-bench, core/server + core/clientlog without
 # sockets): instructions inside server_respond() per call, counted with --toggle-collect.
 # Environment: DUR_S (2), WINDOW (128), SOURCES ("-a 2000 -P 2"), CONFIGS (all), SUMMARY (a file
-# to append "instr.CONFIG N" lines (saturated) to, for run-all.sh).
+# to append "instr.CONFIG N" lines (saturated) to, for run-all.sh), ANNOTATE (a configuration
+# name prefix, e.g. tempusd: print where its instructions per reply go, by function).
 set -u
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -89,6 +90,7 @@ echo
 echo "| server | instructions per reply, saturated ($WINDOW in flight) | one at a time | replies (saturated, one at a time) |"
 echo "|---|---|---|---|"
 notes=()
+profiles=()
 for cfg in $CONFIGS; do
     if [[ $cfg == tempusd* ]] && [ ! -x "$TEMPUSD" ]; then
         notes+=("$cfg: not built: skipped")
@@ -112,6 +114,9 @@ for cfg in $CONFIGS; do
     sat=$(awk -v a="$sat_ir" -v b="$idle" -v r="$sat_r" 'BEGIN {printf "%.0f", (a - b) / r}')
     one=$(awk -v a="$one_ir" -v b="$idle" -v r="$one_r" 'BEGIN {printf "%.0f", (a - b) / r}')
     echo "| $cfg | $sat | $one | $sat_r, $one_r |"
+    if [ -n "${ANNOTATE:-}" ] && [[ $cfg == $ANNOTATE* ]]; then
+        profiles+=("$cfg:$CG_DIR/callgrind.$cfg.$WINDOW:$sat_r")
+    fi
     [ -z "${SUMMARY:-}" ] || echo "instr.$cfg $sat" >>"$SUMMARY"
 done
 
@@ -134,3 +139,14 @@ if [ -x "$RESPOND" ]; then
 fi
 echo
 for n in "${notes[@]}"; do echo "note: $n"; done
+# Where the instructions go (saturated run, start-up and idle included): per reply.
+for p in "${profiles[@]}"; do
+    IFS=: read -r cfg file replies <<<"$p"
+    echo
+    echo "Profile of $cfg, saturated, instructions per reply by function (self):"
+    callgrind_annotate --inclusive=no "$file" 2>/dev/null |
+        awk -v r="$replies" '/^ *[0-9,]+ +\(/ && !/PROGRAM TOTALS/ {
+            n = $1; gsub(",", "", n); f = $0; sub(/^ *[0-9,]+ +\([^)]*\) +/, "", f);
+            sub(/ \[.*$/, "", f); sub(/^.*\/src\//, "src/", f);
+            if (shown++ < 20) printf "  %6.0f  %s\n", n / r, f }'
+done
