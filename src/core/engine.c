@@ -30,6 +30,9 @@
 #ifndef Q_MEMORY
 #define Q_MEMORY 50.0 /* samples of memory in the wander-rate choice */
 #endif
+#ifndef DUR_MAX_IV
+#define DUR_MAX_IV 1.0 /* longest slew, in update intervals */
+#endif
 #ifndef NEFF_POLL
 #define NEFF_POLL 2.0 /* poll adaptation: weight of the effective sample count */
 #endif
@@ -576,8 +579,8 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
         double dur = fabs(x) > 0.0 ? e->p.corrtimeratio * 0.5 * sd * iv / fabs(x) : 1.0;
         if (dur < 1.0)
             dur = 1.0;
-        if (dur > iv)
-            dur = iv;
+        if (dur > DUR_MAX_IV * iv)
+            dur = DUR_MAX_IV * iv;
         discipline_correct(&e->d, t, x, dur, -freq * 1e6);
     }
 

@@ -53,6 +53,7 @@ struct srcstats {
     double b;       /* raw clock frequency error, s/s (positive = fast) */
     double alpha;   /* asymmetry: offset error per second of excess delay */
     double var_a, var_b, cov_ab; /* scaled parameter covariances */
+    double var_alpha;            /* variance of alpha (0 when not fitted) */
     double sd_s;                 /* residual standard deviation (weighted) */
     double skew;                 /* frequency error bound, s/s */
     double min_delay_s;
