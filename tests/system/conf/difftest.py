@@ -16,6 +16,7 @@ Cases: cases.txt beside this script, plus generated families (every directive wi
 bad argument shapes, every server option with good and bad values).
 """
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -97,6 +98,33 @@ def generated_cases():
                  "copy", "offline", "auto_offline", "IBURST", "Prefer", "iburst1", "#"]:
         cases.append({"name": "gen-flag-%s" % flag, "text": "server 192.0.2.1 %s\n" % flag})
         cases.append({"name": "gen-flag-%s-arg" % flag, "text": "pool pool.example %s 1\n" % flag})
+    return cases
+
+
+def random_cases(seed, count):
+    """Seeded random lines from a pool of directive words, option words and odd numbers:
+    finds disagreements no one thought to write down. Reproducible from the seed."""
+    rng = random.Random(seed)
+    words = """server pool peer allow deny cmdallow local makestep maxchange log refclock
+        hwtimestamp ratelimit smoothtime tempcomp broadcast bindaddress bindcmdaddress
+        leapsecmode authselectmode ntstrustedcerts fallbackdrift mailonchange initstepslew
+        maxupdateskew port driftfile rtcsync manual confdir sourcedir SERVER Local LOG""".split()
+    opts = """iburst burst minpoll maxpoll key prefer noselect stratum orphan distance interval
+        burst leak poll dpoll refid lock offset delay filter rate precision tai pps all
+        leaponly tracking measurements rxfilter nocrossts minsamples maxsources extfield
+        version polltarget presend port maxdelay asymmetry ntp slew mix""".split()
+    vals = ["0", "1", "-1", "+2", "3x", "1e", "1e3", "0x10", "1.5", ".5", "nan", "inf", "16",
+            "255", "256", "4294967296", "10/8", "10.1.2", "192.0.2.1", "::1", "2001:db8::/32",
+            "1.2.3.4/33", "F323", "GPS", "ABCDE", "/dev/pps0", "a:b", "", "x", "#", "!"]
+    cases = []
+    for i in range(count):
+        lines = []
+        for _ in range(rng.randint(1, 3)):
+            toks = [rng.choice(words)]
+            for _ in range(rng.randint(0, 5)):
+                toks.append(rng.choice(opts) if rng.random() < 0.5 else rng.choice(vals))
+            lines.append(" ".join(t for t in toks if t))
+        cases.append({"name": "rand-%d-%d" % (seed, i), "text": "\n".join(lines) + "\n"})
     return cases
 
 
@@ -198,7 +226,9 @@ def main():
         return subprocess.run(["unshare", "-n", sys.executable, os.path.abspath(__file__)] +
                               sys.argv[1:], env=env).returncode
 
-    cases = load_cases(cases_file) + generated_cases()
+    seed = int(os.environ.get("TEMPUS_DIFFTEST_SEED", "4321"))
+    count = int(os.environ.get("TEMPUS_DIFFTEST_RANDOM", "300"))
+    cases = load_cases(cases_file) + generated_cases() + random_cases(seed, count)
     failures = 0
     with tempfile.TemporaryDirectory(prefix="tempus-conf-") as root:
         make_fixtures(root)
@@ -223,14 +253,19 @@ def main():
             elif verbose:
                 print("ok   %s: exit %d %s" % (c["name"], ref[0], ref[2] or ""))
         # Whole real-world files: chronyd's and ours must accept them identically.
-        for real in ["/etc/chrony/chrony.conf", "/usr/share/chrony/chrony.conf"]:
+        # Whole real-world files, and our examples/: both must accept them, identically.
+        examples = os.path.join(HERE, "..", "..", "..", "examples")
+        reals = ["/etc/chrony/chrony.conf", "/usr/share/chrony/chrony.conf"] + sorted(
+            os.path.join(examples, f) for f in os.listdir(examples) if f.endswith(".conf"))
+        for real in reals:
             if os.path.exists(real):
-                why = compare(run([CHRONYD, "-x", "-p", "-f", real], root),
-                              run([tempusd, "-p", "-f", real], root))
+                ref = run([CHRONYD, "-x", "-p", "-f", real], root)
+                got = run([tempusd, "-p", "-f", real], root)
+                why = compare(ref, got) or (None if got[0] == 0 else "rejected: %s" % got[2])
                 if why is not None:
                     failures += 1
                     print("FAIL %s: %s" % (real, why))
-    print("%d cases, %d failures" % (len(cases) + 2, failures))
+    print("%d cases, %d failures" % (len(cases) + len(reals), failures))
     return 1 if failures else 0
 
 
