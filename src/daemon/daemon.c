@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "core/engine.h"
 #include "core/report.h"
+#include "daemon/clockguard.h"
 #include "daemon/conf.h"
 #include "daemon/conf_engine.h"
 #include "daemon/driftfile.h"
@@ -108,96 +109,6 @@ void daemon_detach_finish(void)
     detach_fd = -1;
 }
 
-/* ---- The clock the engine steers, guarded ----
- * Forwards to the Linux driver or the null clock. A write refused with EPERM (no
- * CAP_SYS_TIME, a container) switches to the null clock for good, with a plain message,
- * instead of killing the daemon. In one-shot mode it catches the step the engine makes at
- * its first update: that offset is the answer. */
-struct guard {
-    struct clock_ops inner;
-    struct clocknull *null;
-    int using_null;
-    int oneshot; /* 0, 'q', 'Q' */
-    int oneshot_done;
-    double oneshot_offset_s;
-    int step_failures;
-};
-
-static void switch_to_null(struct guard *g, int err)
-{
-    if (g->using_null)
-        return;
-    log_warn("Could not control system clock (%s) : running as with -x (clock not adjusted)",
-             strerror(-err));
-    g->null = clocknull_new(NULL, NULL);
-    if (!g->null)
-        return;
-    clocknull_ops(g->null, &g->inner);
-    g->using_null = 1;
-}
-
-static int64_t g_read(void *ctx)
-{
-    struct guard *g = ctx;
-    return g->inner.read_real_ns(g->inner.ctx);
-}
-
-static int g_set_freq(void *ctx, double ppm)
-{
-    struct guard *g = ctx;
-    int r = g->inner.set_freq_ppm(g->inner.ctx, ppm);
-    if (r == -EPERM) {
-        switch_to_null(g, r);
-        r = g->inner.set_freq_ppm(g->inner.ctx, ppm);
-    }
-    return r;
-}
-
-static int g_step(void *ctx, double offset_s)
-{
-    struct guard *g = ctx;
-    if (g->oneshot) {
-        g->oneshot_done = 1;
-        g->oneshot_offset_s = offset_s;
-        if (g->oneshot == 'Q')
-            return 0; /* print only */
-    }
-    int r = g->inner.step_s(g->inner.ctx, offset_s);
-    if (r == -EPERM) {
-        switch_to_null(g, r);
-        r = g->inner.step_s(g->inner.ctx, offset_s);
-    }
-    if (r == 0 && !g->oneshot)
-        log_warn("System clock was stepped by %.6f seconds", offset_s);
-    if (r != 0) {
-        g->step_failures++;
-        log_error("Could not step system clock");
-    }
-    return r;
-}
-
-static int g_set_leap(void *ctx, enum clock_leap leap)
-{
-    struct guard *g = ctx;
-    int r = g->inner.set_leap(g->inner.ctx, leap);
-    if (r == -EPERM) {
-        switch_to_null(g, r);
-        r = g->inner.set_leap(g->inner.ctx, leap);
-    }
-    return r;
-}
-
-static int g_set_sync(void *ctx, int synced, double est, double max)
-{
-    struct guard *g = ctx;
-    int r = g->inner.set_sync_status(g->inner.ctx, synced, est, max);
-    if (r == -EPERM) {
-        switch_to_null(g, r);
-        r = g->inner.set_sync_status(g->inner.ctx, synced, est, max);
-    }
-    return r;
-}
-
 /* ---- The daemon ---- */
 
 /* A host name being resolved (or waiting for a retry). */
@@ -220,7 +131,7 @@ struct daemon {
     struct loop *loop;
     struct engine *engine;
     struct executor *ex;
-    struct guard guard;
+    struct clockguard guard;
     struct clock_ops ops;
     struct clocklinux *linux_clock;
     struct statlog *logs[3];
@@ -243,7 +154,7 @@ struct daemon {
 static int64_t map_rx(void *ctx, int64_t system_ns)
 {
     struct daemon *d = ctx;
-    return d->guard.using_null ? clocknull_from_system_ns(d->guard.null, system_ns) : system_ns;
+    return clockguard_from_system_ns(&d->guard, system_ns);
 }
 
 static char leap_char(int leap_status)
@@ -338,7 +249,7 @@ static void log_source_lines(struct daemon *d, const struct report_source *s)
  * = the system clock is behind (what chronyd's "System clock wrong by" prints). */
 static double system_clock_error_s(struct daemon *d, const struct report_tracking *t)
 {
-    double v = d->guard.using_null ? clocknull_offset_s(d->guard.null, loop_real_ns()) : 0.0;
+    double v = clockguard_virtual_offset_s(&d->guard, loop_real_ns());
     return v + t->current_correction_s;
 }
 
@@ -638,35 +549,30 @@ static int add_sources(struct daemon *d, int64_t now)
 
 static int setup_clock(struct daemon *d)
 {
-    struct guard *g = &d->guard;
-    memset(g, 0, sizeof *g);
-    g->oneshot = d->o->oneshot;
+    struct clockguard *g = &d->guard;
+    int oneshot = d->o->oneshot;
+    int r;
     if (d->o->no_clock_control) {
         log_info("Disabled control of system clock");
-        g->null = clocknull_new(NULL, NULL);
-        if (!g->null)
-            return -ENOMEM;
-        clocknull_ops(g->null, &g->inner);
-        g->using_null = 1;
+        r = clockguard_init(g, NULL, oneshot, NULL, NULL);
     } else if (!clocklinux_can_control()) {
         log_warn("Could not control system clock (no CAP_SYS_TIME) : running as with -x (clock "
                  "not adjusted)");
-        g->null = clocknull_new(NULL, NULL);
-        if (!g->null)
-            return -ENOMEM;
-        clocknull_ops(g->null, &g->inner);
-        g->using_null = 1;
+        r = clockguard_init(g, NULL, oneshot, NULL, NULL);
     } else {
         d->linux_clock = clocklinux_new(NULL, d->c->rtcsync);
         if (!d->linux_clock)
             return -ENOMEM;
-        clocklinux_ops(d->linux_clock, &g->inner);
-        int r = clocklinux_take_control(d->linux_clock);
-        if (r < 0)
-            switch_to_null(g, r);
+        struct clock_ops lin;
+        clocklinux_ops(d->linux_clock, &lin);
+        r = clockguard_init(g, &lin, oneshot, NULL, NULL);
+        int t = r == 0 ? clocklinux_take_control(d->linux_clock) : 0;
+        if (t < 0)
+            clockguard_use_null(g, t);
     }
-    d->ops = (struct clock_ops){g,          g_read,     g_set_freq,           g_step,
-                                g_set_leap, g_set_sync, g->inner.max_freq_ppm};
+    if (r != 0)
+        return r;
+    clockguard_ops(g, &d->ops);
     return 0;
 }
 
@@ -720,7 +626,7 @@ static void cleanup(struct daemon *d)
     for (int k = 0; k < 3; k++)
         statlog_free(d->logs[k]);
     clocklinux_free(d->linux_clock);
-    clocknull_free(d->guard.null);
+    clockguard_fini(&d->guard);
     loop_free(d->loop);
     if (d->pidfile)
         files_pidfile_release(d->pidfile);

@@ -1,0 +1,127 @@
+/* daemon/clockguard: EPERM fallback and one-shot capture around the clock driver (see
+ * clockguard.h). */
+#include "daemon/clockguard.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "os/clock_null.h"
+
+static int start_null(struct clockguard *g)
+{
+    g->null = clocknull_new(g->read_system_ns, g->read_system_ctx);
+    if (!g->null)
+        return -ENOMEM;
+    clocknull_ops(g->null, &g->inner);
+    g->using_null = 1;
+    return 0;
+}
+
+int clockguard_init(struct clockguard *g, const struct clock_ops *inner, int oneshot,
+                    int64_t (*read_system_ns)(void *ctx), void *read_system_ctx)
+{
+    memset(g, 0, sizeof *g);
+    g->oneshot = oneshot;
+    g->read_system_ns = read_system_ns;
+    g->read_system_ctx = read_system_ctx;
+    if (inner) {
+        g->inner = *inner;
+        return 0;
+    }
+    return start_null(g);
+}
+
+void clockguard_fini(struct clockguard *g)
+{
+    clocknull_free(g->null);
+    g->null = NULL;
+}
+
+void clockguard_use_null(struct clockguard *g, int err)
+{
+    if (g->using_null)
+        return;
+    log_warn("Could not control system clock (%s) : running as with -x (clock not adjusted)",
+             strerror(-err));
+    if (start_null(g) != 0)
+        log_error("Could not create the null clock : out of memory");
+}
+
+int64_t clockguard_from_system_ns(const struct clockguard *g, int64_t system_ns)
+{
+    return g->using_null ? clocknull_from_system_ns(g->null, system_ns) : system_ns;
+}
+
+double clockguard_virtual_offset_s(const struct clockguard *g, int64_t system_ns)
+{
+    return g->using_null ? clocknull_offset_s(g->null, system_ns) : 0.0;
+}
+
+static int64_t g_read(void *ctx)
+{
+    struct clockguard *g = ctx;
+    return g->inner.read_real_ns(g->inner.ctx);
+}
+
+static int g_set_freq(void *ctx, double ppm)
+{
+    struct clockguard *g = ctx;
+    int r = g->inner.set_freq_ppm(g->inner.ctx, ppm);
+    if (r == -EPERM) {
+        clockguard_use_null(g, r);
+        r = g->inner.set_freq_ppm(g->inner.ctx, ppm);
+    }
+    return r;
+}
+
+static int g_step(void *ctx, double offset_s)
+{
+    struct clockguard *g = ctx;
+    if (g->oneshot) {
+        g->oneshot_done = 1;
+        g->oneshot_offset_s = offset_s;
+        if (g->oneshot == 'Q')
+            return 0; /* print only */
+    }
+    int r = g->inner.step_s(g->inner.ctx, offset_s);
+    if (r == -EPERM) {
+        clockguard_use_null(g, r);
+        r = g->inner.step_s(g->inner.ctx, offset_s);
+    }
+    if (r == 0 && !g->oneshot)
+        log_warn("System clock was stepped by %.6f seconds", offset_s);
+    if (r != 0) {
+        g->step_failures++;
+        log_error("Could not step system clock");
+    }
+    return r;
+}
+
+static int g_set_leap(void *ctx, enum clock_leap leap)
+{
+    struct clockguard *g = ctx;
+    int r = g->inner.set_leap(g->inner.ctx, leap);
+    if (r == -EPERM) {
+        clockguard_use_null(g, r);
+        r = g->inner.set_leap(g->inner.ctx, leap);
+    }
+    return r;
+}
+
+static int g_set_sync(void *ctx, int synced, double est, double max)
+{
+    struct clockguard *g = ctx;
+    int r = g->inner.set_sync_status(g->inner.ctx, synced, est, max);
+    if (r == -EPERM) {
+        clockguard_use_null(g, r);
+        r = g->inner.set_sync_status(g->inner.ctx, synced, est, max);
+    }
+    return r;
+}
+
+void clockguard_ops(struct clockguard *g, struct clock_ops *ops)
+{
+    *ops = (struct clock_ops){g,          g_read,     g_set_freq,           g_step,
+                              g_set_leap, g_set_sync, g->inner.max_freq_ppm};
+}
