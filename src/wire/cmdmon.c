@@ -357,3 +357,64 @@ enum cmdmon_rep_verdict cmdmon_reply_decode(const uint8_t *buf, size_t len,
     cmdmon_rep_body_get(buf + CMDMON_REP_HDR_LEN, out);
     return CMDMON_REP_OK;
 }
+
+/* ---- server helpers ---- */
+
+int cmdmon_verdict_status(enum cmdmon_req_verdict v)
+{
+    switch (v) {
+    case CMDMON_REQ_BADVERSION:
+        return CMDMON_STT_BADPKTVERSION;
+    case CMDMON_REQ_INVALID:
+        return CMDMON_STT_INVALID;
+    case CMDMON_REQ_BADLENGTH:
+        return CMDMON_STT_BADPKTLENGTH;
+    case CMDMON_REQ_OK:
+    case CMDMON_REQ_DROP:
+    default:
+        return -1;
+    }
+}
+
+bool cmdmon_request_open_udp(unsigned command)
+{
+    switch (command) {
+    case CMDMON_REQ_NULL:
+    case CMDMON_REQ_LOGON:
+    case CMDMON_REQ_N_SOURCES:
+    case CMDMON_REQ_SOURCE_DATA:
+    case CMDMON_REQ_TRACKING:
+    case CMDMON_REQ_SOURCESTATS:
+    case CMDMON_REQ_RTCREPORT:
+    case CMDMON_REQ_MANUAL_LIST:
+    case CMDMON_REQ_ACTIVITY:
+    case CMDMON_REQ_SMOOTHING:
+    case CMDMON_REQ_NTP_SOURCE_NAME:
+        return true;
+    default:
+        return false;
+    }
+}
+
+unsigned cmdmon_reply_code_for(unsigned command, size_t request_len)
+{
+    if (cmdmon_request_body_len(command) < 0)
+        return 0;
+    if (command == CMDMON_REQ_SERVER_STATS)
+        return request_len >= 196  ? CMDMON_REP_SERVER_STATS4
+               : request_len >= 72 ? CMDMON_REP_SERVER_STATS3
+                                   : CMDMON_REP_SERVER_STATS2;
+    if (command == CMDMON_REQ_NTP_DATA)
+        return request_len >= 172 ? CMDMON_REP_NTP_DATA2 : CMDMON_REP_NTP_DATA;
+    return req_table[command].reply;
+}
+
+void cmdmon_reply_init(const struct cmdmon_request *req, struct cmdmon_reply *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->version = CMDMON_PROTO_VERSION;
+    rep->command = req->command;
+    rep->sequence = req->sequence;
+    rep->reply = CMDMON_REP_NULL;
+    rep->status = CMDMON_STT_SUCCESS;
+}

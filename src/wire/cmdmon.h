@@ -602,6 +602,21 @@ enum cmdmon_req_verdict {
 enum cmdmon_req_verdict cmdmon_request_decode(const uint8_t *buf, size_t len,
                                               struct cmdmon_request *out);
 
+/* ---- server helpers ---- */
+
+/* The status a server answers a verdict with: BADVERSION -> BADPKTVERSION, INVALID ->
+ * INVALID, BADLENGTH -> BADPKTLENGTH; -1 for OK (dispatch) and DROP (no reply). */
+int cmdmon_verdict_status(enum cmdmon_req_verdict v);
+
+/* True for the commands chronyd 4.0-4.6 executes over UDP (§2.3 fixed table, with NULL and
+ * LOGON); every other valid command gets UNAUTH there. */
+bool cmdmon_request_open_udp(unsigned command);
+
+/* The reply code a server answers command with on success, chosen by the request length
+ * as §11.2 recommends: SERVER_STATS >= 196 -> SERVER_STATS4, >= 72 -> SERVER_STATS3, else
+ * SERVER_STATS2; NTP_DATA >= 172 -> NTP_DATA2, else NTP_DATA. 0 for unknown commands. */
+unsigned cmdmon_reply_code_for(unsigned command, size_t request_len);
+
 /* ---- replies ---- */
 
 /* Encodes rep (header and the body for rep->reply) into buf, zero-filled; reserved fields
@@ -620,5 +635,9 @@ enum cmdmon_rep_verdict {
  * decoded when the reply code is known and the datagram long enough for it. */
 enum cmdmon_rep_verdict cmdmon_reply_decode(const uint8_t *buf, size_t len,
                                             struct cmdmon_reply *out);
+
+/* Starts the reply to req (§4.4 step 5): version 6, the request's command and sequence,
+ * reply NULL, status SUCCESS, empty body. */
+void cmdmon_reply_init(const struct cmdmon_request *req, struct cmdmon_reply *rep);
 
 #endif

@@ -406,6 +406,99 @@ static void test_mutations(void **state)
     }
 }
 
+/* The server side rebuilds real chronyd's answers to the edge-case requests byte for byte:
+ * verdict -> status, reply_init, the reply code chosen by request length. */
+static void test_server_replies(void **state)
+{
+    (void)state;
+    static const char *const files[] = {
+        "v6-tracking-ok",      "v5-tracking-nopad",   "v7-tracking",
+        "unknown-cmd-200",     "unknown-cmd-75",      "null-cmd-0-v43",
+        "logon-cmd-10-v43",    "tracking-short-40",   "tracking-short-103",
+        "tracking-long-300",   "tracking-860",        "pad1-nonzero",
+        "attempt-5",           "padding-nonzero",     "sourcedata-idx-99",
+        "sourcedata-idx-0",    "ntpdata-nosuch-unix", "serverstats-udp-v48-open",
+        "tracking-unix-bound",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[1024];
+        uint8_t req[1024], rep[1024], out[1024];
+        int req_len, rep_len;
+        snprintf(path, sizeof path, "%s/vectors/cmdmon/edge-cases/%s.hex", shared_dir(), files[i]);
+        assert_int_equal(read_hex_file(path, req, &req_len, rep, &rep_len), 0);
+        assert_true(rep_len >= 28);
+        struct cmdmon_request r;
+        struct cmdmon_reply captured, ours;
+        enum cmdmon_req_verdict v = cmdmon_request_decode(req, (size_t)req_len, &r);
+        assert_int_equal(cmdmon_reply_decode(rep, (size_t)rep_len, &captured), CMDMON_REP_OK);
+        cmdmon_reply_init(&r, &ours);
+        if (v != CMDMON_REQ_OK) {
+            assert_true(cmdmon_verdict_status(v) >= 0);
+            ours.status = (uint16_t)cmdmon_verdict_status(v);
+        } else if (captured.status != CMDMON_STT_SUCCESS) {
+            ours.status = captured.status; /* a handler's failure: NULL reply, no body */
+        } else {
+            ours.reply = (uint16_t)cmdmon_reply_code_for(r.command, (size_t)req_len);
+            ours.u = captured.u; /* the body is the daemon's state, not the codec's */
+        }
+        int n = cmdmon_reply_encode(&ours, out, sizeof out);
+        if (n != rep_len || memcmp(out, rep, (size_t)n) != 0)
+            fail_msg("%s: our reply differs from chronyd's", files[i]);
+    }
+    assert_int_equal(cmdmon_verdict_status(CMDMON_REQ_DROP), -1);
+    assert_int_equal(cmdmon_reply_code_for(CMDMON_REQ_SERVER_STATS, 72), CMDMON_REP_SERVER_STATS3);
+    assert_int_equal(cmdmon_reply_code_for(CMDMON_REQ_SERVER_STATS, 196), CMDMON_REP_SERVER_STATS4);
+    assert_int_equal(cmdmon_reply_code_for(CMDMON_REQ_NTP_DATA, 152), CMDMON_REP_NTP_DATA);
+    assert_int_equal(cmdmon_reply_code_for(CMDMON_REQ_NTP_DATA, 172), CMDMON_REP_NTP_DATA2);
+    assert_int_equal(cmdmon_reply_code_for(32, 100), 0);
+}
+
+/* The UDP-open command set agrees with what chronyd 4.3 did over UDP in chrony43/: every
+ * command answered SUCCESS there is open, every command answered UNAUTH is not. */
+static void test_open_udp(void **state)
+{
+    (void)state;
+    char dir[512], path[1024];
+    snprintf(dir, sizeof dir, "%s/vectors/cmdmon/chrony43", shared_dir());
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    int open_seen = 0, closed_seen = 0;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 14 || strcmp(e->d_name + l - 13, ".decoded.json") != 0)
+            continue;
+        static char text[1 << 20];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        if (!strstr(text, "\"transport\": \"UDP"))
+            continue;
+        for (int x = 1; x < 100; x++) {
+            uint8_t req[1024], rep[1024];
+            int req_len, rep_len;
+            snprintf(path, sizeof path, "%s/%.*s.%02d.hex", dir, (int)(l - 13), e->d_name, x);
+            if (read_hex_file(path, req, &req_len, rep, &rep_len) < 0)
+                break;
+            struct cmdmon_reply r;
+            assert_int_equal(cmdmon_reply_decode(rep, (size_t)rep_len, &r), CMDMON_REP_OK);
+            if (r.status == CMDMON_STT_UNAUTH) {
+                assert_false(cmdmon_request_open_udp(r.command));
+                closed_seen++;
+            } else if (r.status == CMDMON_STT_SUCCESS) {
+                assert_true(cmdmon_request_open_udp(r.command));
+                open_seen++;
+            }
+        }
+    }
+    closedir(d);
+    assert_true(open_seen > 20);
+    assert_true(closed_seen >= 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +512,8 @@ int main(void)
         cmocka_unit_test(test_chronyc_requests),
         cmocka_unit_test(test_reply_verdicts),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_server_replies),
+        cmocka_unit_test(test_open_udp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
