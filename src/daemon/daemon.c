@@ -36,8 +36,11 @@
 
 /* The drift file is rewritten at most this often (chronyd: hourly) and at exit. */
 #define DRIFT_SAVE_INTERVAL_NS (3600LL * 1000000000LL)
-/* With -d, a tracking/sources summary goes to stderr at most this often. */
-#define STATUS_INTERVAL_NS (10LL * 1000000000LL)
+/* With -d, a tracking/sources summary goes to stderr at most this often: every 2 s during
+ * the first 20 s (to show the start converging), then every 10 s. */
+#define STATUS_INTERVAL_NS      (10LL * 1000000000LL)
+#define STATUS_FAST_INTERVAL_NS (2LL * 1000000000LL)
+#define STATUS_FAST_PERIOD_NS   (20LL * 1000000000LL)
 /* Addresses taken from one pool name (chronyd's maxsources default is 4; the directive
  * option caps it further). */
 #define POOL_MAX_ADDRS 16
@@ -315,7 +318,9 @@ static void after_engine(void *ctx)
             log_source_lines(d, &s);
         }
     }
-    if (d->o->debug && now - d->last_status_mono >= STATUS_INTERVAL_NS) {
+    int64_t status_iv =
+        now - d->start_mono < STATUS_FAST_PERIOD_NS ? STATUS_FAST_INTERVAL_NS : STATUS_INTERVAL_NS;
+    if (d->o->debug && now - d->last_status_mono >= status_iv) {
         d->last_status_mono = now;
         print_status(d, &t, now);
     }
