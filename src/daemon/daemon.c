@@ -225,7 +225,7 @@ static void log_source_lines(struct daemon *d, const struct report_source *s)
             .mode = s->pkt_mode,
             .interleaved = (s->test_flags & REPORT_FLAG_INTERLEAVED) != 0,
             .tx_source = 'D',
-            .rx_source = 'K',
+            .rx_source = executor_last_rx_kernel(d->ex, s->id) == 1 ? 'K' : 'D',
         };
         statlog_format_measurement(line, sizeof line, &m);
         (void)statlog_write(d->logs[STATLOG_MEASUREMENTS], line);

@@ -20,8 +20,9 @@ struct xsource {
     int id;
     struct addr remote;
     int peer;
-    int fd;      /* this source's current request socket (watched), -1 when none */
-    int next_fd; /* the socket for its next request, opened ahead; -1 when none */
+    int fd;             /* this source's current request socket (watched), -1 when none */
+    int next_fd;        /* the socket for its next request, opened ahead; -1 when none */
+    int last_rx_kernel; /* the last datagram had a kernel receive timestamp */
 };
 
 struct executor {
@@ -126,7 +127,8 @@ static int64_t map_rx(struct executor *x, const struct udp_rx *rx)
 static void deliver(struct executor *x, struct xsource *s, int len, const struct udp_rx *rx)
 {
     x->stats.source_rx++;
-    if (rx->ts_source == UDP_TS_KERNEL)
+    s->last_rx_kernel = rx->ts_source == UDP_TS_KERNEL;
+    if (s->last_rx_kernel)
         x->stats.kernel_rx_ts++;
     engine_receive(x->engine, s->id, x->buf, (size_t)len, map_rx(x, rx), loop_mono_ns(), &x->io);
 }
@@ -450,7 +452,7 @@ int executor_add_source(struct executor *x, int source_id, const struct addr *re
         return -EEXIST;
     if (x->n_sources >= EXECUTOR_MAX_SOURCES)
         return -ENOSPC;
-    x->sources[x->n_sources++] = (struct xsource){source_id, *remote, peer, -1, -1};
+    x->sources[x->n_sources++] = (struct xsource){source_id, *remote, peer, -1, -1, 0};
     return 0;
 }
 
@@ -462,6 +464,14 @@ void executor_start(struct executor *x)
 void executor_get_stats(const struct executor *x, struct executor_stats *s)
 {
     *s = x->stats;
+}
+
+int executor_last_rx_kernel(const struct executor *x, int source_id)
+{
+    for (int i = 0; i < x->n_sources; i++)
+        if (x->sources[i].id == source_id)
+            return x->sources[i].last_rx_kernel;
+    return -ENOENT;
 }
 
 int executor_server_port(const struct executor *x, int family)

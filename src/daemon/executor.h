@@ -96,6 +96,10 @@ int executor_access_allowed(const struct executor_rule *rules, size_t n, const s
 
 void executor_get_stats(const struct executor *x, struct executor_stats *s);
 
+/* 1 when source_id's last datagram carried a kernel receive timestamp, 0 when it was a
+ * daemon timestamp, -ENOENT for an unknown source (measurements.log's RX column). */
+int executor_last_rx_kernel(const struct executor *x, int source_id);
+
 /* The server sockets' ports (0 when closed), for tests and logs. */
 int executor_server_port(const struct executor *x, int family);
 

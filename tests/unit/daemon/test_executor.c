@@ -195,6 +195,8 @@ static void test_client_syncs_to_local_server(void **state)
     assert_int_equal(rs.pkt_stratum, 2);
     assert_int_equal(rs.pkt_ref_id, 0x7F7F0101u); /* the local reference's refid */
     assert_true(rs.reach != 0);
+    assert_int_equal(executor_last_rx_kernel(cli.ex, id), 1); /* SO_TIMESTAMPING on loopback */
+    assert_int_equal(executor_last_rx_kernel(cli.ex, id + 100), -ENOENT);
 
     side_free(&cli);
     side_free(&srv);
