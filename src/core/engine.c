@@ -773,6 +773,14 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
         adjust_poll(s, d);
     }
 
+    /* A shorter poll takes effect now, not after the interval chosen at the last
+     * transmission (at poll 10 that would be 17 minutes of ignoring the change). */
+    if (s->burst_total == 0) {
+        int64_t due = s->tx_mono_ns + (int64_t)(poll_interval_s(s) * 1e9);
+        if (due < s->next_tx_mono)
+            s->next_tx_mono = due > now_mono_ns ? due : now_mono_ns;
+    }
+
     struct srcstats_sample smp = {
         .t_s = t_mid,
         .y_s = y,

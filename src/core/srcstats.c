@@ -21,6 +21,9 @@
  * this order and selection must not trust an unknown frequency. */
 #define SKEW_UNKNOWN 2000e-6
 /* Fitting alpha needs enough samples and some spread of delays. */
+#ifndef SHIFT_RUN
+#define SHIFT_RUN 3 /* consecutive same-side outliers that mean a level shift */
+#endif
 #ifndef ALPHA_T
 #define ALPHA_T 3.0 /* alpha is kept when |alpha| > ALPHA_T standard errors */
 #endif
@@ -304,6 +307,21 @@ void srcstats_fit(struct srcstats *st)
         }
         if (dropped)
             fit_model(st, start, var, resid);
+        /* A level shift: the newest SHIFT_RUN samples are all outliers on the same side.
+         * The source's offset (or path) changed; the samples before it describe another
+         * regime, which outlier rejection alone would keep for the whole register. */
+        if (st->n - start > SHIFT_RUN + 3) {
+            int k = 0;
+            for (int i = st->n - 1; i >= st->n - SHIFT_RUN; i--) {
+                if (st->used[i] || (resid[i] > 0) != (resid[st->n - 1] > 0))
+                    break;
+                k++;
+            }
+            if (k == SHIFT_RUN) {
+                start = st->n - SHIFT_RUN;
+                continue;
+            }
+        }
         double rr[SRCSTATS_MAX_SAMPLES];
         int nr = 0;
         for (int i = start; i < st->n; i++)
