@@ -4,9 +4,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -693,6 +695,45 @@ static const struct {
     {"cmddeny", CMDMON_REQ_CMDDENY, CMDMON_REQ_CMDDENYALL},
 };
 
+/* Valued options of add (the source directive's), and where they go in the request. */
+enum add_opt_kind {
+    ADD_OPT_INT,
+    ADD_OPT_UINT,
+    ADD_OPT_FLOAT,
+};
+
+#define ADD_FIELD(f) offsetof(struct cmdmon_req_add_source, f)
+static const struct {
+    const char *word;
+    enum add_opt_kind kind;
+    size_t offset;
+    long lo, hi; /* integer range */
+} add_options[] = {
+    {"port", ADD_OPT_UINT, ADD_FIELD(port), 0, 65535},
+    {"minpoll", ADD_OPT_INT, ADD_FIELD(minpoll), -32, 32},
+    {"maxpoll", ADD_OPT_INT, ADD_FIELD(maxpoll), -32, 32},
+    {"presend", ADD_OPT_INT, ADD_FIELD(presend_minpoll), -32, 100},
+    {"minstratum", ADD_OPT_UINT, ADD_FIELD(min_stratum), 0, 16},
+    {"polltarget", ADD_OPT_UINT, ADD_FIELD(poll_target), 0, INT32_MAX},
+    {"version", ADD_OPT_UINT, ADD_FIELD(version), 0, 4},
+    {"maxsources", ADD_OPT_UINT, ADD_FIELD(max_sources), 0, INT32_MAX},
+    {"minsamples", ADD_OPT_INT, ADD_FIELD(min_samples), -1, INT32_MAX},
+    {"maxsamples", ADD_OPT_INT, ADD_FIELD(max_samples), -1, INT32_MAX},
+    {"key", ADD_OPT_UINT, ADD_FIELD(authkey), 0, INT32_MAX},
+    {"ntsport", ADD_OPT_UINT, ADD_FIELD(nts_port), 0, 65535},
+    {"certset", ADD_OPT_UINT, ADD_FIELD(cert_set), 0, INT32_MAX},
+    {"filter", ADD_OPT_INT, ADD_FIELD(filter_length), 0, INT32_MAX},
+    {"maxunreach", ADD_OPT_INT, ADD_FIELD(max_unreach), 0, INT32_MAX},
+    {"maxdelay", ADD_OPT_FLOAT, ADD_FIELD(max_delay), 0, 0},
+    {"maxdelayratio", ADD_OPT_FLOAT, ADD_FIELD(max_delay_ratio), 0, 0},
+    {"maxdelaydevratio", ADD_OPT_FLOAT, ADD_FIELD(max_delay_dev_ratio), 0, 0},
+    {"maxdelayquant", ADD_OPT_FLOAT, ADD_FIELD(max_delay_quant), 0, 0},
+    {"mindelay", ADD_OPT_FLOAT, ADD_FIELD(min_delay), 0, 0},
+    {"asymmetry", ADD_OPT_FLOAT, ADD_FIELD(asymmetry), 0, 0},
+    {"offset", ADD_OPT_FLOAT, ADD_FIELD(offset), 0, 0},
+};
+#undef ADD_FIELD
+
 /* add server|pool|peer NAME [options], with chronyc's defaults (spec §7 ADD_SOURCE). */
 static int build_add(struct cmd_ctx *c, int argc, char **argv, struct cmdmon_request *req)
 {
@@ -760,53 +801,40 @@ static int build_add(struct cmd_ctx *c, int argc, char **argv, struct cmdmon_req
         if (i + 1 >= argc)
             return -1;
         const char *v = argv[++i];
-        int32_t iv;
-        double dv;
-        bool ok = true;
-#define INT_OPT(word, field, lo, hi)                                                               \
-    else if (!strcmp(w, word)) ok = parse_int(v, lo, hi, &iv) && ((a->field = iv), true)
-#define UINT_OPT(word, field)                                                                      \
-    else if (!strcmp(w, word)) ok =                                                                \
-        parse_int(v, 0, INT32_MAX, &iv) && ((a->field = (uint32_t)iv), true)
-#define DBL_OPT(word, field)                                                                       \
-    else if (!strcmp(w, word)) ok = parse_double(v, &dv) && ((a->field = dv), true)
-        if (0) {
-        }
-        UINT_OPT("port", port);
-        INT_OPT("minpoll", minpoll, -32, 32);
-        INT_OPT("maxpoll", maxpoll, -32, 32);
-        INT_OPT("presend", presend_minpoll, -32, 100);
-        UINT_OPT("minstratum", min_stratum);
-        UINT_OPT("polltarget", poll_target);
-        UINT_OPT("version", version);
-        UINT_OPT("maxsources", max_sources);
-        INT_OPT("minsamples", min_samples, -1, INT32_MAX);
-        INT_OPT("maxsamples", max_samples, -1, INT32_MAX);
-        UINT_OPT("key", authkey);
-        UINT_OPT("ntsport", nts_port);
-        UINT_OPT("certset", cert_set);
-        INT_OPT("filter", filter_length, 0, INT32_MAX);
-        INT_OPT("maxunreach", max_unreach, 0, INT32_MAX);
-        DBL_OPT("maxdelay", max_delay);
-        DBL_OPT("maxdelayratio", max_delay_ratio);
-        DBL_OPT("maxdelaydevratio", max_delay_dev_ratio);
-        DBL_OPT("maxdelayquant", max_delay_quant);
-        DBL_OPT("mindelay", min_delay);
-        DBL_OPT("asymmetry", asymmetry);
-        DBL_OPT("offset", offset);
-        else if (!strcmp(w, "extfield"))
-        {
-            if (!strcasecmp(v, "F323"))
+        bool ok = false;
+        if (!strcmp(w, "extfield")) {
+            if (!strcasecmp(v, "F323")) {
                 a->flags |= CMDMON_ADD_FLAG_EF_EXP_MONO;
-            else if (!strcasecmp(v, "F324"))
+                ok = true;
+            } else if (!strcasecmp(v, "F324")) {
                 a->flags |= CMDMON_ADD_FLAG_EF_EXP_NET;
-            else
-                ok = false;
+                ok = true;
+            }
         }
-        else ok = false;
-#undef INT_OPT
-#undef UINT_OPT
-#undef DBL_OPT
+        for (size_t k = 0; k < sizeof add_options / sizeof add_options[0]; k++) {
+            if (strcmp(w, add_options[k].word) != 0)
+                continue;
+            void *field = (char *)a + add_options[k].offset;
+            int32_t iv;
+            double dv;
+            switch (add_options[k].kind) {
+            case ADD_OPT_INT:
+                ok = parse_int(v, add_options[k].lo, add_options[k].hi, &iv);
+                if (ok)
+                    *(int32_t *)field = iv;
+                break;
+            case ADD_OPT_UINT:
+                ok = parse_int(v, add_options[k].lo, add_options[k].hi, &iv);
+                if (ok)
+                    *(uint32_t *)field = (uint32_t)iv;
+                break;
+            case ADD_OPT_FLOAT:
+                ok = parse_double(v, &dv);
+                if (ok)
+                    *(double *)field = dv;
+                break;
+            }
+        }
         if (!ok)
             return -1;
     }
