@@ -33,8 +33,8 @@ struct directive {
     enum kind kind;
     size_t off; /* offset of the value in struct conf (K_NULL .. K_STRLIST) */
     int (*fn)(struct conf_parser *P, const char *word, const char *args);
-    /* 1 when tempusd acts on it. The rest are parsed and stored but draw a warning; the
-     * runtime flips these as it implements them. */
+    /* 1 when tempusd acts on it (daemon.c, conf_engine.c). The rest are parsed and stored
+     * but draw a warning; flip the flag when the runtime implements one. */
     int implemented;
 };
 
@@ -654,17 +654,17 @@ static int h_ntscachedir(struct conf_parser *P, const char *word, const char *ar
 
 /* Sorted by name for reading; looked up linearly (a few dozen entries, once per line). */
 static const struct directive directives[] = {
-    {"acquisitionport", K_INT, OFF(acquisitionport), NULL, 0},
-    {"allow", K_FUNC, 0, h_allow, 0},
+    {"acquisitionport", K_INT, OFF(acquisitionport), NULL, 1},
+    {"allow", K_FUNC, 0, h_allow, 1},
     {"authselectmode", K_FUNC, 0, h_authselectmode, 0},
-    {"bindacqaddress", K_FUNC, 0, h_bindacqaddress, 0},
+    {"bindacqaddress", K_FUNC, 0, h_bindacqaddress, 1},
     {"bindacqdevice", K_STRING, OFF(bindacqdevice), NULL, 0},
-    {"bindaddress", K_FUNC, 0, h_bindaddress, 0},
+    {"bindaddress", K_FUNC, 0, h_bindaddress, 1},
     {"bindcmdaddress", K_FUNC, 0, h_bindcmdaddress, 0},
     {"bindcmddevice", K_STRING, OFF(bindcmddevice), NULL, 0},
     {"binddevice", K_STRING, OFF(binddevice), NULL, 0},
     {"broadcast", K_FUNC, 0, h_broadcast, 0},
-    {"clientloglimit", K_ULONG, OFF(clientloglimit), NULL, 0},
+    {"clientloglimit", K_ULONG, OFF(clientloglimit), NULL, 1},
     {"clockprecision", K_DOUBLE, OFF(clockprecision_s), NULL, 0},
     {"cmdallow", K_FUNC, 0, h_cmdallow, 0},
     {"cmddeny", K_FUNC, 0, h_cmddeny, 0},
@@ -673,8 +673,8 @@ static const struct directive directives[] = {
     {"combinelimit", K_DOUBLE, OFF(combinelimit), NULL, 1},
     {"commandkey", K_OBSOLETE, 0, NULL, 0},
     {"corrtimeratio", K_DOUBLE, OFF(corrtimeratio), NULL, 1},
-    {"deny", K_FUNC, 0, h_deny, 0},
-    {"driftfile", K_STRING, OFF(driftfile), NULL, 0},
+    {"deny", K_FUNC, 0, h_deny, 1},
+    {"driftfile", K_STRING, OFF(driftfile), NULL, 1},
     {"dscp", K_INT, OFF(dscp), NULL, 0},
     {"dumpdir", K_STRING, OFF(dumpdir), NULL, 0},
     {"dumponexit", K_IGNORED, 0, NULL, 1},
@@ -688,12 +688,12 @@ static const struct directive directives[] = {
     {"leapsectz", K_STRING, OFF(leapsectz), NULL, 0},
     {"linux_freq_scale", K_OBSOLETE, 0, NULL, 0},
     {"linux_hz", K_OBSOLETE, 0, NULL, 0},
-    {"local", K_FUNC, 0, h_local, 0},
-    {"lock_all", K_NULL, OFF(lock_all), NULL, 0},
-    {"log", K_FUNC, 0, h_log, 0},
-    {"logbanner", K_INT, OFF(logbanner), NULL, 0},
-    {"logchange", K_DOUBLE, OFF(logchange_s), NULL, 0},
-    {"logdir", K_STRING, OFF(logdir), NULL, 0},
+    {"local", K_FUNC, 0, h_local, 1},
+    {"lock_all", K_NULL, OFF(lock_all), NULL, 1},
+    {"log", K_FUNC, 0, h_log, 1},
+    {"logbanner", K_INT, OFF(logbanner), NULL, 1},
+    {"logchange", K_DOUBLE, OFF(logchange_s), NULL, 1},
+    {"logdir", K_STRING, OFF(logdir), NULL, 1},
     {"mailonchange", K_FUNC, 0, h_mailonchange, 0},
     {"makestep", K_FUNC, 0, h_makestep, 1},
     {"manual", K_NULL, OFF(manual), NULL, 0},
@@ -709,7 +709,7 @@ static const struct directive directives[] = {
     {"minsamples", K_INT, OFF(minsamples), NULL, 1},
     {"minsources", K_INT, OFF(minsources), NULL, 1},
     {"nocerttimecheck", K_INT, OFF(nocerttimecheck), NULL, 0},
-    {"noclientlog", K_NULL, OFF(noclientlog), NULL, 0},
+    {"noclientlog", K_NULL, OFF(noclientlog), NULL, 1},
     {"nosystemcert", K_NULL, OFF(nosystemcert), NULL, 0},
     {"ntpsigndsocket", K_STRING, OFF(ntpsigndsocket), NULL, 0},
     {"ntscachedir", K_FUNC, 0, h_ntscachedir, 0},
@@ -724,9 +724,9 @@ static const struct directive directives[] = {
     {"ntsserverkey", K_STRLIST, OFF(ntsserverkeys), NULL, 0},
     {"ntstrustedcerts", K_FUNC, 0, h_ntstrustedcerts, 0},
     {"peer", K_FUNC, 0, h_source, 1},
-    {"pidfile", K_STRING, OFF(pidfile), NULL, 0},
+    {"pidfile", K_STRING, OFF(pidfile), NULL, 1},
     {"pool", K_FUNC, 0, h_source, 1},
-    {"port", K_INT, OFF(port), NULL, 0},
+    {"port", K_INT, OFF(port), NULL, 1},
     {"ptpport", K_INT, OFF(ptpport), NULL, 0},
     {"ratelimit", K_FUNC, 0, h_ratelimit, 0},
     {"refclock", K_FUNC, 0, h_refclock, 0},
@@ -735,14 +735,14 @@ static const struct directive directives[] = {
     {"rtcdevice", K_STRING, OFF(rtcdevice), NULL, 0},
     {"rtcfile", K_STRING, OFF(rtcfile), NULL, 0},
     {"rtconutc", K_NULL, OFF(rtconutc), NULL, 0},
-    {"rtcsync", K_NULL, OFF(rtcsync), NULL, 0},
+    {"rtcsync", K_NULL, OFF(rtcsync), NULL, 1},
     {"sched_priority", K_INT, OFF(sched_priority), NULL, 0},
     {"server", K_FUNC, 0, h_source, 1},
     {"smoothtime", K_FUNC, 0, h_smoothtime, 0},
     {"sourcedir", K_FUNC, 0, h_sourcedir, 0},
     {"stratumweight", K_DOUBLE, OFF(stratumweight_s), NULL, 1},
     {"tempcomp", K_FUNC, 0, h_tempcomp, 0},
-    {"user", K_STRING, OFF(user), NULL, 0},
+    {"user", K_STRING, OFF(user), NULL, 1},
 };
 
 int conf_directive(struct conf_parser *P, const char *word, const char *args)

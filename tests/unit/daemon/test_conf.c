@@ -361,7 +361,7 @@ static void test_unimplemented_warns(void **state)
     assert_int_equal(n_warn, 0);
     assert_int_equal(c.n_warnings, 0);
     conf_free(&c);
-    assert_int_equal(parse(&c, "rtcsync\nmakestep 1 3\nntsdumpdir /var/lib/x\n", &err), 0);
+    assert_int_equal(parse(&c, "rtcautotrim 5\nmakestep 1 3\nntsdumpdir /var/lib/x\n", &err), 0);
     assert_int_equal(c.n_warnings, 2);
     assert_int_equal(n_warn, 2);
     assert_non_null(strstr(last_warn, "ntsdumpdir directive"));
