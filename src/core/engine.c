@@ -120,6 +120,7 @@ struct engine {
     int maxchange_ignored;
     double q_score[SRCSTATS_N_Q]; /* decaying sums of prediction errors per wander rate */
     int q_index;
+    int64_t leap_midnight_real_ns; /* the midnight a leap was last armed for, 0 = none */
 };
 
 void engine_params_default(struct engine_params *p)
@@ -607,6 +608,9 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
     ntp_time_civil_from_ns(real, &cv);
     int last_day = (cv.month == 6 && cv.day == 30) || (cv.month == 12 && cv.day == 31);
     discipline_set_leap(&e->d, last_day ? res.leap : 0);
+    if (last_day && res.leap)
+        e->leap_midnight_real_ns =
+            ntp_time_ns_from_civil(cv.year, cv.month, cv.day, 0, 0, 0) + 86400LL * 1000000000LL;
     if (e->clock && e->clock->set_sync_status) {
         double est = sqrt(res.var_s2) + fabs(x);
         e->clock->set_sync_status(e->clock->ctx, 1, est, e->root_delay_s / 2 + e->root_disp_s);
@@ -615,14 +619,13 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
 
 /* ---- Receiving ---- */
 
-static int near_leap(int64_t real_ns)
+/* 1 when real_ns is within LEAP_GUARD_S of the midnight a leap second was armed for. */
+static int near_leap(const struct engine *e, int64_t real_ns)
 {
-    struct ntp_time_civil cv;
-    ntp_time_civil_from_ns(real_ns, &cv);
-    int64_t sod = (int64_t)cv.hour * 3600 + cv.minute * 60 + cv.second;
-    int edge = (cv.month == 6 && cv.day == 30) || (cv.month == 12 && cv.day == 31);
-    int after = (cv.month == 7 && cv.day == 1) || (cv.month == 1 && cv.day == 1);
-    return (edge && sod >= 86400 - (int64_t)LEAP_GUARD_S) || (after && sod < (int64_t)LEAP_GUARD_S);
+    if (e->leap_midnight_real_ns == 0)
+        return 0;
+    int64_t d = real_ns - e->leap_midnight_real_ns;
+    return d > -(int64_t)(LEAP_GUARD_S * 1e9) && d < (int64_t)(LEAP_GUARD_S * 1e9);
 }
 
 void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t len,
@@ -740,7 +743,7 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     int good = t6 && t7 && tA && tB && tC && tD;
     if (s->tx_steps != e->d.n_steps)
         good = 0; /* the clock was stepped while the request was out */
-    if (good && near_leap(rx_real_ns))
+    if (good && near_leap(e, rx_real_ns))
         good = 0;
     if (!good) {
         adjust_poll(s, tD ? 0.02 : 0.1);
