@@ -111,6 +111,10 @@ for rep in $(seq 1 "$LAT_REPS"); do
     done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+for s in "${active[@]}"; do
+    kill -0 "${PID[$s]}" 2>/dev/null ||
+        notes+=("$s: DIED during the runs (log: $(tail -2 "$BENCH_TMP/$s.log" | tr '\n' ' '))")
+done
 
 # Column N of runs.csv for KIND and SERVER, one value a line.
 col() {
