@@ -13,7 +13,9 @@ unshare or root.
 
 Usage: difftest.py TEMPUSD [CASES_FILE] [-v]
 Cases: cases.txt beside this script, plus generated families (every directive with good and
-bad argument shapes, every server option with good and bad values).
+bad argument shapes, every server option with good and bad values), seeded random lines
+(TEMPUS_DIFFTEST_SEED, TEMPUS_DIFFTEST_RANDOM=count), and with TEMPUS_DIFFTEST_SWEEP=1 every
+keyword of chrony.conf(5) in every keyword position.
 """
 import os
 import random
@@ -128,6 +130,25 @@ def random_cases(seed, count):
     return cases
 
 
+def sweep_cases():
+    """Every bold word of chrony.conf(5) in every position a keyword can take (directive,
+    server/refclock/hwtimestamp/local/ratelimit option, log/leapsecmode/authselectmode value,
+    allow argument): catches a keyword chronyd knows and tempus does not. ~2900 cases, so
+    only with TEMPUS_DIFFTEST_SWEEP=1."""
+    import gzip
+    man = "/usr/share/man/man5/chrony.conf.5.gz"
+    if not os.path.exists(man):
+        return []
+    with gzip.open(man, "rt", errors="replace") as f:
+        words = sorted(set(re.findall(r"\\fB([a-zA-Z_0-9-]+)\\fP", f.read())))
+    templates = ["%s", "%s 1", "server 192.0.2.1 %s", "server 192.0.2.1 %s 1",
+                 "refclock SHM 0 %s", "refclock SHM 0 %s 1", "hwtimestamp eth0 %s 1",
+                 "hwtimestamp eth0 %s", "local %s 1", "ratelimit %s 1", "log %s",
+                 "leapsecmode %s", "authselectmode %s", "smoothtime 1 2 %s", "allow %s"]
+    return [{"name": "sweep-[%s]" % (t % w), "text": (t % w) + "\n"}
+            for w in words for t in templates]
+
+
 def make_fixtures(root):
     """Files the include/confdir/sourcedir cases refer to (as @D@/...)."""
     def w(rel, text):
@@ -229,6 +250,8 @@ def main():
     seed = int(os.environ.get("TEMPUS_DIFFTEST_SEED", "4321"))
     count = int(os.environ.get("TEMPUS_DIFFTEST_RANDOM", "300"))
     cases = load_cases(cases_file) + generated_cases() + random_cases(seed, count)
+    if os.environ.get("TEMPUS_DIFFTEST_SWEEP") == "1":
+        cases += sweep_cases()
     failures = 0
     with tempfile.TemporaryDirectory(prefix="tempus-conf-") as root:
         make_fixtures(root)
