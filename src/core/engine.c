@@ -18,14 +18,18 @@
 #include "wire/ntp.h"
 
 #define ENGINE_MAX_SOURCES  64
-#define MAX_RESPONSE_TIME_S 4.0   /* test A: server's T3 - T2 */
-#define MAX_ROOT_DISTANCE_S 16.0  /* test 7 */
-#define INITIAL_DELAY_S     0.2   /* first poll after start (chrony) */
-#define BURST_INTERVAL_S    2.0   /* iburst/burst spacing, or 2^poll/4 if shorter */
-#define LEAP_GUARD_S        5.0   /* samples this close to a leap second are dropped */
-#define STARTUP_HOLD_S      10.0  /* longest wait for all initial bursts before an update */
-#define WANDER_PPM          0.005 /* extrapolation allowance for offset variance, ppm */
-#define SYS_FRAC            0.02  /* systematic error allowance in combining, x distance */
+#define MAX_RESPONSE_TIME_S 4.0  /* test A: server's T3 - T2 */
+#define MAX_ROOT_DISTANCE_S 16.0 /* test 7 */
+#define INITIAL_DELAY_S     0.2  /* first poll after start (chrony) */
+#define BURST_INTERVAL_S    2.0  /* iburst/burst spacing, or 2^poll/4 if shorter */
+#define LEAP_GUARD_S        5.0  /* samples this close to a leap second are dropped */
+#define STARTUP_HOLD_S      10.0 /* longest wait for all initial bursts before an update */
+#ifndef WANDER_PPM
+#define WANDER_PPM 0.005 /* extrapolation allowance for offset variance, ppm */
+#endif
+#ifndef SYS_FRAC
+#define SYS_FRAC 0.02 /* systematic error allowance in combining, x distance */
+#endif
 
 #ifndef Q_MEMORY
 #define Q_MEMORY 50.0 /* samples of memory in the wander-rate choice */

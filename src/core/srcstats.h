@@ -21,7 +21,9 @@
 #ifndef TEMPUS_CORE_SRCSTATS_H
 #define TEMPUS_CORE_SRCSTATS_H
 
-#define SRCSTATS_MAX_SAMPLES   64
+#ifndef SRCSTATS_MAX_SAMPLES
+#define SRCSTATS_MAX_SAMPLES 128 /* chrony: 64; more helps when the clock is stable */
+#endif
 #define SRCSTATS_OUTLIER_SIGMA 4.0
 #define SRCSTATS_N_Q           10 /* candidate wander rates */
 
@@ -62,7 +64,7 @@ struct srcstats {
     double wander_q; /* frequency random-walk rate in use, (s/s)^2 per s (set by caller) */
 };
 
-/* Empty register. min/max samples <= 0 take the defaults (6, 64). */
+/* Empty register. min/max samples <= 0 take the defaults (6, SRCSTATS_MAX_SAMPLES). */
 void srcstats_init(struct srcstats *st, int min_samples, int max_samples);
 
 /* Adds a sample (copied), dropping the oldest when full. Refits. */
