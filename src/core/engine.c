@@ -446,7 +446,7 @@ static void build_candidate(const struct engine *e, struct source *s, double t,
     c->offset_s = y + e->d.corr_s;
     c->var_s2 = var;
     c->distance_s = srcstats_distance(&s->st, t, e->p.maxclockerror_ppm);
-    c->freq = s->st.b;
+    c->freq = srcstats_freq(&s->st, t);
     c->skew = s->st.skew;
     c->stratum = s->stratum < s->sp.minstratum ? s->sp.minstratum : s->stratum;
     c->leap = s->leap;
@@ -984,7 +984,7 @@ int engine_source_report(const struct engine *e, int index, int64_t now_mono_ns,
     r->peer_delay_s = s->delay_s;
     r->peer_dispersion_s = s->disp_s;
     r->response_time_s = s->resp_s;
-    r->jitter_asymmetry = s->st.nfit == 3 ? s->st.alpha : 0.0;
+    r->jitter_asymmetry = s->st.has_alpha ? s->st.alpha : 0.0;
     r->test_flags = s->test_flags;
     r->tx_tss_char = 'D';
     r->rx_tss_char = 'D';

@@ -24,6 +24,13 @@
 #ifndef SHIFT_RUN
 #define SHIFT_RUN 3 /* consecutive same-side outliers that mean a level shift */
 #endif
+#ifndef QUAD_MIN_SAMPLES
+/* Off: measured temp 628 -> 586 us but failover 307 -> 402 us (docs/design/engine.md). */
+#define QUAD_MIN_SAMPLES 0 /* >0: fit a frequency drift term from this many samples */
+#endif
+#ifndef QUAD_T
+#define QUAD_T 3.0 /* the drift term is kept when |c| > QUAD_T standard errors */
+#endif
 #ifndef ALPHA_T
 #define ALPHA_T 3.0 /* alpha is kept when |alpha| > ALPHA_T standard errors */
 #endif
@@ -98,7 +105,7 @@ int srcstats_cv(const struct srcstats *st, const struct srcstats_sample *smp,
     if (e < 0.0)
         e = 0.0;
     double vj = floor * floor + e * e / 12.0;
-    double alpha = st->nfit == 3 ? st->alpha : 0.0;
+    double alpha = st->has_alpha ? st->alpha : 0.0;
     for (int g = 0; g < N_Q; g++) {
         double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
         for (int i = 0; i < n; i++) {
@@ -133,23 +140,29 @@ static double t95(int df)
 }
 
 /* One weighted fit over samples [start, n) with p parameters; fills results. -1 on failure. */
-static int fit_range(struct srcstats *st, int start, int p, const double *var, double fixed_alpha,
-                     double *resid)
+/* One weighted fit over samples [start, n): columns 1, dt, [excess], [dt^2]. Without the
+ * alpha column, fixed_alpha x excess is removed from y. Fills results; -1 on failure. */
+static int fit_range(struct srcstats *st, int start, int ua, int uq, const double *var,
+                     double fixed_alpha, double *resid)
 {
-    double x[SRCSTATS_MAX_SAMPLES * 3], y[SRCSTATS_MAX_SAMPLES], w[SRCSTATS_MAX_SAMPLES];
-    double b[3], cov[9];
+    enum { MAXP = 4 };
+    double x[SRCSTATS_MAX_SAMPLES * MAXP], y[SRCSTATS_MAX_SAMPLES], w[SRCSTATS_MAX_SAMPLES];
+    double b[MAXP], cov[MAXP * MAXP];
     int m = 0, idx[SRCSTATS_MAX_SAMPLES];
+    int p = 2 + ua + uq, ia = ua ? 2 : -1, iq = uq ? 2 + ua : -1;
     double tref = st->s[st->n - 1].t_s;
 
     for (int i = start; i < st->n; i++) {
         if (!st->used[i])
             continue;
-        double e = st->s[i].delay_s - st->min_delay_s;
+        double e = st->s[i].delay_s - st->min_delay_s, dt = st->s[i].t_s - tref;
         x[m * p + 0] = 1.0;
-        x[m * p + 1] = st->s[i].t_s - tref;
-        if (p == 3)
-            x[m * p + 2] = e;
-        y[m] = st->s[i].y_s - (p == 3 ? 0.0 : fixed_alpha * e);
+        x[m * p + 1] = dt;
+        if (ua)
+            x[m * p + ia] = e;
+        if (uq)
+            x[m * p + iq] = dt * dt;
+        y[m] = st->s[i].y_s - (ua ? 0.0 : fixed_alpha * e);
         w[m] = 1.0 / var[i];
         idx[m] = i;
         m++;
@@ -158,7 +171,9 @@ static int fit_range(struct srcstats *st, int start, int p, const double *var, d
         return -1;
     double chi2 = 0.0, sw = 0.0;
     for (int k = 0; k < m; k++) {
-        double r = y[k] - b[0] - b[1] * x[k * p + 1] - (p == 3 ? b[2] * x[k * p + 2] : 0.0);
+        double r = y[k];
+        for (int j = 0; j < p; j++)
+            r -= b[j] * x[k * p + j];
         resid[idx[k]] = r;
         chi2 += w[k] * r * r;
         sw += w[k];
@@ -167,8 +182,14 @@ static int fit_range(struct srcstats *st, int start, int p, const double *var, d
     st->t_ref_s = tref;
     st->a_s = b[0];
     st->b = b[1];
-    st->alpha = p == 3 ? b[2] : fixed_alpha;
-    st->var_alpha = p == 3 ? cov[8] * k2 : 0.0;
+    st->has_alpha = ua;
+    st->alpha = ua ? b[ia] : fixed_alpha;
+    st->var_alpha = ua ? cov[ia * p + ia] * k2 : 0.0;
+    st->has_quad = uq;
+    st->c = uq ? b[iq] : 0.0;
+    st->var_c = uq ? cov[iq * p + iq] * k2 : 0.0;
+    st->cov_ac = uq ? cov[iq] * k2 : 0.0;
+    st->cov_bc = uq ? cov[p + iq] * k2 : 0.0;
     st->var_a = cov[0] * k2;
     st->var_b = cov[p + 1] * k2;
     st->cov_ab = cov[1] * k2;
@@ -179,8 +200,8 @@ static int fit_range(struct srcstats *st, int start, int p, const double *var, d
     for (int i = start; i < st->n; i++) {
         if (st->used[i])
             continue;
-        double e = st->s[i].delay_s - st->min_delay_s;
-        resid[i] = st->s[i].y_s - st->a_s - st->b * (st->s[i].t_s - tref) - st->alpha * e;
+        double e = st->s[i].delay_s - st->min_delay_s, dt = st->s[i].t_s - tref;
+        resid[i] = st->s[i].y_s - st->a_s - st->b * dt - st->c * dt * dt - st->alpha * e;
     }
     return 0;
 }
@@ -188,18 +209,25 @@ static int fit_range(struct srcstats *st, int start, int p, const double *var, d
 static int fit_model(struct srcstats *st, int start, const double *var, double *resid)
 {
     int m = st->n - start;
-    int p = m >= ALPHA_MIN_SAMPLES ? 3 : 2;
-    if (p == 3 && fit_range(st, start, 3, var, 0.0, resid) == 0) {
+    int ua = m >= ALPHA_MIN_SAMPLES, uq = QUAD_MIN_SAMPLES > 0 && m >= QUAD_MIN_SAMPLES;
+    if (uq && fit_range(st, start, ua, 1, var, 0.0, resid) == 0) {
+        /* A frequency drift (temperature) term, kept only when clearly there. */
+        if (st->c * st->c < QUAD_T * QUAD_T * st->var_c)
+            uq = 0;
+    } else {
+        uq = 0;
+    }
+    if (ua && fit_range(st, start, 1, uq, var, 0.0, resid) == 0) {
         /* Keep alpha only when the data show it clearly: an insignificant alpha adds its
          * noise to the intercept (symmetric WAN paths: 254 -> 161 us RMS without it). */
         if (st->alpha * st->alpha < ALPHA_T * ALPHA_T * st->var_alpha)
-            return fit_range(st, start, 2, var, 0.0, resid);
+            return fit_range(st, start, 0, uq, var, 0.0, resid);
         if (fabs(st->alpha) <= 0.5)
             return 0;
         double a = st->alpha > 0 ? 0.5 : -0.5;
-        return fit_range(st, start, 2, var, a, resid);
+        return fit_range(st, start, 0, uq, var, a, resid);
     }
-    return fit_range(st, start, 2, var, 0.0, resid);
+    return fit_range(st, start, 0, uq, var, 0.0, resid);
 }
 
 void srcstats_fit(struct srcstats *st)
@@ -228,6 +256,8 @@ void srcstats_fit(struct srcstats *st)
         st->a_s = last->y_s;
         st->b = 0.0;
         st->alpha = 0.0;
+        st->has_alpha = st->has_quad = 0;
+        st->c = st->var_c = st->cov_ac = st->cov_bc = 0.0;
         st->var_a = last->delay_s * last->delay_s / 12.0 + 1e-18;
         st->var_b = SKEW_UNKNOWN * SKEW_UNKNOWN;
         st->cov_ab = 0.0;
@@ -349,10 +379,11 @@ double srcstats_predict(const struct srcstats *st, double t_s, double wander_ppm
             *var_s2 = 1e6;
         return 0.0;
     }
-    double dt = t_s - st->t_ref_s;
-    double y = st->a_s + st->b * dt;
+    double dt = t_s - st->t_ref_s, d2 = dt * dt;
+    double y = st->a_s + st->b * dt + st->c * d2;
     if (var_s2) {
-        double v = st->var_a + 2.0 * dt * st->cov_ab + dt * dt * st->var_b;
+        double v = st->var_a + 2.0 * dt * st->cov_ab + d2 * st->var_b + 2.0 * d2 * st->cov_ac +
+                   2.0 * dt * d2 * st->cov_bc + d2 * d2 * st->var_c;
         double age = t_s - st->s[st->n - 1].t_s;
         if (age < 0.0)
             age = 0.0;
@@ -361,6 +392,11 @@ double srcstats_predict(const struct srcstats *st, double t_s, double wander_ppm
         *var_s2 = v + wd * wd + q * age * age * age / 3.0;
     }
     return y;
+}
+
+double srcstats_freq(const struct srcstats *st, double t_s)
+{
+    return st->b + 2.0 * st->c * (t_s - st->t_ref_s);
 }
 
 double srcstats_distance(const struct srcstats *st, double t_s, double clock_error_ppm)

@@ -56,8 +56,12 @@ struct srcstats {
     double alpha;   /* asymmetry: offset error per second of excess delay */
     double var_a, var_b, cov_ab; /* scaled parameter covariances */
     double var_alpha;            /* variance of alpha (0 when not fitted) */
-    double sd_s;                 /* residual standard deviation (weighted) */
-    double skew;                 /* frequency error bound, s/s */
+    int has_alpha;               /* alpha was fitted (else fixed: 0 or +-0.5) */
+    int has_quad;                /* the drift term c was fitted */
+    double c;                    /* frequency drift: y gains c dt^2 (s/s^2 / 2) */
+    double var_c, cov_ac, cov_bc;
+    double sd_s; /* residual standard deviation (weighted) */
+    double skew; /* frequency error bound, s/s */
     double min_delay_s;
     int runs;
     double n_eff;    /* samples that count, given the wander (<= n) */
@@ -80,6 +84,9 @@ void srcstats_fit(struct srcstats *st);
  * by the fitted frequency wander (and wander_ppm, an extra allowance in ppm) since the
  * newest sample. 0 when empty. */
 double srcstats_predict(const struct srcstats *st, double t_s, double wander_ppm, double *var_s2);
+
+/* Frequency (s/s) of the raw clock at t_s: b, plus the drift term's change since t_ref. */
+double srcstats_freq(const struct srcstats *st, double t_s);
 
 /* Root distance of the newest sample at t_s: root_delay/2 + root_disp, grown by
  * (skew + clock_error) over its age. A large value when empty. */
