@@ -22,7 +22,10 @@
 #define SKEW_UNKNOWN 2000e-6
 /* Fitting alpha needs enough samples and some spread of delays. */
 #ifndef SHIFT_RUN
-#define SHIFT_RUN 3 /* consecutive same-side outliers that mean a level shift */
+#define SHIFT_RUN 3 /* consecutive same-side suspect samples that mean a level shift */
+#endif
+#ifndef SHIFT_Z
+#define SHIFT_Z 5.0 /* a sample this many sigmas from the prediction is suspect */
 #endif
 #ifndef QUAD_MIN_SAMPLES
 /* Off: measured temp 628 -> 586 us but failover 307 -> 402 us (docs/design/engine.md). */
@@ -65,8 +68,35 @@ const struct srcstats_sample *srcstats_last(const struct srcstats *st)
     return st->n > 0 ? &st->s[st->n - 1] : NULL;
 }
 
-void srcstats_add(struct srcstats *st, const struct srcstats_sample *smp)
+void srcstats_add(struct srcstats *st, const struct srcstats_sample *in)
 {
+    struct srcstats_sample sm = *in, *smp = &sm;
+    sm.suspect = 0;
+    /* A sample far outside the model's prediction is suspect: left out of the fit. When
+     * the newest SHIFT_RUN samples are all suspect on the same side, the source's offset (or
+     * its path) changed: the register restarts with them. */
+    if (st->n >= 4 && st->nfit >= 2) {
+        double var;
+        double pred = srcstats_predict(st, sm.t_s, 0.0, &var);
+        double e = sm.delay_s - st->min_delay_s;
+        double vm = (st->floor_s * st->floor_s + e * e / 12.0) * (st->k2 > 1.0 ? st->k2 : 1.0);
+        double z = (sm.y_s - pred) / sqrt(var + vm);
+        if (fabs(z) > SHIFT_Z)
+            sm.suspect = z > 0 ? 1 : -1;
+        if (sm.suspect) {
+            int k = 1;
+            for (int i = st->n - 1; i >= 0 && st->s[i].suspect == sm.suspect; i--)
+                k++;
+            if (k >= SHIFT_RUN) {
+                int keep = k - 1;
+                memmove(st->s, st->s + st->n - keep, sizeof(st->s[0]) * (size_t)keep);
+                st->n = keep;
+                for (int i = 0; i < st->n; i++)
+                    st->s[i].suspect = 0;
+                sm.suspect = 0;
+            }
+        }
+    }
     if (st->n >= st->max_samples) {
         int drop = st->n - st->max_samples + 1;
         memmove(st->s, st->s + drop, sizeof(st->s[0]) * (size_t)(st->n - drop));
@@ -179,6 +209,7 @@ static int fit_range(struct srcstats *st, int start, int ua, int uq, const doubl
         sw += w[k];
     }
     double k2 = chi2 / (m - p);
+    st->k2 = k2;
     st->t_ref_s = tref;
     st->a_s = b[0];
     st->b = b[1];
@@ -285,6 +316,7 @@ void srcstats_fit(struct srcstats *st)
         ex[i] = st->s[i].delay_s - mind;
     double med = regress_median(ex, st->n);
     double floor = fmax(FLOOR_FRAC * med, 1e-9);
+    st->floor_s = floor;
     double vbase[SRCSTATS_MAX_SAMPLES];
     for (int i = 0; i < st->n; i++) {
         double e = st->s[i].delay_s - mind;
@@ -311,7 +343,7 @@ void srcstats_fit(struct srcstats *st)
     int start = 0;
     for (;;) {
         for (int i = start; i < st->n; i++)
-            st->used[i] = 1;
+            st->used[i] = st->s[i].suspect == 0;
         if (fit_model(st, start, var, resid) < 0) {
             if (st->n - start > 3) {
                 start++;
@@ -337,21 +369,6 @@ void srcstats_fit(struct srcstats *st)
         }
         if (dropped)
             fit_model(st, start, var, resid);
-        /* A level shift: the newest SHIFT_RUN samples are all outliers on the same side.
-         * The source's offset (or path) changed; the samples before it describe another
-         * regime, which outlier rejection alone would keep for the whole register. */
-        if (st->n - start > SHIFT_RUN + 3) {
-            int k = 0;
-            for (int i = st->n - 1; i >= st->n - SHIFT_RUN; i--) {
-                if (st->used[i] || (resid[i] > 0) != (resid[st->n - 1] > 0))
-                    break;
-                k++;
-            }
-            if (k == SHIFT_RUN) {
-                start = st->n - SHIFT_RUN;
-                continue;
-            }
-        }
         double rr[SRCSTATS_MAX_SAMPLES];
         int nr = 0;
         for (int i = start; i < st->n; i++)

@@ -37,6 +37,7 @@ struct srcstats_sample {
     double root_disp_s;  /* server's root dispersion + peer dispersion */
     int stratum;
     int leap;
+    int suspect; /* set by srcstats_add: +-1 far above/below the prediction (not fitted) */
 };
 
 struct srcstats {
@@ -65,6 +66,8 @@ struct srcstats {
     double min_delay_s;
     int runs;
     double n_eff;    /* samples that count, given the wander (<= n) */
+    double floor_s;  /* weight floor of the last fit */
+    double k2;       /* reduced chi^2 of the last fit (noise scale) */
     double wander_q; /* frequency random-walk rate in use, (s/s)^2 per s (set by caller) */
 };
 

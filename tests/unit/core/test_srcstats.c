@@ -127,6 +127,59 @@ static void test_few_samples_and_distance(void **state)
     assert_int_equal(st.n, 0);
 }
 
+static void test_level_shift_followed(void **state)
+{
+    (void)state;
+    struct prng r;
+    prng_seed(&r, 21);
+    struct srcstats st;
+    srcstats_init(&st, 0, 0);
+    feed(&st, &r, 30, 0.0, 64.0, 0.0, 0.0, 2e-3, 0.5e-3, 0.5e-3);
+    /* the source jumps 50 ms: within three samples the register holds only the new regime
+     * (the old samples are dropped, by the runs test or as a level shift) */
+    feed(&st, &r, 3, 30 * 64.0, 64.0, 0.050, 0.0, 2e-3, 0.5e-3, 0.5e-3);
+    assert_true(st.n <= 6);
+    assert_true(fabs(srcstats_predict(&st, 32 * 64.0, 0.0, NULL) - 0.050) < 2e-3);
+}
+
+/* Accumulated one-step prediction errors choose the wander rate: a random-walk frequency
+ * (0.01 ppm/sqrt(s)) must score best at q > 0, a constant frequency at small q. */
+static int best_q(double wander_ppm_sqrt_s, uint64_t seed)
+{
+    struct prng r;
+    prng_seed(&r, seed);
+    struct srcstats st;
+    srcstats_init(&st, 0, 0);
+    double score[SRCSTATS_N_Q] = {0}, f = 0.0, y = 0.0;
+    for (int i = 0; i < 400; i++) {
+        double t = i * 64.0;
+        f += prng_gaussian(&r, 0.0, wander_ppm_sqrt_s * 1e-6 * 8.0); /* sqrt(64 s) */
+        y += f * 64.0;
+        double up = prng_exponential(&r, 10e-6), down = prng_exponential(&r, 10e-6);
+        struct srcstats_sample s = {
+            .t_s = t, .y_s = y + (up - down) / 2, .delay_s = 1e-4 + up + down};
+        double z2[SRCSTATS_N_Q];
+        if (srcstats_cv(&st, &s, z2) == 0)
+            for (int k = 0; k < SRCSTATS_N_Q; k++)
+                score[k] += z2[k] < 16.0 ? z2[k] : 16.0;
+        srcstats_add(&st, &s);
+    }
+    int kb = 0;
+    for (int k = 0; k < SRCSTATS_N_Q; k++)
+        if (score[k] < score[kb])
+            kb = k;
+    return kb;
+}
+
+static void test_wander_choice(void **state)
+{
+    (void)state;
+    int k_walk = best_q(0.01, 5), k_flat = best_q(0.0, 5);
+    assert_true(srcstats_q_value(k_walk) >= 1e-17);
+    assert_true(srcstats_q_value(k_flat) <= 1e-18);
+    assert_true(k_walk > k_flat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +188,8 @@ int main(void)
         cmocka_unit_test(test_runs_test_drops_after_frequency_jump),
         cmocka_unit_test(test_outlier_ignored),
         cmocka_unit_test(test_few_samples_and_distance),
+        cmocka_unit_test(test_level_shift_followed),
+        cmocka_unit_test(test_wander_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
