@@ -18,6 +18,7 @@
 #include "core/engine.h"
 #include "core/report.h"
 #include "daemon/clockguard.h"
+#include "daemon/cmdsrv_io.h"
 #include "daemon/conf.h"
 #include "daemon/conf_engine.h"
 #include "daemon/driftfile.h"
@@ -134,6 +135,7 @@ struct daemon {
     struct loop *loop;
     struct engine *engine;
     struct executor *ex;
+    struct cmdsrv_io *cmd; /* control sockets (cmdsrv_io.h) */
     struct clockguard guard;
     struct clock_ops ops;
     struct clocklinux *linux_clock;
@@ -626,6 +628,7 @@ static void cleanup(struct daemon *d)
         resolve_free(d->pending[i].req);
     if (d->engine && !d->o->oneshot)
         save_drift(d);
+    cmdsrv_close(d->cmd);
     executor_free(d->ex);
     engine_free(d->engine);
     for (int k = 0; k < 3; k++)
@@ -725,6 +728,7 @@ int daemon_run(const struct options *o, struct conf *c)
     }
     open_logs(&d);
     executor_open_server(d.ex);
+    d.cmd = cmdsrv_open(c, o->family, d.loop, d.engine, d.ex);
     int n = add_sources(&d, loop_mono_ns());
     if (o->oneshot && n == 0) {
         log_info("No suitable source for synchronisation");

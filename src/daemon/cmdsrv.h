@@ -1,0 +1,85 @@
+/* cmdsrv: tempusd's side of chrony's control protocol. A decoded request plus its context
+ * (transport, sender, the engine's reports, the client log) in, reply bytes out, with
+ * chronyd 4.3's access rules:
+ *  - Unix socket: every command;
+ *  - UDP: only from 127.0.0.1/::1 or a cmdallow address (anything else is dropped
+ *    silently), only the open (monitoring) set of spec §2.3 (the rest get UNAUTH), and
+ *    cmdratelimit for non-localhost senders;
+ *  - a reply is sent only if it is not longer than the request (§3.3).
+ * No system calls: commands that need the daemon (shutdown, add/delete source, ...) go
+ * through struct cmdsrv_hooks. The socket side is cmdsrv_io.h.
+ */
+#ifndef TEMPUS_DAEMON_CMDSRV_H
+#define TEMPUS_DAEMON_CMDSRV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/addr.h"
+#include "core/clientlog.h"
+#include "daemon/executor.h"
+#include "wire/cmdmon.h"
+
+struct engine;
+struct conf;
+
+enum cmdsrv_transport {
+    CMDSRV_UNIX = 0,
+    CMDSRV_UDP = 1,
+};
+
+#define CMDSRV_MAX_RULES   256
+#define CMDSRV_MAX_SOURCES 128 /* online/offline state kept per engine source id below this */
+
+/* What the daemon does for cmdsrv. Any member may be NULL. */
+struct cmdsrv_hooks {
+    void *ctx;
+    /* Runs a command cmdsrv cannot do on the engine alone: SHUTDOWN, CYCLELOGS, DUMP,
+     * ADD_SOURCE, DEL_SOURCE, LOCAL2/3, ALLOW..DENYALL, RELOAD_SOURCES, REFRESH, RESELECT,
+     * RESET_SOURCES and the MODIFY_* family. Returns a CMDMON_STT_* status. NULL hook:
+     * those commands answer FAILED. */
+    int (*run)(void *ctx, const struct cmdmon_request *req);
+    /* Called after cmdsrv changed the engine (burst, online, makestep ...), so the daemon
+     * re-arms the engine's timer. */
+    void (*engine_changed)(void *ctx);
+    /* NTP server counters for serverstats (ntp_* fields; cmd_* come from cmdsrv). */
+    void (*ntp_stats)(void *ctx, struct clientlog_stats *out);
+};
+
+struct cmdsrv_params {
+    struct executor_rule cmd_rules[CMDSRV_MAX_RULES]; /* cmdallow/cmddeny */
+    size_t n_cmd_rules;
+    struct executor_rule ntp_rules[CMDSRV_MAX_RULES]; /* allow/deny (for ACCHECK) */
+    size_t n_ntp_rules;
+    struct clientlog_ratelimit cmdratelimit; /* enabled = 0: off */
+    size_t clientloglimit;                   /* bytes, 0 = default */
+    int noclientlog;
+    uint64_t seed;
+};
+
+/* Fills p from the configuration (cmdallow/cmddeny, allow/deny, cmdratelimit,
+ * clientloglimit, noclientlog); seed as given. */
+void cmdsrv_params_from_conf(const struct conf *c, uint64_t seed, struct cmdsrv_params *p);
+
+struct cmdsrv;
+
+/* A new dispatcher over engine (borrowed, may be NULL: every report then says "no
+ * sources"/unsynchronised). hooks is copied. ntp_log (borrowed, may be NULL) is the NTP
+ * server's client log for `clients`; without it `clients` lists the command clients. NULL on
+ * ENOMEM. */
+struct cmdsrv *cmdsrv_new(const struct cmdsrv_params *p, struct engine *engine,
+                          const struct clientlog *ntp_log, const struct cmdsrv_hooks *hooks);
+void cmdsrv_free(struct cmdsrv *s);
+
+/* Handles one request datagram req[0..len) that arrived over transport t from `from` (UDP:
+ * address and port; Unix: NULL). now_mono_ns for the engine's reports, now_real_ns for the
+ * client log. Writes the reply into out (cap >= CMDMON_MAX_REP_LEN) and returns its length,
+ * or 0 when nothing must be sent. */
+size_t cmdsrv_handle(struct cmdsrv *s, enum cmdsrv_transport t, const struct addr *from,
+                     const uint8_t *req, size_t len, int64_t now_mono_ns, int64_t now_real_ns,
+                     uint8_t *out, size_t cap);
+
+/* 1 when addr may send UDP commands (localhost, or allowed by the cmdallow rules). */
+int cmdsrv_udp_allowed(const struct cmdsrv *s, const struct addr *addr);
+
+#endif

@@ -1,0 +1,281 @@
+/* daemon/cmdsrv_io: control sockets and daemon actions for cmdsrv (see cmdsrv_io.h). */
+#include "daemon/cmdsrv_io.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "core/engine.h"
+#include "daemon/cmdsrv.h"
+#include "daemon/conf.h"
+#include "daemon/conf_engine.h"
+#include "daemon/executor.h"
+#include "os/loop.h"
+#include "os/resolve.h"
+#include "os/udp.h"
+#include "os/unixsock.h"
+
+struct cmdsrv_io {
+    const struct conf *c;
+    struct loop *loop;
+    struct engine *engine;
+    struct executor *ex;
+    struct cmdsrv *srv;
+    int unix_fd, udp_fd4, udp_fd6;
+    char unix_path[UNIXSOCK_PATH_MAX + 1];
+};
+
+/* ---- daemon actions ---- */
+
+static void engine_changed(void *ctx)
+{
+    struct cmdsrv_io *io = ctx;
+    executor_start(io->ex); /* re-arm the engine's timer: a burst or new source polls now */
+}
+
+static void ntp_stats(void *ctx, struct clientlog_stats *out)
+{
+    struct cmdsrv_io *io = ctx;
+    struct executor_stats st;
+    executor_get_stats(io->ex, &st);
+    memset(out, 0, sizeof *out);
+    out->ntp_hits = st.ntp_rx;
+    out->ntp_drops = st.ntp_dropped;
+}
+
+static int add_source(struct cmdsrv_io *io, const struct cmdmon_req_add_source *a)
+{
+    char name[CMDMON_NAME_LEN + 1];
+    memcpy(name, a->name, CMDMON_NAME_LEN);
+    name[CMDMON_NAME_LEN] = '\0';
+    if (!resolve_is_numeric(name))
+        return CMDMON_STT_INVALIDNAME; /* names: not resolved at run time yet */
+    struct addr addr;
+    if (resolve_name(name, 0, a->port, &addr, 1) != 1)
+        return CMDMON_STT_INVALIDNAME;
+    int n = engine_source_count(io->engine);
+    for (int i = 0; i < n; i++) {
+        struct report_source r;
+        if (engine_source_report(io->engine, i, loop_mono_ns(), &r) == 0 &&
+            addr_equal(&r.remote, &addr) && r.remote.port == addr.port)
+            return CMDMON_STT_SOURCEALREADYKNOWN;
+    }
+    struct conf_source cs;
+    memset(&cs, 0, sizeof cs);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.kind = a->type == CMDMON_ADD_PEER ? ENGINE_SOURCE_PEER : ENGINE_SOURCE_SERVER;
+    sp.minpoll_log2 = a->minpoll;
+    sp.maxpoll_log2 = a->maxpoll;
+    sp.iburst = (a->flags & CMDMON_ADD_FLAG_IBURST) != 0;
+    sp.burst = (a->flags & CMDMON_ADD_FLAG_BURST) != 0;
+    sp.prefer = (a->flags & CMDMON_ADD_FLAG_PREFER) != 0;
+    sp.noselect = (a->flags & CMDMON_ADD_FLAG_NOSELECT) != 0;
+    sp.trust = (a->flags & CMDMON_ADD_FLAG_TRUST) != 0;
+    sp.require = (a->flags & CMDMON_ADD_FLAG_REQUIRE) != 0;
+    sp.xleave = (a->flags & CMDMON_ADD_FLAG_INTERLEAVED) != 0;
+    if (a->version >= 1 && a->version <= 4)
+        sp.version = (int)a->version;
+    sp.minstratum = (int)a->min_stratum;
+    sp.polltarget = (int)a->poll_target;
+    if (a->max_delay > 0)
+        sp.maxdelay_s = a->max_delay;
+    sp.maxdelayratio = a->max_delay_ratio;
+    if (a->max_delay_dev_ratio > 0)
+        sp.maxdelaydevratio = a->max_delay_dev_ratio;
+    sp.offset_s = a->offset;
+    char text[ADDR_TEXT_MAX];
+    addr_format(&addr, text, sizeof text);
+    int id = engine_add_source(io->engine, &sp, &addr, text, loop_mono_ns());
+    if (id < 0)
+        return CMDMON_STT_TOOMANYSOURCES;
+    if (executor_add_source(io->ex, id, &addr, sp.kind == ENGINE_SOURCE_PEER) != 0) {
+        (void)engine_remove_source(io->engine, id);
+        return CMDMON_STT_TOOMANYSOURCES;
+    }
+    log_info("Added source %s", text);
+    return CMDMON_STT_SUCCESS;
+}
+
+static int delete_source(struct cmdsrv_io *io, const struct cmdmon_ip *ip)
+{
+    struct addr a;
+    memset(&a, 0, sizeof a);
+    if (ip->family == CMDMON_FAMILY_INET4) {
+        a.family = ADDR_INET4;
+        memcpy(a.bytes, ip->addr, 4);
+    } else if (ip->family == CMDMON_FAMILY_INET6) {
+        a.family = ADDR_INET6;
+        memcpy(a.bytes, ip->addr, 16);
+    } else {
+        return CMDMON_STT_NOSUCHSOURCE;
+    }
+    int n = engine_source_count(io->engine);
+    for (int i = 0; i < n; i++) {
+        struct report_source r;
+        if (engine_source_report(io->engine, i, loop_mono_ns(), &r) == 0 &&
+            addr_equal(&r.remote, &a)) {
+            /* The executor keeps the id's socket entry; datagrams for a removed id are
+             * ignored by the engine. */
+            (void)engine_remove_source(io->engine, r.id);
+            log_info("Removed source %s", r.name);
+            return CMDMON_STT_SUCCESS;
+        }
+    }
+    return CMDMON_STT_NOSUCHSOURCE;
+}
+
+static int run(void *ctx, const struct cmdmon_request *req)
+{
+    struct cmdsrv_io *io = ctx;
+    switch (req->command) {
+    case CMDMON_REQ_SHUTDOWN:
+        log_info("Shutdown requested");
+        /* The same path as SIGTERM: the loop sees the flag, the drift file is saved. */
+        (void)raise(SIGTERM);
+        return CMDMON_STT_SUCCESS;
+    case CMDMON_REQ_ADD_SOURCE:
+        return add_source(io, &req->u.add_source);
+    case CMDMON_REQ_DEL_SOURCE:
+        return delete_source(io, &req->u.ip);
+    case CMDMON_REQ_CYCLELOGS: /* statistics logs are reopened per line */
+    case CMDMON_REQ_DUMP:      /* no dumpdir support: nothing to write */
+    case CMDMON_REQ_RESELECT:  /* selection runs at every update anyway */
+    case CMDMON_REQ_REFRESH:
+    case CMDMON_REQ_RELOAD_SOURCES:
+        return CMDMON_STT_SUCCESS;
+    default:
+        /* MODIFY_*, LOCAL, ALLOW/DENY at run time, DFREQ, DOFFSET, RESET_SOURCES ...:
+         * the engine has no entry point for them yet. */
+        return CMDMON_STT_FAILED;
+    }
+}
+
+/* ---- sockets ---- */
+
+static void on_unix(void *ctx, int fd)
+{
+    struct cmdsrv_io *io = ctx;
+    for (int k = 0; k < 16; k++) {
+        uint8_t buf[CMDMON_MAX_REQ_LEN + 1], out[CMDMON_MAX_REP_LEN];
+        struct unixsock_peer peer;
+        int n = unixsock_recv(fd, buf, sizeof buf, &peer);
+        if (n < 0)
+            return;
+        if ((size_t)n > CMDMON_MAX_REQ_LEN || !peer.path[0])
+            continue; /* too long, or an unbound sender that cannot be answered */
+        size_t m = cmdsrv_handle(io->srv, CMDSRV_UNIX, NULL, buf, (size_t)n, loop_mono_ns(),
+                                 loop_real_ns(), out, sizeof out);
+        if (m > 0) {
+            int r = unixsock_send(fd, out, m, &peer);
+            if (r < 0)
+                log_debug("Could not send command reply to %s : %s", peer.path, strerror(-r));
+        }
+    }
+}
+
+static void on_udp(void *ctx, int fd)
+{
+    struct cmdsrv_io *io = ctx;
+    for (int k = 0; k < 16; k++) {
+        uint8_t buf[CMDMON_MAX_REQ_LEN], out[CMDMON_MAX_REP_LEN];
+        struct udp_rx rx;
+        int n = udp_recv(fd, buf, sizeof buf, &rx);
+        if (n == -EMSGSIZE)
+            continue;
+        if (n < 0)
+            return;
+        size_t m = cmdsrv_handle(io->srv, CMDSRV_UDP, &rx.remote, buf, (size_t)n, loop_mono_ns(),
+                                 rx.rx_real_ns, out, sizeof out);
+        if (m > 0)
+            (void)udp_send(fd, out, m, &rx.remote, NULL, 0);
+    }
+}
+
+static void open_udp(struct cmdsrv_io *io, const struct addr *bind, int *fd)
+{
+    struct addr local = *bind;
+    local.port = (uint16_t)io->c->cmdport;
+    int r = udp_open(&local, UDP_OPEN_NO_TIMESTAMPS | UDP_OPEN_REUSEADDR);
+    if (r < 0) {
+        char t[ADDR_TEXT_MAX];
+        log_warn("Could not open command socket on %s port %d : %s",
+                 addr_format(&local, t, sizeof t), io->c->cmdport, strerror(-r));
+        return;
+    }
+    *fd = r;
+    (void)loop_add_fd(io->loop, r, on_udp, io);
+}
+
+struct cmdsrv_io *cmdsrv_open(const struct conf *c, int family, struct loop *loop,
+                              struct engine *engine, struct executor *ex)
+{
+    struct cmdsrv_io *io = calloc(1, sizeof *io);
+    if (!io)
+        return NULL;
+    io->c = c;
+    io->loop = loop;
+    io->engine = engine;
+    io->ex = ex;
+    io->unix_fd = io->udp_fd4 = io->udp_fd6 = -1;
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+        seed = (uint64_t)loop_real_ns();
+    struct cmdsrv_params p;
+    cmdsrv_params_from_conf(c, seed, &p);
+    struct cmdsrv_hooks h = {io, run, engine_changed, ntp_stats};
+    io->srv = cmdsrv_new(&p, engine, NULL, &h);
+    if (!io->srv) {
+        free(io);
+        return NULL;
+    }
+    if (c->cmdport > 0) {
+        if (family != 6 && c->bindcmdaddress4.family == ADDR_INET4)
+            open_udp(io, &c->bindcmdaddress4, &io->udp_fd4);
+        if (family != 4 && c->bindcmdaddress6.family == ADDR_INET6)
+            open_udp(io, &c->bindcmdaddress6, &io->udp_fd6);
+    }
+    if (c->bindcmdpath && c->bindcmdpath[0]) {
+        uid_t uid = (uid_t)-1;
+        gid_t gid = (gid_t)-1;
+        struct passwd *pw = geteuid() == 0 && c->user ? getpwnam(c->user) : NULL;
+        if (pw) {
+            uid = pw->pw_uid;
+            gid = pw->pw_gid;
+        }
+        int r = unixsock_open(c->bindcmdpath, uid, gid);
+        if (r < 0) {
+            log_warn("Disabled command socket %s : %s", c->bindcmdpath, strerror(-r));
+        } else {
+            io->unix_fd = r;
+            snprintf(io->unix_path, sizeof io->unix_path, "%s", c->bindcmdpath);
+            (void)loop_add_fd(loop, r, on_unix, io);
+        }
+    }
+    return io;
+}
+
+void cmdsrv_close(struct cmdsrv_io *io)
+{
+    if (!io)
+        return;
+    if (io->unix_fd >= 0) {
+        (void)loop_remove_fd(io->loop, io->unix_fd);
+        unixsock_close(io->unix_fd, io->unix_path);
+    }
+    int *fds[2] = {&io->udp_fd4, &io->udp_fd6};
+    for (int k = 0; k < 2; k++) {
+        if (*fds[k] >= 0) {
+            (void)loop_remove_fd(io->loop, *fds[k]);
+            udp_close(*fds[k]);
+        }
+    }
+    cmdsrv_free(io->srv);
+    free(io);
+}

@@ -1,0 +1,26 @@
+/* cmdsrv_io: tempusd's control sockets around the cmdsrv dispatcher: the Unix datagram
+ * socket (bindcmdaddress /path, default /run/tempus/tempusd.sock) and the UDP sockets on
+ * cmdport (default 323) at bindcmdaddress (127.0.0.1 and ::1), registered in the main loop,
+ * and the daemon actions cmdsrv asks for (shutdown, add/delete source, ...).
+ * A socket that cannot be opened is a warning, not an error (ARCHITECTURE.md).
+ */
+#ifndef TEMPUS_DAEMON_CMDSRV_IO_H
+#define TEMPUS_DAEMON_CMDSRV_IO_H
+
+struct conf;
+struct loop;
+struct engine;
+struct executor;
+struct cmdsrv_io;
+
+/* Opens the control sockets the configuration asks for (family: 0 both, 4 or 6 as -4/-6)
+ * and watches them in loop. Everything is borrowed and must outlive the result. Call before
+ * dropping privileges (the socket directory may need root). NULL when out of memory (the
+ * daemon then runs without control sockets). */
+struct cmdsrv_io *cmdsrv_open(const struct conf *c, int family, struct loop *loop,
+                              struct engine *engine, struct executor *ex);
+
+/* Closes the sockets (unlinking the Unix socket) and frees; NULL is a no-op. */
+void cmdsrv_close(struct cmdsrv_io *io);
+
+#endif
