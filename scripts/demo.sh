@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # The main job (README, "Quick start"): installs what is missing, builds, and shows tempus at
-# work. It grows with the project: today it builds the three programs and runs what exists.
+# work: a tempusd server and a tempusd client on loopback, the client syncing from the server
+# and showing its sources and tracking as it converges.
+#
+# Both daemons run with -x: they never touch this machine's clock (the server serves the
+# host's time as `local stratum 2`; the client steers a virtual clock). Only 127.0.0.1 is
+# used, on a high port. Both are stopped (by PID) when the demo ends or is interrupted.
+#   DEMO_SECONDS=N   how long the client runs (default 30)
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh build
@@ -9,3 +15,46 @@ meson compile -C build >/dev/null
 ./build/tempusd -v
 ./build/tempusc -v
 ./build/tempus-sim -v
+
+secs=${DEMO_SECONDS:-30}
+work=$(mktemp -d /tmp/tempus-demo.XXXXXX)
+port=$((30000 + $$ % 20000))
+pids=()
+stop() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap stop EXIT INT TERM
+
+echo
+echo "== tempusd server: local stratum 2 on 127.0.0.1 port $port (-x: the clock is not touched)"
+./build/tempusd -x -d -U -u root "local stratum 2" "port $port" "bindaddress 127.0.0.1" \
+    "allow 127.0.0.1" "pidfile $work/server.pid" >"$work/server.log" 2>&1 &
+pids+=($!)
+sleep 0.5
+sed 's/^/  server| /' "$work/server.log"
+
+echo
+echo "== tempusd client: server 127.0.0.1 port $port iburst, polling every 0.25 s, for $secs s"
+echo "   (every 10 s: tracking = our reference, stratum, offset, frequency; source = chronyc"
+echo "    sources' columns: state, address, stratum, poll, reach, last offset +/- error)"
+./build/tempusd -x -d -U -u root "server 127.0.0.1 port $port iburst minpoll -2 maxpoll -2" \
+    "pidfile $work/client.pid" "driftfile $work/client.drift" "logdir $work/log" \
+    "log tracking measurements statistics" >"$work/client.log" 2>&1 &
+client=$!
+pids+=($client)
+tail -n +1 -f "$work/client.log" --pid="$client" | sed -u 's/^/  client| /' &
+pids+=($!)
+sleep "$secs"
+kill -TERM "$client"
+wait "$client" || true
+sleep 0.2
+
+echo
+echo "== the client's chrony-format logs (tail of tracking.log, measurements.log)"
+tail -n 3 "$work/log/tracking.log" | sed 's/^/  /'
+tail -n 3 "$work/log/measurements.log" | sed 's/^/  /'
+echo
+echo "== the client's drift file (ppm, skew ppm):"
+sed 's/^/  /' "$work/client.drift"

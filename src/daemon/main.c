@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "daemon/conf.h"
 #include "daemon/conf_files.h"
 #include "daemon/conf_print.h"
+#include "daemon/daemon.h"
 #include "daemon/options.h"
 
 /* chronyd's stderr format: "2026-11-25T17:12:15Z message". */
@@ -58,9 +60,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (o.version) {
-        printf("tempusd (tempus) version %s (+CMDMON +NTP -REFCLOCK -RTC -PRIVDROP -SCFILTER "
-               "-SIGND -ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG)\n",
-               TEMPUS_VERSION);
+        printf("tempusd (tempus) version %s (%s)\n", TEMPUS_VERSION, DAEMON_FEATURES);
         return 0;
     }
     if (o.help) {
@@ -69,17 +69,31 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    log_set_sink(stderr_sink, NULL);
-    log_set_min_level(o.print_config ? LOG_LEVEL_WARN : LOG_LEVEL_INFO);
+    /* chronyd's order: root check, detach, log, configuration (-U skips the check; -p and
+     * -Q need no root). */
+    if (!o.no_root_check && !o.print_config && o.oneshot != 'Q' && geteuid() != 0) {
+        stderr_sink(NULL, LOG_LEVEL_ERR, "Fatal error : Not superuser");
+        return 1;
+    }
+    if (o.print_config) {
+        log_set_sink(stderr_sink, NULL);
+        log_set_min_level(LOG_LEVEL_WARN);
+    } else {
+        /* stderr with -d and in the one-shot modes, -l FILE, else syslog; -L level. */
+        daemon_setup_logging(o.debug || o.oneshot, o.log_file, o.log_level);
+        if (!o.nofork)
+            daemon_detach();
+    }
     conf_init(&c);
     int r = load_config(&o, &c);
     if (r < 0 || o.print_config) {
         conf_free(&c);
+        daemon_detach_finish();
         return r < 0 ? 1 : 0;
     }
 
-    /* The daemon runtime (sockets, engine, control) is wired here. */
-    log_error("Fatal error : the daemon runtime is not implemented yet (use -p)");
+    r = daemon_run(&o, &c);
     conf_free(&c);
-    return 1;
+    daemon_detach_finish();
+    return r;
 }
