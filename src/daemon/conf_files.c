@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <netdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,13 +83,17 @@ static int files_glob(void *ctx, const char *pattern, char ***paths, size_t *n)
     return 0;
 }
 
+/* Contexts for the family filter: env->ctx points at one of these. */
+static const int family_any = 0, family_inet4 = 4, family_inet6 = 6;
+
 static int files_resolve(void *ctx, const char *name, struct addr *out)
 {
     struct addrinfo hints, *res = NULL;
-    (void)ctx;
+    int family = ctx != NULL ? *(const int *)ctx : 0;
 
     memset(&hints, 0, sizeof hints);
     hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
     if (getaddrinfo(name, NULL, &hints, &res) != 0 || res == NULL)
         return -1;
     memset(out, 0, sizeof *out);
@@ -108,9 +113,10 @@ static int files_resolve(void *ctx, const char *name, struct addr *out)
     return 0;
 }
 
-void conf_files_env(struct conf_env *env)
+void conf_files_env(struct conf_env *env, int family)
 {
-    env->ctx = NULL;
+    const int *f = family == 4 ? &family_inet4 : family == 6 ? &family_inet6 : &family_any;
+    env->ctx = (void *)(uintptr_t)f; /* read only: the callbacks never write through it */
     env->read_file = files_read_all;
     env->glob = files_glob;
     env->resolve = files_resolve;

@@ -5,7 +5,8 @@
 
 #include "daemon/conf.h"
 
-/* Fills *env with the system's file reader, glob and resolver (no context needed). */
-void conf_files_env(struct conf_env *env);
+/* Fills *env with the system's file reader, glob and resolver. family 4 or 6 restricts name
+ * lookups (allow/deny by name) to that family, as tempusd -4 / -6; 0 = both. */
+void conf_files_env(struct conf_env *env, int family);
 
 #endif

@@ -35,7 +35,7 @@ static int load_config(const struct options *o, struct conf *c)
     struct conf_error err;
     int r;
 
-    conf_files_env(&env);
+    conf_files_env(&env, o->family);
     if (o->n_directives > 0)
         r = conf_parse_args(c, &env, o->n_directives, (const char *const *)o->directives, &err);
     else
