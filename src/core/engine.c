@@ -37,6 +37,9 @@
 #ifndef DUR_MAX_IV
 #define DUR_MAX_IV 1.0 /* longest slew, in update intervals */
 #endif
+#ifndef Q_SWITCH
+#define Q_SWITCH 0.0 /* score margin needed to change the wander choice */
+#endif
 #ifndef NEFF_POLL
 #define NEFF_POLL 2.0 /* poll adaptation: weight of the effective sample count */
 #endif
@@ -809,7 +812,11 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
             if (e->q_score[k] < e->q_score[kb])
                 kb = k;
         }
-        e->q_index = kb;
+        /* Hysteresis: the choice changes only for a clear improvement, since a flip to a
+         * larger q makes the fits lean on the newest few samples. */
+        if (e->q_score[kb] < e->q_score[e->q_index] - Q_SWITCH)
+            e->q_index = kb;
+        kb = e->q_index;
         for (int i = 0; i < e->nsrc; i++)
             e->src[i]->st.wander_q = srcstats_q_value(kb);
     }
