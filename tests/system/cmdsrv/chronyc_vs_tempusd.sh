@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Debian's chronyc against tempusd's control protocol on loopback.
+#
+# A chronyd -x (never touches the clock) serves NTP as `local stratum 2` on 127.0.0.1; a
+# tempusd -x -d uses it as its only server, with cmdport and a Unix socket on test paths.
+# chronyc asks tempusd over UDP (-h 127.0.0.1 -p PORT) and over the Unix socket (-h PATH):
+#  - monitoring commands succeed and show the source: reach, stratum 2 (tempusd stratum 3),
+#    and offsets of the right sign and size: the server line has `offset 0.5` (every
+#    measurement says the local clock is 0.5 s behind) and `maxslewrate 1` keeps the null
+#    clock from catching up during the test, so tracking must say 0.5 s slow / last offset
+#    -0.5, sources and sourcestats -0.5 s (local behind), ntpdata +0.5 s (NTP's theta);
+#  - privileged commands and the Unix-only monitoring commands get "501 Not authorised" over
+#    UDP; burst/online/offline/makestep/cmdallow/cmdaccheck succeed over the Unix socket;
+#  - a non-cmdallow sender gets no answer at all: in a private network namespace (unshare
+#    -n) a second tempusd listens on 10.99.0.1 (on lo there), so chronyc's requests come
+#    from 10.99.0.1, which is not localhost; cmdallow 10.99.0.2 -> silence, then a third
+#    instance with cmdallow 10.99.0.1 -> answered.
+# Ports come from this shell's PID. Daemons are killed by PID in a trap.
+# Usage: chronyc_vs_tempusd.sh TEMPUSD
+set -u
+TEMPUSD=$(readlink -f "$1")
+CHRONYD=${CHRONYD:-/usr/sbin/chronyd}
+CHRONYC=${CHRONYC:-/usr/bin/chronyc}
+if [ ! -x "$CHRONYD" ] || [ ! -x "$CHRONYC" ]; then
+    echo "SKIP: chronyd/chronyc not installed"; exit 77
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "SKIP: needs root (chronyd writes its pid/socket dirs)"; exit 77
+fi
+
+DIR=$(mktemp -d /tmp/cmdsrv-sys.XXXXXX)
+BASE=$((24000 + ($$ % 2000) * 4))
+NTP_A=$BASE CMD_A=$((BASE + 1)) CMD_T=$((BASE + 2)) CMD_T2=$((BASE + 3))
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    rm -rf "$DIR"
+}
+trap cleanup EXIT INT TERM
+
+FAILS=0
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok: $*"; }
+
+mkdir -m 0700 -p "$DIR/a" "$DIR/t"
+cat >"$DIR/a.conf" <<CONF
+port $NTP_A
+bindaddress 127.0.0.1
+local stratum 2
+allow 127.0.0.1
+cmdport $CMD_A
+bindcmdaddress 127.0.0.1
+bindcmdaddress $DIR/a/chronyd.sock
+pidfile $DIR/a/chronyd.pid
+CONF
+SOCK=$DIR/t/sock/tempusd.sock
+cat >"$DIR/t.conf" <<CONF
+server 127.0.0.1 port $NTP_A iburst minpoll 0 maxpoll 1 offset 0.5
+maxslewrate 1
+cmdport $CMD_T
+bindcmdaddress 127.0.0.1
+bindcmdaddress $SOCK
+pidfile $DIR/t/tempusd.pid
+CONF
+
+# -x: never touch this machine's clock. -d: foreground, so $! is the daemon.
+"$CHRONYD" -x -d -u root -f "$DIR/a.conf" >"$DIR/a.log" 2>&1 &
+PIDS+=($!)
+"$TEMPUSD" -x -d -u root -f "$DIR/t.conf" >"$DIR/t.log" 2>&1 &
+PIDS+=($!)
+
+U=("$CHRONYC" -n -h 127.0.0.1 -p "$CMD_T")
+X=("$CHRONYC" -n -h "$SOCK")
+
+# Wait (bounded) until tempusd reaches the source 4 times and selects it.
+for _ in $(seq 1 60); do
+    out=$("${U[@]}" -c sources 2>/dev/null | head -1)
+    case "$out" in
+    '^,*,127.0.0.1,2,'*) reach=$(echo "$out" | cut -d, -f6)
+        [ "$reach" -ge 17 ] 2>/dev/null && break ;;
+    esac
+    sleep 0.5
+done
+
+run() { # run NAME CMD...: prints output, returns the status
+    local name=$1; shift
+    out=$("$@" 2>&1); rc=$?
+    printf '%s\n' "--- $name (rc $rc)" "$out" >>"$DIR/transcript"
+    return $rc
+}
+near() { # near VALUE TARGET: |VALUE - TARGET| < 0.01
+    /usr/bin/python3 -c "import sys; sys.exit(0 if abs(float('$1') - float('$2')) < 0.01 else 1)" 2>/dev/null
+}
+
+for via in udp unix; do
+    if [ $via = udp ]; then C=("${U[@]}"); else C=("${X[@]}"); fi
+    if run "tracking $via" "${C[@]}" -c tracking; then
+        IFS=, read -r refid name stratum _ systime lastoff _ <<<"$out"
+        if [ "$refid" = 7F000001 ] && [ "$name" = 127.0.0.1 ] && [ "$stratum" = 3 ] &&
+            near "$systime" 0.5 && near "$lastoff" -0.5; then
+            ok "tracking over $via: $out"
+        else fail "tracking over $via: $out"; fi
+    else fail "tracking over $via: rc $rc: $out"; fi
+    if run "sources $via" "${C[@]}" -c sources; then
+        IFS=, read -r mode state name stratum poll reach lastrx off _ err <<<"$out"
+        if [ "$mode$state" = '^*' ] && [ "$stratum" = 2 ] && [ "$reach" -gt 0 ] &&
+            near "$off" -0.5; then ok "sources over $via: $out"
+        else fail "sources over $via: $out"; fi
+    else fail "sources over $via: rc $rc: $out"; fi
+    if run "sourcestats $via" "${C[@]}" -c sourcestats; then
+        IFS=, read -r name np nr span freq skew off sd _ <<<"$out"
+        if [ "$name" = 127.0.0.1 ] && [ "$np" -ge 2 ] && near "$off" -0.5; then
+            ok "sourcestats over $via: $out"
+        else fail "sourcestats over $via: $out"; fi
+    else fail "sourcestats over $via: rc $rc: $out"; fi
+    if run "activity $via" "${C[@]}" activity && echo "$out" | grep -q '^200 OK' &&
+        echo "$out" | grep -q '^1 sources online'; then ok "activity over $via"
+    else fail "activity over $via: $out"; fi
+done
+
+# Unix-only monitoring commands.
+if run ntpdata "${X[@]}" ntpdata 127.0.0.1 && echo "$out" | grep -q "Remote address  : 127.0.0.1 ($(printf '%X' 2130706433))" &&
+    echo "$out" | grep -q '^Stratum         : 2$' && echo "$out" | grep -q '^Mode            : Server$' &&
+    echo "$out" | grep -q "^Remote port     : $NTP_A\$"; then
+    off=$(echo "$out" | sed -n 's/^Offset          : \([-+0-9.e]*\) seconds$/\1/p')
+    if [ -n "$off" ] && near "$off" 0.5; then ok "ntpdata over unix (offset $off)"
+    else fail "ntpdata offset: $out"; fi
+else fail "ntpdata over unix: $out"; fi
+if run selectdata "${X[@]}" -c selectdata && echo "$out" | grep -q '^\*,127.0.0.1,N,'; then
+    ok "selectdata over unix: $out"
+else fail "selectdata over unix: $out"; fi
+if run serverstats "${X[@]}" -c serverstats && [ "$(echo "$out" | tr ',' '\n' | wc -l)" = 11 ]; then
+    cmd_hits=$(echo "$out" | cut -d, -f3)
+    if [ "$cmd_hits" -ge 8 ]; then ok "serverstats over unix: $out"
+    else fail "serverstats cmd hits: $out"; fi
+else fail "serverstats over unix: $out"; fi
+if run clients "${X[@]}" -c clients && echo "$out" | grep -q '^127.0.0.1,'; then
+    ok "clients over unix: $out"
+else fail "clients over unix: $out"; fi
+
+# Over UDP, what chronyd 4.3 refuses there.
+for cmd in "ntpdata 127.0.0.1" serverstats clients selectdata "burst 2/4 127.0.0.1" makestep \
+    "offline" "cmdallow 10.0.0.1" "delete 127.0.0.1" shutdown; do
+    # shellcheck disable=SC2086
+    if run "udp $cmd" "${U[@]}" $cmd; then fail "UDP $cmd accepted: $out"
+    elif echo "$out" | grep -q '^501 Not authorised'; then ok "UDP $cmd: 501"
+    else fail "UDP $cmd: $out"; fi
+done
+
+# Privileged over the Unix socket (-x: makestep steps the null clock only).
+for cmd in "burst 2/4 127.0.0.1" "offline 127.0.0.1" "online 127.0.0.1" makestep \
+    "cmdallow 10.0.0.0/8" onoffline dump cyclelogs reselect refresh "reload sources"; do
+    # shellcheck disable=SC2086
+    if run "unix $cmd" "${X[@]}" $cmd && echo "$out" | grep -q '^200 OK'; then ok "unix $cmd"
+    else fail "unix $cmd: $out"; fi
+done
+if run cmdaccheck "${X[@]}" cmdaccheck 10.1.2.3 && echo "$out" | grep -q '^208 Access allowed'; then
+    ok "cmdaccheck after cmdallow"
+else fail "cmdaccheck: $out"; fi
+if run accheck "${X[@]}" accheck 10.1.2.3 && echo "$out" | grep -q '^209 Access denied'; then
+    ok "accheck (no allow)"
+else fail "accheck: $out"; fi
+if run "delete nosuch" "${X[@]}" delete 10.9.9.9; echo "$out" | grep -q '^503 No such source'; then
+    ok "delete unknown: 503"
+else fail "delete unknown: $out"; fi
+if run "add" "${X[@]}" add server 127.0.0.1 port $NTP_A; echo "$out" | grep -q '^511 Source already present'; then
+    ok "add duplicate: 511"
+else fail "add duplicate: $out"; fi
+
+# A non-cmdallow sender gets nothing (chronyc gives up: 506 Cannot talk to daemon), in a
+# network namespace of our own where lo also carries 10.99.0.1/32.
+if command -v unshare >/dev/null && command -v ip >/dev/null; then
+    for allow in 10.99.0.2 10.99.0.1; do
+        cat >"$DIR/n-$allow.conf" <<CONF
+cmdport $CMD_T2
+bindcmdaddress 10.99.0.1
+bindcmdaddress /
+cmdallow $allow
+pidfile $DIR/t/tempusd-$allow.pid
+CONF
+    done
+    unshare -n bash -c '
+        ip link set lo up && ip addr add 10.99.0.1/32 dev lo || exit 2
+        for allow in 10.99.0.2 10.99.0.1; do
+            "$1" -x -d -u root -f "$2/n-$allow.conf" >"$2/n-$allow.log" 2>&1 &
+            pid=$!
+            sleep 0.5
+            echo "== cmdallow $allow"
+            timeout 20 "$3" -n -h 10.99.0.1 -p "$4" -m "timeout 300" "retries 2" tracking 2>&1
+            echo "rc $?"
+            kill $pid; wait $pid
+        done' _ "$TEMPUSD" "$DIR" "$CHRONYC" "$CMD_T2" >"$DIR/netns.out" 2>&1
+    out=$(cat "$DIR/netns.out")
+    printf '%s\n' "--- netns" "$out" >>"$DIR/transcript"
+    denied=$(sed -n '/== cmdallow 10.99.0.2/,/^rc/p' "$DIR/netns.out")
+    allowed=$(sed -n '/== cmdallow 10.99.0.1/,/^rc/p' "$DIR/netns.out")
+    if echo "$denied" | grep -q '506 Cannot talk to daemon' && ! echo "$denied" | grep -q 'Reference ID'; then
+        ok "non-cmdallow sender: no reply"
+    else fail "non-cmdallow sender: $denied"; fi
+    if echo "$allowed" | grep -q '^Leap status     : Not synchronised'; then ok "cmdallow sender answered"
+    else fail "cmdallow sender: $allowed"; fi
+else
+    echo "skip: no unshare/ip for the non-cmdallow check"
+fi
+
+# shutdown over the Unix socket stops the daemon.
+if run shutdown "${X[@]}" shutdown && echo "$out" | grep -q '^200 OK'; then
+    for _ in $(seq 1 20); do kill -0 "${PIDS[1]}" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "${PIDS[1]}" 2>/dev/null; then fail "tempusd still running after shutdown"
+    else ok "shutdown"; [ -e "$SOCK" ] && fail "socket left behind"; fi
+else fail "shutdown: $out"; fi
+
+if [ "$FAILS" -gt 0 ]; then
+    echo "== transcript"; cat "$DIR/transcript"; echo "== tempusd log"; tail -30 "$DIR/t.log"
+    exit 1
+fi
+echo "all passed"
