@@ -297,7 +297,8 @@ static void after_engine(void *ctx)
         if (selected >= 0) {
             int idx = engine_source_index(d->engine, t.selected_source_id);
             struct report_source s;
-            if (idx >= 0 && engine_source_report(d->engine, idx, now, &s) == 0)
+            /* chronyd's one-shot modes print only the result. */
+            if (!d->o->oneshot && idx >= 0 && engine_source_report(d->engine, idx, now, &s) == 0)
                 log_info("Selected source %s", s.name);
         }
         d->last_selected = selected;
