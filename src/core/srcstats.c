@@ -34,6 +34,9 @@
 #ifndef QUAD_T
 #define QUAD_T 3.0 /* the drift term is kept when |c| > QUAD_T standard errors */
 #endif
+#ifndef K2_PRED_MIN
+#define K2_PRED_MIN 0.0
+#endif
 #ifndef ALPHA_T
 #define ALPHA_T 3.0 /* alpha is kept when |alpha| > ALPHA_T standard errors */
 #endif
@@ -210,6 +213,10 @@ static int fit_range(struct srcstats *st, int start, int ua, int uq, const doubl
     }
     double k2 = chi2 / (m - p);
     st->k2 = k2;
+    /* The prediction's variance never claims more precision than the weights' absolute
+     * model gives (k2 >= K2_PRED_MIN): a few dominant samples that happen to agree would
+     * otherwise look exact. alpha's significance test keeps the plain k2. */
+    double kp = k2 > K2_PRED_MIN ? k2 : K2_PRED_MIN;
     st->t_ref_s = tref;
     st->a_s = b[0];
     st->b = b[1];
@@ -218,12 +225,12 @@ static int fit_range(struct srcstats *st, int start, int ua, int uq, const doubl
     st->var_alpha = ua ? cov[ia * p + ia] * k2 : 0.0;
     st->has_quad = uq;
     st->c = uq ? b[iq] : 0.0;
-    st->var_c = uq ? cov[iq * p + iq] * k2 : 0.0;
-    st->cov_ac = uq ? cov[iq] * k2 : 0.0;
-    st->cov_bc = uq ? cov[p + iq] * k2 : 0.0;
-    st->var_a = cov[0] * k2;
-    st->var_b = cov[p + 1] * k2;
-    st->cov_ab = cov[1] * k2;
+    st->var_c = uq ? cov[iq * p + iq] * kp : 0.0;
+    st->cov_ac = uq ? cov[iq] * kp : 0.0;
+    st->cov_bc = uq ? cov[p + iq] * kp : 0.0;
+    st->var_a = cov[0] * kp;
+    st->var_b = cov[p + 1] * kp;
+    st->cov_ab = cov[1] * kp;
     st->sd_s = sqrt(chi2 / sw * m / (m - p));
     st->skew = t95(m - p) * sqrt(st->var_b);
     st->nfit = p;
