@@ -252,6 +252,8 @@ static int parse_nested(struct conf_parser *P, const char *path)
 
     if (P->depth >= CONF_MAX_INCLUDE_DEPTH)
         return conf_fail(P, "Maximum include level reached");
+    if (++*P->files_read > CONF_MAX_FILES)
+        return conf_fail(P, "Too many included files (more than %d)", CONF_MAX_FILES);
     r = P->env->read_file != NULL ? P->env->read_file(P->env->ctx, path, &data, &len) : -ENOENT;
     if (r < 0)
         return conf_fail(P, "Could not open %s : %s", path, strerror(-r));
@@ -423,7 +425,8 @@ int conf_parse_text(struct conf *c, const struct conf_env *env, const char *name
                     size_t len, struct conf_error *err)
 {
     static const struct conf_env no_env;
-    struct conf_parser P = {c, env != NULL ? env : &no_env, err, name, 0, 1};
+    int files_read = 1;
+    struct conf_parser P = {c, env != NULL ? env : &no_env, err, name, 0, 1, &files_read};
 
     memset(err, 0, sizeof *err);
     return parse_text(&P, text, len);
@@ -433,7 +436,8 @@ int conf_parse_file(struct conf *c, const struct conf_env *env, const char *path
                     struct conf_error *err)
 {
     static const struct conf_env no_env;
-    struct conf_parser P = {c, env != NULL ? env : &no_env, err, path, 0, 0};
+    int files_read = 0;
+    struct conf_parser P = {c, env != NULL ? env : &no_env, err, path, 0, 0, &files_read};
 
     memset(err, 0, sizeof *err);
     P.file = "";
@@ -444,7 +448,8 @@ int conf_parse_args(struct conf *c, const struct conf_env *env, int n, const cha
                     struct conf_error *err)
 {
     static const struct conf_env no_env;
-    struct conf_parser P = {c, env != NULL ? env : &no_env, err, "", 0, 1};
+    int files_read = 0;
+    struct conf_parser P = {c, env != NULL ? env : &no_env, err, "", 0, 1, &files_read};
     char buf[CONF_MAX_LINE];
 
     memset(err, 0, sizeof *err);

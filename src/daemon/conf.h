@@ -32,6 +32,9 @@
 #define CONF_MAX_LINE 2048
 /* chronyd: at most this many files open in one include chain (the main file counts). */
 #define CONF_MAX_INCLUDE_DEPTH 10
+/* Ours: at most this many files read by one parse. chronyd has no limit, but includes that
+ * fan out (each file including itself twice...) grow exponentially within the depth limit. */
+#define CONF_MAX_FILES 1000
 /* chronyd: confdir takes 1..10 directories. */
 #define CONF_MAX_CONFDIRS 10
 

@@ -14,7 +14,8 @@ struct conf_parser {
     struct conf_error *err;
     const char *file;
     int line;
-    int depth; /* files open in the current include chain */
+    int depth;       /* files open in the current include chain */
+    int *files_read; /* files read by this parse so far (shared by nested parsers) */
 };
 
 /* Fills P->err with msg (printf format) plus chronyd's location suffix " at line N[ in file

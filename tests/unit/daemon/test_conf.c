@@ -518,6 +518,38 @@ static void test_include_and_confdir(void **state)
                         "Missing arguments for include directive at line 1 in file t.conf");
 }
 
+/* Includes that fan out stay bounded: 20 x 20 x 20 files would be read, the cap stops it. */
+static void test_include_fanout(void **state)
+{
+    static char a[512], b[512], cc[512];
+    static struct fake_file files[] = {{"/f/a.conf", a},
+                                       {"/f/b.conf", b},
+                                       {"/f/c.conf", cc},
+                                       {"/f/d.conf", "rtcsync\n"},
+                                       {NULL, NULL}};
+    struct conf c;
+    struct conf_error err;
+    (void)state;
+    a[0] = b[0] = cc[0] = '\0';
+    for (int i = 0; i < 20; i++) {
+        strcat(a, "include /f/b.conf\n");
+        strcat(b, "include /f/c.conf\n");
+        strcat(cc, "include /f/d.conf\n");
+    }
+    fs.files = files;
+    conf_init(&c);
+    assert_int_equal(conf_parse_file(&c, &env, "/f/a.conf", &err), -1);
+    assert_non_null(strstr(err.msg, "Too many included files"));
+    assert_true(fs.reads <= CONF_MAX_FILES + 1);
+    conf_free(&c);
+    /* 20 x 20 = 400 files is fine. */
+    fs.reads = 0;
+    conf_init(&c);
+    assert_int_equal(conf_parse_file(&c, &env, "/f/b.conf", &err), 0);
+    assert_int_equal(c.lines.n, 400);
+    conf_free(&c);
+}
+
 static void test_args(void **state)
 {
     struct conf c;
@@ -634,6 +666,7 @@ int main(void)
         cmocka_unit_test_setup(test_access, setup),
         cmocka_unit_test_setup(test_misc_directives, setup),
         cmocka_unit_test_setup(test_include_and_confdir, setup),
+        cmocka_unit_test_setup(test_include_fanout, setup),
         cmocka_unit_test_setup(test_args, setup),
         cmocka_unit_test_setup(test_sourcedirs, setup),
         cmocka_unit_test_setup(test_engine_mapping, setup),
