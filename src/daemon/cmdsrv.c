@@ -471,8 +471,9 @@ static int dispatch(struct cmdsrv *s, const struct cmdmon_request *req, size_t l
 {
     switch (req->command) {
     case CMDMON_REQ_NULL:
-    case CMDMON_REQ_LOGON:
         return CMDMON_STT_SUCCESS;
+    case CMDMON_REQ_LOGON: /* obsolete: chronyd 4.3 answers FAILED (edge-cases/logon-cmd-10) */
+        return CMDMON_STT_FAILED;
     case CMDMON_REQ_N_SOURCES:
         rep->reply = CMDMON_REP_N_SOURCES;
         rep->u.n_sources = (uint32_t)source_count(s);
@@ -521,8 +522,9 @@ static int dispatch(struct cmdsrv *s, const struct cmdmon_request *req, size_t l
         return CMDMON_STT_NOTENABLED; /* no smoothtime */
     case CMDMON_REQ_MANUAL:
     case CMDMON_REQ_SETTIME:
-    case CMDMON_REQ_MANUAL_DELETE:
         return CMDMON_STT_NOTENABLED; /* no `manual` */
+    case CMDMON_REQ_MANUAL_DELETE:
+        return CMDMON_STT_BADSAMPLE; /* there is no sample to delete (chronyd 4.3 alike) */
     case CMDMON_REQ_BURST:
     case CMDMON_REQ_ONLINE:
     case CMDMON_REQ_OFFLINE:
