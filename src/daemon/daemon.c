@@ -675,7 +675,8 @@ int daemon_run(const struct options *o, struct conf *c)
         char *slash = strrchr(dir, '/');
         if (slash && slash != dir) {
             *slash = '\0';
-            (void)files_mkdir_p(dir, 0755);
+            /* 0750 as chronyd's rundir: the control socket may share it (cmdsrv_io.h). */
+            (void)files_mkdir_p(dir, 0750);
         }
         int other = 0;
         int r = files_pidfile_claim(c->pidfile, &other);

@@ -34,7 +34,9 @@ static int make_dir(const char *path, uid_t uid, gid_t gid)
     if (!S_ISDIR(st.st_mode))
         return -ENOTDIR;
     uid_t want = uid != (uid_t)-1 ? uid : geteuid();
-    if ((st.st_mode & 0077) != 0 || st.st_uid != want)
+    /* chronyd's rule for an existing directory: nothing for "others", owned by the daemon's
+     * user. An existing directory is never changed (it may be shared, like /tmp). */
+    if ((st.st_mode & 0007) != 0 || st.st_uid != want)
         return -EPERM;
     return 0;
 }

@@ -1,8 +1,8 @@
 /* The Unix datagram control socket of tempusd (chrony's cmdmon over AF_UNIX).
  *
  * Access control is the directory: unixsock_open() creates the socket's directory with mode
- * 0700 owned by the daemon's user if it is missing, and refuses one that grants anything to
- * group or others or belongs to another user (chronyd: "Disabled command socket"). A stale
+ * 0700 owned by the daemon's user if it is missing, and refuses an existing one that grants
+ * anything to others or belongs to another user (chronyd: "Disabled command socket"). A stale
  * file at the path is unlinked before bind(). Per ARCHITECTURE.md: plain SOCK_DGRAM made
  * non-blocking with fcntl; recvfrom/sendto.
  */
@@ -23,7 +23,7 @@ struct unixsock_peer {
 };
 
 /* Creates path's directory if missing (mode 0700, chowned to uid/gid when they are not
- * (uid_t)-1), checks an existing one (no group/other bits, owner uid), unlinks a stale file
+ * (uid_t)-1), checks an existing one (no "other" bits, owner uid), unlinks a stale file
  * at path, binds a non-blocking datagram socket there. Returns the fd, or -errno: -EPERM for
  * a directory that fails the check, -ENAMETOOLONG for a long path. */
 int unixsock_open(const char *path, uid_t uid, gid_t gid);
