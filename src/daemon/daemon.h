@@ -13,7 +13,7 @@ struct conf;
 
 /* What tempusd -v lists, in chronyd's form. */
 #define DAEMON_FEATURES                                                                            \
-    "-CMDMON +NTP -REFCLOCK -RTC +PRIVDROP -SCFILTER -SIGND +ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG"
+    "+CMDMON +NTP -REFCLOCK -RTC +PRIVDROP -SCFILTER -SIGND +ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG"
 
 /* Runs until told to stop. c is borrowed (and may be modified: client-only defaults of -Q).
  * Returns the process exit status: 0, or 1 on a fatal error, a failed one-shot, or -t
