@@ -30,6 +30,7 @@ void discipline_init(struct discipline *d, const struct clock_ops *clock, double
     d->control_failed = 0;
     d->n_steps = 0;
     d->leap = CLOCK_LEAP_NONE;
+    d->mono_is_raw = 0;
     /* Force the first set_freq_ppm(): the clock's previous setting is unknown. */
     d->applied_ppm = NAN;
     apply(d, base_ppm);
@@ -40,10 +41,10 @@ void discipline_init(struct discipline *d, const struct clock_ops *clock, double
 /* Correction gained per second of engine time at adjustment ppm. Engine time is the
  * monotonic clock, which (like Linux CLOCK_MONOTONIC) runs at the disciplined rate, so a
  * mono second lasts 1/(1 + a) true seconds: at 83333 ppm this is 8 % of the slew. */
-static double gain_per_s(double ppm)
+static double gain_per_s(const struct discipline *d, double ppm)
 {
     double a = ppm * 1e-6;
-    return a / (1.0 + a);
+    return d->mono_is_raw ? a : a / (1.0 + a);
 }
 
 void discipline_advance(struct discipline *d, double t_s)
@@ -51,12 +52,12 @@ void discipline_advance(struct discipline *d, double t_s)
     if (t_s <= d->t_s)
         return;
     if (d->slew_ppm != 0.0 && d->slew_end_s <= t_s) {
-        d->corr_s += gain_per_s(d->applied_ppm) * (d->slew_end_s - d->t_s);
+        d->corr_s += gain_per_s(d, d->applied_ppm) * (d->slew_end_s - d->t_s);
         d->t_s = d->slew_end_s;
         d->slew_ppm = 0.0;
         apply(d, d->base_ppm);
     }
-    d->corr_s += gain_per_s(d->applied_ppm) * (t_s - d->t_s);
+    d->corr_s += gain_per_s(d, d->applied_ppm) * (t_s - d->t_s);
     d->t_s = t_s;
 }
 
@@ -64,7 +65,7 @@ double discipline_remaining(const struct discipline *d, double t_s)
 {
     if (d->slew_ppm == 0.0 || d->slew_end_s <= t_s)
         return 0.0;
-    return (gain_per_s(d->applied_ppm) - gain_per_s(d->base_ppm)) * (d->slew_end_s - t_s);
+    return (gain_per_s(d, d->applied_ppm) - gain_per_s(d, d->base_ppm)) * (d->slew_end_s - t_s);
 }
 
 double discipline_correct(struct discipline *d, double t_s, double offset_s, double duration_s,
@@ -94,7 +95,7 @@ double discipline_correct(struct discipline *d, double t_s, double offset_s, dou
     apply(d, base_ppm + d->slew_ppm);
     /* The slew ends when the correction is done at the rate the clock actually runs with
      * (it may have clamped), in engine (mono) time. */
-    double g = gain_per_s(d->applied_ppm) - gain_per_s(base_ppm);
+    double g = gain_per_s(d, d->applied_ppm) - gain_per_s(d, base_ppm);
     if (g != 0.0 && (g > 0) == (d->slew_ppm > 0)) {
         d->slew_ppm = d->applied_ppm - base_ppm;
         d->slew_end_s = t_s + fabs(offset_s) / fabs(g);

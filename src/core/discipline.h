@@ -22,7 +22,8 @@ struct discipline {
     double maxslew_ppm;            /* largest |slew_ppm| (maxslewrate) */
     int control_failed;            /* a clock operation failed: estimating only */
     uint32_t n_steps;
-    int leap; /* armed leap (enum clock_leap) */
+    int leap;        /* armed leap (enum clock_leap) */
+    int mono_is_raw; /* engine time does not follow the adjustment (engine_params) */
 };
 
 /* Starts at engine time t_s with the clock's adjustment set to base_ppm (e.g. minus the

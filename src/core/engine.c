@@ -201,6 +201,7 @@ struct engine *engine_new(const struct engine_params *p, const struct clock_ops 
         maxf = clock->max_freq_ppm;
     double base = e->p.have_initial_freq ? -e->p.initial_freq_ppm : 0.0;
     discipline_init(&e->d, clock, 0.0, base, maxf, e->p.maxslewrate_ppm);
+    e->d.mono_is_raw = e->p.mono_is_raw;
     e->freq = -base * 1e-6;
     e->skew = e->p.have_initial_freq ? fmax(e->p.initial_skew_ppm, 0.01) * 1e-6 : 1e-3;
     if (clock && clock->set_sync_status)

@@ -78,6 +78,11 @@ struct engine_params {
     int have_initial_freq;    /* a drift file value is known */
     double initial_freq_ppm;  /* from the drift file */
     double initial_skew_ppm;  /* from the drift file */
+    /* 0 (default): the monotonic clock given as now_mono_ns runs at the rate the engine
+     * sets (Linux CLOCK_MONOTONIC under adjtimex, the simulator). 1: it does not (a virtual
+     * clock over an untouched system clock, -x): a correction is then counted as a ppm per
+     * mono second instead of a/(1+a). */
+    int mono_is_raw;
 };
 
 void engine_params_default(struct engine_params *p);

@@ -132,6 +132,21 @@ static void test_step(void **state)
     assert_int_equal(d.n_steps, 1);
 }
 
+static void test_raw_mono(void **state)
+{
+    (void)state;
+    /* A virtual clock whose mono does not follow the adjustment: a ppm per mono second. */
+    struct fake f = {0};
+    struct clock_ops o = ops(&f, 100000);
+    struct discipline d;
+    discipline_init(&d, &o, 0.0, 0.0, 100000, 83333.333);
+    d.mono_is_raw = 1;
+    double dur = discipline_correct(&d, 0.0, -0.5, 1.0, 0.0);
+    assert_true(fabs(dur - 0.5 / 0.083333333) < 1e-6);
+    discipline_advance(&d, 100.0);
+    assert_true(fabs(d.corr_s - 0.5) < 1e-9);
+}
+
 static void test_leap(void **state)
 {
     (void)state;
@@ -152,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_slew_rate_capped),
         cmocka_unit_test(test_frequency_within_clock_max),
         cmocka_unit_test(test_step),
+        cmocka_unit_test(test_raw_mono),
         cmocka_unit_test(test_leap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
