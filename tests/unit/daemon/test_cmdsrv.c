@@ -52,8 +52,14 @@ static int fake_sync(void *ctx, int synced, double e, double m)
     (void)m;
     return 0;
 }
-static const struct clock_ops fake_clock = {NULL,      fake_read, fake_freq, fake_step,
-                                            fake_leap, fake_sync, 500.0};
+static const struct clock_ops fake_clock = {
+    .read_real_ns = fake_read,
+    .set_freq_ppm = fake_freq,
+    .step_s = fake_step,
+    .set_leap = fake_leap,
+    .set_sync_status = fake_sync,
+    .max_freq_ppm = 500.0,
+};
 
 /* The daemon side, faked: records what it was asked, answers as chronyd 4.3 did in the
  * captures (SOURCEALREADYKNOWN for the duplicate add, SUCCESS otherwise). */
