@@ -119,6 +119,14 @@ for via in udp unix; do
     else fail "activity over $via: $out"; fi
 done
 
+if run waitsync "${U[@]}" waitsync 3 && echo "$out" | grep -q '^try: 1, refid: 7F000001, correction: 0.5'; then
+    ok "waitsync over udp: $out"
+else fail "waitsync over udp: $out"; fi
+if run sourcename "${U[@]}" sourcename 127.0.0.1 && [ "$out" = 127.0.0.1 ]; then ok "sourcename over udp"
+else fail "sourcename over udp: $out"; fi
+if run "sources -N" "${U[@]}" -N sources && echo "$out" | grep -q '^\^\* 127.0.0.1 '; then ok "sources -N over udp"
+else fail "sources -N over udp: $out"; fi
+
 # Unix-only monitoring commands.
 if run ntpdata "${X[@]}" ntpdata 127.0.0.1 && echo "$out" | grep -q "Remote address  : 127.0.0.1 ($(printf '%X' 2130706433))" &&
     echo "$out" | grep -q '^Stratum         : 2$' && echo "$out" | grep -q '^Mode            : Server$' &&
