@@ -62,35 +62,54 @@ done
 for n in "${notes[@]}"; do echo "note: $n"; done
 [ ${#active[@]} -gt 0 ] || { echo "no server answered" >&2; exit 1; }
 
-# CPU time (ticks) of a process: utime + stime.
-proc_ticks() {
-    awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
-}
 hz=$(getconf CLK_TCK)
 
 echo "kind,ramp,server,rate,label,offered_rate,sources,sent,offered_per_s,replies,replies_per_s,loss_pct,late,dup,bad_origin,malformed,wrong_sock,kod,send_errors,p50_us,p90_us,p99_us,p999_us,max_us,server_cpu_pct,server_cpu_busy_pct" >"$RUNS"
 
-# one_run KIND RAMP SERVER RATE: one load run, appended to runs.csv; prints replies/s.
+# Bash builtins only around the load runs: on a loaded machine every fork costs tens of ms.
+# ticks_of PID: CPU time (utime + stime, clock ticks) of a process, in TICKS.
+ticks_of() {
+    local st=()
+    TICKS=0
+    read -r -a st <"/proc/$1/stat" 2>/dev/null && TICKS=$((st[13] + st[14]))
+}
+# cpu_of N: busy and total ticks of CPU N so far, in CPU_BUSY and CPU_TOTAL.
+cpu_of() {
+    local name u n sy idle iow irq sirq steal rest
+    while read -r name u n sy idle iow irq sirq steal rest; do
+        if [ "$name" = "cpu$1" ]; then
+            CPU_BUSY=$((u + n + sy + irq + sirq + steal))
+            CPU_TOTAL=$((CPU_BUSY + idle + iow))
+            return
+        fi
+    done </proc/stat
+}
+
+# one_run KIND RAMP SERVER RATE: one load run, appended to runs.csv; sets RPS (replies/s).
 one_run() {
-    local kind=$1 ramp=$2 s=$3 rate=$4 dur t0 t1 snap w0 w1 row cpu busy
+    local kind=$1 ramp=$2 s=$3 rate=$4 dur t0 w0 w1 b0 c0 row cpu busy f=()
     dur=$STEP_S
     [ "$kind" = latency ] && dur=$LAT_S
-    t0=$(proc_ticks "${PID[$s]}")
-    snap=$(cpu_snapshot "$SERVER_CPU")
-    w0=$(date +%s%N)
+    ticks_of "${PID[$s]}"
+    t0=$TICKS
+    cpu_of "$SERVER_CPU"
+    b0=$CPU_BUSY c0=$CPU_TOTAL
+    w0=${EPOCHREALTIME/./}
     # shellcheck disable=SC2086
     row=$(bench_load -p "${PORT[$s]}" -r "$rate" -d "$dur" -t 100 -b 64 $SOURCES -l "$s")
-    w1=$(date +%s%N)
-    t1=$(proc_ticks "${PID[$s]}")
-    busy=$(cpu_busy_pct "$SERVER_CPU" "$snap")
-    cpu=$(awk -v a="$t0" -v b="$t1" -v w0="$w0" -v w1="$w1" -v hz="$hz" \
-        'BEGIN {printf "%.0f", 100 * (b - a) / hz / ((w1 - w0) / 1e9)}')
+    w1=${EPOCHREALTIME/./}
+    ticks_of "${PID[$s]}"
+    cpu_of "$SERVER_CPU"
+    cpu=$(((TICKS - t0) * 100000000 / (hz * (w1 - w0 + 1))))
+    busy=$((CPU_TOTAL > c0 ? 100 * (CPU_BUSY - b0) / (CPU_TOTAL - c0) : 0))
     echo "$kind,$ramp,$s,$rate,$row,$cpu,$busy" >>"$RUNS"
-    if [ "$(csv_field "$row" 12)" != 0 ] || [ "$(csv_field "$row" 11)" != 0 ] ||
-        [ "$(csv_field "$row" 13)" != 0 ] || [ "$(csv_field "$row" 10)" != 0 ]; then
+    IFS=, read -r -a f <<<"$row"
+    # f: 0 label, 5 replies, 6 replies/s, 9 dup, 10 bad origin, 11 malformed, 12 wrong socket
+    if [ "${f[9]:-0}" != 0 ] || [ "${f[10]:-0}" != 0 ] || [ "${f[11]:-0}" != 0 ] ||
+        [ "${f[12]:-0}" != 0 ]; then
         echo "WARNING: $s at $rate/s: replies failed checks: $row" >&2
     fi
-    csv_field "$row" 7
+    RPS=${f[6]:-0}
 }
 
 declare -A PEAKS
@@ -98,8 +117,8 @@ for ramp in $(seq 1 "$RAMPS"); do
     for s in "${active[@]}"; do
         best=0
         for rate in $RATES; do
-            rps=$(one_run ramp "$ramp" "$s" "$rate")
-            best=$(awk -v a="$best" -v b="$rps" 'BEGIN {print (b > a) ? b : a}')
+            one_run ramp "$ramp" "$s" "$rate"
+            [ "$RPS" -gt "$best" ] && best=$RPS
         done
         PEAKS[$s]="${PEAKS[$s]:-} $best"
         echo "ramp $ramp $s: peak $best replies/s (load average $(cut -d' ' -f1 /proc/loadavg))"
@@ -107,7 +126,7 @@ for ramp in $(seq 1 "$RAMPS"); do
 done
 for rep in $(seq 1 "$LAT_REPS"); do
     for s in "${active[@]}"; do
-        one_run latency "$rep" "$s" "$LAT_RATE" >/dev/null
+        one_run latency "$rep" "$s" "$LAT_RATE"
     done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
