@@ -119,6 +119,9 @@ for via in udp unix; do
     else fail "activity over $via: $out"; fi
 done
 
+if run "tracking ::1" "$CHRONYC" -n -h ::1 -p "$CMD_T" -c tracking && echo "$out" | grep -q '^7F000001,127.0.0.1,3,'; then
+    ok "tracking over UDP ::1"
+else fail "tracking over UDP ::1: $out"; fi
 if run waitsync "${U[@]}" waitsync 3 && echo "$out" | grep -q '^try: 1, refid: 7F000001, correction: 0.5'; then
     ok "waitsync over udp: $out"
 else fail "waitsync over udp: $out"; fi
