@@ -213,7 +213,7 @@ static void open_udp(struct cmdsrv_io *io, const struct addr *bind, int *fd)
     (void)loop_add_fd(io->loop, r, on_udp, io);
 }
 
-struct cmdsrv_io *cmdsrv_open(const struct conf *c, int family, struct loop *loop,
+struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family, struct loop *loop,
                               struct engine *engine, struct executor *ex)
 {
     struct cmdsrv_io *io = calloc(1, sizeof *io);
@@ -244,7 +244,7 @@ struct cmdsrv_io *cmdsrv_open(const struct conf *c, int family, struct loop *loo
     if (c->bindcmdpath && c->bindcmdpath[0]) {
         uid_t uid = (uid_t)-1;
         gid_t gid = (gid_t)-1;
-        struct passwd *pw = geteuid() == 0 && c->user ? getpwnam(c->user) : NULL;
+        struct passwd *pw = geteuid() == 0 && user ? getpwnam(user) : NULL;
         if (pw) {
             uid = pw->pw_uid;
             gid = pw->pw_gid;
