@@ -215,6 +215,27 @@ else
     echo "skip: no unshare/ip for the non-cmdallow check"
 fi
 
+# -u nobody: the socket directory tempusd creates belongs to nobody, and replies still reach
+# chronyc after the privilege drop.
+if id nobody >/dev/null 2>&1; then
+    chmod 0755 "$DIR"
+    cat >"$DIR/nobody.conf" <<CONF
+cmdport 0
+bindcmdaddress $DIR/nbsock/tempusd.sock
+pidfile $DIR/nb/tempusd.pid
+CONF
+    "$TEMPUSD" -x -d -u nobody -f "$DIR/nobody.conf" >"$DIR/nb.log" 2>&1 &
+    NB=$!
+    PIDS+=($NB)
+    for _ in $(seq 1 20); do [ -S "$DIR/nbsock/tempusd.sock" ] && break; sleep 0.1; done
+    owner=$(stat -c '%a %U' "$DIR/nbsock" 2>/dev/null)
+    if run "nobody" "$CHRONYC" -n -h "$DIR/nbsock/tempusd.sock" tracking &&
+        echo "$out" | grep -q '^Leap status     : Not synchronised' && [ "$owner" = "700 nobody" ]; then
+        ok "-u nobody: directory $owner, answered"
+    else fail "-u nobody ($owner): $out"; fi
+    kill "$NB"
+fi
+
 # shutdown over the Unix socket stops the daemon.
 if run shutdown "${X[@]}" shutdown && echo "$out" | grep -q '^200 OK'; then
     for _ in $(seq 1 20); do kill -0 "${PIDS[1]}" 2>/dev/null || break; sleep 0.2; done
