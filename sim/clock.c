@@ -45,7 +45,7 @@ static void integrate(struct simclock *c, int64_t t1_ns)
     double ppm_s =
         (c->p.freq_ppm + c->wander_ppm + c->adj_ppm) * dt_s + sine_integral(c, c->t_ns, t1_ns);
     c->x_s += ppm_s * 1e-6;
-    c->y_s += ppm_s * 1e-6;
+    c->y_s += (c->p.mono_raw ? ppm_s - c->adj_ppm * dt_s : ppm_s) * 1e-6;
     c->t_ns = t1_ns;
 }
 
@@ -172,7 +172,8 @@ int64_t simclock_true_at_mono(struct simclock *c, int64_t mono_ns)
     int64_t now_mono = simclock_mono_ns(c);
     if (mono_ns <= now_mono)
         return c->t_ns;
-    double rate = 1 + simclock_freq_error_ppm(c) * 1e-6;
+    double rate =
+        1 + (c->p.mono_raw ? simclock_osc_freq_ppm(c) : simclock_freq_error_ppm(c)) * 1e-6;
     if (rate < 0.5)
         rate = 0.5;
     double dt = ceil((double)(mono_ns - now_mono) / rate);

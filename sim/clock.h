@@ -41,6 +41,9 @@ struct simclock_params {
     double temp_phase_rad;        /* its phase at t = 0 */
     double max_freq_ppm;          /* |adjustment| limit; 0 = SIMCLOCK_MAX_FREQ_PPM */
     double resolution_ppm; /* adjustment quantum; 0 = SIMCLOCK_FREQ_RESOLUTION_PPM, <0 = none */
+    int mono_raw;          /* 1: mono runs at the oscillator's rate, ignoring the adjustment (like
+                            * CLOCK_MONOTONIC_RAW, or tempusd -x's virtual clock); 0: like
+                            * CLOCK_MONOTONIC, at the adjusted rate */
 };
 
 void simclock_params_default(struct simclock_params *p);

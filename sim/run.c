@@ -587,8 +587,11 @@ int simrun_run_log(const struct simscn *s, uint64_t seed, FILE *csv, FILE *log,
     simclock_init(&r->truth, &perfect, simworld_now_ptr(r->w), s->epoch_real_ns, 0);
     simclock_set_true_leap(&r->truth, s->leap);
 
+    /* The engine must know how its mono clock behaves (tempusd sets this for -x). */
+    struct engine_params cp = s->client;
+    cp.mono_is_raw = s->clock.mono_raw;
     /* Random streams are drawn in a fixed order: client, then each server's. */
-    if ((rc = node_init(r, 0, &s->clock, &s->client)) < 0)
+    if ((rc = node_init(r, 0, &s->clock, &cp)) < 0)
         goto done;
     for (int k = 0; k < s->nservers; k++) {
         const struct simscn_server *sv = &s->servers[k];
@@ -611,6 +614,7 @@ int simrun_run_log(const struct simscn *s, uint64_t seed, FILE *csv, FILE *log,
         engine_params_default(&ep);
         ep.makestep_threshold_s = 1.0;
         ep.makestep_limit = 3;
+        ep.mono_is_raw = sv->clock.mono_raw;
         int idx = 1 + k;
         if ((rc = node_init(r, idx, &sv->clock, &ep)) < 0)
             goto done;

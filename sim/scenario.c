@@ -242,6 +242,15 @@ static int parse_clock_key(struct simclock_params *c, const char *key, const cha
         return parse_double(val, &c->temp_phase_rad);
     if (!strcmp(key, "max_freq"))
         return parse_freq_ppm(val, &c->max_freq_ppm);
+    if (!strcmp(key, "mono")) {
+        if (!strcmp(val, "raw"))
+            c->mono_raw = 1;
+        else if (!strcmp(val, "adjusted"))
+            c->mono_raw = 0;
+        else
+            return -1;
+        return 0;
+    }
     if (!strcmp(key, "resolution")) {
         if (parse_freq_ppm(val, &v) < 0)
             return -1;

@@ -223,6 +223,30 @@ static void test_leap_delete(void **state)
     assert_near(simclock_error_s(&c), 0, 1e-12);
 }
 
+/* mono = raw: mono follows the oscillator only, not the adjustment (CLOCK_MONOTONIC_RAW, or
+ * tempusd -x's virtual clock over an untouched system clock). */
+static void test_mono_raw(void **state)
+{
+    (void)state;
+    int64_t now = 0;
+    struct simclock c;
+    struct simclock_params p;
+    simclock_params_default(&p);
+    p.freq_ppm = 10;
+    p.mono_raw = 1;
+    simclock_init(&c, &p, &now, 0, 1);
+    struct clock_ops ops = simclock_ops(&c);
+    int64_t m0 = simclock_mono_ns(&c);
+    assert_int_equal(ops.set_freq_ppm(ops.ctx, 990), 0);
+    now = 10 * S;
+    assert_near(simclock_error_s(&c), 1000e-6 * 10, 1e-12);       /* real gains 1000 ppm */
+    assert_int_equal(simclock_mono_ns(&c) - m0, 10 * S + 100000); /* mono only 10 ppm */
+    /* The conversion back uses the oscillator's rate too. */
+    int64_t target = simclock_mono_ns(&c) + 100 * S;
+    now = simclock_true_at_mono(&c, target);
+    assert_true(llabs(simclock_mono_ns(&c) - target) <= 2);
+}
+
 static void test_true_at_mono(void **state)
 {
     (void)state;
@@ -254,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_leap_insert),
         cmocka_unit_test(test_leap_delete),
         cmocka_unit_test(test_true_at_mono),
+        cmocka_unit_test(test_mono_raw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
