@@ -122,6 +122,13 @@ static int g_set_sync(void *ctx, int synced, double est, double max)
 
 void clockguard_ops(struct clockguard *g, struct clock_ops *ops)
 {
-    *ops = (struct clock_ops){g,          g_read,     g_set_freq,           g_step,
-                              g_set_leap, g_set_sync, g->inner.max_freq_ppm};
+    *ops = (struct clock_ops){
+        .ctx = g,
+        .read_real_ns = g_read,
+        .set_freq_ppm = g_set_freq,
+        .step_s = g_step,
+        .set_leap = g_set_leap,
+        .set_sync_status = g_set_sync,
+        .max_freq_ppm = g->inner.max_freq_ppm,
+    };
 }

@@ -64,7 +64,13 @@ static int f_sync(void *ctx, int synced, double est, double max)
 
 static struct clock_ops fake_ops(struct fake *f)
 {
-    return (struct clock_ops){f, f_read, f_freq, f_step, f_leap, f_sync, 100000.0};
+    return (struct clock_ops){.ctx = f,
+                              .read_real_ns = f_read,
+                              .set_freq_ppm = f_freq,
+                              .step_s = f_step,
+                              .set_leap = f_leap,
+                              .set_sync_status = f_sync,
+                              .max_freq_ppm = 100000.0};
 }
 
 static void test_eperm_switches_to_null(void **state)
