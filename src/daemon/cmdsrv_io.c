@@ -193,8 +193,8 @@ static void on_udp(void *ctx, int fd)
             return;
         size_t m = cmdsrv_handle(io->srv, CMDSRV_UDP, &rx.remote, buf, (size_t)n, loop_mono_ns(),
                                  rx.rx_real_ns, out, sizeof out);
-        if (m > 0)
-            (void)udp_send(fd, out, m, &rx.remote, NULL, 0);
+        if (m > 0) /* from the address the request came to (bindcmdaddress 0.0.0.0) */
+            (void)udp_send(fd, out, m, &rx.remote, &rx.local, rx.ifindex);
     }
 }
 
