@@ -14,7 +14,6 @@
 #include "core/engine.h"
 #include "daemon/cmdsrv.h"
 #include "daemon/conf.h"
-#include "daemon/conf_engine.h"
 #include "daemon/executor.h"
 #include "os/loop.h"
 #include "os/resolve.h"
@@ -28,6 +27,10 @@ struct cmdsrv_io {
     struct executor *ex;
     struct cmdsrv *srv;
     int unix_fd, udp_fd4, udp_fd6;
+    /* Sources deleted at run time: the executor cannot forget a source yet, and its stale
+     * entry would take the replies of a re-added source with the same address and port. */
+    struct addr deleted[EXECUTOR_MAX_SOURCES];
+    int n_deleted;
     char unix_path[UNIXSOCK_PATH_MAX + 1];
 };
 
@@ -66,8 +69,12 @@ static int add_source(struct cmdsrv_io *io, const struct cmdmon_req_add_source *
             addr_equal(&r.remote, &addr) && r.remote.port == addr.port)
             return CMDMON_STT_SOURCEALREADYKNOWN;
     }
-    struct conf_source cs;
-    memset(&cs, 0, sizeof cs);
+    for (int i = 0; i < io->n_deleted; i++) {
+        if (addr_equal(&io->deleted[i], &addr) && io->deleted[i].port == addr.port) {
+            log_warn("Cannot add %s again after delete until restart", name);
+            return CMDMON_STT_FAILED;
+        }
+    }
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.kind = a->type == CMDMON_ADD_PEER ? ENGINE_SOURCE_PEER : ENGINE_SOURCE_SERVER;
@@ -124,6 +131,8 @@ static int delete_source(struct cmdsrv_io *io, const struct cmdmon_ip *ip)
             /* The executor keeps the id's socket entry; datagrams for a removed id are
              * ignored by the engine. */
             (void)engine_remove_source(io->engine, r.id);
+            if (io->n_deleted < EXECUTOR_MAX_SOURCES)
+                io->deleted[io->n_deleted++] = r.remote;
             log_info("Removed source %s", r.name);
             return CMDMON_STT_SUCCESS;
         }

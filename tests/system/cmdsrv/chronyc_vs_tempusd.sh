@@ -236,6 +236,18 @@ CONF
     kill "$NB"
 fi
 
+# delete and add at run time (a port nobody answers on: only the listing is checked).
+OTHER=$((NTP_A + 50))
+if run delete "${X[@]}" delete 127.0.0.1 && run "sources after delete" "${X[@]}" -c sources &&
+    [ -z "$out" ] && run "add other" "${X[@]}" add server 127.0.0.1 port $OTHER minpoll 0 &&
+    run "sources after add" "${X[@]}" -c sources && echo "$out" | grep -q '^\^,?,127.0.0.1,'; then
+    ok "delete, add"
+else fail "delete/add: $out"; fi
+# Re-adding a deleted address is refused until the executor can forget sources.
+if run "re-add" "${X[@]}" add server 127.0.0.1 port $NTP_A; echo "$out" | grep -q '^500 Failure'; then
+    ok "re-add after delete: 500 (known gap)"
+else fail "re-add after delete: $out"; fi
+
 # shutdown over the Unix socket stops the daemon.
 if run shutdown "${X[@]}" shutdown && echo "$out" | grep -q '^200 OK'; then
     for _ in $(seq 1 20); do kill -0 "${PIDS[1]}" 2>/dev/null || break; sleep 0.2; done
