@@ -81,8 +81,10 @@ static int g_step(void *ctx, double offset_s)
     if (g->oneshot) {
         g->oneshot_done = 1;
         g->oneshot_offset_s = offset_s;
-        if (g->oneshot == 'Q')
-            return 0; /* print only */
+        /* -Q prints only; -q on the null clock (-x) does not step either: chronyd -q -x
+         * reports "(step)" and then "Could not step system clock" (the daemon logs that). */
+        if (g->oneshot == 'Q' || g->using_null)
+            return 0;
     }
     int r = g->inner.step_s(g->inner.ctx, offset_s);
     if (r == -EPERM) {

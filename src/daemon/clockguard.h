@@ -4,7 +4,8 @@
  * EPERM (no CAP_SYS_TIME: a container, a dropped capability) switches to the null clock for
  * good, with one plain warning, instead of killing the daemon: tempusd then keeps running
  * as with -x. In one-shot mode (-q/-Q) it catches the step the engine makes at its first
- * update: that offset is the answer; -Q never applies it. */
+ * update: that offset is the answer; -Q never applies it, nor does -q on the null clock
+ * (chronyd -q -x: "Could not step system clock"). */
 #ifndef TEMPUS_DAEMON_CLOCKGUARD_H
 #define TEMPUS_DAEMON_CLOCKGUARD_H
 

@@ -335,6 +335,8 @@ static void after_engine(void *ctx)
     if (d->guard.oneshot && d->guard.oneshot_done) {
         log_info("System clock wrong by %.6f seconds (%s)", d->guard.oneshot_offset_s,
                  d->guard.oneshot == 'Q' ? "ignored" : "step");
+        if (d->guard.oneshot == 'q' && d->guard.using_null)
+            log_error("Could not step system clock");
         d->exit_status = 0;
         d->stop = 1;
     }

@@ -3,7 +3,8 @@
 # and runs fast by a known 20 ppm:
 #  - tempusd -Q prints "System clock wrong by X seconds (ignored)" with X within 1 ms of the
 #    server's offset at that moment, exits 0, and touches nothing (no pidfile);
-#  - tempusd -q -x does the same with "(step)" (the step goes to the null clock only);
+#  - tempusd -q -x prints it with "(step)", then "Could not step system clock" and exits 0,
+#    as chronyd -q -x does (nothing is stepped);
 #  - tempusd -x -d estimates the offset within 1 ms while running and the frequency within
 #    2 ppm of -20 ppm (positive = our clock runs fast);
 #  - an unreachable server makes -Q give up: "No suitable source", exit 1.
@@ -39,6 +40,7 @@ echo "-Q: $x (server $want)"
 rc=$?
 [ $rc -eq 0 ] || fail "-q -x exit status $rc"
 grep -Eq 'System clock wrong by 0\.2[45][0-9]+ seconds \(step\)$' "$WORK/qx.out" || fail "-q -x output"
+grep -q 'Could not step system clock' "$WORK/qx.out" || fail "-q -x: no 'Could not step'"
 
 start_bg tempusd "$TEMPUSD" -x -d -u root "server 127.0.0.1 port $P iburst minpoll -1 maxpoll 0" \
     "pidfile $WORK/tempusd.pid"

@@ -153,13 +153,16 @@ static void test_oneshot(void **state)
     assert_int_equal(f.step_calls, 1);
     assert_true(f.last_step_s == -0.125);
     clockguard_fini(&g);
-    /* -x from the start: the null clock, the driver untouched */
+    /* -q -x: the null clock from the start; caught, not stepped (chronyd -q -x cannot step
+     * either), the driver untouched */
     assert_int_equal(clockguard_init(&g, NULL, 'q', f_read, &f), 0);
     clockguard_ops(&g, &ops);
     assert_true(g.using_null);
     assert_int_equal(ops.step_s(ops.ctx, 1.0), 0);
+    assert_true(g.oneshot_done);
+    assert_true(g.oneshot_offset_s == 1.0);
     assert_int_equal(f.step_calls, 1);
-    assert_int_equal(ops.read_real_ns(ops.ctx) - f.now_ns, 1000000000LL);
+    assert_int_equal(ops.read_real_ns(ops.ctx) - f.now_ns, 0);
     clockguard_fini(&g);
 }
 
