@@ -222,8 +222,8 @@ static void open_udp(struct cmdsrv_io *io, const struct addr *bind, int *fd)
     (void)loop_add_fd(io->loop, r, on_udp, io);
 }
 
-struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family, struct loop *loop,
-                              struct engine *engine, struct executor *ex)
+struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family, int client_only,
+                              struct loop *loop, struct engine *engine, struct executor *ex)
 {
     struct cmdsrv_io *io = calloc(1, sizeof *io);
     if (!io)
@@ -244,13 +244,18 @@ struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family
         free(io);
         return NULL;
     }
-    if (c->cmdport > 0) {
+    /* -Q: chronyd's client-only defaults are cmdport 0 and no socket; a value other than
+     * the default was set explicitly and still counts. */
+    int cmdport_on = c->cmdport > 0 && !(client_only && c->cmdport == 323);
+    int path_on = c->bindcmdpath && c->bindcmdpath[0] &&
+                  !(client_only && !strcmp(c->bindcmdpath, CONF_DEFAULT_CMD_SOCKET));
+    if (cmdport_on) {
         if (family != 6 && c->bindcmdaddress4.family == ADDR_INET4)
             open_udp(io, &c->bindcmdaddress4, &io->udp_fd4);
         if (family != 4 && c->bindcmdaddress6.family == ADDR_INET6)
             open_udp(io, &c->bindcmdaddress6, &io->udp_fd6);
     }
-    if (c->bindcmdpath && c->bindcmdpath[0]) {
+    if (path_on) {
         uid_t uid = (uid_t)-1;
         gid_t gid = (gid_t)-1;
         struct passwd *pw = geteuid() == 0 && user ? getpwnam(user) : NULL;

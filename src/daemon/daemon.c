@@ -732,7 +732,8 @@ int daemon_run(const struct options *o, struct conf *c)
     }
     open_logs(&d);
     executor_open_server(d.ex);
-    d.cmd = cmdsrv_open(c, o->user ? o->user : c->user, o->family, d.loop, d.engine, d.ex);
+    d.cmd = cmdsrv_open(c, o->user ? o->user : c->user, o->family, o->oneshot == 'Q', d.loop,
+                        d.engine, d.ex);
     int n = add_sources(&d, loop_mono_ns());
     if (o->oneshot && n == 0) {
         log_info("No suitable source for synchronisation");
