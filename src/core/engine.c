@@ -171,8 +171,16 @@ static double tsec(const struct engine *e, int64_t mono_ns)
 
 static int64_t mono_of(const struct engine *e, double t_s)
 {
-    /* rounded up (plus 1 ns) so that tsec() of the result is never before t_s */
-    return e->start_mono_ns + (int64_t)ceil(t_s * 1e9) + 1;
+    /* Rounded up (plus 1 ns) so that tsec() of the result is never before t_s; saturated
+     * at INT64_MAX ("never") for times beyond the int64 ns range, e.g. the end of a slew of
+     * a decades-large offset (a fuzzer finding: the conversion overflowed to INT64_MIN and
+     * the daemon spun on a timer in the past). */
+    double ns = ceil(t_s * 1e9) + 1.0;
+    if (!(ns < 9.0e18 - (double)e->start_mono_ns))
+        return INT64_MAX;
+    if (ns < 0.0)
+        ns = 0.0;
+    return e->start_mono_ns + (int64_t)ns;
 }
 
 static int64_t read_real(const struct engine *e)
@@ -417,7 +425,7 @@ int64_t engine_next_timeout_mono_ns(const struct engine *e)
         if (e->src[i]->online && e->src[i]->next_tx_mono < t)
             t = e->src[i]->next_tx_mono;
     double ev = discipline_next_event(&e->d);
-    if (ev < 1e15) {
+    if (ev < 1e299) {
         int64_t m = mono_of(e, ev);
         if (m < t)
             t = m;

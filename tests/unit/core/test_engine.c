@@ -456,6 +456,29 @@ static void test_poll_adapts_up_and_unreachable(void **state)
     engine_free(w.e);
 }
 
+/* A source claiming a time decades away (no makestep): the engine slews for centuries, but
+ * its next timeout stays a valid future time (fuzzer finding: it overflowed to INT64_MIN). */
+static void test_decades_offset_timeout_sane(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 1, 17);
+    w.srv_offset_s[0] = 40.0 * 365 * 86400; /* 40 years ahead */
+    struct clock_ops ops = w_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    w.e = engine_new(NULL, &ops, 7, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.iburst = 1;
+    add_src(&w, &sp, 1);
+    run(&w, &io, 30 * 1000000000LL, 0);
+    int64_t next = engine_next_timeout_mono_ns(w.e);
+    assert_true(next > w.t_ns);
+    assert_true(next - w.t_ns < 3600 * 1000000000LL); /* the polls go on */
+    assert_int_equal(w.steps, 0);
+    engine_free(w.e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_packet_tests_and_reach),
         cmocka_unit_test(test_kod_rate_backs_off),
         cmocka_unit_test(test_poll_adapts_up_and_unreachable),
+        cmocka_unit_test(test_decades_offset_timeout_sane),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
