@@ -8,7 +8,8 @@
 #   --keep-going  run in libFuzzer's fork mode and carry on after a crash (collecting every
 #               crash input), for a target with a known, not yet fixed crash
 #   --merge     afterwards, merge inputs that add coverage into tests/fuzz/corpus/<target>/
-#               (minimised with -merge=1; without it the committed corpus is never touched)
+#               (only inputs with new edges: -merge=1 -use_counters=0, which keeps it small;
+#               without --merge the committed corpus is never touched)
 #   TARGET      default: every target
 #
 # New inputs found while running go to build-fuzz/fuzz-work/<target>/ (a scratch corpus that
@@ -76,7 +77,7 @@ for t in $targets; do
     echo "$line" | tee -a "$summary"
     [ "$rc" -eq 0 ] && [ "$ncrash" -eq 0 ] || status=1
     if [ "$merge" -eq 1 ]; then
-        "$build/tests/fuzz/$t" -merge=1 -max_len=4096 "$src/tests/fuzz/corpus/$t" "$work" \
+        "$build/tests/fuzz/$t" -merge=1 -use_counters=0 -max_len=4096 "$src/tests/fuzz/corpus/$t" "$work" \
             >>"$log" 2>&1
     fi
 done
