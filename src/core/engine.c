@@ -582,7 +582,7 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
         step = 1;
     }
     if (step) {
-        log_info("engine: stepping the clock by %+.6f seconds", -x);
+        log_debug("engine: stepping the clock by %+.6f seconds", -x);
         discipline_step(&e->d, t, x);
         e->d.base_ppm = -freq * 1e6;
         discipline_correct(&e->d, t, 0.0, 1.0, -freq * 1e6);

@@ -1,5 +1,6 @@
 /* daemon/options: chronyd's command line (see options.h). */
 #include "daemon/options.h"
+#include "daemon/conf.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -201,5 +202,5 @@ void options_usage(char *buf, size_t len)
              "  -p\t\tPrint configuration and exit\n"
              "  -v, --version\tPrint version and exit\n"
              "  -h, --help\tPrint usage and exit\n",
-             "/etc/tempus.conf", "_chrony");
+             "/etc/tempus.conf", CONF_DEFAULT_USER);
 }
