@@ -31,7 +31,7 @@ static void usage(FILE *out)
                  "  -E\t\tExplain why sources are not selected (sources, selectdata)\n"
                  "  -e\t\tEnd responses with dot\n"
                  "  -m\t\tAccept multiple commands\n"
-                 "  -h HOST\tSpecify server (/run/chrony/chronyd.sock,127.0.0.1,::1)\n"
+                 "  -h HOST\tSpecify server (" TRANSPORT_DEFAULT_HOSTS ")\n"
                  "  -p PORT\tSpecify UDP port (323)\n"
                  "  -v, --version\tPrint version and exit\n"
                  "      --help\tPrint usage and exit\n");

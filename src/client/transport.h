@@ -15,7 +15,9 @@
 
 #include "wire/cmdmon.h"
 
-#define TRANSPORT_DEFAULT_HOSTS   "/run/chrony/chronyd.sock,127.0.0.1,::1"
+/* tempusd's socket first; chronyd's next, so tempusc also watches a local chronyd with its
+ * privileged commands; then UDP, as chronyc. A missing socket fails over at once. */
+#define TRANSPORT_DEFAULT_HOSTS   "/run/tempus/tempusd.sock,/run/chrony/chronyd.sock,127.0.0.1,::1"
 #define TRANSPORT_DEFAULT_PORT    323
 #define TRANSPORT_DEFAULT_TIMEOUT 1000 /* ms, doubled on every retry */
 #define TRANSPORT_DEFAULT_RETRIES 2
