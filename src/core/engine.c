@@ -1087,3 +1087,50 @@ void engine_makestep(struct engine *e)
 {
     e->makestep_pending = 1;
 }
+
+static double clamp_double(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+int engine_set_source_param(struct engine *e, int source_id, enum engine_source_param which,
+                            double value)
+{
+    int i = find_index(e, source_id);
+    if (i < 0)
+        return -ENOENT;
+    if (isnan(value))
+        return -EINVAL;
+    struct source *s = e->src[i];
+    int iv = (int)clamp_double(value, -1e6, 1e6);
+    switch (which) {
+    case ENGINE_PARAM_MINPOLL:
+        s->sp.minpoll_log2 = clamp_int(iv, -6, 24);
+        if (s->sp.maxpoll_log2 < s->sp.minpoll_log2)
+            s->sp.maxpoll_log2 = s->sp.minpoll_log2;
+        adjust_poll(s, 0.0);
+        return 0;
+    case ENGINE_PARAM_MAXPOLL:
+        s->sp.maxpoll_log2 = clamp_int(iv, -6, 24);
+        if (s->sp.minpoll_log2 > s->sp.maxpoll_log2)
+            s->sp.minpoll_log2 = s->sp.maxpoll_log2;
+        adjust_poll(s, 0.0);
+        return 0;
+    case ENGINE_PARAM_MAXDELAY:
+        s->sp.maxdelay_s = clamp_double(value, 0.0, 1e3);
+        return 0;
+    case ENGINE_PARAM_MAXDELAYRATIO:
+        s->sp.maxdelayratio = clamp_double(value, 0.0, 1e6);
+        return 0;
+    case ENGINE_PARAM_MAXDELAYDEVRATIO:
+        s->sp.maxdelaydevratio = clamp_double(value, 0.0, 1e6);
+        return 0;
+    case ENGINE_PARAM_MINSTRATUM:
+        s->sp.minstratum = clamp_int(iv, 0, 15);
+        return 0;
+    case ENGINE_PARAM_POLLTARGET:
+        s->sp.polltarget = clamp_int(iv, 6, 60);
+        return 0;
+    }
+    return -EINVAL;
+}

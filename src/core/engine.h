@@ -147,4 +147,21 @@ int engine_set_online(struct engine *e, int source_id, int online, int64_t now_m
 /* Steps the clock by the current offset estimate at the next update (chronyc makestep). */
 void engine_makestep(struct engine *e);
 
+/* Which source option engine_set_source_param() changes (chronyc minpoll, maxpoll, ...). */
+enum engine_source_param {
+    ENGINE_PARAM_MINPOLL = 0,          /* log2 s, -6..24; maxpoll follows if below */
+    ENGINE_PARAM_MAXPOLL = 1,          /* log2 s, -6..24; minpoll follows if above */
+    ENGINE_PARAM_MAXDELAY = 2,         /* s, > 0 */
+    ENGINE_PARAM_MAXDELAYRATIO = 3,    /* 0 = off */
+    ENGINE_PARAM_MAXDELAYDEVRATIO = 4, /* 0 = off */
+    ENGINE_PARAM_MINSTRATUM = 5,       /* 0..15 */
+    ENGINE_PARAM_POLLTARGET = 6,       /* 6..60 */
+};
+
+/* Changes one option of source_id at run time, as chronyd's modify commands: a value out of
+ * its range is clamped into it. The current poll moves into the new minpoll..maxpoll at
+ * once. 0, -ENOENT for an unknown id, -EINVAL for an unknown `which` or a NaN value. */
+int engine_set_source_param(struct engine *e, int source_id, enum engine_source_param which,
+                            double value);
+
 #endif

@@ -188,6 +188,49 @@ static int mask_match(const struct cmdmon_req_mask_addr *m, const struct addr *a
 
 /* ---- handlers: each fills rep (reply code, body) and returns a status ---- */
 
+/* chronyc minpoll/maxpoll/maxdelay/...: applied to the engine source with that address;
+ * chronyd 4.3 answers SUCCESS (an out-of-range value is clamped, as it logs and ignores). */
+static int h_modify(struct cmdsrv *s, const struct cmdmon_request *req, int64_t now)
+{
+    struct report_source r;
+    if (find_source(s, &req->u.modify.address, now, &r) < 0)
+        return CMDMON_STT_NOSUCHSOURCE;
+    enum engine_source_param which;
+    double v = req->u.modify.fval;
+    switch (req->command) {
+    case CMDMON_REQ_MODIFY_MINPOLL:
+        which = ENGINE_PARAM_MINPOLL;
+        v = req->u.modify.ival;
+        break;
+    case CMDMON_REQ_MODIFY_MAXPOLL:
+        which = ENGINE_PARAM_MAXPOLL;
+        v = req->u.modify.ival;
+        break;
+    case CMDMON_REQ_MODIFY_MINSTRATUM:
+        which = ENGINE_PARAM_MINSTRATUM;
+        v = req->u.modify.ival;
+        break;
+    case CMDMON_REQ_MODIFY_POLLTARGET:
+        which = ENGINE_PARAM_POLLTARGET;
+        v = req->u.modify.ival;
+        break;
+    case CMDMON_REQ_MODIFY_MAXDELAY:
+        which = ENGINE_PARAM_MAXDELAY;
+        break;
+    case CMDMON_REQ_MODIFY_MAXDELAYRATIO:
+        which = ENGINE_PARAM_MAXDELAYRATIO;
+        break;
+    default:
+        which = ENGINE_PARAM_MAXDELAYDEVRATIO;
+        break;
+    }
+    if (engine_set_source_param(s->engine, r.id, which, v) != 0)
+        return CMDMON_STT_FAILED;
+    if (s->hooks.engine_changed)
+        s->hooks.engine_changed(s->hooks.ctx);
+    return CMDMON_STT_SUCCESS;
+}
+
 static int h_tracking(struct cmdsrv *s, int64_t now, struct cmdmon_reply *rep)
 {
     struct report_tracking t;
@@ -564,12 +607,8 @@ static int dispatch(struct cmdsrv *s, const struct cmdmon_request *req, size_t l
     case CMDMON_REQ_MODIFY_MAXDELAYRATIO:
     case CMDMON_REQ_MODIFY_MAXDELAYDEVRATIO:
     case CMDMON_REQ_MODIFY_MINSTRATUM:
-    case CMDMON_REQ_MODIFY_POLLTARGET: {
-        struct report_source r;
-        if (find_source(s, &req->u.modify.address, now, &r) < 0)
-            return CMDMON_STT_NOSUCHSOURCE;
-        return run_hook(s, req);
-    }
+    case CMDMON_REQ_MODIFY_POLLTARGET:
+        return h_modify(s, req, now);
     case CMDMON_REQ_DEL_SOURCE: {
         struct report_source r;
         if (find_source(s, &req->u.ip, now, &r) < 0)

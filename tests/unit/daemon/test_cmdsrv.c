@@ -74,6 +74,22 @@ static int fake_run(void *ctx, const struct cmdmon_request *req)
     struct hooks_seen *h = ctx;
     h->runs++;
     h->last_command = req->command;
+    /* The per-source changes are cmdsrv's own work on the engine (the real daemon hook has no
+     * case for them and would answer FAILED): one reaching the hook is a defect, not a
+     * SUCCESS to pass on. */
+    switch (req->command) {
+    case CMDMON_REQ_MODIFY_MINPOLL:
+    case CMDMON_REQ_MODIFY_MAXPOLL:
+    case CMDMON_REQ_MODIFY_MAXDELAY:
+    case CMDMON_REQ_MODIFY_MAXDELAYRATIO:
+    case CMDMON_REQ_MODIFY_MAXDELAYDEVRATIO:
+    case CMDMON_REQ_MODIFY_MINSTRATUM:
+    case CMDMON_REQ_MODIFY_POLLTARGET:
+        fail_msg("MODIFY command %u reached the daemon hook", (unsigned)req->command);
+        return CMDMON_STT_FAILED;
+    default:
+        break;
+    }
     return req->command == CMDMON_REQ_ADD_SOURCE ? CMDMON_STT_SOURCEALREADYKNOWN
                                                  : CMDMON_STT_SUCCESS;
 }
@@ -576,13 +592,73 @@ static void test_random_requests(void **state)
     fixture_free(f);
 }
 
+/* chronyc minpoll/maxpoll/...: SUCCESS as chronyd 4.3, and the engine's source changes (its
+ * poll follows minpoll/maxpoll at once); an unknown address is NOSUCHSOURCE. */
+static void test_modify(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(NULL);
+    uint8_t req[1024], out[CMDMON_MAX_REP_LEN];
+    struct cmdmon_reply rep;
+    struct cmdmon_request q;
+    struct report_source rs;
+    memset(&q, 0, sizeof q);
+    q.u.modify.address.family = CMDMON_FAMILY_INET4;
+    q.u.modify.address.addr[0] = 127;
+    q.u.modify.address.addr[3] = 1;
+
+    q.u.modify.ival = 9;
+    size_t n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_MODIFY_MINPOLL, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+    assert_int_equal(engine_source_report(f->e, 0, NOW_MONO, &rs), 0);
+    assert_int_equal(rs.poll_log2, 9); /* default minpoll 6 raised to 9 */
+    assert_int_equal(f->seen.runs, 0);
+    int changed = f->seen.changed;
+    assert_true(changed > 0);
+
+    q.u.modify.ival = 7;
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_MODIFY_MAXPOLL, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+    assert_int_equal(engine_source_report(f->e, 0, NOW_MONO, &rs), 0);
+    assert_int_equal(rs.poll_log2, 7); /* minpoll followed maxpoll down */
+
+    q.u.modify.ival = 3;
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_MODIFY_MINPOLL, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+    assert_int_equal(engine_source_report(f->e, 0, NOW_MONO, &rs), 0);
+    assert_int_equal(rs.poll_log2, 7); /* a lower minpoll leaves the poll to the score */
+
+    const unsigned others[] = {CMDMON_REQ_MODIFY_MAXDELAY, CMDMON_REQ_MODIFY_MAXDELAYRATIO,
+                               CMDMON_REQ_MODIFY_MAXDELAYDEVRATIO, CMDMON_REQ_MODIFY_MINSTRATUM,
+                               CMDMON_REQ_MODIFY_POLLTARGET};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        q.u.modify.ival = 10;
+        q.u.modify.fval = 0.5;
+        n = handle(f, CMDSRV_UNIX, NULL, req, build(others[i], &q, req), out);
+        decode_reply(out, n, &rep);
+        assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+    }
+    assert_int_equal(engine_source_report(f->e, 1, NOW_MONO, &rs), 0);
+    assert_int_equal(rs.poll_log2, 6); /* ::1 untouched */
+
+    q.u.modify.address.addr[3] = 2; /* 127.0.0.2: not a source */
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_MODIFY_MINPOLL, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_NOSUCHSOURCE);
+    assert_int_equal(f->seen.runs, 0);
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chrony43_vectors),    cmocka_unit_test(test_edge_cases),
         cmocka_unit_test(test_closed_set_over_udp), cmocka_unit_test(test_reports),
         cmocka_unit_test(test_access_rules),        cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_random_requests),
+        cmocka_unit_test(test_random_requests),     cmocka_unit_test(test_modify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
