@@ -166,6 +166,24 @@ for cmd in "burst 2/4 127.0.0.1" "offline 127.0.0.1" "online 127.0.0.1" makestep
     if run "unix $cmd" "${X[@]}" $cmd && echo "$out" | grep -q '^200 OK'; then ok "unix $cmd"
     else fail "unix $cmd: $out"; fi
 done
+# Per-source changes at run time: 200 OK as chronyd 4.3, and the engine follows (minpoll 3
+# raises maxpoll 1 to 3 and the poll with it: `sources` shows poll 3).
+for cmd in "maxdelay 127.0.0.1 2.5" "maxdelayratio 127.0.0.1 50" "maxdelaydevratio 127.0.0.1 20" \
+    "minstratum 127.0.0.1 1" "polltarget 127.0.0.1 10" "minpoll 127.0.0.1 3"; do
+    # shellcheck disable=SC2086
+    if run "unix $cmd" "${X[@]}" $cmd && echo "$out" | grep -q '^200 OK'; then ok "unix $cmd"
+    else fail "unix $cmd: $out"; fi
+done
+if run "sources after minpoll" "${X[@]}" -c sources && [ "$(echo "$out" | cut -d, -f5)" = 3 ]; then
+    ok "minpoll 3 shown by sources: $out"
+else fail "sources after minpoll 3: $out"; fi
+if run "maxpoll" "${X[@]}" maxpoll 127.0.0.1 2 && echo "$out" | grep -q '^200 OK' &&
+    run "sources after maxpoll" "${X[@]}" -c sources && [ "$(echo "$out" | cut -d, -f5)" = 2 ]; then
+    ok "maxpoll 2 shown by sources: $out"
+else fail "maxpoll 2: $out"; fi
+if run "minpoll nosuch" "${X[@]}" minpoll 10.9.9.9 3; echo "$out" | grep -q '^503 No such source'; then
+    ok "minpoll unknown: 503"
+else fail "minpoll unknown: $out"; fi
 if run cmdaccheck "${X[@]}" cmdaccheck 10.1.2.3 && echo "$out" | grep -q '^208 Access allowed'; then
     ok "cmdaccheck after cmdallow"
 else fail "cmdaccheck: $out"; fi
