@@ -400,41 +400,51 @@ static int h_server_stats(struct cmdsrv *s, size_t len, struct cmdmon_reply *rep
     return CMDMON_STT_SUCCESS;
 }
 
+static void client_row(const struct clientlog_report *r, struct cmdmon_rep_client *c)
+{
+    to_ip(&r->addr, &c->ip);
+    c->ntp_hits = r->ntp_hits;
+    c->nke_hits = r->nke_hits;
+    c->cmd_hits = r->cmd_hits;
+    c->ntp_drops = r->ntp_drops;
+    c->nke_drops = r->nke_drops;
+    c->cmd_drops = r->cmd_drops;
+    c->ntp_interval = r->ntp_interval;
+    c->nke_interval = r->nke_interval;
+    c->cmd_interval = r->cmd_interval;
+    c->ntp_timeout_interval = r->ntp_timeout_interval;
+    c->last_ntp_hit_ago = r->last_ntp_hit_ago;
+    c->last_nke_hit_ago = r->last_nke_hit_ago;
+    c->last_cmd_hit_ago = r->last_cmd_hit_ago;
+}
+
+/* One index space over two logs: the NTP server's (0 .. its capacity - 1, when the daemon
+ * shares it), then the command clients'. chronyd keeps both services in one record per
+ * address; here a host that used both shows as two rows (one NTP, one command). */
 static int h_clients(struct cmdsrv *s, const struct cmdmon_req_clients *q, int64_t now_real,
                      struct cmdmon_reply *rep)
 {
-    /* The NTP log when the daemon shares it, else the command clients. */
-    struct clientlog *log = s->ntp_log ? (struct clientlog *)(uintptr_t)s->ntp_log : s->cmd_log;
     struct cmdmon_rep_client_accesses *o = &rep->u.client_accesses;
     rep->reply = CMDMON_REP_CLIENT_ACCESSES_BY_INDEX3;
-    uint32_t cap = clientlog_capacity(log);
+    uint32_t ntp_cap = s->ntp_log ? clientlog_capacity(s->ntp_log) : 0;
+    uint32_t cap = ntp_cap + clientlog_capacity(s->cmd_log);
     uint32_t want = q->n_clients < CMDMON_MAX_CLIENTS ? q->n_clients : CMDMON_MAX_CLIENTS;
     uint32_t i = q->first_index;
     o->n_indices = cap;
     for (; i < cap && o->n_clients < want; i++) {
         struct clientlog_report r;
-        if (!clientlog_report(log, i, now_real, &r))
+        int in_ntp = i < ntp_cap;
+        if (!clientlog_report(in_ntp ? s->ntp_log : s->cmd_log, in_ntp ? i : i - ntp_cap, now_real,
+                              &r))
             continue;
         uint64_t hits = (uint64_t)r.ntp_hits + r.nke_hits + r.cmd_hits;
         if (hits < q->min_hits)
             continue;
-        if (q->reset && log == s->cmd_log)
-            clientlog_reset_record(s->cmd_log, i);
-        struct cmdmon_rep_client *c = &o->clients[o->n_clients++];
-        to_ip(&r.addr, &c->ip);
-        c->ntp_hits = r.ntp_hits;
-        c->nke_hits = r.nke_hits;
-        c->cmd_hits = r.cmd_hits;
-        c->ntp_drops = r.ntp_drops;
-        c->nke_drops = r.nke_drops;
-        c->cmd_drops = r.cmd_drops;
-        c->ntp_interval = r.ntp_interval;
-        c->nke_interval = r.nke_interval;
-        c->cmd_interval = r.cmd_interval;
-        c->ntp_timeout_interval = r.ntp_timeout_interval;
-        c->last_ntp_hit_ago = r.last_ntp_hit_ago;
-        c->last_nke_hit_ago = r.last_nke_hit_ago;
-        c->last_cmd_hit_ago = r.last_cmd_hit_ago;
+        /* -r resets the command log's records; the NTP log is the executor's (read only
+         * here: its records also drive rate limiting). */
+        if (q->reset && !in_ntp)
+            clientlog_reset_record(s->cmd_log, i - ntp_cap);
+        client_row(&r, &o->clients[o->n_clients++]);
     }
     o->next_index = i;
     return CMDMON_STT_SUCCESS;
@@ -468,15 +478,22 @@ static int h_mask_cmd(struct cmdsrv *s, const struct cmdmon_request *req, int64_
 
 /* cmdallow/cmddeny at run time: appended to the rule list (the lookup gives the most
  * specific match, and an `all` rule overrides earlier more specific ones). */
-static int h_cmd_access(struct cmdsrv *s, const struct cmdmon_request *req)
+/* CMDALLOW..CMDDENYALL (cmd = 1) or ALLOW..DENYALL (cmd = 0): one more rule at the end of
+ * the set, as a directive in the file would be. */
+static int h_access(struct cmdsrv *s, const struct cmdmon_request *req, int cmd)
 {
     const struct cmdmon_req_subnet *q = &req->u.subnet;
-    if (s->p.n_cmd_rules >= CMDSRV_MAX_RULES)
+    struct executor_rule *rules = cmd ? s->p.cmd_rules : s->p.ntp_rules;
+    size_t *n = cmd ? &s->p.n_cmd_rules : &s->p.n_ntp_rules;
+    if (*n >= CMDSRV_MAX_RULES)
         return CMDMON_STT_FAILED;
+    unsigned c = req->command;
     struct executor_rule r;
     memset(&r, 0, sizeof r);
-    r.allow = req->command == CMDMON_REQ_CMDALLOW || req->command == CMDMON_REQ_CMDALLOWALL;
-    r.all = req->command == CMDMON_REQ_CMDALLOWALL || req->command == CMDMON_REQ_CMDDENYALL;
+    r.allow = c == CMDMON_REQ_CMDALLOW || c == CMDMON_REQ_CMDALLOWALL || c == CMDMON_REQ_ALLOW ||
+              c == CMDMON_REQ_ALLOWALL;
+    r.all = c == CMDMON_REQ_CMDALLOWALL || c == CMDMON_REQ_CMDDENYALL || c == CMDMON_REQ_ALLOWALL ||
+            c == CMDMON_REQ_DENYALL;
     if (q->ip.family != CMDMON_FAMILY_UNSPEC) {
         if (from_ip(&q->ip, &r.subnet.addr) != 0)
             return CMDMON_STT_BADSUBNET;
@@ -486,8 +503,14 @@ static int h_cmd_access(struct cmdsrv *s, const struct cmdmon_request *req)
             return CMDMON_STT_BADSUBNET;
         r.subnet.prefix_len = bits;
     }
-    s->p.cmd_rules[s->p.n_cmd_rules++] = r;
+    rules[(*n)++] = r;
     return CMDMON_STT_SUCCESS;
+}
+
+const struct executor_rule *cmdsrv_ntp_rules(const struct cmdsrv *s, size_t *n)
+{
+    *n = s->p.n_ntp_rules;
+    return s->p.ntp_rules;
 }
 
 static int h_accheck(const struct executor_rule *rules, size_t n, const struct cmdmon_ip *ip)
@@ -596,7 +619,22 @@ static int dispatch(struct cmdsrv *s, const struct cmdmon_request *req, size_t l
     case CMDMON_REQ_CMDALLOWALL:
     case CMDMON_REQ_CMDDENY:
     case CMDMON_REQ_CMDDENYALL:
-        return h_cmd_access(s, req);
+        return h_access(s, req, 1);
+    case CMDMON_REQ_ALLOW:
+    case CMDMON_REQ_ALLOWALL:
+    case CMDMON_REQ_DENY:
+    case CMDMON_REQ_DENYALL: {
+        /* The daemon takes the new set (cmdsrv_ntp_rules()) in its hook; without one the
+         * rule stays unapplied: FAILED, and the set is left as it was. */
+        size_t before = s->p.n_ntp_rules;
+        int st = h_access(s, req, 0);
+        if (st == CMDMON_STT_SUCCESS) {
+            st = run_hook(s, req);
+            if (st != CMDMON_STT_SUCCESS)
+                s->p.n_ntp_rules = before;
+        }
+        return st;
+    }
     case CMDMON_REQ_CMDACCHECK:
         return h_accheck(s->p.cmd_rules, s->p.n_cmd_rules, &req->u.ip);
     case CMDMON_REQ_ACCHECK:

@@ -65,8 +65,8 @@ struct cmdsrv;
 
 /* A new dispatcher over engine (borrowed, may be NULL: every report then says "no
  * sources"/unsynchronised). hooks is copied. ntp_log (borrowed, may be NULL) is the NTP
- * server's client log for `clients`; without it `clients` lists the command clients. NULL on
- * ENOMEM. */
+ * server's client log: `clients` lists its records, then the command clients', and
+ * serverstats takes its NTP counters (unless hooks->ntp_stats is set). NULL on ENOMEM. */
 struct cmdsrv *cmdsrv_new(const struct cmdsrv_params *p, struct engine *engine,
                           const struct clientlog *ntp_log, const struct cmdsrv_hooks *hooks);
 void cmdsrv_free(struct cmdsrv *s);
@@ -78,6 +78,10 @@ void cmdsrv_free(struct cmdsrv *s);
 size_t cmdsrv_handle(struct cmdsrv *s, enum cmdsrv_transport t, const struct addr *from,
                      const uint8_t *req, size_t len, int64_t now_mono_ns, int64_t now_real_ns,
                      uint8_t *out, size_t cap);
+
+/* The NTP allow/deny rules as changed by ALLOW..DENYALL so far (for the daemon's run hook,
+ * which hands them to the executor). Borrowed; *n set to their count. */
+const struct executor_rule *cmdsrv_ntp_rules(const struct cmdsrv *s, size_t *n);
 
 /* 1 when addr may send UDP commands (localhost, or allowed by the cmdallow rules). */
 int cmdsrv_udp_allowed(const struct cmdsrv *s, const struct addr *addr);

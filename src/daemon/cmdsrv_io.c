@@ -27,10 +27,6 @@ struct cmdsrv_io {
     struct executor *ex;
     struct cmdsrv *srv;
     int unix_fd, udp_fd4, udp_fd6;
-    /* Sources deleted at run time: the executor cannot forget a source yet, and its stale
-     * entry would take the replies of a re-added source with the same address and port. */
-    struct addr deleted[EXECUTOR_MAX_SOURCES];
-    int n_deleted;
     char unix_path[UNIXSOCK_PATH_MAX + 1];
 };
 
@@ -40,16 +36,6 @@ static void engine_changed(void *ctx)
 {
     struct cmdsrv_io *io = ctx;
     executor_start(io->ex); /* re-arm the engine's timer: a burst or new source polls now */
-}
-
-static void ntp_stats(void *ctx, struct clientlog_stats *out)
-{
-    struct cmdsrv_io *io = ctx;
-    struct executor_stats st;
-    executor_get_stats(io->ex, &st);
-    memset(out, 0, sizeof *out);
-    out->ntp_hits = st.ntp_rx;
-    out->ntp_drops = st.ntp_dropped;
 }
 
 static int add_source(struct cmdsrv_io *io, const struct cmdmon_req_add_source *a)
@@ -68,12 +54,6 @@ static int add_source(struct cmdsrv_io *io, const struct cmdmon_req_add_source *
         if (engine_source_report(io->engine, i, loop_mono_ns(), &r) == 0 &&
             addr_equal(&r.remote, &addr) && r.remote.port == addr.port)
             return CMDMON_STT_SOURCEALREADYKNOWN;
-    }
-    for (int i = 0; i < io->n_deleted; i++) {
-        if (addr_equal(&io->deleted[i], &addr) && io->deleted[i].port == addr.port) {
-            log_warn("Cannot add %s again after delete until restart", name);
-            return CMDMON_STT_FAILED;
-        }
     }
     struct engine_source_params sp;
     engine_source_params_default(&sp);
@@ -128,11 +108,10 @@ static int delete_source(struct cmdsrv_io *io, const struct cmdmon_ip *ip)
         struct report_source r;
         if (engine_source_report(io->engine, i, loop_mono_ns(), &r) == 0 &&
             addr_equal(&r.remote, &a)) {
-            /* The executor keeps the id's socket entry; datagrams for a removed id are
-             * ignored by the engine. */
+            /* Both forget it: the executor's entry would otherwise take the replies of a
+             * source added again with the same address and port. */
             (void)engine_remove_source(io->engine, r.id);
-            if (io->n_deleted < EXECUTOR_MAX_SOURCES)
-                io->deleted[io->n_deleted++] = r.remote;
+            (void)executor_remove_source(io->ex, r.id);
             log_info("Removed source %s", r.name);
             return CMDMON_STT_SUCCESS;
         }
@@ -153,6 +132,25 @@ static int run(void *ctx, const struct cmdmon_request *req)
         return add_source(io, &req->u.add_source);
     case CMDMON_REQ_DEL_SOURCE:
         return delete_source(io, &req->u.ip);
+    case CMDMON_REQ_ALLOW:
+    case CMDMON_REQ_ALLOWALL:
+    case CMDMON_REQ_DENY:
+    case CMDMON_REQ_DENYALL: {
+        /* cmdsrv added the rule to its set (ACCHECK answers from it); the server follows. */
+        size_t n = 0;
+        const struct executor_rule *rules = cmdsrv_ntp_rules(io->srv, &n);
+        executor_set_rules(io->ex, rules, n);
+        return CMDMON_STT_SUCCESS;
+    }
+    case CMDMON_REQ_LOCAL2:
+    case CMDMON_REQ_LOCAL3: {
+        const struct cmdmon_req_local *l = &req->u.local;
+        /* chronyd takes the values as sent (chronyc checks them); kept in 1..15 here. */
+        int stratum = l->stratum < 1 ? 1 : l->stratum > 15 ? 15 : (int)l->stratum;
+        executor_set_local(io->ex, l->on_off != 0, stratum, l->distance_s);
+        log_info("local %s", l->on_off ? "on" : "off");
+        return CMDMON_STT_SUCCESS;
+    }
     case CMDMON_REQ_CYCLELOGS: /* statistics logs are reopened per line */
     case CMDMON_REQ_DUMP:      /* no dumpdir support: nothing to write */
     case CMDMON_REQ_RESELECT:  /* selection runs at every update anyway */
@@ -160,8 +158,8 @@ static int run(void *ctx, const struct cmdmon_request *req)
     case CMDMON_REQ_RELOAD_SOURCES:
         return CMDMON_STT_SUCCESS;
     default:
-        /* MODIFY_*, LOCAL, ALLOW/DENY at run time, DFREQ, DOFFSET, RESET_SOURCES ...:
-         * the engine has no entry point for them yet. */
+        /* DFREQ, DOFFSET, RESET_SOURCES, MODIFY_SELECTOPTS/OFFSET/MAKESTEP/MAXUPDATESKEW
+         * ...: the engine has no entry point for them yet. */
         return CMDMON_STT_FAILED;
     }
 }
@@ -238,8 +236,8 @@ struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family
         seed = (uint64_t)loop_real_ns();
     struct cmdsrv_params p;
     cmdsrv_params_from_conf(c, seed, &p);
-    struct cmdsrv_hooks h = {io, run, engine_changed, ntp_stats};
-    io->srv = cmdsrv_new(&p, engine, NULL, &h);
+    struct cmdsrv_hooks h = {io, run, engine_changed, NULL};
+    io->srv = cmdsrv_new(&p, engine, ex ? executor_clientlog(ex) : NULL, &h);
     if (!io->srv) {
         free(io);
         return NULL;

@@ -456,6 +456,44 @@ int executor_add_source(struct executor *x, int source_id, const struct addr *re
     return 0;
 }
 
+int executor_remove_source(struct executor *x, int source_id)
+{
+    for (int i = 0; i < x->n_sources; i++) {
+        if (x->sources[i].id != source_id)
+            continue;
+        close_fd(x, &x->sources[i].fd);
+        udp_close(x->sources[i].next_fd);
+        memmove(&x->sources[i], &x->sources[i + 1],
+                sizeof x->sources[0] * (size_t)(x->n_sources - i - 1));
+        x->n_sources--;
+        return 0;
+    }
+    return -ENOENT;
+}
+
+void executor_set_rules(struct executor *x, const struct executor_rule *rules, size_t n)
+{
+    if (n > EXECUTOR_MAX_RULES)
+        n = EXECUTOR_MAX_RULES;
+    if (n > 0)
+        memcpy(x->p.rules, rules, n * sizeof rules[0]);
+    x->p.n_rules = n;
+}
+
+void executor_set_local(struct executor *x, int on, int stratum, double distance_s)
+{
+    x->p.local_enabled = on ? 1 : 0;
+    if (on) {
+        x->p.local_stratum = stratum;
+        x->p.local_distance_s = distance_s;
+    }
+}
+
+const struct clientlog *executor_clientlog(const struct executor *x)
+{
+    return x->clientlog;
+}
+
 void executor_start(struct executor *x)
 {
     rearm(x);

@@ -21,6 +21,7 @@
 struct engine;
 struct loop;
 struct conf_access;
+struct clientlog;
 
 /* One allow/deny rule for NTP service. */
 struct executor_rule {
@@ -85,6 +86,21 @@ int executor_open_server(struct executor *x);
 /* Registers the engine source source_id with its remote address (and port). peer: its
  * traffic goes through the server socket when there is one. 0, -ENOSPC, -EEXIST. */
 int executor_add_source(struct executor *x, int source_id, const struct addr *remote, int peer);
+
+/* Forgets the source source_id (after engine_remove_source()): closes its request sockets,
+ * so that a source added again with the same address and port gets its replies. 0 or
+ * -ENOENT. */
+int executor_remove_source(struct executor *x, int source_id);
+
+/* Replaces the allow/deny rules of NTP service (chronyc allow/deny at run time); n is
+ * clamped to EXECUTOR_MAX_RULES. rules is copied. */
+void executor_set_rules(struct executor *x, const struct executor_rule *rules, size_t n);
+
+/* `local` at run time: on (stratum, distance_s) or off. */
+void executor_set_local(struct executor *x, int on, int stratum, double distance_s);
+
+/* The NTP server's client log (clients, serverstats); borrowed, lives as long as x. */
+const struct clientlog *executor_clientlog(const struct executor *x);
 
 /* Arms the engine's timer (call once the sources are added). */
 void executor_start(struct executor *x);

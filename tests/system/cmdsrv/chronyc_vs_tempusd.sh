@@ -30,7 +30,7 @@ fi
 
 DIR=$(mktemp -d /tmp/cmdsrv-sys.XXXXXX)
 BASE=$((24000 + ($$ % 2000) * 4))
-NTP_A=$BASE CMD_A=$((BASE + 1)) CMD_T=$((BASE + 2)) CMD_T2=$((BASE + 3))
+NTP_A=$BASE CMD_A=$((BASE + 1)) CMD_T=$((BASE + 2)) CMD_T2=$((BASE + 3)) NTP_T=$((BASE - 8000))
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -58,6 +58,9 @@ SOCK=$DIR/t/sock/tempusd.sock
 cat >"$DIR/t.conf" <<CONF
 server 127.0.0.1 port $NTP_A iburst minpoll 0 maxpoll 1 offset 0.5
 maxslewrate 1
+port $NTP_T
+bindaddress 127.0.0.1
+allow 127.0.0.1
 cmdport $CMD_T
 bindcmdaddress 127.0.0.1
 bindcmdaddress $SOCK
@@ -88,6 +91,15 @@ run() { # run NAME CMD...: prints output, returns the status
     out=$("$@" 2>&1); rc=$?
     printf '%s\n' "--- $name (rc $rc)" "$out" >>"$DIR/transcript"
     return $rc
+}
+ntpq() { # ntpq: one NTP client request to tempusd's server port; prints the stratum, rc 1 if no answer
+    /usr/bin/python3 -c "
+import sys, ntplib
+try:
+    r = ntplib.NTPClient().request('127.0.0.1', port=$NTP_T, version=4, timeout=1)
+except Exception:
+    sys.exit(1)
+print(r.stratum)" 2>/dev/null
 }
 near() { # near VALUE TARGET: |VALUE - TARGET| < 0.01
     /usr/bin/python3 -c "import sys; sys.exit(0 if abs(float('$1') - float('$2')) < 0.01 else 1)" 2>/dev/null
@@ -141,14 +153,33 @@ else fail "ntpdata over unix: $out"; fi
 if run selectdata "${X[@]}" -c selectdata && echo "$out" | grep -q '^\*,127.0.0.1,N,'; then
     ok "selectdata over unix: $out"
 else fail "selectdata over unix: $out"; fi
+# NTP clients of tempusd's own server port: three requests from 127.0.0.1.
+for _ in 1 2 3; do ntpq >/dev/null || fail "NTP request to tempusd unanswered"; done
 if run serverstats "${X[@]}" -c serverstats && [ "$(echo "$out" | tr ',' '\n' | wc -l)" = 11 ]; then
     cmd_hits=$(echo "$out" | cut -d, -f3)
-    if [ "$cmd_hits" -ge 8 ]; then ok "serverstats over unix: $out"
-    else fail "serverstats cmd hits: $out"; fi
+    ntp_hits=$(echo "$out" | cut -d, -f1)
+    if [ "$cmd_hits" -ge 8 ] && [ "$ntp_hits" -ge 3 ]; then ok "serverstats over unix: $out"
+    else fail "serverstats ntp/cmd hits: $out"; fi
 else fail "serverstats over unix: $out"; fi
-if run clients "${X[@]}" -c clients && echo "$out" | grep -q '^127.0.0.1,'; then
-    ok "clients over unix: $out"
+# chronyc -c clients: address, NTP hits, ...; one NTP row (hits 3) and one command row.
+if run clients "${X[@]}" -c clients && echo "$out" | grep -q '^127.0.0.1,3,' &&
+    [ "$(echo "$out" | grep -c '^127.0.0.1,')" = 2 ]; then
+    ok "clients over unix: $(echo "$out" | tr '\n' ' ')"
 else fail "clients over unix: $out"; fi
+
+# allow/deny at run time change who gets an NTP answer (and what accheck says).
+if run "deny" "${X[@]}" deny 127.0.0.1 && echo "$out" | grep -q '^200 OK' && ! ntpq >/dev/null &&
+    run "accheck denied" "${X[@]}" accheck 127.0.0.1 && echo "$out" | grep -q '^209 Access denied'; then
+    ok "deny 127.0.0.1: no NTP answer"
+else fail "deny 127.0.0.1: $out"; fi
+if run "allow" "${X[@]}" allow 127.0.0.1 && echo "$out" | grep -q '^200 OK' && ntpq >/dev/null; then
+    ok "allow 127.0.0.1: answered again"
+else fail "allow 127.0.0.1: $out"; fi
+# `deny all` overrides the earlier allow; a later, more specific allow wins again.
+if run "deny all" "${X[@]}" deny all && ! ntpq >/dev/null && run "allow again" "${X[@]}" allow 127.0.0.1 &&
+    ntpq >/dev/null; then
+    ok "deny all, then allow 127.0.0.1"
+else fail "deny all / allow 127.0.0.1: $out"; fi
 
 # Over UDP, what chronyd 4.3 refuses there.
 for cmd in "ntpdata 127.0.0.1" serverstats clients selectdata "burst 2/4 127.0.0.1" makestep \
@@ -188,7 +219,7 @@ if run cmdaccheck "${X[@]}" cmdaccheck 10.1.2.3 && echo "$out" | grep -q '^208 A
     ok "cmdaccheck after cmdallow"
 else fail "cmdaccheck: $out"; fi
 if run accheck "${X[@]}" accheck 10.1.2.3 && echo "$out" | grep -q '^209 Access denied'; then
-    ok "accheck (no allow)"
+    ok "accheck (only 127.0.0.1 allowed)"
 else fail "accheck: $out"; fi
 if run "delete nosuch" "${X[@]}" delete 10.9.9.9; echo "$out" | grep -q '^503 No such source'; then
     ok "delete unknown: 503"
@@ -261,10 +292,27 @@ if run delete "${X[@]}" delete 127.0.0.1 && run "sources after delete" "${X[@]}"
     run "sources after add" "${X[@]}" -c sources && echo "$out" | grep -q '^\^,?,127.0.0.1,'; then
     ok "delete, add"
 else fail "delete/add: $out"; fi
-# Re-adding a deleted address is refused until the executor can forget sources.
-if run "re-add" "${X[@]}" add server 127.0.0.1 port $NTP_A; echo "$out" | grep -q '^500 Failure'; then
-    ok "re-add after delete: 500 (known gap)"
+# The deleted source added again gets its replies (the executor forgot the old entry).
+if run "delete other" "${X[@]}" delete 127.0.0.1 && run "re-add" "${X[@]}" add server 127.0.0.1 port $NTP_A iburst minpoll 0 maxpoll 0 &&
+    echo "$out" | grep -q '^200 OK'; then
+    for _ in $(seq 1 20); do
+        out=$("${X[@]}" -c sources 2>&1)
+        reach=$(echo "$out" | cut -d, -f6)
+        [ "$reach" -gt 0 ] 2>/dev/null && break
+        sleep 0.5
+    done
+    if [ "$reach" -gt 0 ] 2>/dev/null; then ok "re-add after delete polls again: $out"
+    else fail "re-added source never reached: $out"; fi
 else fail "re-add after delete: $out"; fi
+
+# local at run time: `local stratum 9 distance 0.000001` (a root distance above 1 us hands the
+# server to the local reference) makes the server answer stratum 9; `local off` stops that.
+if run "local on" "${X[@]}" local stratum 9 distance 0.000001 && echo "$out" | grep -q '^200 OK' &&
+    [ "$(ntpq)" = 9 ]; then ok "local stratum 9: NTP clients see stratum 9"
+else fail "local stratum 9: $out / stratum $(ntpq)"; fi
+if run "local off" "${X[@]}" local off && echo "$out" | grep -q '^200 OK' &&
+    [ "$(ntpq)" != 9 ]; then ok "local off: stratum $(ntpq || echo none)"
+else fail "local off: $out / stratum $(ntpq)"; fi
 
 # shutdown over the Unix socket stops the daemon.
 if run shutdown "${X[@]}" shutdown && echo "$out" | grep -q '^200 OK'; then
