@@ -67,6 +67,7 @@ struct hooks_seen {
     int runs;
     unsigned last_command;
     int changed;
+    int fail; /* 1: the daemon answers FAILED (a hook that could not apply the command) */
 };
 
 static int fake_run(void *ctx, const struct cmdmon_request *req)
@@ -90,6 +91,8 @@ static int fake_run(void *ctx, const struct cmdmon_request *req)
     default:
         break;
     }
+    if (h->fail)
+        return CMDMON_STT_FAILED;
     return req->command == CMDMON_REQ_ADD_SOURCE ? CMDMON_STT_SOURCEALREADYKNOWN
                                                  : CMDMON_STT_SUCCESS;
 }
@@ -652,6 +655,129 @@ static void test_modify(void **state)
     fixture_free(f);
 }
 
+/* allow/deny at run time: the rule joins the NTP set (accheck answers from it), the daemon
+ * hook is asked to apply it, and a hook that fails leaves the set as it was. */
+static void test_ntp_access(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(NULL);
+    uint8_t req[1024], out[CMDMON_MAX_REP_LEN];
+    struct cmdmon_reply rep;
+    struct cmdmon_request q;
+    memset(&q, 0, sizeof q);
+    q.u.subnet.ip.family = CMDMON_FAMILY_INET4;
+    q.u.subnet.ip.addr[0] = 10;
+    q.u.subnet.subnet_bits = 8;
+    size_t n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_ALLOW, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+    assert_int_equal(f->seen.last_command, CMDMON_REQ_ALLOW);
+    size_t nr = 0;
+    const struct executor_rule *rules = cmdsrv_ntp_rules(f->s, &nr);
+    assert_int_equal(nr, 1);
+    assert_int_equal(rules[0].allow, 1);
+    assert_int_equal(rules[0].subnet.prefix_len, 8);
+
+    struct cmdmon_request c;
+    memset(&c, 0, sizeof c);
+    c.u.ip.family = CMDMON_FAMILY_INET4;
+    c.u.ip.addr[0] = 10;
+    c.u.ip.addr[1] = 1;
+    c.u.ip.addr[3] = 3;
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_ACCHECK, &c, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_ACCESSALLOWED);
+
+    q.u.subnet.ip.addr[1] = 1;
+    q.u.subnet.subnet_bits = 16; /* deny 10.1/16: more specific, wins for 10.1.0.3 */
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_DENY, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_ACCHECK, &c, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_ACCESSDENIED);
+
+    f->seen.fail = 1; /* the daemon cannot apply it: FAILED, set unchanged */
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_ALLOWALL, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_FAILED);
+    (void)cmdsrv_ntp_rules(f->s, &nr);
+    assert_int_equal(nr, 2);
+    fixture_free(f);
+}
+
+/* With the daemon's NTP client log: clients lists its records first (NTP hits), then the
+ * command clients; serverstats takes the NTP counters from it. */
+static void test_ntp_clientlog(void **state)
+{
+    (void)state;
+    struct clientlog_params cp;
+    clientlog_params_default(&cp);
+    struct clientlog *ntp = clientlog_new(&cp);
+    assert_non_null(ntp);
+    struct addr a;
+    assert_int_equal(addr_parse("192.0.2.7", &a), 0);
+    for (int i = 0; i < 3; i++)
+        assert_true(clientlog_access(ntp, CLIENTLOG_NTP, &a, NOW_REAL - 3000000000LL + i) >= 0);
+
+    struct fixture *f = fixture_new(NULL);
+    cmdsrv_free(f->s);
+    struct cmdsrv_params p;
+    memset(&p, 0, sizeof p);
+    p.seed = 9;
+    struct cmdsrv_hooks h = {&f->seen, fake_run, fake_changed, NULL};
+    f->s = cmdsrv_new(&p, f->e, ntp, &h);
+    assert_non_null(f->s);
+
+    uint8_t req[1024], out[CMDMON_MAX_REP_LEN];
+    struct cmdmon_reply rep;
+    /* A UDP command from 127.0.0.1 puts a record in the command log. */
+    size_t n = handle(f, CMDSRV_UDP, "127.0.0.1", req, build(CMDMON_REQ_TRACKING, NULL, req), out);
+    assert_true(n > 0);
+
+    struct cmdmon_request q;
+    memset(&q, 0, sizeof q);
+    q.u.clients.n_clients = 8;
+    uint32_t first = 0;
+    int seen_ntp = 0, seen_cmd = 0;
+    for (int round = 0; round < 100000; round++) {
+        q.u.clients.first_index = first;
+        n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_CLIENT_ACCESSES_BY_INDEX3, &q, req),
+                   out);
+        decode_reply(out, n, &rep);
+        assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+        const struct cmdmon_rep_client_accesses *o = &rep.u.client_accesses;
+        assert_true(o->n_indices >= clientlog_capacity(ntp));
+        for (uint32_t i = 0; i < o->n_clients; i++) {
+            const struct cmdmon_rep_client *c = &o->clients[i];
+            if (c->ip.family == CMDMON_FAMILY_INET4 && c->ip.addr[0] == 192) {
+                assert_int_equal(c->ntp_hits, 3);
+                assert_int_equal(c->cmd_hits, 0);
+                assert_int_equal(seen_cmd, 0); /* NTP rows come first */
+                seen_ntp++;
+            } else if (c->ip.family == CMDMON_FAMILY_INET4 && c->ip.addr[0] == 127) {
+                assert_int_equal(c->cmd_hits, 1);
+                assert_int_equal(c->ntp_hits, 0);
+                seen_cmd++;
+            }
+        }
+        if (o->next_index >= o->n_indices)
+            break;
+        assert_true(o->next_index > first);
+        first = o->next_index;
+    }
+    assert_int_equal(seen_ntp, 1);
+    assert_int_equal(seen_cmd, 1);
+
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_SERVER_STATS, NULL, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+    assert_int_equal(rep.u.server_stats.v[CMDMON_SS_NTP_HITS], 3);
+    assert_int_equal(rep.u.server_stats.v[CMDMON_SS_CMD_HITS], 1);
+    fixture_free(f);
+    clientlog_free(ntp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -659,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_closed_set_over_udp), cmocka_unit_test(test_reports),
         cmocka_unit_test(test_access_rules),        cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_random_requests),     cmocka_unit_test(test_modify),
+        cmocka_unit_test(test_ntp_access),          cmocka_unit_test(test_ntp_clientlog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
