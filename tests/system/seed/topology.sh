@@ -228,6 +228,49 @@ if [ $rc = 0 ] && grep -Eq 'System clock wrong by -?[0-9.]+ seconds \(step\)' "$
     ok "-q -x from ${CLI_ADDR[1]}: $(tr '\n' ' ' <"$WORK/q-step.out")"
 else fail "-q -x from ${CLI_ADDR[1]}: rc $rc"; cat "$WORK/q-step.out"; fi
 
+# --- the same one-shots with Debian's chronyd (-x: never the clock), for comparison: the
+# messages (timestamps and numbers dropped) and exit codes must be the same. Both with -u
+# root here: chronyd -q opens a command socket (tempusd -q/-Q do not unless one is configured)
+# and would otherwise reject the test directory's owner.
+CHRONYD=/usr/sbin/chronyd
+span() { # seconds between the first and the last log line of a one-shot's output
+    local a b
+    a=$(head -n 1 "$1" | cut -c1-20) b=$(tail -n 1 "$1" | cut -c1-20)
+    echo $(($(date -d "$a" +%s) - $(date -d "$b" +%s) < 0 ? $(date -d "$b" +%s) - $(date -d "$a" +%s) : 0))
+}
+msgs() { # the log lines of a one-shot without timestamps, numbers, the version banner
+    sed -E 's/^[0-9TZ:-]+ //; /version .* starting/d; s/-?[0-9]+\.[0-9]+/N/g; s/chronyd|tempusd/D/g' "$1"
+}
+if [ -x "$CHRONYD" ]; then
+    mkdir -m 700 -p "$WORK/cq"
+    CQ=("pidfile $WORK/cq/chronyd.pid" "cmdport 0" "bindcmdaddress $WORK/cq/chronyd.sock")
+    ip netns exec "${NS_CLI[1]}" "$CHRONYD" -q -x -u root "server $SERVER iburst" "${CQ[@]}" \
+        >"$WORK/cq-step.out" 2>&1
+    crc=$?
+    ip netns exec "${NS_CLI[1]}" "$TEMPUSD" -q -x -u root "server $SERVER iburst" \
+        >"$WORK/q-step2.out" 2>&1
+    trc=$?
+    if [ $crc = $trc ] && [ "$(msgs "$WORK/cq-step.out")" = "$(msgs "$WORK/q-step2.out")" ]; then
+        ok "-q -x: tempusd and chronyd agree (rc $trc): $(msgs "$WORK/q-step2.out" | tr '\n' '|')"
+        echo "  -q -x took ~$(span "$WORK/q-step2.out") s (tempusd), ~$(span "$WORK/cq-step.out") s (chronyd)"
+    else
+        fail "-q -x: chronyd rc $crc, tempusd rc $trc"
+        diff <(msgs "$WORK/cq-step.out") <(msgs "$WORK/q-step2.out")
+    fi
+    ip netns exec "$NS_OUT" "$CHRONYD" -Q -x -u root "server $SERVER iburst" "${CQ[@]}" \
+        >"$WORK/cq-out.out" 2>&1
+    crc=$?
+    ip netns exec "$NS_OUT" "$TEMPUSD" -Q -x -u root "server $SERVER iburst" >"$WORK/q-out2.out" 2>&1
+    trc=$?
+    if [ $crc = "$trc" ] && [ "$(msgs "$WORK/cq-out.out")" = "$(msgs "$WORK/q-out2.out")" ]; then
+        ok "-Q -x from the outsider: tempusd and chronyd agree (rc $trc): $(msgs "$WORK/q-out2.out" | tr '\n' '|')"
+        echo "  giving up took ~$(span "$WORK/q-out2.out") s (tempusd), ~$(span "$WORK/cq-out.out") s (chronyd)"
+    else
+        fail "-Q -x from the outsider: chronyd rc $crc, tempusd rc $trc"
+        diff <(msgs "$WORK/cq-out.out") <(msgs "$WORK/q-out2.out")
+    fi
+else echo "note: no $CHRONYD; one-shot comparison skipped"; fi
+
 # every daemon still running (none crashed during the checks)
 for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || fail "daemon $p exited"; done
 [ $FAILS = 0 ] || die "$FAILS check(s) failed"
