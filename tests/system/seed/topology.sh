@@ -88,7 +88,7 @@ ip -n "$NS_OUT" route add 192.168.111.0/24 dev eth0
 ip -n "$NS_SRV" route add 192.168.112.0/24 dev eth0
 
 # --- the server: the seed's config, upstreams replaced by silent test-network addresses.
-mkdir -m 700 -p "$WORK/srv/log"
+install -d -m 700 "$WORK/srv/log"
 cat >"$WORK/srv.conf" <<CONF
 server 192.168.111.201 iburst minpoll 4 maxpoll 6 prefer
 server 192.168.111.202 iburst minpoll 4 maxpoll 6
@@ -112,7 +112,7 @@ PIDS+=($!)
 # should be.
 CHRONYD=/usr/sbin/chronyd
 if [ -x "$CHRONYD" ]; then
-    mkdir -m 700 -p "$WORK/ref/log" "$WORK/ref/sock"
+    install -d -m 700 "$WORK/ref/log" "$WORK/ref/sock"
     sed "s|$WORK/srv/|$WORK/ref/|g; s|tempusd\.|chronyd.|g" "$WORK/srv.conf" >"$WORK/ref.conf"
     ip -n "$NS_REF" link set lo up
     ip netns exec "$NS_REF" "$CHRONYD" -x -d -u root -f "$WORK/ref.conf" >"$WORK/ref.out" 2>&1 &
@@ -122,7 +122,7 @@ fi
 # --- the clients: the seed's client line.
 for k in 0 1 2; do
     d=$WORK/c$k
-    mkdir -m 700 -p "$d"
+    install -d -m 700 "$d"
     cat >"$WORK/c$k.conf" <<CONF
 server $SERVER iburst
 driftfile $d/drift
@@ -222,7 +222,7 @@ s.bind(("192.168.111.128", 4123)); s.settimeout(20)
 print("ready", flush=True)
 d, a = s.recvfrom(100); s.sendto(d, a)' >"$WORK/echo.out" 2>&1 &
     EPID=$!
-    EXTRA_PIDS+=($EPID)
+    EXTRA_PIDS+=("$EPID")
     for _ in $(seq 1 50); do grep -q ready "$WORK/echo.out" && break; sleep 0.1; done
     reply=$(ip netns exec "$NS_OUT" "$PY" -c '
 import socket
@@ -255,7 +255,7 @@ msgs() { # the log lines of a one-shot without timestamps, numbers, the version 
     sed -E 's/^[0-9TZ:-]+ //; /version .* starting/d; s/-?[0-9]+\.[0-9]+/N/g; s/chronyd|tempusd/D/g' "$1"
 }
 if [ -x "$CHRONYD" ]; then
-    mkdir -m 700 -p "$WORK/cq"
+    install -d -m 700 "$WORK/cq"
     CQ=("pidfile $WORK/cq/chronyd.pid" "cmdport 0" "bindcmdaddress $WORK/cq/chronyd.sock")
     ip netns exec "${NS_CLI[1]}" "$CHRONYD" -q -x -u root "server $SERVER iburst" "${CQ[@]}" \
         >"$WORK/cq-step.out" 2>&1
