@@ -51,7 +51,9 @@ cleanup() {
     for n in "${ALL_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
     if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap "exit 130" INT
+trap "exit 143" TERM
 
 FAILS=0
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
