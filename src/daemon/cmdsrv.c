@@ -46,6 +46,9 @@ void cmdsrv_params_from_conf(const struct conf *c, uint64_t seed, struct cmdsrv_
     p->cmdratelimit.kod_log2 = -1;
     p->clientloglimit = c->clientloglimit;
     p->noclientlog = c->noclientlog;
+    p->local_enabled = c->local_enabled;
+    p->local_stratum = c->local_stratum;
+    p->local_distance_s = c->local_distance_s;
     p->seed = seed;
 }
 
@@ -231,13 +234,25 @@ static int h_modify(struct cmdsrv *s, const struct cmdmon_request *req, int64_t 
     return CMDMON_STT_SUCCESS;
 }
 
-static int h_tracking(struct cmdsrv *s, int64_t now, struct cmdmon_reply *rep)
+static int h_tracking(struct cmdsrv *s, int64_t now, int64_t now_real, struct cmdmon_reply *rep)
 {
     struct report_tracking t;
     memset(&t, 0, sizeof t);
     t.leap_status = 3;
     if (s->engine)
         engine_tracking(s->engine, now, &t);
+    if (!t.synced && s->p.local_enabled) {
+        /* chronyd's tracking with `local` and no synchronisation: the local reference
+         * (refid 127.127.1.1, no address, local stratum, leap normal, reference time now,
+         * zero root delay and dispersion), the clock's own fields unchanged. */
+        t.ref_id = 0x7F7F0101u;
+        memset(&t.ref_addr, 0, sizeof t.ref_addr);
+        t.stratum = s->p.local_stratum;
+        t.leap_status = 0;
+        t.ref_time_real_ns = now_real;
+        t.root_delay_s = 0.0;
+        t.root_dispersion_s = 0.0;
+    }
     struct cmdmon_rep_tracking *o = &rep->u.tracking;
     rep->reply = CMDMON_REP_TRACKING;
     o->ref_id = t.ref_id;
@@ -547,7 +562,7 @@ static int dispatch(struct cmdsrv *s, const struct cmdmon_request *req, size_t l
     case CMDMON_REQ_SOURCE_DATA:
         return h_source_data(s, req->u.index, now, rep);
     case CMDMON_REQ_TRACKING:
-        return h_tracking(s, now, rep);
+        return h_tracking(s, now, now_real, rep);
     case CMDMON_REQ_SOURCESTATS:
         return h_sourcestats(s, req->u.index, now, rep);
     case CMDMON_REQ_SELECT_DATA:
@@ -647,6 +662,20 @@ static int dispatch(struct cmdsrv *s, const struct cmdmon_request *req, size_t l
     case CMDMON_REQ_MODIFY_MINSTRATUM:
     case CMDMON_REQ_MODIFY_POLLTARGET:
         return h_modify(s, req, now);
+    case CMDMON_REQ_LOCAL2:
+    case CMDMON_REQ_LOCAL3: {
+        /* The daemon's server follows in the hook; tracking here. */
+        int st = run_hook(s, req);
+        if (st == CMDMON_STT_SUCCESS) {
+            const struct cmdmon_req_local *l = &req->u.local;
+            s->p.local_enabled = l->on_off != 0;
+            if (l->on_off) {
+                s->p.local_stratum = l->stratum < 1 ? 1 : l->stratum > 15 ? 15 : (int)l->stratum;
+                s->p.local_distance_s = l->distance_s;
+            }
+        }
+        return st;
+    }
     case CMDMON_REQ_DEL_SOURCE: {
         struct report_source r;
         if (find_source(s, &req->u.ip, now, &r) < 0)

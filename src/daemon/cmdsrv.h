@@ -54,11 +54,14 @@ struct cmdsrv_params {
     struct clientlog_ratelimit cmdratelimit; /* enabled = 0: off */
     size_t clientloglimit;                   /* bytes, 0 = default */
     int noclientlog;
+    int local_enabled; /* `local`: tracking shows the local reference when unsynchronised */
+    int local_stratum;
+    double local_distance_s;
     uint64_t seed;
 };
 
 /* Fills p from the configuration (cmdallow/cmddeny, allow/deny, cmdratelimit,
- * clientloglimit, noclientlog); seed as given. */
+ * clientloglimit, noclientlog, local); seed as given. */
 void cmdsrv_params_from_conf(const struct conf *c, uint64_t seed, struct cmdsrv_params *p);
 
 struct cmdsrv;

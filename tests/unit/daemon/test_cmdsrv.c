@@ -778,6 +778,52 @@ static void test_ntp_clientlog(void **state)
     clientlog_free(ntp);
 }
 
+/* `local stratum 10` and no synchronisation: tracking shows the local reference as chronyd
+ * does; `local off` at run time (LOCAL2) takes it back to unsynchronised. */
+static void test_tracking_local(void **state)
+{
+    (void)state;
+    struct cmdsrv_params p;
+    memset(&p, 0, sizeof p);
+    p.seed = 3;
+    p.local_enabled = 1;
+    p.local_stratum = 10;
+    p.local_distance_s = 1.0;
+    struct fixture *f = fixture_new(&p);
+    uint8_t req[1024], out[CMDMON_MAX_REP_LEN];
+    struct cmdmon_reply rep;
+    size_t n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_TRACKING, NULL, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.u.tracking.ref_id, 0x7F7F0101u);
+    assert_int_equal(rep.u.tracking.stratum, 10);
+    assert_int_equal(rep.u.tracking.leap_status, 0);
+    assert_int_equal(rep.u.tracking.ref_time.sec, NOW_REAL / 1000000000);
+
+    struct cmdmon_request q;
+    memset(&q, 0, sizeof q);
+    q.u.local.on_off = 0;
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_LOCAL2, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+    assert_int_equal(f->seen.last_command, CMDMON_REQ_LOCAL2);
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_TRACKING, NULL, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.u.tracking.ref_id, 0);
+    assert_int_equal(rep.u.tracking.leap_status, 3);
+
+    q.u.local.on_off = 1;
+    q.u.local.stratum = 7;
+    q.u.local.distance_s = 1.0;
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_LOCAL2, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_TRACKING, NULL, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.u.tracking.stratum, 7);
+    assert_int_equal(rep.u.tracking.leap_status, 0);
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -786,6 +832,7 @@ int main(void)
         cmocka_unit_test(test_access_rules),        cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_random_requests),     cmocka_unit_test(test_modify),
         cmocka_unit_test(test_ntp_access),          cmocka_unit_test(test_ntp_clientlog),
+        cmocka_unit_test(test_tracking_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
