@@ -8,7 +8,8 @@ mode=${1:-build}
 # What tempusd and tempusc need to build.
 build_pkgs=(meson ninja-build gcc pkg-config libcap-dev libedit-dev)
 # What the tests need on top: unit tests, sanitizer and fuzz builds, format check, and the
-# real peers of the system tests (chrony, ntpsec's ntpdig, python3-ntplib, busybox).
+# real peers of the system tests (chrony, python3-ntplib, busybox), util-linux's unshare and
+# setpriv (already on every Debian), valgrind for the instruction benchmarks.
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-format binutils python3 iproute2
            chrony python3-ntplib busybox valgrind procps)
 
