@@ -8,6 +8,7 @@
 #include "core/engine.h"
 #include "core/report.h"
 #include "daemon/conf.h"
+#include "daemon/executor.h"
 
 struct cmdsrv {
     struct cmdsrv_params p;
@@ -241,8 +242,9 @@ static int h_tracking(struct cmdsrv *s, int64_t now, int64_t now_real, struct cm
     t.leap_status = 3;
     if (s->engine)
         engine_tracking(s->engine, now, &t);
-    if (!t.synced && s->p.local_enabled) {
-        /* chronyd's tracking with `local` and no synchronisation: the local reference
+    if (executor_local_in_use(t.synced, t.root_delay_s / 2 + t.root_dispersion_s,
+                              s->p.local_enabled, s->p.local_distance_s)) {
+        /* chronyd's tracking while the local reference is in use: the local reference
          * (refid 127.127.1.1, no address, local stratum, leap normal, reference time now,
          * zero root delay and dispersion), the clock's own fields unchanged. */
         t.ref_id = 0x7F7F0101u;

@@ -185,6 +185,12 @@ static void on_acq_readable(void *ctx, int fd)
         after_engine(x);
 }
 
+int executor_local_in_use(int synced, double root_distance_s, int local_enabled,
+                          double local_distance_s)
+{
+    return local_enabled && (!synced || root_distance_s > local_distance_s);
+}
+
 /* What the server answers with: the engine's reference, or the local reference when the
  * engine is not synchronised (or its root distance is beyond local's distance). */
 static void current_ref(struct executor *x, struct server_ref *ref)
@@ -193,7 +199,9 @@ static void current_ref(struct executor *x, struct server_ref *ref)
     engine_reference(x->engine, loop_mono_ns(), &r);
     memset(ref, 0, sizeof *ref);
     double distance = r.root_delay_s / 2 + r.root_dispersion_s;
-    if (r.synced && !(x->p.local_enabled && distance > x->p.local_distance_s)) {
+    int local =
+        executor_local_in_use(r.synced, distance, x->p.local_enabled, x->p.local_distance_s);
+    if (r.synced && !local) {
         ref->synced = 1;
         ref->leap = (uint8_t)r.leap;
         ref->stratum = (uint8_t)r.stratum;
@@ -205,7 +213,7 @@ static void current_ref(struct executor *x, struct server_ref *ref)
         ref->root_disp_ns = (int64_t)(r.root_dispersion_s * 1e9);
         ref->disp_rate_ppb = 0;
         ref->freq_ppm = r.freq_ppm;
-    } else if (x->p.local_enabled) {
+    } else if (local) {
         /* chronyd's local reference: refid 127.127.1.1, zero root delay and dispersion,
          * reference time = now. */
         ref->synced = 1;

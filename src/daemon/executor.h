@@ -110,6 +110,13 @@ void executor_start(struct executor *x);
  * more specific ones; no match = denied (chronyd's default). Pure. */
 int executor_access_allowed(const struct executor_rule *rules, size_t n, const struct addr *addr);
 
+/* The one rule for `local`: 1 when the server answers from the local reference instead of
+ * the engine's, i.e. local is enabled and the engine is not synchronised or its root distance
+ * (seconds) exceeds `local distance`. Both what clients are served and what `tracking`
+ * reports follow it, so they cannot disagree. */
+int executor_local_in_use(int synced, double root_distance_s, int local_enabled,
+                          double local_distance_s);
+
 void executor_get_stats(const struct executor *x, struct executor_stats *s);
 
 /* 1 when source_id's last datagram carried a kernel receive timestamp, 0 when it was a
