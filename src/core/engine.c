@@ -1134,3 +1134,116 @@ int engine_set_source_param(struct engine *e, int source_id, enum engine_source_
     }
     return -EINVAL;
 }
+
+/* ---- Run-time changes (chronyc makestep/maxupdateskew/dfreq/doffset/selectopts/offset/
+ * reset sources) ---- */
+
+int engine_set_makestep(struct engine *e, double threshold_s, int limit)
+{
+    if (isnan(threshold_s))
+        return -EINVAL;
+    /* chronyd counts the limit down from now; here it is compared with n_updates. */
+    e->p.makestep_threshold_s = threshold_s > 0.0 ? threshold_s : 1e-300;
+    if (limit < 0 || e->n_updates > 1000000000u || limit > 1000000000)
+        e->p.makestep_limit = -1;
+    else
+        e->p.makestep_limit = (int)e->n_updates + limit;
+    return 0;
+}
+
+int engine_set_maxupdateskew(struct engine *e, double ppm)
+{
+    if (!(ppm >= 0.0))
+        return -EINVAL;
+    e->p.maxupdateskew_ppm = ppm;
+    return 0;
+}
+
+int engine_adjust_freq(struct engine *e, double dfreq_ppm, int64_t now_mono_ns)
+{
+    if (isnan(dfreq_ppm))
+        return -EINVAL;
+    double t = tsec(e, now_mono_ns);
+    discipline_advance(&e->d, t);
+    /* chronyd: new = old + dfreq (1 - old), in ppm; the running slew keeps its end. */
+    double base = e->d.base_ppm + dfreq_ppm * (1.0 - e->d.base_ppm * 1e-6);
+    double left = -discipline_remaining(&e->d, t);
+    double dur = e->d.slew_ppm != 0.0 ? e->d.slew_end_s - t : 1.0;
+    int failed = e->d.control_failed;
+    e->d.control_failed = 0;
+    discipline_correct(&e->d, t, left, dur, base);
+    int r = e->d.control_failed ? -EIO : 0;
+    e->d.control_failed |= failed;
+    return r;
+}
+
+int engine_adjust_offset(struct engine *e, double offset_s, int64_t now_mono_ns)
+{
+    if (isnan(offset_s))
+        return -EINVAL;
+    double t = tsec(e, now_mono_ns);
+    discipline_advance(&e->d, t);
+    /* What the running slew still has to remove, plus the new offset, at the fastest
+     * allowed rate (discipline_correct lengthens a too short duration). */
+    double x = offset_s - discipline_remaining(&e->d, t);
+    int failed = e->d.control_failed;
+    e->d.control_failed = 0;
+    discipline_correct(&e->d, t, x, 1e-3, e->d.base_ppm);
+    int r = e->d.control_failed ? -EIO : 0;
+    e->d.control_failed |= failed;
+    return r;
+}
+
+int engine_set_select_opts(struct engine *e, int source_id, unsigned mask, unsigned options,
+                           int64_t now_mono_ns)
+{
+    int i = find_index(e, source_id);
+    if (i < 0)
+        return -ENOENT;
+    struct engine_source_params *sp = &e->src[i]->sp;
+    if (mask & ENGINE_SELECT_NOSELECT)
+        sp->noselect = (options & ENGINE_SELECT_NOSELECT) != 0;
+    if (mask & ENGINE_SELECT_PREFER)
+        sp->prefer = (options & ENGINE_SELECT_PREFER) != 0;
+    if (mask & ENGINE_SELECT_TRUST)
+        sp->trust = (options & ENGINE_SELECT_TRUST) != 0;
+    if (mask & ENGINE_SELECT_REQUIRE)
+        sp->require = (options & ENGINE_SELECT_REQUIRE) != 0;
+    select_and_update(e, tsec(e, now_mono_ns), NULL);
+    return 0;
+}
+
+int engine_set_source_offset(struct engine *e, int source_id, double offset_s)
+{
+    int i = find_index(e, source_id);
+    if (i < 0)
+        return -ENOENT;
+    if (!isfinite(offset_s))
+        return -EINVAL;
+    struct source *s = e->src[i];
+    /* theta gains the change, so the local-clock offsets (-theta) lose it. */
+    double d = offset_s - s->sp.offset_s;
+    s->sp.offset_s = offset_s;
+    for (int k = 0; k < s->st.n; k++) {
+        s->st.s[k].y_s -= d;
+        s->st.s[k].meas_s -= d;
+    }
+    if (s->have_sample)
+        s->last_meas_s -= d;
+    if (s->st.n > 0)
+        srcstats_fit(&s->st);
+    return 0;
+}
+
+void engine_reset_sources(struct engine *e, int64_t now_mono_ns)
+{
+    for (int i = 0; i < e->nsrc; i++) {
+        struct source *s = e->src[i];
+        srcstats_clear(&s->st);
+        s->have_sample = 0;
+        s->reach = 0;
+        s->stratum = 16;
+        s->leap = 3;
+    }
+    select_and_update(e, tsec(e, now_mono_ns), NULL);
+}

@@ -164,4 +164,45 @@ enum engine_source_param {
 int engine_set_source_param(struct engine *e, int source_id, enum engine_source_param which,
                             double value);
 
+/* ---- Run-time changes (chronyc makestep THRESHOLD LIMIT, maxupdateskew, dfreq, doffset,
+ * selectopts, offset, reset sources), as chronyd's cmdmon handlers. ---- */
+
+/* makestep THRESHOLD LIMIT: a step is made when the offset exceeds threshold_s during the
+ * next limit updates (-1: always), counted from now as chronyd does. threshold_s <= 0 steps
+ * any offset. -EINVAL for a NaN threshold. */
+int engine_set_makestep(struct engine *e, double threshold_s, int limit);
+
+/* maxupdateskew PPM: the largest skew of an estimate that may change the frequency.
+ * -EINVAL for NaN or a negative value. */
+int engine_set_maxupdateskew(struct engine *e, double ppm);
+
+/* dfreq: adds dfreq_ppm to the clock's frequency adjustment now (positive = the clock gains
+ * faster), as chronyd's LCL_AccumulateDeltaFrequency. The next update replaces it with the
+ * estimate. -EINVAL for NaN; -EIO when the clock refused the change. */
+int engine_adjust_freq(struct engine *e, double dfreq_ppm, int64_t now_mono_ns);
+
+/* doffset: slews the clock by -offset_s (offset_s > 0: the clock is ahead and is slowed), on
+ * top of the slew running. -EINVAL for NaN; -EIO when the clock refused the change. */
+int engine_adjust_offset(struct engine *e, double offset_s, int64_t now_mono_ns);
+
+/* Selection options of engine_set_select_opts() (the bits of chrony's SELECT_DATA). */
+#define ENGINE_SELECT_NOSELECT 0x1u
+#define ENGINE_SELECT_PREFER   0x2u
+#define ENGINE_SELECT_TRUST    0x4u
+#define ENGINE_SELECT_REQUIRE  0x8u
+
+/* selectopts: the options in mask take their value from options (ENGINE_SELECT_* bits);
+ * selection is rerun at once (no clock update). 0 or -ENOENT. */
+int engine_set_select_opts(struct engine *e, int source_id, unsigned mask, unsigned options,
+                           int64_t now_mono_ns);
+
+/* offset: the source's offset correction becomes offset_s (as the `offset` option); the
+ * samples already kept are corrected by the change so the estimate does not jump. 0,
+ * -ENOENT, or -EINVAL for NaN. */
+int engine_set_source_offset(struct engine *e, int source_id, double offset_s);
+
+/* reset sources: every source forgets its samples and reachability; selection is rerun, so
+ * the engine is unsynchronised until new samples arrive. */
+void engine_reset_sources(struct engine *e, int64_t now_mono_ns);
+
 #endif
