@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# fetch-ntpsec.sh DIR: puts ntpsec's ntpdig and ntpdate shim under DIR/root without installing
+# them. ntpsec-ntpdate conflicts with chrony (which the other tests need), so the packages are
+# fetched with `apt-get download` and unpacked with `dpkg -x`; nothing under / changes.
+# Needs Debian's package lists (apt-get update; scripts/deps.sh runs it in CI). Idempotent.
+# Prints DIR/root on success; exit 1 when the packages cannot be fetched.
+set -eu
+dir=${1:?usage: fetch-ntpsec.sh DIR}
+root=$dir/root
+pydir=$root/usr/lib/python3/dist-packages
+if [ -x "$root/usr/bin/ntpdig" ] && [ -f "$pydir/ntp/libntpc.so" ]; then
+    echo "$root"
+    exit 0
+fi
+mkdir -p "$dir/debs"
+# _apt cannot write into a root-owned build directory: download as root (apt warns, harmless).
+(cd "$dir/debs" && apt-get download -q ntpsec-ntpdate ntpsec-ntpdig python3-ntp >&2)
+for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$root"; done
+# ntp.ntpc looks for libntpc.so next to its own module first: the unpacked copy, so the
+# system's /usr/lib/.../ntp (absent) is never needed.
+cp "$root/usr/lib/x86_64-linux-gnu/ntp/libntpc.so.1.1.0" "$pydir/ntp/libntpc.so" 2>/dev/null ||
+    cp "$(ls "$root"/usr/lib/*/ntp/libntpc.so.* | head -n 1)" "$pydir/ntp/libntpc.so"
+[ -x "$root/usr/bin/ntpdig" ] && [ -x "$root/usr/sbin/ntpdate" ]
+echo "$root"

@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# Interoperability: third-party NTP clients get good time from tempusd (issue 5, item 6).
+# Everything runs in one network namespace of this test's own with only `lo`, so no packet can
+# leave the machine and tempusd can serve on the standard port 123 (ntpdig has no port option).
+#   - upstream: Debian's chronyd -x, `local stratum 2`, 127.0.0.1 port 11123;
+#   - T1: tempusd -x on 127.0.0.1:123, synced to that chronyd -> serves stratum 3, refid 7F000001;
+#   - T2: tempusd -x on 127.0.0.2:123, its upstream unreachable, `local stratum 10` -> serves
+#     stratum 10, refid 7F7F0101 (chrony's local reference);
+#   - T3: tempusd -x on 127.0.0.3:123, `allow 127.0.0.200` only: the clients (source address
+#     127.0.0.1) are outside `allow` and must get nothing; a request sent from 127.0.0.200 is
+#     answered (positive control: the silence is `allow`'s doing).
+# Clients, each against T1 (stratum 3, |offset| < 10 ms, answer parsed), T2 (stratum 10) and
+# T3 (no answer): chronyd -Q -x (one-shot), chronyd -x -d as a client daemon (chronyc ntpdata /
+# sources), ntpsec's `ntpdate -q` and `ntpdig -j` (fetched by fetch-ntpsec.sh, run as nobody
+# with no capabilities), python3-ntplib, busybox `ntpd -n -q -w -d` (query-only; run only if
+# a busybox with the ntpd applet exists: Debian 12's busybox and busybox-static have none).
+# Nothing here may touch the clock: every daemon has -x; the one-shot clients are query-only
+# and run without CAP_SYS_TIME (setpriv) where they are not chronyd -x.
+# Needs root, ip netns, chrony (exit 77 otherwise). INTEROP_NTPSEC_DIR overrides the download
+# directory; KEEP_WORK=1 keeps the logs.
+# shellcheck disable=SC2015 # ok() always succeeds, so `A && ok .. || fail ..` is an if/else
+set -u
+BUILD=${TEMPUS_BUILD:?TEMPUS_BUILD not set (run through meson test)}
+SRC=${TEMPUS_SRC:-$(cd "$(dirname "$0")/../../.." && pwd)}
+TEMPUSD=${TEMPUSD_BIN:-$BUILD/tempusd}
+TEMPUSC=${TEMPUSC_BIN:-$BUILD/tempusc}
+CHRONYD=/usr/sbin/chronyd
+CHRONYC=/usr/bin/chronyc
+PY=/usr/bin/python3
+MAXOFF=0.010 # seconds: same host clock on both ends, so anything larger is a protocol error
+# Python clients (ntplib, ntpdig) take their timestamps in the interpreter: on this loaded
+# 2-core machine a few ms between taking T1 and sending are common, which shows up as offset.
+PYMAXOFF=0.050
+
+if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
+if ! ip netns list >/dev/null 2>&1; then echo "SKIP: ip netns unavailable"; exit 77; fi
+for f in "$TEMPUSD" "$TEMPUSC" "$CHRONYD" "$CHRONYC" "$PY"; do
+    [ -x "$f" ] || { echo "SKIP: $f not available"; exit 77; }
+done
+
+WORK=$(mktemp -d /tmp/tempus-interop.XXXXXX)
+chmod 755 "$WORK" # nobody must be able to enter it (the one-shot clients write nothing there)
+NS=tio$$
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 1 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null
+    done
+    ip netns del "$NS" 2>/dev/null
+    if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap "exit 130" INT
+trap "exit 143" TERM
+
+FAILS=0
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok: $*"; }
+die() {
+    echo "FAIL: $*"
+    for f in "$WORK"/*.out; do echo "---- $f (last 20 lines)"; tail -n 20 "$f"; done
+    exit 1
+}
+abs_le() { awk -v x="$1" -v l="$2" 'BEGIN { if (x == "" || x !~ /^[-+]?[0-9.]+(e[-+]?[0-9]+)?$/) exit 1; if (x < 0) x = -x; exit !(x <= l) }'; }
+inns() { ip netns exec "$NS" "$@"; }
+# unpriv CMD...: in the namespace as nobody, without any capability (so not CAP_SYS_TIME):
+# a query-only client that misbehaved still could not set the clock.
+unpriv() {
+    inns setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+        --bounding-set=-all "$@"
+}
+
+# --- third-party clients that are not installed: ntpsec (conflicts with chrony).
+NTPSEC_DIR=${INTEROP_NTPSEC_DIR:-$BUILD/interop-ntpsec}
+NTPSEC_ROOT=$("$SRC/tests/system/interop/fetch-ntpsec.sh" "$NTPSEC_DIR" 2>"$WORK/fetch.out" | tail -n 1)
+if [ ! -x "$NTPSEC_ROOT/usr/bin/ntpdig" ]; then
+    cat "$WORK/fetch.out"
+    die "could not fetch ntpsec's ntpdig/ntpdate (apt-get update done? see scripts/deps.sh)"
+fi
+chmod -R a+rX "$NTPSEC_DIR"
+NTPSEC_ENV=(env "PATH=$NTPSEC_ROOT/usr/bin:/usr/bin:/bin"
+    "PYTHONPATH=$NTPSEC_ROOT/usr/lib/python3/dist-packages" HOME=/nonexistent)
+
+BUSYBOX=
+for b in ${BUSYBOX_BIN:-} /usr/bin/busybox /bin/busybox; do
+    if [ -x "$b" ] && "$b" ntpd --help 2>&1 | grep -q -- '-w'; then BUSYBOX=$b; break; fi
+done
+
+# --- the namespace: lo only.
+ip netns add "$NS" || die "ip netns add"
+ip -n "$NS" link set lo up || die "lo up"
+
+# --- upstream chronyd -x, then the three tempusd servers.
+install -d -m 700 "$WORK/up" "$WORK/t1" "$WORK/t2" "$WORK/t3" "$WORK/cc"
+cat >"$WORK/up.conf" <<CONF
+local stratum 2
+port 11123
+bindaddress 127.0.0.1
+allow 127.0.0.1
+cmdport 0
+bindcmdaddress $WORK/up/chronyd.sock
+pidfile $WORK/up/chronyd.pid
+driftfile $WORK/up/drift
+CONF
+inns "$CHRONYD" -x -d -u root -f "$WORK/up.conf" >"$WORK/up.out" 2>&1 &
+PIDS+=($!)
+
+# tserver N ADDR EXTRA-LINES: a tempusd -x server on ADDR:123.
+tserver() {
+    local n=$1 addr=$2
+    shift 2
+    {
+        printf '%s\n' "$@"
+        cat <<CONF
+bindaddress $addr
+cmdport 0
+bindcmdaddress $WORK/t$n/tempusd.sock
+pidfile $WORK/t$n/tempusd.pid
+driftfile $WORK/t$n/drift
+CONF
+    } >"$WORK/t$n.conf"
+    inns "$TEMPUSD" -x -d -u root -f "$WORK/t$n.conf" >"$WORK/t$n.out" 2>&1 &
+    PIDS+=($!)
+}
+tserver 1 127.0.0.1 "server 127.0.0.1 port 11123 iburst minpoll -2 maxpoll -2" \
+    "local stratum 10" "allow 127.0.0.0/8"
+# 127.0.0.254:123: nobody listens there, so the upstream never answers.
+tserver 2 127.0.0.2 "server 127.0.0.254 iburst minpoll 4 maxpoll 6" "local stratum 10" \
+    "allow 127.0.0.0/8"
+tserver 3 127.0.0.3 "local stratum 10" "allow 127.0.0.200"
+
+# wait (bounded) until T1 tracks the chronyd upstream at stratum 3.
+T0=$(date +%s.%N)
+st=
+for _ in $(seq 1 120); do
+    st=$("$TEMPUSC" -n -h "$WORK/t1/tempusd.sock" tracking 2>/dev/null |
+        sed -nE 's/^Reference ID *: 7F000001 .*/x/p; s/^Stratum *: ([0-9]+)/\1/p' | tr -d '\n')
+    [ "$st" = x3 ] && break
+    sleep 0.5
+done
+[ "$st" = x3 ] || die "T1 did not sync to the chronyd upstream within 60 s (got '$st')"
+ok "T1 synced to chronyd -x (stratum 3) after $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
+out=$("$TEMPUSC" -n -h "$WORK/t2/tempusd.sock" tracking 2>&1)
+grep -Eq '^Reference ID *: 7F7F0101' <<<"$out" && grep -Eq '^Stratum *: 10$' <<<"$out" ||
+    die "T2 is not on its local reference: $out"
+ok "T2 on its local reference (7F7F0101, stratum 10)"
+
+# expect SERVER -> "stratum refid" each client must see (T3: nothing).
+declare -A EXP_ST=([127.0.0.1]=3 [127.0.0.2]=10)
+declare -A EXP_REF=([127.0.0.1]=7F000001 [127.0.0.2]=7F7F0101)
+
+# check WHO SERVER STRATUM OFFSET [REFID [LIMIT]]: one client's answer from T1/T2; |OFFSET| must
+# be at most LIMIT (default MAXOFF).
+check() {
+    local who=$1 srv=$2 st=$3 off=$4 ref=${5:-} lim=${6:-$MAXOFF}
+    if [ "$st" = "${EXP_ST[$srv]}" ] && abs_le "$off" "$lim" &&
+        { [ -z "$ref" ] || [ "$ref" = "${EXP_REF[$srv]}" ]; }; then
+        ok "$who <- $srv: stratum $st, offset $off${ref:+, refid $ref}"
+    else
+        fail "$who <- $srv: stratum '$st' (want ${EXP_ST[$srv]}), offset '$off' (limit $lim)${ref:+, refid $ref (want ${EXP_REF[$srv]})}"
+    fi
+}
+
+# --- 1. Debian's chronyd -Q -x (one-shot, prints the offset; -Q never sets the clock).
+for srv in 127.0.0.1 127.0.0.2 127.0.0.3; do
+    inns "$CHRONYD" -Q -x -u root "server $srv iburst maxsamples 4" "cmdport 0" \
+        "pidfile $WORK/cc/q.pid" >"$WORK/chronyd-q-$srv.out" 2>&1
+    rc=$?
+    x=$(sed -nE 's/.*System clock wrong by (-?[0-9.]+) seconds \(ignored\).*/\1/p' \
+        "$WORK/chronyd-q-$srv.out")
+    if [ "$srv" = 127.0.0.3 ]; then
+        if [ $rc = 1 ] && [ -z "$x" ] && grep -q 'No suitable source' "$WORK/chronyd-q-$srv.out"
+        then ok "chronyd -Q <- $srv (outside allow): no answer, exit 1"
+        else fail "chronyd -Q <- $srv (outside allow): rc $rc, offset '$x'"; fi
+    elif [ $rc = 0 ] && abs_le "$x" $MAXOFF; then ok "chronyd -Q <- $srv: offset $x, exit 0"
+    else fail "chronyd -Q <- $srv: rc $rc, offset '$x'"; cat "$WORK/chronyd-q-$srv.out"; fi
+done
+
+# --- 2. Debian's chronyd -x as a client daemon of T1 and T2: selected, stratum, mode, offset.
+cat >"$WORK/cc.conf" <<CONF
+server 127.0.0.1 iburst minpoll -2 maxpoll -2
+server 127.0.0.2 iburst minpoll -2 maxpoll -2 noselect
+port 0
+cmdport 0
+bindcmdaddress $WORK/cc/chronyd.sock
+pidfile $WORK/cc/chronyd.pid
+driftfile $WORK/cc/drift
+CONF
+inns "$CHRONYD" -x -d -u root -f "$WORK/cc.conf" >"$WORK/cc.out" 2>&1 &
+PIDS+=($!)
+CC=("$CHRONYC" -n -h "$WORK/cc/chronyd.sock")
+sel=
+for _ in $(seq 1 60); do
+    sel=$("${CC[@]}" sources 2>/dev/null | grep -E '^\^\* +127\.0\.0\.1 ')
+    [ -n "$sel" ] && "${CC[@]}" ntpdata 127.0.0.2 2>/dev/null | grep -Eq '^Stratum *: 10' &&
+        break
+    sleep 0.5
+done
+if [ -n "$sel" ]; then ok "chronyd -x client: sources: $sel"
+else fail "chronyd -x client never selected 127.0.0.1"; "${CC[@]}" sources; fi
+for srv in 127.0.0.1 127.0.0.2; do
+    out=$("${CC[@]}" ntpdata "$srv" 2>&1)
+    f() { sed -nE "s/^$1 *: ([^ ]*).*$/\1/p" <<<"$out" | head -n 1; }
+    if [ "$(f Mode)" = Server ] && [ "$(f 'Leap status')" = Normal ]; then
+        check "chronyd -x client (ntpdata)" "$srv" "$(f Stratum)" "$(f Offset)" "$(f 'Reference ID')"
+    else fail "chronyd -x client ntpdata $srv: mode '$(f Mode)' leap '$(f 'Leap status')'"; echo "$out"; fi
+done
+st=$("${CC[@]}" tracking 2>&1 | sed -nE 's/^Stratum *: ([0-9]+)/\1/p')
+[ "$st" = 4 ] && ok "chronyd -x client tracking: stratum 4 (one below T1)" ||
+    fail "chronyd -x client tracking stratum '$st' (want 4)"
+
+# --- 3. ntpsec's ntpdate -q (the shim: ntpdig without -s/-S, so query only) and ntpdig -j.
+# ntpdig prints: DATE TIME (+ZONE) +OFFSET +/- ERR HOST sSTRATUM LEAP
+for srv in 127.0.0.1 127.0.0.2 127.0.0.3; do
+    unpriv "${NTPSEC_ENV[@]}" sh "$NTPSEC_ROOT/usr/sbin/ntpdate" -q -t 2 "$srv" \
+        >"$WORK/ntpdate-$srv.out" 2>&1
+    rc=$?
+    line=$(grep -E " $srv s[0-9]+ " "$WORK/ntpdate-$srv.out" | head -n 1)
+    if [ "$srv" = 127.0.0.3 ]; then
+        [ -z "$line" ] && ok "ntpdate -q <- $srv (outside allow): no answer (rc $rc)" ||
+            fail "ntpdate -q <- $srv (outside allow) answered: $line"
+        continue
+    fi
+    [ $rc = 0 ] || fail "ntpdate -q <- $srv: exit $rc"
+    read -r off st < <(awk -v h="$srv" '{ for (i = 1; i <= NF; i++) if ($i == h) { print $(i-3), substr($(i+1), 2) } }' <<<"$line")
+    check "ntpdate -q" "$srv" "${st:-}" "${off:-}" "" $PYMAXOFF
+    [ -z "$line" ] && cat "$WORK/ntpdate-$srv.out"
+done
+for srv in 127.0.0.1 127.0.0.2 127.0.0.3; do
+    unpriv "${NTPSEC_ENV[@]}" /usr/bin/python3 "$NTPSEC_ROOT/usr/bin/ntpdig" -j -t 2 "$srv" \
+        >"$WORK/ntpdig-$srv.out" 2>&1
+    rc=$?
+    parsed=$("$PY" -c '
+import json, sys
+for l in open(sys.argv[1]):
+    l = l.strip()
+    if l.startswith("{"):
+        d = json.loads(l)
+        print(d["stratum"], d["offset"], d["host"], d.get("leap", "?"))
+        break' "$WORK/ntpdig-$srv.out" 2>/dev/null)
+    if [ "$srv" = 127.0.0.3 ]; then
+        [ -z "$parsed" ] && ok "ntpdig -j <- $srv (outside allow): no answer (rc $rc)" ||
+            fail "ntpdig -j <- $srv (outside allow) answered: $parsed"
+        continue
+    fi
+    read -r st off host leap <<<"$parsed"
+    [ "${host:-}" = "$srv" ] || fail "ntpdig -j <- $srv: host '${host:-}' (rc $rc)"
+    check "ntpdig -j (leap ${leap:-?})" "$srv" "${st:-}" "${off:-}" "" $PYMAXOFF
+    [ -z "$parsed" ] && cat "$WORK/ntpdig-$srv.out"
+done
+
+# --- 4. python3-ntplib (version 4, mode 3): stratum, offset, refid, leap, mode 4.
+for srv in 127.0.0.1 127.0.0.2 127.0.0.3; do
+    res=$(unpriv "$PY" -c '
+import sys, ntplib
+try:
+    r = ntplib.NTPClient().request(sys.argv[1], version=4, timeout=2)
+except ntplib.NTPException:
+    print("none"); sys.exit(0)
+print(r.stratum, "%.6f" % r.offset, "%08X" % r.ref_id, r.leap, r.mode, r.version)' "$srv" 2>&1)
+    if [ "$srv" = 127.0.0.3 ]; then
+        [ "$res" = none ] && ok "ntplib <- $srv (outside allow): no answer" ||
+            fail "ntplib <- $srv (outside allow): $res"
+        continue
+    fi
+    read -r st off ref leap mode ver <<<"$res"
+    if [ "${leap:-}" = 0 ] && [ "${mode:-}" = 4 ] && [ "${ver:-}" = 4 ]; then
+        check "ntplib" "$srv" "$st" "$off" "$ref" $PYMAXOFF
+    else fail "ntplib <- $srv: $res"; fi
+done
+# positive control for T3: a request from 127.0.0.200 (inside its allow) is answered.
+res=$(inns "$PY" -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+s.bind(("127.0.0.200", 0))
+s.sendto(b"\x23" + b"\0" * 47, ("127.0.0.3", 123))
+d = s.recv(100); print(d[0] & 7, d[1])' 2>&1)
+[ "$res" = "4 10" ] && ok "T3 answers 127.0.0.200 (inside allow): mode 4, stratum 10" ||
+    fail "T3 positive control from 127.0.0.200: '$res'"
+
+# --- 5. busybox ntpd in query-only mode: -n foreground, -q quit after the answer, -w "do not
+# set time (only query peers)", -d print the replies. Only with an ntpd applet.
+if [ -n "$BUSYBOX" ]; then
+    for srv in 127.0.0.1 127.0.0.2; do
+        unpriv timeout 20 "$BUSYBOX" ntpd -n -q -w -d -p "$srv" >"$WORK/busybox-$srv.out" 2>&1
+        line=$(grep -E "reply from $srv" "$WORK/busybox-$srv.out" | head -n 1)
+        st=$(sed -nE 's/.*strat:([0-9]+).*/\1/p' <<<"$line")
+        off=$(sed -nE 's/.*offset:([-+0-9.]+).*/\1/p' <<<"$line")
+        check "busybox ntpd -w" "$srv" "$st" "$off"
+    done
+else
+    echo "note: busybox ntpd not checked: no busybox with the ntpd applet (Debian 12's busybox" \
+        "and busybox-static are built without it; set BUSYBOX_BIN to one that has it)"
+fi
+
+for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || fail "daemon $p exited"; done
+[ $FAILS = 0 ] || die "$FAILS check(s) failed"
+echo PASS
