@@ -6,7 +6,7 @@ set -eu
 mode=${1:-build}
 
 # What tempusd and tempusc need to build.
-build_pkgs=(meson ninja-build gcc pkg-config libcap-dev libedit-dev)
+build_pkgs=(meson ninja-build gcc pkg-config libcap-dev libedit-dev libseccomp-dev)
 # What the tests need on top: unit tests, sanitizer and fuzz builds, format check, and the
 # real peers of the system tests (chrony, python3-ntplib, busybox), util-linux's unshare and
 # setpriv (already on every Debian), valgrind for the instruction benchmarks.
