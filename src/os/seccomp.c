@@ -236,7 +236,10 @@ int seccomp_apply(int level)
     scmp_filter_ctx ctx = seccomp_init(allow_list ? deny : SCMP_ACT_ALLOW);
     if (!ctx)
         return -ENOMEM;
-    int r = allow_list ? build_allow_list(ctx) : build_block_list(ctx, deny);
+    /* All threads: getaddrinfo_a's helper may already exist (a name resolved at start). */
+    int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+    if (r == 0)
+        r = allow_list ? build_allow_list(ctx) : build_block_list(ctx, deny);
     if (r == 0)
         r = seccomp_load(ctx);
     seccomp_release(ctx);

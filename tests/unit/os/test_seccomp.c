@@ -88,7 +88,7 @@ static int daemon_like_work(void)
     return mode == 2 ? 0 : 10;
 }
 
-enum forbidden { DO_NOTHING, DO_FORK, DO_EXEC, DO_RAW_SOCKET, DO_PTRACE };
+enum forbidden { DO_NOTHING, DO_FORK, DO_EXEC, DO_RAW_SOCKET, DO_PTRACE, DO_FORK_IN_OLD_THREAD };
 
 static void do_forbidden(enum forbidden what)
 {
@@ -113,7 +113,22 @@ static void do_forbidden(enum forbidden what)
     case DO_PTRACE:
         (void)syscall(SYS_ptrace, 0L, 0L, 0L, 0L);
         break;
+    case DO_FORK_IN_OLD_THREAD:
+        break; /* done by old_thread_fn */
     }
+}
+
+/* A thread started before the filter (as a resolver thread from start-up) that makes a
+ * forbidden call once told to through the pipe: the filter must cover it too (TSYNC). */
+static int go_pipe[2];
+
+static void *old_thread_fn(void *arg)
+{
+    char c;
+    (void)arg;
+    if (read(go_pipe[0], &c, 1) == 1)
+        do_forbidden(DO_FORK);
+    return NULL;
 }
 
 /* Runs the work, then the forbidden call, in a child under level; returns its wait status. */
@@ -125,12 +140,21 @@ static int run_child(int level, enum forbidden what)
         struct rlimit no_core = {0, 0};
         (void)setrlimit(RLIMIT_CORE, &no_core);
         signal(SIGSYS, on_sigsys);
+        pthread_t old;
+        if (what == DO_FORK_IN_OLD_THREAD &&
+            (pipe(go_pipe) || pthread_create(&old, NULL, old_thread_fn, NULL)))
+            _exit(99);
         if (seccomp_apply(level) != 0)
             _exit(100);
         int r = daemon_like_work();
         if (r)
             _exit(100 + r);
         do_forbidden(what);
+        if (what == DO_FORK_IN_OLD_THREAD) {
+            if (write(go_pipe[1], "x", 1) != 1)
+                _exit(98);
+            pthread_join(old, NULL);
+        }
         _exit(0);
     }
     int status = 0;
@@ -187,6 +211,7 @@ static void test_allow_list_kills(void **state)
     assert_killed(run_child(1, DO_EXEC));
     assert_killed(run_child(1, DO_RAW_SOCKET));
     assert_killed(run_child(1, DO_PTRACE));
+    assert_killed(run_child(1, DO_FORK_IN_OLD_THREAD));
 }
 
 static void test_allow_list_traps_when_negative(void **state)
