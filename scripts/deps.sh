@@ -11,7 +11,8 @@ build_pkgs=(meson ninja-build gcc pkg-config libcap-dev libedit-dev libseccomp-d
 # real peers of the system tests (chrony, python3-ntplib, busybox), util-linux's unshare and
 # setpriv (already on every Debian), valgrind for the instruction benchmarks.
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-format binutils python3 iproute2
-           chrony python3-ntplib busybox valgrind procps)
+           chrony python3-ntplib busybox valgrind procps
+           openssh-server ansible-core)  # tests/deploy/fleet.sh: sshd per netns host, playbook
 
 pkgs=("${build_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
