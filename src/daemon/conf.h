@@ -142,6 +142,7 @@ struct conf_ratelimit {
     int interval; /* log2 s */
     int burst;
     int leak;
+    int kod; /* `ratelimit kod K` (tempus): 1 in 2^K drops is a RATE KoD; -1 = no KoD */
 };
 
 struct conf_hwtimestamp {

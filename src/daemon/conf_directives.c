@@ -300,6 +300,8 @@ static int parse_ratelimit(struct conf_parser *P, const char *word, const char *
             dst = &r.burst;
         else if (strcasecmp(opt, "leak") == 0)
             dst = &r.leak;
+        else if (strcasecmp(opt, "kod") == 0 && rl == &P->c->ratelimit)
+            dst = &r.kod; /* tempus extension (chrony 4.3 has no kod) */
         else
             return conf_fail_parse(P, word);
         if (conf_next_word(&p, val, sizeof val) < 0 || word_int(val, dst) < 0)
@@ -728,7 +730,7 @@ static const struct directive directives[] = {
     {"pool", K_FUNC, 0, h_source, 1},
     {"port", K_INT, OFF(port), NULL, 1},
     {"ptpport", K_INT, OFF(ptpport), NULL, 0},
-    {"ratelimit", K_FUNC, 0, h_ratelimit, 0},
+    {"ratelimit", K_FUNC, 0, h_ratelimit, 1},
     {"refclock", K_FUNC, 0, h_refclock, 0},
     {"reselectdist", K_DOUBLE, OFF(reselectdist_s), NULL, 1},
     {"rtcautotrim", K_DOUBLE, OFF(rtcautotrim_s), NULL, 0},

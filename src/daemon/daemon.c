@@ -407,6 +407,9 @@ static void fill_executor_params(const struct conf *c, const struct options *o, 
     xp->local_distance_s = c->local_distance_s;
     xp->noclientlog = c->noclientlog;
     xp->clientloglimit = c->clientloglimit;
+    xp->ntp_ratelimit =
+        (struct clientlog_ratelimit){c->ratelimit.enabled, c->ratelimit.interval,
+                                     c->ratelimit.burst, c->ratelimit.leak, c->ratelimit.kod};
     xp->seed = seed;
     int want_server = 0;
     for (size_t i = 0; i < c->n_access && xp->n_rules < EXECUTOR_MAX_RULES; i++) {

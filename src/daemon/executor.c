@@ -385,6 +385,8 @@ struct executor *executor_new(const struct executor_params *p, struct loop *loop
     cp.disabled = p->noclientlog;
     if (p->clientloglimit)
         cp.limit_bytes = p->clientloglimit;
+    if (p->ntp_ratelimit.enabled)
+        cp.limit[CLIENTLOG_NTP] = p->ntp_ratelimit;
     cp.seed = p->seed ^ 0x9e3779b97f4a7c15ULL;
     x->clientlog = clientlog_new(&cp);
     if (!x->clientlog) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "base/addr.h"
+#include "core/clientlog.h"
 #include "core/clock_ops.h"
 
 struct engine;
@@ -46,6 +47,8 @@ struct executor_params {
     double local_distance_s;
     int noclientlog;
     size_t clientloglimit;
+    /* `ratelimit`: enabled 0 = off (all-zero params); kod_log2 -1 = no KoD */
+    struct clientlog_ratelimit ntp_ratelimit;
     uint64_t seed;
 };
 
