@@ -32,6 +32,7 @@
 #include "os/privs.h"
 #include "os/proc.h"
 #include "os/resolve.h"
+#include "os/seccomp.h"
 #include "os/signals.h"
 #include "tempus_config.h"
 
@@ -666,7 +667,7 @@ int daemon_run(const struct options *o, struct conf *c)
         if (r < 0)
             log_warn("Could not lock memory : %s", strerror(-r));
     }
-    if (o->scfilter)
+    if (o->scfilter && !seccomp_available())
         log_warn("System call filter (-F) not supported : running without it");
     if (o->set_from_rtc)
         log_warn("-s not supported (no RTC driver) : clock not set at start");
@@ -746,6 +747,14 @@ int daemon_run(const struct options *o, struct conf *c)
         goto out;
     if (signals_install() != 0)
         log_warn("Could not install signal handlers");
+    /* -F: after the privilege drop and the set-up, before the first packet (os/seccomp.h). */
+    if (o->scfilter && seccomp_available()) {
+        int f = seccomp_apply(o->scfilter);
+        if (f < 0) {
+            log_error("Fatal error : Failed to load seccomp rules : %s", strerror(-f));
+            goto out;
+        }
+    }
     d.last_drift_save_mono = loop_mono_ns();
     executor_start(d.ex);
     daemon_detach_finish();

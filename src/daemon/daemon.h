@@ -12,8 +12,14 @@ struct options;
 struct conf;
 
 /* What tempusd -v lists, in chronyd's form. */
+#ifdef TEMPUS_HAVE_SECCOMP
+#define DAEMON_SCFILTER "+SCFILTER"
+#else
+#define DAEMON_SCFILTER "-SCFILTER"
+#endif
 #define DAEMON_FEATURES                                                                            \
-    "+CMDMON +NTP -REFCLOCK -RTC +PRIVDROP -SCFILTER -SIGND +ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG"
+    "+CMDMON +NTP -REFCLOCK -RTC +PRIVDROP " DAEMON_SCFILTER                                       \
+    " -SIGND +ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG"
 
 /* Runs until told to stop. c is borrowed (and may be modified: client-only defaults of -Q).
  * Returns the process exit status: 0, or 1 on a fatal error, a failed one-shot, or -t
