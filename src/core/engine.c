@@ -1165,8 +1165,9 @@ int engine_adjust_freq(struct engine *e, double dfreq_ppm, int64_t now_mono_ns)
         return -EINVAL;
     double t = tsec(e, now_mono_ns);
     discipline_advance(&e->d, t);
-    /* chronyd: new = old + dfreq (1 - old), in ppm; the running slew keeps its end. */
-    double base = e->d.base_ppm + dfreq_ppm * (1.0 - e->d.base_ppm * 1e-6);
+    /* chronyd's frequency is the clock's error (minus the adjustment): new = old + dfreq
+     * (1 - old), in ppm; the running slew keeps its end. */
+    double base = e->d.base_ppm - dfreq_ppm * (1.0 + e->d.base_ppm * 1e-6);
     double left = -discipline_remaining(&e->d, t);
     double dur = e->d.slew_ppm != 0.0 ? e->d.slew_end_s - t : 1.0;
     int failed = e->d.control_failed;

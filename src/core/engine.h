@@ -176,8 +176,9 @@ int engine_set_makestep(struct engine *e, double threshold_s, int limit);
  * -EINVAL for NaN or a negative value. */
 int engine_set_maxupdateskew(struct engine *e, double ppm);
 
-/* dfreq: adds dfreq_ppm to the clock's frequency adjustment now (positive = the clock gains
- * faster), as chronyd's LCL_AccumulateDeltaFrequency. The next update replaces it with the
+/* dfreq: adds dfreq_ppm to the clock's frequency error now, as chronyd's
+ * LCL_AccumulateDeltaFrequency (positive: the clock is taken to run faster, so it is slowed
+ * and tracking's frequency grows by dfreq_ppm). The next update replaces it with the
  * estimate. -EINVAL for NaN; -EIO when the clock refused the change. */
 int engine_adjust_freq(struct engine *e, double dfreq_ppm, int64_t now_mono_ns);
 

@@ -69,6 +69,10 @@ struct cmdsrv *cmdsrv_new(const struct cmdsrv_params *p, struct engine *engine,
     cp.disabled = p->noclientlog;
     if (p->clientloglimit)
         cp.limit_bytes = p->clientloglimit;
+    /* Command clients are few (chronyc on a handful of hosts): a small log keeps the
+     * per-address merge of `clients` cheap. */
+    if (cp.limit_bytes > CMDSRV_CMD_LOG_BYTES)
+        cp.limit_bytes = CMDSRV_CMD_LOG_BYTES;
     cp.limit[CLIENTLOG_CMD] = p->cmdratelimit;
     cp.seed = p->seed ^ 0x636d6473727600ULL; /* not the NTP log's hash key */
     s->cmd_log = clientlog_new(&cp);
@@ -229,6 +233,61 @@ static int h_modify(struct cmdsrv *s, const struct cmdmon_request *req, int64_t 
         break;
     }
     if (engine_set_source_param(s->engine, r.id, which, v) != 0)
+        return CMDMON_STT_FAILED;
+    if (s->hooks.engine_changed)
+        s->hooks.engine_changed(s->hooks.ctx);
+    return CMDMON_STT_SUCCESS;
+}
+
+/* MODIFY_MAKESTEP, MODIFY_MAXUPDATESKEW, DFREQ, DOFFSET2, MODIFY_SELECTOPTS, MODIFY_OFFSET,
+ * RESET_SOURCES: on the engine, as chronyd's handlers (SUCCESS; an unknown address, or a
+ * refclock selected by ref_id, is NOSUCHSOURCE; a clock that refused doffset is FAILED). */
+static int h_engine_change(struct cmdsrv *s, const struct cmdmon_request *req, int64_t now)
+{
+    struct report_source r;
+    int rc;
+    if (!s->engine)
+        return CMDMON_STT_FAILED;
+    switch (req->command) {
+    case CMDMON_REQ_MODIFY_MAKESTEP:
+        rc = engine_set_makestep(s->engine, req->u.makestep.threshold_s, req->u.makestep.limit);
+        break;
+    case CMDMON_REQ_MODIFY_MAXUPDATESKEW:
+        rc = engine_set_maxupdateskew(s->engine, req->u.fval);
+        break;
+    case CMDMON_REQ_DFREQ:
+        rc = engine_adjust_freq(s->engine, req->u.fval, now);
+        break;
+    case CMDMON_REQ_DOFFSET2:
+        rc = engine_adjust_offset(s->engine, req->u.fval, now);
+        break;
+    case CMDMON_REQ_MODIFY_SELECTOPTS: {
+        const struct cmdmon_req_selectopts *q = &req->u.selectopts;
+        if (find_source(s, &q->address, now, &r) < 0)
+            return CMDMON_STT_NOSUCHSOURCE;
+        /* The mask uses SELECT_DATA's bits, the options ADD_SOURCE's flags (spec §7). */
+        unsigned opts = ((q->options & CMDMON_ADD_FLAG_NOSELECT) ? ENGINE_SELECT_NOSELECT : 0u) |
+                        ((q->options & CMDMON_ADD_FLAG_PREFER) ? ENGINE_SELECT_PREFER : 0u) |
+                        ((q->options & CMDMON_ADD_FLAG_TRUST) ? ENGINE_SELECT_TRUST : 0u) |
+                        ((q->options & CMDMON_ADD_FLAG_REQUIRE) ? ENGINE_SELECT_REQUIRE : 0u);
+        unsigned mask = ((q->mask & CMDMON_SELECT_NOSELECT) ? ENGINE_SELECT_NOSELECT : 0u) |
+                        ((q->mask & CMDMON_SELECT_PREFER) ? ENGINE_SELECT_PREFER : 0u) |
+                        ((q->mask & CMDMON_SELECT_TRUST) ? ENGINE_SELECT_TRUST : 0u) |
+                        ((q->mask & CMDMON_SELECT_REQUIRE) ? ENGINE_SELECT_REQUIRE : 0u);
+        rc = engine_set_select_opts(s->engine, r.id, mask, opts, now);
+        break;
+    }
+    case CMDMON_REQ_MODIFY_OFFSET:
+        if (find_source(s, &req->u.offset.address, now, &r) < 0)
+            return CMDMON_STT_NOSUCHSOURCE;
+        rc = engine_set_source_offset(s->engine, r.id, req->u.offset.new_offset_s);
+        break;
+    default: /* RESET_SOURCES */
+        engine_reset_sources(s->engine, now);
+        rc = 0;
+        break;
+    }
+    if (rc != 0)
         return CMDMON_STT_FAILED;
     if (s->hooks.engine_changed)
         s->hooks.engine_changed(s->hooks.ctx);
@@ -435,9 +494,23 @@ static void client_row(const struct clientlog_report *r, struct cmdmon_rep_clien
     c->last_cmd_hit_ago = r->last_cmd_hit_ago;
 }
 
-/* One index space over two logs: the NTP server's (0 .. its capacity - 1, when the daemon
- * shares it), then the command clients'. chronyd keeps both services in one record per
- * address; here a host that used both shows as two rows (one NTP, one command). */
+/* Slot of log holding address a, or -1 (a scan: the command log is small, see cmdsrv_new). */
+static int64_t find_client(const struct clientlog *log, const struct addr *a, int64_t now_real)
+{
+    uint32_t cap = clientlog_capacity(log);
+    for (uint32_t i = 0; i < cap; i++) {
+        struct clientlog_report r;
+        if (clientlog_report(log, i, now_real, &r) && addr_equal(&r.addr, a))
+            return i;
+    }
+    return -1;
+}
+
+/* chronyd keeps one record per address for every service: a row carries its NTP and its
+ * command counters. Here the NTP server's log (the executor's, read only) and cmdsrv's
+ * command log are two: one index space over both (the NTP log's slots, then the command
+ * log's), an NTP row takes the command counters of the same address, and a command slot
+ * whose address has an NTP row is skipped (an empty slot), so each address is one row. */
 static int h_clients(struct cmdsrv *s, const struct cmdmon_req_clients *q, int64_t now_real,
                      struct cmdmon_reply *rep)
 {
@@ -449,18 +522,32 @@ static int h_clients(struct cmdsrv *s, const struct cmdmon_req_clients *q, int64
     uint32_t i = q->first_index;
     o->n_indices = cap;
     for (; i < cap && o->n_clients < want; i++) {
-        struct clientlog_report r;
-        int in_ntp = i < ntp_cap;
-        if (!clientlog_report(in_ntp ? s->ntp_log : s->cmd_log, in_ntp ? i : i - ntp_cap, now_real,
-                              &r))
-            continue;
+        struct clientlog_report r, c;
+        int64_t cmd_slot = -1;
+        if (i < ntp_cap) {
+            if (!clientlog_report(s->ntp_log, i, now_real, &r))
+                continue;
+            cmd_slot = find_client(s->cmd_log, &r.addr, now_real);
+            if (cmd_slot >= 0 && clientlog_report(s->cmd_log, (uint32_t)cmd_slot, now_real, &c)) {
+                r.cmd_hits = c.cmd_hits;
+                r.cmd_drops = c.cmd_drops;
+                r.cmd_interval = c.cmd_interval;
+                r.last_cmd_hit_ago = c.last_cmd_hit_ago;
+            }
+        } else {
+            cmd_slot = i - ntp_cap;
+            if (!clientlog_report(s->cmd_log, (uint32_t)cmd_slot, now_real, &r))
+                continue;
+            if (s->ntp_log && find_client(s->ntp_log, &r.addr, now_real) >= 0)
+                continue; /* shown with its NTP row */
+        }
         uint64_t hits = (uint64_t)r.ntp_hits + r.nke_hits + r.cmd_hits;
         if (hits < q->min_hits)
             continue;
-        /* -r resets the command log's records; the NTP log is the executor's (read only
-         * here: its records also drive rate limiting). */
-        if (q->reset && !in_ntp)
-            clientlog_reset_record(s->cmd_log, i - ntp_cap);
+        /* -r resets the command counters; the NTP log is the executor's (read only here:
+         * its records also drive rate limiting). */
+        if (q->reset && cmd_slot >= 0)
+            clientlog_reset_record(s->cmd_log, (uint32_t)cmd_slot);
         client_row(&r, &o->clients[o->n_clients++]);
     }
     o->next_index = i;
@@ -664,6 +751,14 @@ static int dispatch(struct cmdsrv *s, const struct cmdmon_request *req, size_t l
     case CMDMON_REQ_MODIFY_MINSTRATUM:
     case CMDMON_REQ_MODIFY_POLLTARGET:
         return h_modify(s, req, now);
+    case CMDMON_REQ_MODIFY_MAKESTEP:
+    case CMDMON_REQ_MODIFY_MAXUPDATESKEW:
+    case CMDMON_REQ_DFREQ:
+    case CMDMON_REQ_DOFFSET2:
+    case CMDMON_REQ_MODIFY_SELECTOPTS:
+    case CMDMON_REQ_MODIFY_OFFSET:
+    case CMDMON_REQ_RESET_SOURCES:
+        return h_engine_change(s, req, now);
     case CMDMON_REQ_LOCAL2:
     case CMDMON_REQ_LOCAL3: {
         /* The daemon's server follows in the hook; tracking here. */

@@ -28,8 +28,9 @@ enum cmdsrv_transport {
     CMDSRV_UDP = 1,
 };
 
-#define CMDSRV_MAX_RULES   256
-#define CMDSRV_MAX_SOURCES 128 /* online/offline state kept per engine source id below this */
+#define CMDSRV_MAX_RULES     256
+#define CMDSRV_CMD_LOG_BYTES 32768 /* command client log: at most 256 records */
+#define CMDSRV_MAX_SOURCES   128   /* online/offline state kept per engine source id below this */
 
 /* What the daemon does for cmdsrv. Any member may be NULL. */
 struct cmdsrv_hooks {
@@ -68,7 +69,8 @@ struct cmdsrv;
 
 /* A new dispatcher over engine (borrowed, may be NULL: every report then says "no
  * sources"/unsynchronised). hooks is copied. ntp_log (borrowed, may be NULL) is the NTP
- * server's client log: `clients` lists its records, then the command clients', and
+ * server's client log: `clients` shows one row per address with the NTP counters from it and
+ * the command counters from cmdsrv's own log, and
  * serverstats takes its NTP counters (unless hooks->ntp_stats is set). NULL on ENOMEM. */
 struct cmdsrv *cmdsrv_new(const struct cmdsrv_params *p, struct engine *engine,
                           const struct clientlog *ntp_log, const struct cmdsrv_hooks *hooks);

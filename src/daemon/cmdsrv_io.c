@@ -158,8 +158,8 @@ static int run(void *ctx, const struct cmdmon_request *req)
     case CMDMON_REQ_RELOAD_SOURCES:
         return CMDMON_STT_SUCCESS;
     default:
-        /* DFREQ, DOFFSET, RESET_SOURCES, MODIFY_SELECTOPTS/OFFSET/MAKESTEP/MAXUPDATESKEW
-         * ...: the engine has no entry point for them yet. */
+        /* Everything else cmdsrv does not do itself (REKEY, RESELECTDISTANCE, ...): not
+         * supported by tempusd. */
         return CMDMON_STT_FAILED;
     }
 }

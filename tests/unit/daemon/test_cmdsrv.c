@@ -715,10 +715,13 @@ static void test_ntp_clientlog(void **state)
     clientlog_params_default(&cp);
     struct clientlog *ntp = clientlog_new(&cp);
     assert_non_null(ntp);
-    struct addr a;
+    struct addr a, lo;
     assert_int_equal(addr_parse("192.0.2.7", &a), 0);
+    assert_int_equal(addr_parse("127.0.0.1", &lo), 0);
     for (int i = 0; i < 3; i++)
         assert_true(clientlog_access(ntp, CLIENTLOG_NTP, &a, NOW_REAL - 3000000000LL + i) >= 0);
+    for (int i = 0; i < 2; i++)
+        assert_true(clientlog_access(ntp, CLIENTLOG_NTP, &lo, NOW_REAL - 2000000000LL + i) >= 0);
 
     struct fixture *f = fixture_new(NULL);
     cmdsrv_free(f->s);
@@ -731,49 +734,65 @@ static void test_ntp_clientlog(void **state)
 
     uint8_t req[1024], out[CMDMON_MAX_REP_LEN];
     struct cmdmon_reply rep;
-    /* A UDP command from 127.0.0.1 puts a record in the command log. */
+    /* UDP commands from 127.0.0.1 (also an NTP client) and ::1 (commands only). */
     size_t n = handle(f, CMDSRV_UDP, "127.0.0.1", req, build(CMDMON_REQ_TRACKING, NULL, req), out);
     assert_true(n > 0);
+    n = handle(f, CMDSRV_UDP, "::1", req, build(CMDMON_REQ_TRACKING, NULL, req), out);
+    assert_true(n > 0);
 
-    struct cmdmon_request q;
-    memset(&q, 0, sizeof q);
-    q.u.clients.n_clients = 8;
-    uint32_t first = 0;
-    int seen_ntp = 0, seen_cmd = 0;
-    for (int round = 0; round < 100000; round++) {
-        q.u.clients.first_index = first;
-        n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_CLIENT_ACCESSES_BY_INDEX3, &q, req),
-                   out);
-        decode_reply(out, n, &rep);
-        assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
-        const struct cmdmon_rep_client_accesses *o = &rep.u.client_accesses;
-        assert_true(o->n_indices >= clientlog_capacity(ntp));
-        for (uint32_t i = 0; i < o->n_clients; i++) {
-            const struct cmdmon_rep_client *c = &o->clients[i];
-            if (c->ip.family == CMDMON_FAMILY_INET4 && c->ip.addr[0] == 192) {
-                assert_int_equal(c->ntp_hits, 3);
-                assert_int_equal(c->cmd_hits, 0);
-                assert_int_equal(seen_cmd, 0); /* NTP rows come first */
-                seen_ntp++;
-            } else if (c->ip.family == CMDMON_FAMILY_INET4 && c->ip.addr[0] == 127) {
-                assert_int_equal(c->cmd_hits, 1);
-                assert_int_equal(c->ntp_hits, 0);
-                seen_cmd++;
+    /* chronyd's one row per address: 192.0.2.7 NTP only, 127.0.0.1 both services in one
+     * row, ::1 commands only; each exactly once over the whole index space. After a pass
+     * with -r (reset), the command counters read 0. */
+    for (int pass = 0; pass < 3; pass++) {
+        struct cmdmon_request q;
+        memset(&q, 0, sizeof q);
+        q.u.clients.n_clients = 8;
+        q.u.clients.reset = pass == 1;
+        uint32_t first = 0;
+        int seen_ntp = 0, seen_both = 0, seen_cmd = 0, rows = 0;
+        uint32_t cmd_want = pass == 2 ? 0 : 1;
+        for (int round = 0; round < 100000; round++) {
+            q.u.clients.first_index = first;
+            n = handle(f, CMDSRV_UNIX, NULL, req,
+                       build(CMDMON_REQ_CLIENT_ACCESSES_BY_INDEX3, &q, req), out);
+            decode_reply(out, n, &rep);
+            assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+            const struct cmdmon_rep_client_accesses *o = &rep.u.client_accesses;
+            assert_true(o->n_indices >= clientlog_capacity(ntp));
+            for (uint32_t i = 0; i < o->n_clients; i++) {
+                const struct cmdmon_rep_client *c = &o->clients[i];
+                rows++;
+                if (c->ip.family == CMDMON_FAMILY_INET4 && c->ip.addr[0] == 192) {
+                    assert_int_equal(c->ntp_hits, 3);
+                    assert_int_equal(c->cmd_hits, 0);
+                    seen_ntp++;
+                } else if (c->ip.family == CMDMON_FAMILY_INET4 && c->ip.addr[0] == 127) {
+                    assert_int_equal(c->ntp_hits, 2);
+                    assert_int_equal(c->cmd_hits, cmd_want);
+                    seen_both++;
+                } else {
+                    assert_int_equal(c->ip.family, CMDMON_FAMILY_INET6);
+                    assert_int_equal(c->ntp_hits, 0);
+                    assert_int_equal(c->cmd_hits, cmd_want);
+                    seen_cmd++;
+                }
             }
+            if (o->next_index >= o->n_indices)
+                break;
+            assert_true(o->next_index > first);
+            first = o->next_index;
         }
-        if (o->next_index >= o->n_indices)
-            break;
-        assert_true(o->next_index > first);
-        first = o->next_index;
+        assert_int_equal(seen_ntp, 1);
+        assert_int_equal(seen_both, 1);
+        assert_int_equal(seen_cmd, 1);
+        assert_int_equal(rows, 3);
     }
-    assert_int_equal(seen_ntp, 1);
-    assert_int_equal(seen_cmd, 1);
 
     n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_SERVER_STATS, NULL, req), out);
     decode_reply(out, n, &rep);
     assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
-    assert_int_equal(rep.u.server_stats.v[CMDMON_SS_NTP_HITS], 3);
-    assert_int_equal(rep.u.server_stats.v[CMDMON_SS_CMD_HITS], 1);
+    assert_int_equal(rep.u.server_stats.v[CMDMON_SS_NTP_HITS], 5);
+    assert_int_equal(rep.u.server_stats.v[CMDMON_SS_CMD_HITS], 2);
     fixture_free(f);
     clientlog_free(ntp);
 }
