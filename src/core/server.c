@@ -43,28 +43,6 @@ void server_params_default(struct server_params *p)
     p->answer_unknown_active = 0;
 }
 
-void server_init(struct server *s, const struct server_params *params, uint64_t seed)
-{
-    memset(s, 0, sizeof *s);
-    s->params = *params;
-    prng_seed(&s->prng, seed);
-}
-
-uint32_t server_root_dispersion(const struct server_ref *ref, int64_t now_ns)
-{
-    int64_t elapsed = now_ns - ref->ref_time_ns;
-    uint64_t ms;
-    if (ref->disp_rate_ppb == 0) /* published already grown (the daemon does this) */
-        return ntp_time_short_from_ns(ref->root_disp_ns);
-    if (elapsed < 0)
-        elapsed = -elapsed;
-    ms = (uint64_t)(elapsed / NS_PER_MS);
-    if (ms > 0xFFFFFFFFu) /* 49 days: keeps ms * rate within 64 bits */
-        ms = 0xFFFFFFFFu;
-    /* ms * (ns per s) / 1000 = ns of growth */
-    return ntp_time_short_from_ns(ref->root_disp_ns + (int64_t)(ms * ref->disp_rate_ppb / 1000));
-}
-
 /* Bits of the fraction below our precision (they get random values), without the LSB. */
 static uint32_t fuzz_mask(int precision_log2)
 {
@@ -76,10 +54,50 @@ static uint32_t fuzz_mask(int precision_log2)
     return ((1u << bits) - 1) & ~1u;
 }
 
+void server_init(struct server *s, const struct server_params *params, uint64_t seed)
+{
+    memset(s, 0, sizeof *s);
+    s->params = *params;
+    s->fuzz_mask = fuzz_mask(params->precision_log2);
+    prng_seed(&s->prng, seed);
+}
+
+uint32_t server_root_dispersion(const struct server_ref *ref, int64_t now_ns)
+{
+    int64_t at = ref->disp_time_ns ? ref->disp_time_ns : ref->ref_time_ns;
+    int64_t elapsed = now_ns - at;
+    uint64_t ms;
+    if (ref->disp_rate_ppb == 0) /* published already grown */
+        return ntp_time_short_from_ns(ref->root_disp_ns);
+    if (elapsed < 0)
+        elapsed = -elapsed;
+    ms = (uint64_t)(elapsed / NS_PER_MS);
+    if (ms > 0xFFFFFFFFu) /* 49 days: keeps ms * rate within 64 bits */
+        ms = 0xFFFFFFFFu;
+    /* ms * (ns per s) / 1000 = ns of growth */
+    return ntp_time_short_from_ns(ref->root_disp_ns + (int64_t)(ms * ref->disp_rate_ppb / 1000));
+}
+
+struct ntp_ts64 server_ntp_from_ns(int64_t real_ns)
+{
+    uint64_t ns = (uint64_t)real_ns;
+    uint64_t sec = ns / 1000000000u; /* a multiply by the compiler: no division */
+    uint64_t rem = ns - sec * 1000000000u;
+    struct ntp_ts64 ts;
+    if (real_ns < 0)
+        return ntp_time_from_ns(real_ns);
+    ts.sec = (uint32_t)((sec + NTP_TIME_UNIX_OFFSET_S) & 0xFFFFFFFFu);
+    /* rem * 2^32 / 1e9 as rem * ceil(2^64 / 1e9) / 2^32: rem < 2^30 and the factor < 2^35,
+     * so no overflow; the excess of the factor is under 0.3 / 2^32, so the result is the
+     * rounded-down exact value or one above it. */
+    ts.frac = (uint32_t)((rem * 18446744074ull) >> 32);
+    return ts;
+}
+
 /* Writes ts with random bits below the precision and chrony's marker bit. */
 static void put_fuzzed(uint8_t *buf, int64_t ns, uint32_t mask, uint32_t rnd, uint32_t lsb)
 {
-    struct ntp_ts64 ts = ntp_time_from_ns(ns);
+    struct ntp_ts64 ts = server_ntp_from_ns(ns);
     ts.frac = (ts.frac & ~(mask | 1u)) | (rnd & mask) | lsb;
     ntp_put_ts(buf, ts);
 }
@@ -101,10 +119,65 @@ static int8_t s8(uint8_t v)
     return (int8_t)(v < 128 ? (int)v : (int)v - 256);
 }
 
-enum server_verdict server_respond(struct server *s, const struct server_ref *ref,
-                                   struct clientlog *clientlog, const struct server_rx *rx,
-                                   const struct clock_ops *clock, uint8_t *out, size_t out_size,
-                                   size_t *out_len)
+void server_prepare(struct server *s, const struct server_ref *ref)
+{
+    struct server_template *t = &s->tmpl;
+    uint8_t *h = t->hdr;
+    memset(t, 0, sizeof *t);
+    s->tmpl_ref = *ref;
+    s->tmpl_valid = 1;
+    t->synced = ref->synced;
+    t->disp_cache_ms = -1;
+    h[NTP_OFF_PRECISION] = (uint8_t)s->params.precision_log2;
+    if (!ref->synced) {
+        /* chrony without `local`: LI 3, stratum 0 (16 on the wire), refid 0, 1 s, 1 s. */
+        h[NTP_OFF_LVM] = (uint8_t)(NTP_LEAP_UNSYNC << 6);
+        ntp_put_u32(h + NTP_OFF_ROOT_DELAY, SHORT_1S);
+        t->root_disp_ns = 1000000000LL;
+        return;
+    }
+    h[NTP_OFF_LVM] = (uint8_t)((ref->leap & 3u) << 6);
+    /* RFC 5905 §7.3: 16 (unsynchronised) and above are sent as 0. */
+    h[NTP_OFF_STRATUM] = ref->stratum < NTP_STRATUM_UNSYNC ? ref->stratum : 0;
+    ntp_put_u32(h + NTP_OFF_ROOT_DELAY, ref->root_delay);
+    ntp_put_u32(h + NTP_OFF_REFID, ref->refid);
+    t->ref_time_is_rx = ref->ref_time_is_rx;
+    if (!ref->ref_time_is_rx && ref->ref_time_ns != 0)
+        ntp_put_ts(h + NTP_OFF_REFERENCE, ntp_time_from_ns(ref->ref_time_ns));
+    t->root_disp_ns = ref->root_disp_ns;
+    t->disp_rate_ppb = ref->disp_rate_ppb;
+    t->disp_time_ns = ref->disp_time_ns ? ref->disp_time_ns : ref->ref_time_ns;
+}
+
+/* Root dispersion at now_ns as NTP short, from the template: the same arithmetic as
+ * server_root_dispersion(), redone only when the elapsed whole milliseconds change. */
+static uint32_t tmpl_dispersion(struct server_template *t, int64_t now_ns)
+{
+    int64_t elapsed;
+    if (t->disp_rate_ppb == 0) {
+        if (t->disp_cache_ms < 0) {
+            t->disp_cache_short = ntp_time_short_from_ns(t->root_disp_ns);
+            t->disp_cache_ms = 0;
+        }
+        return t->disp_cache_short;
+    }
+    elapsed = now_ns - t->disp_time_ns;
+    if (elapsed < 0)
+        elapsed = -elapsed;
+    elapsed /= NS_PER_MS;
+    if (elapsed > 0xFFFFFFFFLL)
+        elapsed = 0xFFFFFFFFLL;
+    if (elapsed != t->disp_cache_ms) {
+        t->disp_cache_ms = elapsed;
+        t->disp_cache_short = ntp_time_short_from_ns(
+            t->root_disp_ns + (int64_t)((uint64_t)elapsed * t->disp_rate_ppb / 1000));
+    }
+    return t->disp_cache_short;
+}
+
+enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
+                                  const struct server_rx *rx, uint8_t *out, size_t out_size,
+                                  size_t *out_len, struct server_pending *pend)
 {
     const uint8_t *pkt = rx->pkt;
     struct ntp_layout lay;
@@ -113,12 +186,15 @@ enum server_verdict server_respond(struct server *s, const struct server_ref *re
     enum clientlog_limit lim = CLIENTLOG_ANSWER;
     int32_t idx = -1;
     int min_poll = -128, interleaved = 0, req_poll;
-    int64_t prev_tx_ns = 0, tx_ns;
+    int64_t prev_tx_ns = 0;
     unsigned version, mode, reply_mode;
     uint64_t rnd;
-    uint32_t mask;
+    uint32_t mask = s->fuzz_mask;
 
     *out_len = 0;
+    pend->kind = 0;
+    pend->clientlog_index = -1;
+    assert(s->tmpl_valid);
     pv = ntp_check(pkt, rx->len, &lay);
     if (pv != NTP_OK) {
         v = pv == NTP_BAD_VERSION ? SERVER_DROP_VERSION : SERVER_DROP_MALFORMED;
@@ -156,19 +232,15 @@ enum server_verdict server_respond(struct server *s, const struct server_ref *re
         min_poll = clientlog_ntp_min_poll(clientlog);
     }
 
-    req_poll = s8(pkt[NTP_OFF_POLL]);
-    out[NTP_OFF_STRATUM] = 0;
-    out[NTP_OFF_POLL] = (uint8_t)(req_poll > min_poll ? req_poll : min_poll);
-    out[NTP_OFF_PRECISION] = (uint8_t)s->params.precision_log2;
     rnd = prng_next_u64(&s->prng);
-    mask = fuzz_mask(s->params.precision_log2);
-    put_fuzzed(out + NTP_OFF_RECEIVE, rx->rx_ns, mask, (uint32_t)rnd, 1);
-
+    req_poll = s8(pkt[NTP_OFF_POLL]);
     if (lim == CLIENTLOG_KOD) {
+        memset(out, 0, NTP_OFF_ORIGIN);
         out[NTP_OFF_LVM] = (uint8_t)(NTP_LEAP_UNSYNC << 6 | version << 3 | reply_mode);
-        memset(out + NTP_OFF_ROOT_DELAY, 0, 8);
+        out[NTP_OFF_POLL] = (uint8_t)(req_poll > min_poll ? req_poll : min_poll);
+        out[NTP_OFF_PRECISION] = (uint8_t)s->params.precision_log2;
         ntp_put_u32(out + NTP_OFF_REFID, NTP_KISS_RATE);
-        memset(out + NTP_OFF_REFERENCE, 0, 8);
+        put_fuzzed(out + NTP_OFF_RECEIVE, rx->rx_ns, mask, (uint32_t)rnd, 1);
         memcpy(out + NTP_OFF_ORIGIN, pkt + NTP_OFF_TRANSMIT, 8);
         memcpy(out + NTP_OFF_TRANSMIT, out + NTP_OFF_RECEIVE, 8);
         out[NTP_OFF_TRANSMIT + 7] &= 0xFE;
@@ -177,29 +249,14 @@ enum server_verdict server_respond(struct server *s, const struct server_ref *re
         goto done;
     }
 
-    if (ref->synced) {
-        out[NTP_OFF_LVM] = (uint8_t)((ref->leap & 3u) << 6 | version << 3 | reply_mode);
-        /* RFC 5905 §7.3: 16 (unsynchronised) and above are sent as 0. */
-        out[NTP_OFF_STRATUM] = ref->stratum < NTP_STRATUM_UNSYNC ? ref->stratum : 0;
-        ntp_put_u32(out + NTP_OFF_ROOT_DELAY, ref->root_delay);
-        ntp_put_u32(out + NTP_OFF_ROOT_DISP, server_root_dispersion(ref, rx->rx_ns));
-        ntp_put_u32(out + NTP_OFF_REFID, ref->refid);
-        /* The reference time changes once per clock update: convert it once. */
-        if (ref->ref_time_ns != s->ref_cache_ns) {
-            s->ref_cache_ns = ref->ref_time_ns;
-            s->ref_cache_ts = ntp_time_from_ns(ref->ref_time_ns);
-        }
-        if (ref->ref_time_ns != 0)
-            ntp_put_ts(out + NTP_OFF_REFERENCE, s->ref_cache_ts);
-        else
-            memset(out + NTP_OFF_REFERENCE, 0, 8);
-    } else {
-        /* chrony without `local`: LI 3, stratum 0 (16 on the wire), refid 0, 1 s, 1 s. */
-        out[NTP_OFF_LVM] = (uint8_t)(NTP_LEAP_UNSYNC << 6 | version << 3 | reply_mode);
-        ntp_put_u32(out + NTP_OFF_ROOT_DELAY, SHORT_1S);
-        ntp_put_u32(out + NTP_OFF_ROOT_DISP, SHORT_1S);
-        memset(out + NTP_OFF_REFID, 0, 12);
-    }
+    /* The reference's part comes ready-made; the rest is this request's. */
+    memcpy(out, s->tmpl.hdr, NTP_OFF_ORIGIN);
+    out[NTP_OFF_LVM] = (uint8_t)(out[NTP_OFF_LVM] | version << 3 | reply_mode);
+    out[NTP_OFF_POLL] = (uint8_t)(req_poll > min_poll ? req_poll : min_poll);
+    ntp_put_u32(out + NTP_OFF_ROOT_DISP, tmpl_dispersion(&s->tmpl, rx->rx_ns));
+    put_fuzzed(out + NTP_OFF_RECEIVE, rx->rx_ns, mask, (uint32_t)rnd, 1);
+    if (s->tmpl.ref_time_is_rx)
+        memcpy(out + NTP_OFF_REFERENCE, out + NTP_OFF_RECEIVE, 8);
 
     /* Interleaved: v4, origin carries our RX marker, receive != transmit, and we hold the
      * TX time of the reply whose RX timestamp the origin is. */
@@ -216,19 +273,45 @@ enum server_verdict server_respond(struct server *s, const struct server_ref *re
         *out_len = NTP_HEADER_LEN + 4;
         v = SERVER_REPLY_CRYPTO_NAK;
     }
-
-    /* The clock is read last, as close to sending as this layer can get. */
-    tx_ns = clock ? clock->read_real_ns(clock->ctx) : rx->rx_ns;
-    put_fuzzed(out + NTP_OFF_TRANSMIT, interleaved ? prev_tx_ns : tx_ns, mask,
-               (uint32_t)(rnd >> 32), 0);
-    if (clientlog) {
-        clientlog_save_ts(clientlog, idx, ntp_get_ts(out + NTP_OFF_RECEIVE), tx_ns);
-        if (interleaved)
-            clientlog_note_interleaved(clientlog);
-    }
+    pend->kind = interleaved ? 2 : 1;
+    pend->clientlog_index = idx;
+    pend->rnd = (uint32_t)(rnd >> 32);
+    pend->prev_tx_ns = prev_tx_ns;
 
 done:
     s->counts[v]++;
+    return v;
+}
+
+void server_finish(struct server *s, struct clientlog *clientlog, uint8_t *out,
+                   const struct server_pending *pend, int64_t tx_ns)
+{
+    if (pend->kind == 0)
+        return;
+    put_fuzzed(out + NTP_OFF_TRANSMIT, pend->kind == 2 ? pend->prev_tx_ns : tx_ns, s->fuzz_mask,
+               pend->rnd, 0);
+    if (clientlog) {
+        clientlog_save_ts(clientlog, pend->clientlog_index, ntp_get_ts(out + NTP_OFF_RECEIVE),
+                          tx_ns);
+        if (pend->kind == 2)
+            clientlog_note_interleaved(clientlog);
+    }
+}
+
+enum server_verdict server_respond(struct server *s, const struct server_ref *ref,
+                                   struct clientlog *clientlog, const struct server_rx *rx,
+                                   const struct clock_ops *clock, uint8_t *out, size_t out_size,
+                                   size_t *out_len)
+{
+    struct server_pending pend;
+    enum server_verdict v;
+    if (!s->tmpl_valid || memcmp(&s->tmpl_ref, ref, sizeof *ref) != 0)
+        server_prepare(s, ref);
+    v = server_answer(s, clientlog, rx, out, out_size, out_len, &pend);
+    /* The clock is read last, as close to sending as this layer can get. */
+    if (pend.kind != 0)
+        server_finish(s, clientlog, out, &pend,
+                      clock ? clock->read_real_ns(clock->ctx) : rx->rx_ns);
     return v;
 }
 

@@ -59,6 +59,9 @@ struct server_ref {
     uint32_t disp_rate_ppb; /* growth of root dispersion: skew + |residual freq| +
                              * maxclockerror, in ns per s */
     double freq_ppm;        /* informational (reports); unused on the packet path */
+    int64_t disp_time_ns;   /* when root_disp_ns held (0: at ref_time_ns) */
+    int ref_time_is_rx;     /* reference time = each request's receive time (the local
+                             * reference, which is "now"); ref_time_ns is then ignored */
 };
 
 /* Our clock's precision is a property of the server, not of the snapshot. */
@@ -91,14 +94,31 @@ const char *server_verdict_name(enum server_verdict v);
 /* 1 if the verdict leaves a datagram in out to send. */
 int server_verdict_sends(enum server_verdict v);
 
-/* Server state: parameters, randomness for timestamp fuzz, per-verdict counters. Plain
- * struct, no heap. */
+/* What server_prepare() precomputes from a struct server_ref: the reply's first 24 octets
+ * (LI, stratum, precision, root delay, refid, reference time; VN, mode and poll are the
+ * request's) and the root dispersion's integer growth, so that a reply costs no floating
+ * point and no conversion that the reference alone decides. */
+struct server_template {
+    uint8_t hdr[24];
+    int synced;
+    int ref_time_is_rx;
+    int64_t disp_time_ns; /* root_disp_ns holds at this time */
+    int64_t root_disp_ns;
+    uint32_t disp_rate_ppb; /* 0: no growth */
+    int64_t disp_cache_ms;  /* last whole ms of elapsed time asked for, and its answer */
+    uint32_t disp_cache_short;
+};
+
+/* Server state: parameters, randomness for timestamp fuzz, per-verdict counters, the reply
+ * template. Plain struct, no heap. */
 struct server {
     struct server_params params;
     struct prng prng;
     uint64_t counts[SERVER_VERDICT_COUNT];
-    int64_t ref_cache_ns; /* the last reference time converted, and its NTP form */
-    struct ntp_ts64 ref_cache_ts;
+    uint32_t fuzz_mask;
+    struct server_template tmpl;
+    struct server_ref tmpl_ref; /* what tmpl was built from */
+    int tmpl_valid;
 };
 
 /* Initialises s with params (copied) and a seed for the timestamp fuzz. */
@@ -121,6 +141,35 @@ enum server_verdict server_respond(struct server *s, const struct server_ref *re
                                    struct clientlog *clientlog, const struct server_rx *rx,
                                    const struct clock_ops *clock, uint8_t *out, size_t out_size,
                                    size_t *out_len);
+
+/* Builds s's reply template from ref (the published snapshot). Call after every change of
+ * the reference (the daemon: after each engine call); server_respond() does it itself when
+ * its ref differs from the last one. */
+void server_prepare(struct server *s, const struct server_ref *ref);
+
+/* What server_answer() leaves for server_finish(): the transmit side of one reply. */
+struct server_pending {
+    int32_t clientlog_index; /* -1: none */
+    int kind;                /* 0 nothing to finish (KoD, drop), 1 basic, 2 interleaved */
+    uint32_t rnd;            /* fuzz of the transmit timestamp */
+    int64_t prev_tx_ns;      /* interleaved: the TX time of our previous reply */
+};
+
+/* The fast path, split around the clock read: server_answer() does all of server_respond()
+ * from s's template (server_prepare() first) except the transmit timestamp; the caller reads
+ * the clock as late as it can and calls server_finish(), which writes the transmit timestamp
+ * (tx_ns, or the saved one in interleaved mode) and saves the pair the client log keeps for
+ * interleaved mode. clientlog must be the same in both calls. Replies of one batch may be
+ * answered first and finished later, in order. */
+enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
+                                  const struct server_rx *rx, uint8_t *out, size_t out_size,
+                                  size_t *out_len, struct server_pending *pend);
+void server_finish(struct server *s, struct clientlog *clientlog, uint8_t *out,
+                   const struct server_pending *pend, int64_t tx_ns);
+
+/* NTP timestamp of a real time in ns (>= 0), integer multiply and shift only: within one
+ * fraction unit of ntp_time_from_ns(). */
+struct ntp_ts64 server_ntp_from_ns(int64_t real_ns);
 
 /* A kernel (or hardware) TX timestamp tx_ns of a reply we sent to `to` (reply bytes
  * borrowed, reply_len >= 48) arrived: keep it for that client's next interleaved reply. */

@@ -2,6 +2,7 @@
  * reply), unsynchronised answers, the reply-length rule, what is dropped and counted, rate
  * limiting and KoD, interleaved mode, and the late clock read. */
 #include <inttypes.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -629,6 +630,105 @@ static void test_random_requests(void **state)
     clientlog_free(cl);
 }
 
+/* The integer conversion of the fast path against base/ntp_time's (rounded to nearest): never
+ * more than one fraction unit apart, seconds equal, over random and edge instants. */
+static void test_ntp_from_ns(void **state)
+{
+    struct prng p;
+    static const int64_t edges[] = {
+        0, 1, 999999999, 1000000000, T0, T0 + 999999999, 4294967295LL * NS, 4294967296LL * NS - 1};
+    (void)state;
+    prng_seed(&p, 3);
+    for (int i = 0; i < 200000 + 8; i++) {
+        int64_t ns = i < 8 ? edges[i] : (int64_t)(prng_next_u64(&p) >> 2);
+        struct ntp_ts64 a = server_ntp_from_ns(ns), b = ntp_time_from_ns(ns);
+        assert_true(ts_dist(a, b) <= 1);
+    }
+    /* negative instants take the general path */
+    assert_true(ts_dist(server_ntp_from_ns(-5 * NS), ntp_time_from_ns(-5 * NS)) == 0);
+}
+
+/* The root dispersion a reply carries, from the template's integer growth, against the
+ * floating-point formula it replaces (chrony's: root dispersion + elapsed * rate, rounded up
+ * to the short format), at many instants and rates: at most one short unit (15 us) apart. */
+static void test_dispersion_vs_float(void **state)
+{
+    struct server s;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc = {T0, 0};
+    struct prng p;
+    (void)state;
+    server_params_default(&sp);
+    server_init(&s, &sp, 1);
+    prng_seed(&p, 5);
+    for (int k = 0; k < 2000; k++) {
+        uint8_t req[48], out[128];
+        size_t out_len;
+        synced_ref(&ref);
+        ref.root_disp_ns = (int64_t)prng_below(&p, 2000000000u);
+        ref.disp_rate_ppb = (uint32_t)prng_below(&p, 1000000); /* up to 1000 ppm */
+        ref.ref_time_ns = T0 - (int64_t)prng_below(&p, 100000) * 1000000LL;
+        if (k % 3 == 0)
+            ref.disp_time_ns = ref.ref_time_ns + 5 * NS;
+        int64_t rx = T0 + (int64_t)prng_below(&p, 1000000000u) * 1000;
+        request(req, 4, 3, 6, 0x1234);
+        fc.now = rx;
+        assert_int_equal(answer(&s, &ref, NULL, req, 48, &(struct addr){.family = ADDR_INET4}, rx,
+                                &fc, out, &out_len),
+                         SERVER_REPLY);
+        int64_t at = ref.disp_time_ns ? ref.disp_time_ns : ref.ref_time_ns;
+        double disp_s = ref.root_disp_ns * 1e-9 + fabs((rx - at) * 1e-9) * ref.disp_rate_ppb * 1e-9;
+        double want = ceil(disp_s * 65536.0);
+        double got = ntp_get_u32(out + NTP_OFF_ROOT_DISP);
+        assert_true(fabs(got - want) <= 1.0);
+        assert_int_equal(ntp_get_u32(out + NTP_OFF_ROOT_DISP), server_root_dispersion(&ref, rx));
+    }
+}
+
+/* server_answer + server_finish (the daemon's split around its own clock read) give the same
+ * bytes as server_respond with the clock read in between; a reference change is picked up;
+ * the local reference puts the receive time in the reference timestamp. */
+static void test_answer_finish_split(void **state)
+{
+    struct server a, b;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc = {T0 + 777, 0};
+    struct server_pending pend;
+    struct addr from = client_addr(40000);
+    uint8_t req[48], out1[128], out2[128];
+    size_t l1, l2;
+    (void)state;
+    server_params_default(&sp);
+    server_init(&a, &sp, 42);
+    server_init(&b, &sp, 42);
+    synced_ref(&ref);
+    request(req, 4, 3, 6, 0x99);
+    assert_int_equal(answer(&a, &ref, NULL, req, 48, &from, T0, &fc, out1, &l1), SERVER_REPLY);
+    server_prepare(&b, &ref);
+    struct server_rx rx = {req, 48, &from, T0, 0};
+    assert_int_equal(server_answer(&b, NULL, &rx, out2, sizeof out2, &l2, &pend), SERVER_REPLY);
+    assert_int_equal(pend.kind, 1);
+    server_finish(&b, NULL, out2, &pend, T0 + 777);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(out1, out2, l1);
+
+    /* new stratum: server_respond notices the changed reference */
+    ref.stratum = 7;
+    assert_int_equal(answer(&a, &ref, NULL, req, 48, &from, T0, &fc, out1, &l1), SERVER_REPLY);
+    assert_int_equal(out1[NTP_OFF_STRATUM], 7);
+
+    /* local reference: reference time = receive time (fuzz and marker aside) */
+    ref.ref_time_is_rx = 1;
+    ref.refid = 0x7F7F0101u;
+    assert_int_equal(answer(&a, &ref, NULL, req, 48, &from, T0 + 5 * NS, &fc, out1, &l1),
+                     SERVER_REPLY);
+    assert_memory_equal(out1 + NTP_OFF_REFERENCE, out1 + NTP_OFF_RECEIVE, 8);
+    assert_true(ts_dist(ntp_get_ts(out1 + NTP_OFF_REFERENCE), ntp_time_from_ns(T0 + 5 * NS)) <
+                (1u << 12));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -641,6 +741,9 @@ int main(void)
         cmocka_unit_test(test_interleaved),
         cmocka_unit_test(test_fuzz_bits),
         cmocka_unit_test(test_random_requests),
+        cmocka_unit_test(test_ntp_from_ns),
+        cmocka_unit_test(test_dispersion_vs_float),
+        cmocka_unit_test(test_answer_finish_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
