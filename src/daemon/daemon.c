@@ -29,6 +29,7 @@
 #include "os/clock_null.h"
 #include "os/files.h"
 #include "os/loop.h"
+#include "os/notify.h"
 #include "os/privs.h"
 #include "os/proc.h"
 #include "os/resolve.h"
@@ -655,6 +656,10 @@ int daemon_run(const struct options *o, struct conf *c)
     d.c = c;
     d.last_selected = -1;
     d.exit_status = 1;
+    /* systemd's Type=notify (os/notify.h): READY=1 once running, STOPPING=1 at the end. */
+    struct notify nfy;
+    if (notify_init(&nfy) < 0)
+        log_warn("Ignoring NOTIFY_SOCKET : not a socket path or @name");
 
     log_info("tempusd version %s starting (%s)", TEMPUS_VERSION, DAEMON_FEATURES);
     if (o->sched_priority > 0) {
@@ -758,6 +763,7 @@ int daemon_run(const struct options *o, struct conf *c)
     d.last_drift_save_mono = loop_mono_ns();
     executor_start(d.ex);
     daemon_detach_finish();
+    (void)notify_send(&nfy, "READY=1\nSTATUS=Running");
     int r = loop_run(d.loop, check_stop, &d);
     if (r < 0) {
         log_error("Fatal error : poll() failed : %s", strerror(-r));
@@ -765,6 +771,7 @@ int daemon_run(const struct options *o, struct conf *c)
     }
     status = d.exit_status;
 out:
+    (void)notify_send(&nfy, "STOPPING=1");
     cleanup(&d);
     log_info("tempusd exiting");
     return status;
