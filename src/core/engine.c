@@ -43,6 +43,9 @@
 #ifndef NEFF_POLL
 #define NEFF_POLL 2.0 /* poll adaptation: weight of the effective sample count */
 #endif
+#ifndef CHRONY_POLL
+#define CHRONY_POLL 0 /* 1: chrony 4.3's poll rule, to estimate its packet counts */
+#endif
 #ifndef SIGMA_POLL
 #define SIGMA_POLL 3.0 /* poll adaptation: prediction error bound in model sigmas */
 #endif
@@ -767,38 +770,9 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     }
     s->total_good++;
 
-    /* Poll adaptation (chrony's rule): a sample the model did not predict within its own
-     * error shortens the poll; otherwise steer the sample count toward polltarget. */
-    double pdist = delay / 2.0 + disp;
-    {
-        /* The model's own prediction error bound: a sample outside SIGMA_POLL sigmas means
-         * the model no longer follows the clock (it wandered faster than assumed). */
-        double ex = delay - s->st.min_delay_s;
-        double sig = sqrt(pred_var + ex * ex / 12.0 + pow(0.1 * s->st.sd_s, 2));
-        if (s->st.n >= 4 && SIGMA_POLL * sig < pdist)
-            pdist = SIGMA_POLL * sig;
-    }
-    if (s->st.n >= 3 && fabs(y - pred) > pdist) {
-        adjust_poll(s, -log2(fabs(y - pred) / pdist));
-    } else {
-        /* Like chrony's count of samples in the regression, but counting only the samples
-         * that still matter given the wander (n_eff), doubled: a short-term-stable clock
-         * keeps long polls, a wandering one gets short polls. */
-        double n = s->st.n >= 3 ? NEFF_POLL * s->st.n_eff + 1 : s->st.n + 1;
-        double pt = s->sp.polltarget;
-        double d = (n / pt - 1.0) / pt;
-        if (n < pt)
-            d *= 2.0;
-        adjust_poll(s, d);
-    }
-
-    /* A shorter poll takes effect now, not after the interval chosen at the last
-     * transmission (at poll 10 that would be 17 minutes of ignoring the change). */
-    if (s->burst_total == 0) {
-        int64_t due = s->tx_mono_ns + (int64_t)(poll_interval_s(s) * 1e9);
-        if (due < s->next_tx_mono)
-            s->next_tx_mono = due > now_mono_ns ? due : now_mono_ns;
-    }
+    /* The register before this sample, for the poll adaptation below. */
+    int n_before = s->st.n;
+    double neff_before = s->st.n_eff, mind_before = s->st.min_delay_s, sd_before = s->st.sd_s;
 
     struct srcstats_sample smp = {
         .t_s = t_mid,
@@ -830,6 +804,42 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
             e->src[i]->st.wander_q = srcstats_q_value(kb);
     }
     srcstats_add(&s->st, &smp);
+
+    /* Poll adaptation (chrony's rule): a sample the model did not predict within its own
+     * error shortens the poll; otherwise steer the sample count toward polltarget. */
+    double pdist = delay / 2.0 + disp;
+    {
+        /* The model's own prediction error bound: a sample outside SIGMA_POLL sigmas means
+         * the model no longer follows the clock (it wandered faster than assumed). */
+        double ex = delay - mind_before;
+        double sig = sqrt(pred_var + ex * ex / 12.0 + pow(0.1 * sd_before, 2));
+        if (n_before >= 4 && SIGMA_POLL * sig < pdist && !CHRONY_POLL)
+            pdist = SIGMA_POLL * sig;
+    }
+    if (n_before >= 3 && fabs(y - pred) > pdist) {
+        adjust_poll(s, -log2(fabs(y - pred) / pdist));
+    } else {
+        /* Like chrony's count of samples in the regression, but counting only the samples
+         * that still matter given the wander (n_eff), doubled: a short-term-stable clock
+         * keeps long polls, a wandering one gets short polls. */
+        double n = n_before >= 3 ? NEFF_POLL * neff_before + 1 : n_before + 1;
+        if (CHRONY_POLL) /* chrony's own rule: the register's sample count (max 64) */
+            n = s->st.n < 64 ? s->st.n : 64; /* after the runs test */
+        double pt = s->sp.polltarget;
+        double d = (n / pt - 1.0) / pt;
+        if (n < pt)
+            d *= 2.0;
+        adjust_poll(s, d);
+    }
+
+    /* A shorter poll takes effect now, not after the interval chosen at the last
+     * transmission (at poll 10 that would be 17 minutes of ignoring the change). */
+    if (s->burst_total == 0) {
+        int64_t due = s->tx_mono_ns + (int64_t)(poll_interval_s(s) * 1e9);
+        if (due < s->next_tx_mono)
+            s->next_tx_mono = due > now_mono_ns ? due : now_mono_ns;
+    }
+
     s->have_sample = 1;
     s->last_sample_t = t_mid;
     s->last_meas_s = meas;
