@@ -15,6 +15,16 @@
 
 /* NTP packets we accept: a 48-byte header plus extension fields and a MAC. */
 #define PKT_MAX 1024
+/* Datagrams the server socket takes per recvmmsg() (and per poll() wake-up), so that a flood
+ * cannot starve the timers; a reply is at most 52 octets (a crypto-NAK). */
+#define SERVER_BATCH UDP_BATCH_MAX
+#define REPLY_MAX    64
+#define NS_PER_S     1000000000LL
+/* A system->engine clock offset computed for one datagram's receive time is reused for
+ * others within this span: the engine's clock runs at most 500 ppm off the system clock (a
+ * -x virtual clock; 0 otherwise), so the reuse costs at most 50 ns and saves a floating-point
+ * mapping per datagram. */
+#define MAP_REUSE_NS 100000LL
 
 struct xsource {
     int id;
@@ -40,7 +50,21 @@ struct executor {
     struct server server;
     struct clientlog *clientlog;
     struct executor_stats stats;
+    int n_peers;
+    /* The reply template (core/server) is rebuilt lazily: after an engine call (the reference
+     * may have changed), a `local` change, or a second (local's distance test, leap). */
+    int ref_dirty;
+    int64_t ref_mono_ns;
+    /* system -> engine clock offset cache (MAP_REUSE_NS) */
+    int map_valid;
+    int64_t map_base_ns, map_delta_ns;
     uint8_t buf[PKT_MAX];
+    /* the server socket's batch: requests in, replies out */
+    struct udp_msg msgs[SERVER_BATCH];
+    uint8_t rx_bufs[SERVER_BATCH][PKT_MAX];
+    uint8_t replies[SERVER_BATCH][REPLY_MAX];
+    struct server_pending pend[SERVER_BATCH];
+    struct udp_out outs[SERVER_BATCH];
 };
 
 static int addr_same_host(const struct addr *a, const struct addr *b)
@@ -106,6 +130,8 @@ static void rearm(struct executor *x)
 
 static void after_engine(struct executor *x)
 {
+    x->ref_dirty = 1;
+    x->map_valid = 0;
     rearm(x);
     if (x->cb.after_engine)
         x->cb.after_engine(x->cb.ctx);
@@ -124,13 +150,14 @@ static int64_t map_rx(struct executor *x, const struct udp_rx *rx)
     return x->cb.map_rx_ns ? x->cb.map_rx_ns(x->cb.ctx, rx->rx_real_ns) : rx->rx_real_ns;
 }
 
-static void deliver(struct executor *x, struct xsource *s, int len, const struct udp_rx *rx)
+static void deliver(struct executor *x, struct xsource *s, const uint8_t *buf, int len,
+                    const struct udp_rx *rx)
 {
     x->stats.source_rx++;
     s->last_rx_kernel = rx->ts_source == UDP_TS_KERNEL;
     if (s->last_rx_kernel)
         x->stats.kernel_rx_ts++;
-    engine_receive(x->engine, s->id, x->buf, (size_t)len, map_rx(x, rx), loop_mono_ns(), &x->io);
+    engine_receive(x->engine, s->id, buf, (size_t)len, map_rx(x, rx), loop_mono_ns(), &x->io);
 }
 
 /* A request socket of one source: only that source's address and port count. */
@@ -154,7 +181,7 @@ static void on_source_readable(void *ctx, int fd)
             x->stats.source_ignored++;
             continue;
         }
-        deliver(x, s, n, &rx);
+        deliver(x, s, x->buf, n, &rx);
         delivered = 1;
     }
     if (delivered)
@@ -178,7 +205,7 @@ static void on_acq_readable(void *ctx, int fd)
             x->stats.source_ignored++;
             continue;
         }
-        deliver(x, s, n, &rx);
+        deliver(x, s, x->buf, n, &rx);
         delivered = 1;
     }
     if (delivered)
@@ -192,16 +219,18 @@ int executor_local_in_use(int synced, double root_distance_s, int local_enabled,
 }
 
 /* What the server answers with: the engine's reference, or the local reference when the
- * engine is not synchronised (or its root distance is beyond local's distance). */
-static void current_ref(struct executor *x, struct server_ref *ref)
+ * engine is not synchronised (or its root distance is beyond local's distance). Runs once per
+ * template rebuild, not per request: the floating point stays here. */
+static void current_ref(struct executor *x, struct server_ref *ref, int64_t now_mono)
 {
     struct report_reference r;
-    engine_reference(x->engine, loop_mono_ns(), &r);
+    engine_reference(x->engine, now_mono, &r);
     memset(ref, 0, sizeof *ref);
     double distance = r.root_delay_s / 2 + r.root_dispersion_s;
     int local =
         executor_local_in_use(r.synced, distance, x->p.local_enabled, x->p.local_distance_s);
     if (r.synced && !local) {
+        struct report_reference later;
         ref->synced = 1;
         ref->leap = (uint8_t)r.leap;
         ref->stratum = (uint8_t)r.stratum;
@@ -209,79 +238,148 @@ static void current_ref(struct executor *x, struct server_ref *ref)
         ref->ref_time_ns = r.ref_time_real_ns;
         double rd = r.root_delay_s * 65536.0;
         ref->root_delay = rd > 4294967295.0 ? 0xffffffffu : (uint32_t)(rd + 0.5);
-        /* Already grown to now by the engine: no further growth on this path. */
+        /* The engine grows root dispersion linearly with the time since its last update
+         * (skew + maxclockerror): its value now and one second later give the rate that
+         * core/server applies per request in integer arithmetic. */
+        engine_reference(x->engine, now_mono + NS_PER_S, &later);
+        double rate_ppb = (later.root_dispersion_s - r.root_dispersion_s) * 1e9;
         ref->root_disp_ns = (int64_t)(r.root_dispersion_s * 1e9);
-        ref->disp_rate_ppb = 0;
+        ref->disp_time_ns = x->clock->read_real_ns(x->clock->ctx);
+        ref->disp_rate_ppb = rate_ppb <= 0.0            ? 0u
+                             : rate_ppb >= 4294967295.0 ? 0xffffffffu
+                                                        : (uint32_t)(rate_ppb + 0.5);
         ref->freq_ppm = r.freq_ppm;
     } else if (local) {
         /* chronyd's local reference: refid 127.127.1.1, zero root delay and dispersion,
-         * reference time = now. */
+         * reference time = now (each request's receive time). */
         ref->synced = 1;
         ref->leap = 0;
         ref->stratum = (uint8_t)x->p.local_stratum;
         ref->refid = 0x7F7F0101u;
-        ref->ref_time_ns = x->clock->read_real_ns(x->clock->ctx);
-        ref->root_delay = 0;
-        ref->root_disp_ns = 0;
+        ref->ref_time_is_rx = 1;
         ref->freq_ppm = r.freq_ppm;
     }
 }
 
-static void serve(struct executor *x, int fd, int len, const struct udp_rx *rx, int from_peer)
+static void refresh_ref(struct executor *x)
+{
+    int64_t now = loop_mono_ns();
+    if (!x->ref_dirty && now - x->ref_mono_ns < NS_PER_S && now >= x->ref_mono_ns)
+        return;
+    struct server_ref ref;
+    current_ref(x, &ref, now);
+    server_prepare(&x->server, &ref);
+    x->ref_dirty = 0;
+    x->ref_mono_ns = now;
+}
+
+/* A system (CLOCK_REALTIME) time on the engine's clock, through the MAP_REUSE_NS cache. */
+static int64_t map_fast(struct executor *x, int64_t system_ns)
+{
+    if (!x->cb.map_rx_ns)
+        return system_ns;
+    int64_t d = system_ns - x->map_base_ns;
+    if (!x->map_valid || d > MAP_REUSE_NS || d < -MAP_REUSE_NS) {
+        x->map_base_ns = system_ns;
+        x->map_delta_ns = x->cb.map_rx_ns(x->cb.ctx, system_ns) - system_ns;
+        x->map_valid = 1;
+    }
+    return system_ns + x->map_delta_ns;
+}
+
+/* The engine's clock now, for a transmit timestamp. */
+static int64_t tx_now(struct executor *x)
+{
+    if (!x->cb.map_rx_ns) /* no system clock behind the engine's (tests) */
+        return x->clock->read_real_ns(x->clock->ctx);
+    return map_fast(x, loop_real_ns());
+}
+
+/* One request from the server socket's batch: access check, then core/server. Returns 1
+ * when reply slot k holds a reply to finish and send. */
+static int serve(struct executor *x, int k, const struct udp_msg *m, int from_peer)
 {
     x->stats.ntp_rx++;
-    if (!from_peer && !executor_access_allowed(x->p.rules, x->p.n_rules, &rx->remote)) {
+    if (!from_peer && !executor_access_allowed(x->p.rules, x->p.n_rules, &m->rx.remote)) {
         x->stats.ntp_denied++;
-        return;
+        return 0;
     }
-    struct server_ref ref;
-    current_ref(x, &ref);
     struct server_rx srx = {
-        .pkt = x->buf,
-        .len = (size_t)len,
-        .from = &rx->remote,
-        .rx_ns = map_rx(x, rx),
+        .pkt = m->buf,
+        .len = (size_t)m->len,
+        .from = &m->rx.remote,
+        .rx_ns = map_fast(x, m->rx.rx_real_ns),
         .from_peer = from_peer,
     };
-    uint8_t out[PKT_MAX];
     size_t out_len = 0;
-    enum server_verdict v =
-        server_respond(&x->server, &ref, x->clientlog, &srx, x->clock, out, sizeof out, &out_len);
+    enum server_verdict v = server_answer(&x->server, x->clientlog, &srx, x->replies[k], REPLY_MAX,
+                                          &out_len, &x->pend[k]);
     if (!server_verdict_sends(v) || out_len == 0) {
         x->stats.ntp_dropped++;
-        return;
+        return 0;
     }
-    int r = udp_send(fd, out, out_len, &rx->remote, &rx->local, rx->ifindex);
-    if (r < 0)
+    x->outs[k] =
+        (struct udp_out){x->replies[k], out_len, &m->rx.remote, &m->rx.local, m->rx.ifindex};
+    return 1;
+}
+
+static void send_one(struct executor *x, int fd, int k)
+{
+    const struct udp_out *o = &x->outs[k];
+    /* The transmit timestamp is taken right before its own sendmsg, as chronyd does. */
+    server_finish(&x->server, x->clientlog, x->replies[k], &x->pend[k], tx_now(x));
+    if (udp_send(fd, o->buf, o->len, o->to, o->from, o->ifindex) < 0)
         x->stats.send_errors++;
     else
         x->stats.ntp_replies++;
 }
 
+/* sendmmsg mode: one clock read for the batch, just before the one system call. */
+static void send_batch(struct executor *x, int fd, int n)
+{
+    int64_t tx = tx_now(x);
+    for (int k = 0; k < n; k++)
+        server_finish(&x->server, x->clientlog, x->replies[k], &x->pend[k], tx);
+    int sent = udp_send_batch(fd, x->outs, n);
+    if (sent < 0)
+        sent = 0;
+    x->stats.ntp_replies += (uint64_t)sent;
+    x->stats.send_errors += (uint64_t)(n - sent);
+}
+
 static void on_server_readable(void *ctx, int fd)
 {
     struct executor *x = ctx;
-    int delivered = 0;
-    /* Bounded batch, so that a flood cannot starve the timers. */
-    for (int i = 0; i < 64; i++) {
-        struct udp_rx rx;
-        int n = udp_recv(fd, x->buf, sizeof x->buf, &rx);
-        if (n == -EAGAIN)
-            break;
-        if (n < 0)
+    int delivered = 0, nout = 0;
+    int n = udp_recv_batch(fd, x->msgs, SERVER_BATCH);
+    if (n <= 0)
+        return;
+    refresh_ref(x);
+    x->map_valid = 0; /* a command may have changed the clock since the last batch */
+    for (int i = 0; i < n; i++) {
+        struct udp_msg *m = &x->msgs[i];
+        if (m->len < 0)
             continue;
-        struct xsource *s = find_source_by_addr(x, &rx.remote);
-        int mode = n > 0 ? x->buf[0] & 7 : 0;
+        int mode = m->len > 0 ? m->buf[0] & 7 : 0;
+        struct xsource *s = x->n_peers > 0 ? find_source_by_addr(x, &m->rx.remote) : NULL;
         /* A configured peer: its mode 2 answers to our mode 1 polls go to the engine; its own
          * mode 1 polls are answered (mode 2) from our reference like a client's request,
          * without the allow/deny check (configuring the peer is the permission). */
         if (s && s->peer && mode == 2) {
-            deliver(x, s, n, &rx);
+            deliver(x, s, m->buf, m->len, &m->rx);
             delivered = 1;
             continue;
         }
-        serve(x, fd, n, &rx, s && s->peer && mode == 1);
+        int k = x->p.send_batch ? nout : 0;
+        if (!serve(x, k, m, s && s->peer && mode == 1))
+            continue;
+        if (x->p.send_batch)
+            nout++;
+        else
+            send_one(x, fd, 0);
     }
+    if (nout > 0)
+        send_batch(x, fd, nout);
     if (delivered)
         after_engine(x);
 }
@@ -377,6 +475,9 @@ struct executor *executor_new(const struct executor_params *p, struct loop *loop
     x->io.ctx = x;
     x->io.send = io_send;
     x->server_fd4 = x->server_fd6 = x->acq_fd4 = x->acq_fd6 = -1;
+    x->ref_dirty = 1;
+    for (int i = 0; i < SERVER_BATCH; i++)
+        x->msgs[i] = (struct udp_msg){.buf = x->rx_bufs[i], .cap = PKT_MAX};
     struct server_params sp;
     server_params_default(&sp);
     server_init(&x->server, &sp, p->seed);
@@ -463,6 +564,8 @@ int executor_add_source(struct executor *x, int source_id, const struct addr *re
     if (x->n_sources >= EXECUTOR_MAX_SOURCES)
         return -ENOSPC;
     x->sources[x->n_sources++] = (struct xsource){source_id, *remote, peer, -1, -1, 0};
+    if (peer)
+        x->n_peers++;
     return 0;
 }
 
@@ -473,6 +576,8 @@ int executor_remove_source(struct executor *x, int source_id)
             continue;
         close_fd(x, &x->sources[i].fd);
         udp_close(x->sources[i].next_fd);
+        if (x->sources[i].peer)
+            x->n_peers--;
         memmove(&x->sources[i], &x->sources[i + 1],
                 sizeof x->sources[0] * (size_t)(x->n_sources - i - 1));
         x->n_sources--;
@@ -497,6 +602,7 @@ void executor_set_local(struct executor *x, int on, int stratum, double distance
         x->p.local_stratum = stratum;
         x->p.local_distance_s = distance_s;
     }
+    x->ref_dirty = 1;
 }
 
 const struct clientlog *executor_clientlog(const struct executor *x)

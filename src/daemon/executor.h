@@ -49,6 +49,11 @@ struct executor_params {
     size_t clientloglimit;
     /* `ratelimit`: enabled 0 = off (all-zero params); kod_log2 -1 = no KoD */
     struct clientlog_ratelimit ntp_ratelimit;
+    /* 1: the server socket's replies of one recvmmsg batch leave in one sendmmsg, with one
+     * transmit timestamp taken just before it (throughput; outside ARCHITECTURE.md's default
+     * system-call surface). 0 (default): one sendmsg per reply, its transmit timestamp taken
+     * right before it (chronyd's accuracy). */
+    int send_batch;
     uint64_t seed;
 };
 

@@ -35,9 +35,10 @@ int udp_has_kernel_timestamps(int fd)
 
 int udp_to_sockaddr(const struct addr *a, struct sockaddr_storage *ss)
 {
-    memset(ss, 0, sizeof *ss);
+    /* Only the part the family uses is cleared: this runs once per reply. */
     if (a->family == ADDR_INET4) {
         struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        memset(sin, 0, sizeof *sin);
         sin->sin_family = AF_INET;
         sin->sin_port = htons(a->port);
         memcpy(&sin->sin_addr, a->bytes, 4);
@@ -45,11 +46,13 @@ int udp_to_sockaddr(const struct addr *a, struct sockaddr_storage *ss)
     }
     if (a->family == ADDR_INET6) {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        memset(sin6, 0, sizeof *sin6);
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons(a->port);
         memcpy(&sin6->sin6_addr, a->bytes, 16);
         return (int)sizeof *sin6;
     }
+    memset(ss, 0, sizeof *ss);
     return -EAFNOSUPPORT;
 }
 
@@ -145,6 +148,39 @@ static int64_t ts_to_ns(const struct timespec *ts)
     return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
 }
 
+/* Kernel timestamp and IP_PKTINFO of a received message into rx (rx_real_ns and ts_source
+ * keep their fallback values when there is no stamp). */
+static void parse_cmsgs(struct msghdr *msg, struct udp_rx *rx)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+            struct scm_timestamping st;
+            memcpy(&st, CMSG_DATA(c), sizeof st);
+            if (st.ts[0].tv_sec || st.ts[0].tv_nsec) {
+                rx->rx_real_ns = ts_to_ns(&st.ts[0]);
+                rx->ts_source = UDP_TS_KERNEL;
+            }
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            rx->rx_real_ns = ts_to_ns(&ts);
+            rx->ts_source = UDP_TS_KERNEL;
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            rx->local.family = ADDR_INET4;
+            memcpy(rx->local.bytes, &pi.ipi_addr, 4);
+            rx->ifindex = pi.ipi_ifindex;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi6;
+            memcpy(&pi6, CMSG_DATA(c), sizeof pi6);
+            rx->local.family = ADDR_INET6;
+            memcpy(rx->local.bytes, &pi6.ipi6_addr, 16);
+            rx->ifindex = (int)pi6.ipi6_ifindex;
+        }
+    }
+}
+
 int udp_recv(int fd, uint8_t *buf, size_t cap, struct udp_rx *rx)
 {
     struct sockaddr_storage from;
@@ -179,36 +215,54 @@ int udp_recv(int fd, uint8_t *buf, size_t cap, struct udp_rx *rx)
     rx->rx_real_ns = fallback_ns;
     rx->ts_source = UDP_TS_DAEMON;
     int port = udp_local_port(fd);
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
-            struct scm_timestamping st;
-            memcpy(&st, CMSG_DATA(c), sizeof st);
-            if (st.ts[0].tv_sec || st.ts[0].tv_nsec) {
-                rx->rx_real_ns = ts_to_ns(&st.ts[0]);
-                rx->ts_source = UDP_TS_KERNEL;
-            }
-        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-            struct timespec ts;
-            memcpy(&ts, CMSG_DATA(c), sizeof ts);
-            rx->rx_real_ns = ts_to_ns(&ts);
-            rx->ts_source = UDP_TS_KERNEL;
-        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-            struct in_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(c), sizeof pi);
-            rx->local.family = ADDR_INET4;
-            memcpy(rx->local.bytes, &pi.ipi_addr, 4);
-            rx->ifindex = pi.ipi_ifindex;
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-            struct in6_pktinfo pi6;
-            memcpy(&pi6, CMSG_DATA(c), sizeof pi6);
-            rx->local.family = ADDR_INET6;
-            memcpy(rx->local.bytes, &pi6.ipi6_addr, 16);
-            rx->ifindex = (int)pi6.ipi6_ifindex;
-        }
-    }
+    parse_cmsgs(&msg, rx);
     if (port > 0)
         rx->local.port = (uint16_t)port;
     return (int)n;
+}
+
+/* Room for one pktinfo control message (v4 or v6). */
+struct udp_send_control {
+    _Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+
+/* Sets msg's control to a pktinfo naming the source address `from` (when given and of to's
+ * family), in control. */
+static void put_pktinfo(struct msghdr *msg, struct udp_send_control *control, const struct addr *to,
+                        const struct addr *from, int ifindex)
+{
+    struct cmsghdr *c;
+    msg->msg_control = NULL;
+    msg->msg_controllen = 0;
+    if (!from || from->family != to->family)
+        return;
+    memset(control, 0, sizeof *control);
+    msg->msg_control = control->buf;
+    if (from->family == ADDR_INET4) {
+        struct in_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        memcpy(&pi.ipi_spec_dst, from->bytes, 4);
+        pi.ipi_ifindex = ifindex;
+        msg->msg_controllen = CMSG_SPACE(sizeof pi);
+        c = CMSG_FIRSTHDR(msg);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    } else if (from->family == ADDR_INET6) {
+        struct in6_pktinfo pi6;
+        memset(&pi6, 0, sizeof pi6);
+        memcpy(&pi6.ipi6_addr, from->bytes, 16);
+        pi6.ipi6_ifindex = (unsigned)ifindex;
+        msg->msg_controllen = CMSG_SPACE(sizeof pi6);
+        c = CMSG_FIRSTHDR(msg);
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi6);
+        memcpy(CMSG_DATA(c), &pi6, sizeof pi6);
+    } else {
+        msg->msg_control = NULL;
+    }
 }
 
 int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, const struct addr *from,
@@ -218,10 +272,7 @@ int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, cons
     int sl = udp_to_sockaddr(to, &ss);
     if (sl < 0)
         return sl;
-    union {
-        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-        struct cmsghdr align;
-    } control;
+    struct udp_send_control control;
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
     struct msghdr msg = {
         .msg_name = &ss,
@@ -229,36 +280,91 @@ int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, cons
         .msg_iov = &iov,
         .msg_iovlen = 1,
     };
-    memset(&control, 0, sizeof control);
-    if (from && from->family == ADDR_INET4 && to->family == ADDR_INET4) {
-        struct in_pktinfo pi;
-        memset(&pi, 0, sizeof pi);
-        memcpy(&pi.ipi_spec_dst, from->bytes, 4);
-        pi.ipi_ifindex = ifindex;
-        msg.msg_control = control.buf;
-        msg.msg_controllen = CMSG_SPACE(sizeof pi);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof pi);
-        memcpy(CMSG_DATA(c), &pi, sizeof pi);
-    } else if (from && from->family == ADDR_INET6 && to->family == ADDR_INET6) {
-        struct in6_pktinfo pi6;
-        memset(&pi6, 0, sizeof pi6);
-        memcpy(&pi6.ipi6_addr, from->bytes, 16);
-        pi6.ipi6_ifindex = (unsigned)ifindex;
-        msg.msg_control = control.buf;
-        msg.msg_controllen = CMSG_SPACE(sizeof pi6);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = IPPROTO_IPV6;
-        c->cmsg_type = IPV6_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof pi6);
-        memcpy(CMSG_DATA(c), &pi6, sizeof pi6);
-    }
+    put_pktinfo(&msg, &control, to, from, ifindex);
     ssize_t n = sendmsg(fd, &msg, 0);
     if (n < 0)
         return -errno;
     return n == (ssize_t)len ? 0 : -EMSGSIZE;
+}
+
+int udp_send_batch(int fd, const struct udp_out *msgs, int n)
+{
+    struct mmsghdr mm[UDP_BATCH_MAX];
+    struct iovec iov[UDP_BATCH_MAX];
+    struct sockaddr_storage ss[UDP_BATCH_MAX];
+    struct udp_send_control control[UDP_BATCH_MAX];
+    int k = 0;
+    if (n > UDP_BATCH_MAX)
+        n = UDP_BATCH_MAX;
+    for (int i = 0; i < n; i++) {
+        int sl = udp_to_sockaddr(msgs[i].to, &ss[k]);
+        if (sl < 0)
+            continue; /* cannot be addressed: skipped, not counted as sent */
+        iov[k].iov_base = (void *)msgs[i].buf;
+        iov[k].iov_len = msgs[i].len;
+        memset(&mm[k], 0, sizeof mm[k]);
+        mm[k].msg_hdr.msg_name = &ss[k];
+        mm[k].msg_hdr.msg_namelen = (socklen_t)sl;
+        mm[k].msg_hdr.msg_iov = &iov[k];
+        mm[k].msg_hdr.msg_iovlen = 1;
+        put_pktinfo(&mm[k].msg_hdr, &control[k], msgs[i].to, msgs[i].from, msgs[i].ifindex);
+        k++;
+    }
+    if (k == 0)
+        return 0;
+    int r = sendmmsg(fd, mm, (unsigned)k, 0);
+    return r < 0 ? -errno : r;
+}
+
+int udp_recv_batch(int fd, struct udp_msg *msgs, int n)
+{
+    struct mmsghdr mm[UDP_BATCH_MAX];
+    struct iovec iov[UDP_BATCH_MAX];
+    struct sockaddr_storage from[UDP_BATCH_MAX];
+    /* pktinfo (v4 or v6) and a timestamping block per message, with alignment slack */
+    struct {
+        _Alignas(struct cmsghdr) char buf[160];
+    } control[UDP_BATCH_MAX];
+    int64_t fallback_ns = 0;
+    if (n > UDP_BATCH_MAX)
+        n = UDP_BATCH_MAX;
+    if (n <= 0)
+        return -EINVAL;
+    for (int i = 0; i < n; i++) {
+        iov[i].iov_base = msgs[i].buf;
+        iov[i].iov_len = msgs[i].cap;
+        mm[i].msg_hdr = (struct msghdr){
+            .msg_name = &from[i],
+            .msg_namelen = sizeof from[i],
+            .msg_iov = &iov[i],
+            .msg_iovlen = 1,
+            .msg_control = control[i].buf,
+            .msg_controllen = sizeof control[i].buf,
+        };
+        mm[i].msg_len = 0;
+    }
+    int got = recvmmsg(fd, mm, (unsigned)n, 0, NULL);
+    if (got < 0)
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    if (got == 0)
+        return -EAGAIN;
+    for (int i = 0; i < got; i++) {
+        struct udp_rx *rx = &msgs[i].rx;
+        memset(rx, 0, sizeof *rx);
+        msgs[i].len = mm[i].msg_hdr.msg_flags & MSG_TRUNC ? -EMSGSIZE : (int)mm[i].msg_len;
+        (void)udp_from_sockaddr(&from[i], &rx->remote);
+        rx->ts_source = UDP_TS_DAEMON;
+        parse_cmsgs(&mm[i].msg_hdr, rx);
+        if (rx->ts_source != UDP_TS_KERNEL) {
+            if (fallback_ns == 0) {
+                struct timespec now;
+                if (clock_gettime(CLOCK_REALTIME, &now) == 0)
+                    fallback_ns = ts_to_ns(&now);
+            }
+            rx->rx_real_ns = fallback_ns;
+        }
+    }
+    return got;
 }
 
 void udp_close(int fd)
