@@ -50,18 +50,29 @@ for f in /usr/sbin/tempusd /usr/bin/tempusc; do
     [ -x "$dest$f" ] || fail "$f is not executable"
 done
 for f in /etc/tempus.conf /usr/lib/systemd/system/tempusd.service /usr/share/man/man8/tempusd.8; do
-    [ -f "$dest$f" ] && [ "$(stat -c %a "$dest$f")" = 644 ] || fail "$f is not mode 0644"
+    [ "$(stat -c %a "$dest$f" 2>/dev/null)" = 644 ] || fail "$f is not mode 0644"
 done
 if grep -rl '@[A-Z]*@' "$dest/usr/lib/systemd" "$dest/etc" 2>/dev/null; then
     fail "unsubstituted @VARIABLE@ left in the files above"
 fi
-grep -qx 'ExecStart=/usr/sbin/tempusd -n $DAEMON_OPTS' "$dest/usr/lib/systemd/system/tempusd.service" ||
-    fail "tempusd.service: ExecStart is not /usr/sbin/tempusd -n \$DAEMON_OPTS"
+# shellcheck disable=SC2016 # $DAEMON_OPTS is literal text of the unit
+grep -qx 'ExecStart=!/usr/sbin/tempusd -n $DAEMON_OPTS' "$dest/usr/lib/systemd/system/tempusd.service" ||
+    fail "tempusd.service: ExecStart is not !/usr/sbin/tempusd -n \$DAEMON_OPTS"
 grep -qx 'ExecStart=/usr/bin/tempusc -h 127.0.0.1,::1 waitsync 0 0.1 0.0 1' \
     "$dest/usr/lib/systemd/system/tempus-wait.service" || fail "tempus-wait.service: ExecStart"
 grep -q '/usr/bin/tempusc cyclelogs' "$dest/etc/logrotate.d/tempus" || fail "logrotate: tempusc path"
 grep -qx 'tempusd.service' "$dest/usr/lib/systemd/ntp-units.d/50-tempus.list" ||
     fail "ntp-units.d entry does not name tempusd.service"
+unit=$dest/usr/lib/systemd/system/tempusd.service
+for line in Type=notify Before=time-sync.target Wants=time-sync.target User=_tempus \
+        ProtectSystem=strict 'ReadWritePaths=/var/lib/tempus /var/log/tempus /run/tempus'; do
+    grep -qx "$line" "$unit" || fail "tempusd.service lacks '$line'"
+done
+for u in chronyd.service chrony.service ntp.service ntpsec.service systemd-timesyncd.service; do
+    grep -q "^Conflicts=.*\b$u\b" "$unit" || fail "tempusd.service does not conflict with $u"
+done
+grep -q '^RequiredBy=time-sync.target' "$dest/usr/lib/systemd/system/tempus-wait.service" ||
+    fail "tempus-wait.service is not RequiredBy=time-sync.target"
 if grep -q '^ProtectClock' "$dest/usr/lib/systemd/system/tempusd.service"; then
     fail "tempusd.service has ProtectClock=, which forbids clock control"
 fi
