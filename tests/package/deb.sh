@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# Builds the Debian package from a copy of the source tree and installs it into a scratch
+# root: an overlayfs over / in a private mount namespace, entered with chroot, so that
+# nothing of this machine's own root changes. Checks the package's files, the _tempus user
+# and directories made by postinst, that the installed tempusd and tempusc run and that
+# the shipped /etc/tempus.conf parses, that remove keeps the conffiles and purge removes
+# the user, the directories and the conffiles. Runs lintian on the .deb when installed.
+#
+# Usage: tests/package/deb.sh            (as root; about 2 minutes, most of it the build)
+#   TEMPUS_SRC=dir        source tree (default: this script's checkout)
+#   TEMPUS_DEB_KEEP=1     keep the scratch directory (its path is printed)
+# Exit: 0 pass, 77 skip (the reason is printed), 1 fail.
+set -u
+
+src=${TEMPUS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+t0=$(date +%s)
+
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (mount namespace, overlayfs, chroot)"
+for tool in dpkg-buildpackage dh dpkg-deb unshare chroot mount; do
+    command -v "$tool" >/dev/null || skip "$tool not installed (scripts/deps.sh test installs it)"
+done
+[ -f "$src/debian/control" ] || fail "no debian/control in $src"
+
+work=$(mktemp -d /tmp/tempus-deb.XXXXXX) || fail "mktemp"
+cleanup() {
+    # The overlay and its tmpfs live only in the unshare'd mount namespace: they are gone
+    # once that process has exited, so only plain files remain here.
+    if [ "${TEMPUS_DEB_KEEP:-0}" = 1 ]; then
+        echo "kept $work"
+    else
+        rm -rf --one-file-system "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# 1. A copy of the tree: the working tree's tracked and untracked (not ignored) files when it
+# is a git checkout, else everything but build products. dpkg-buildpackage writes into
+# the tree it builds and into its parent directory, so both are scratch.
+mkdir -p "$work/src/tempus"
+if [ -n "${TEMPUS_DEB:-}" ]; then
+    deb=$TEMPUS_DEB
+    t_build=0
+    echo "using the prebuilt $deb (TEMPUS_DEB), not building"
+else
+    if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        (cd "$src" && git ls-files -z -co --exclude-standard |
+            tar --null --ignore-failed-read -T - -cf - 2>/dev/null) |
+            tar -xf - -C "$work/src/tempus" || fail "copying the tree (git ls-files)"
+    else
+        tar -C "$src" --exclude=./.git --exclude='./build*' --exclude='./obj-*' \
+            --exclude=./debian/tempus --exclude=./debian/.debhelper --exclude=./debian/tmp \
+            -cf - . | tar -xf - -C "$work/src/tempus" || fail "copying the tree (tar)"
+    fi
+
+    # 2. The build, as a user would run it. Missing build dependencies are a failure: the
+    # package declares them and scripts/deps.sh installs them.
+    echo "building the .deb in $work/src/tempus"
+    if ! (cd "$work/src/tempus" && dpkg-buildpackage -b -us -uc) >"$work/build.log" 2>&1; then
+        tail -40 "$work/build.log"
+        fail "dpkg-buildpackage -b -us -uc (log above)"
+    fi
+    deb=$(ls "$work"/src/tempus_*_"$(dpkg --print-architecture)".deb 2>/dev/null | head -1)
+    [ -n "$deb" ] || fail "no tempus_*.deb built"
+    t_build=$(($(date +%s) - t0))
+    echo "built $(basename "$deb") in ${t_build}s"
+fi
+
+
+# 3. What the package holds (dpkg-deb -c: "./path"). Everything `meson install` installs
+# goes into the package (one binary package, dh_auto_install's destdir is debian/tempus).
+dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' >"$work/contents" || fail "dpkg-deb -c"
+want=(/usr/sbin/tempusd /usr/bin/tempusc /etc/tempus.conf /etc/default/tempus
+    /etc/logrotate.d/tempus /lib/systemd/system/tempusd.service
+    /lib/systemd/system/tempus-wait.service /usr/lib/systemd/ntp-units.d/50-tempus.list
+    /usr/lib/sysusers.d/tempus.conf /usr/lib/tmpfiles.d/tempus.conf
+    /usr/share/doc/tempus/copyright /usr/share/doc/tempus/changelog.Debian.gz)
+# Man pages once the tree installs them (man/meson.build hooked into the top meson.build).
+if grep -qs "subdir('man')" "$work/src/tempus/meson.build"; then
+    want+=(/usr/share/man/man8/tempusd.8.gz /usr/share/man/man1/tempusc.1.gz
+        /usr/share/man/man5/tempus.conf.5.gz)
+fi
+for f in "${want[@]}"; do
+    grep -qx "$f" "$work/contents" || fail "package lacks $f"
+done
+dpkg-deb -e "$deb" "$work/control" || fail "dpkg-deb -e"
+for f in /etc/tempus.conf /etc/default/tempus /etc/logrotate.d/tempus; do
+    grep -qx "$f" "$work/control/conffiles" || fail "$f is not a conffile"
+done
+echo "ok: package holds ${#want[@]} expected files; /etc files are conffiles"
+
+# 4. Install, use, remove and purge in the scratch root. The script below runs inside the
+# chroot; each check prints what it checked.
+mkdir "$work/pkg"
+cp "$deb" "$work/pkg/"
+cat >"$work/inroot.sh" <<'INROOT'
+#!/bin/bash
+set -u
+export DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin
+fail() { echo "FAIL (in root): $*"; exit 1; }
+ok() { echo "ok: $* (${SECONDS}s)"; }
+deb=$(ls /tmp/pkg/tempus_*.deb)
+
+# No service may start: no systemd runs here (/run is empty), and policy-rc.d vetoes.
+[ ! -d /run/systemd/system ] || fail "/run/systemd/system exists in the scratch root"
+[ -x /usr/sbin/policy-rc.d ] || fail "no policy-rc.d"
+
+# Conflicts: time-daemon, as chrony: dpkg alone refuses while chrony is installed; apt
+# replaces it. The root has no network (its own empty network namespace): the dependencies
+# are installed on a host that built the package, nothing is downloaded.
+if dpkg-query -W -f='${Status}' chrony 2>/dev/null | grep -q 'ok installed'; then
+    if dpkg -i "$deb" >/tmp/pkg/dpkg-i.log 2>&1; then
+        fail "dpkg -i installed tempus beside chrony (Conflicts: time-daemon ignored)"
+    fi
+    grep -q 'conflicts with time-daemon\|conflicting packages' /tmp/pkg/dpkg-i.log ||
+        { cat /tmp/pkg/dpkg-i.log; fail "dpkg -i failed, but not on the conflict"; }
+    dpkg --configure -a >/dev/null 2>&1
+    ok "dpkg -i refuses tempus while chrony is installed"
+fi
+apt-get install -y -q -o Dpkg::Use-Pty=0 "$deb" >/tmp/pkg/apt.log 2>&1 ||
+    { tail -30 /tmp/pkg/apt.log; fail "apt-get install ./tempus.deb"; }
+dpkg-query -W -f='${Status} ${Version}\n' tempus | grep -q '^install ok installed 0.1.0' ||
+    fail "tempus not installed"
+if dpkg-query -W -f='${Status}' chrony 2>/dev/null | grep -q 'ok installed'; then
+    fail "chrony still installed beside tempus"
+fi
+ok "apt-get install ./tempus.deb (replacing any time-daemon)"
+
+pw=$(getent passwd _tempus) || fail "no user _tempus"
+IFS=: read -r _ _ uid gid _ home shell <<<"$pw"
+[ "$uid" -lt 1000 ] || fail "_tempus uid $uid is not a system uid"
+[ "$home" = /var/lib/tempus ] || fail "_tempus home is $home"
+[ "$shell" = /usr/sbin/nologin ] || fail "_tempus shell is $shell"
+[ "$(getent group _tempus | cut -d: -f3)" = "$gid" ] || fail "_tempus's group is not _tempus"
+ok "user and group _tempus ($uid:$gid, home $home, shell $shell)"
+
+for d in /var/lib/tempus /var/log/tempus; do
+    [ "$(stat -c '%U:%G %a' "$d" 2>/dev/null)" = "_tempus:_tempus 750" ] ||
+        fail "$d is '$(stat -c '%U:%G %a' "$d" 2>&1)', want _tempus:_tempus 750"
+done
+ok "/var/lib/tempus and /var/log/tempus are _tempus:_tempus 0750"
+
+[ -x /usr/sbin/tempusd ] && [ -x /usr/bin/tempusc ] || fail "binaries not installed"
+v=$(/usr/sbin/tempusd -v) || fail "tempusd -v"
+[[ $v == "tempusd (tempus) version 0.1.0 "* ]] || fail "tempusd -v said: $v"
+c=$(/usr/bin/tempusc -v) || fail "tempusc -v"
+[[ $c == "tempusc (tempus) version 0.1.0 "* ]] || fail "tempusc -v said: $c"
+ok "$v"
+# The shipped example configuration parses (chronyd -p: print the config and exit).
+/usr/sbin/tempusd -p -f /etc/tempus.conf >/tmp/pkg/p.out 2>&1 ||
+    { cat /tmp/pkg/p.out; fail "tempusd -p -f /etc/tempus.conf"; }
+grep -q '^driftfile /var/lib/tempus/' /tmp/pkg/p.out || fail "shipped config: no driftfile in /var/lib/tempus"
+ok "tempusd -p parses the shipped /etc/tempus.conf"
+
+# dh_installsystemd enabled tempusd.service (and its alias) without a running systemd;
+# tempus-wait.service is installed but left disabled.
+[ -L /etc/systemd/system/multi-user.target.wants/tempusd.service ] ||
+    fail "tempusd.service not enabled"
+[ ! -e /etc/systemd/system/multi-user.target.wants/tempus-wait.service ] ||
+    fail "tempus-wait.service enabled"
+ok "tempusd.service enabled, tempus-wait.service not"
+
+# Reinstalling runs postinst again with the user and directories present.
+dpkg -i "$deb" >/tmp/pkg/reinst.log 2>&1 || { cat /tmp/pkg/reinst.log; fail "reinstall"; }
+[ "$(getent passwd _tempus | cut -d: -f3)" = "$uid" ] || fail "reinstall changed _tempus"
+ok "reinstall keeps _tempus ($uid)"
+
+# What tempusd writes at run time (drift file, statistics log), as _tempus.
+setpriv --reuid=_tempus --regid=_tempus --clear-groups \
+    sh -c 'echo "1.0 0.1" >/var/lib/tempus/tempus.drift && echo x >/var/log/tempus/measurements.log' ||
+    fail "_tempus cannot write its drift file and log"
+echo "# local edit" >>/etc/tempus.conf
+
+dpkg -r tempus >/tmp/pkg/remove.log 2>&1 || { cat /tmp/pkg/remove.log; fail "dpkg -r"; }
+[ ! -e /usr/sbin/tempusd ] || fail "remove left /usr/sbin/tempusd"
+grep -q '# local edit' /etc/tempus.conf || fail "remove did not keep the edited /etc/tempus.conf"
+getent passwd _tempus >/dev/null || fail "remove deleted _tempus (only purge should)"
+[ -f /var/lib/tempus/tempus.drift ] || fail "remove deleted the drift file (only purge should)"
+ok "remove: binaries gone; conffiles, user, drift file kept"
+
+dpkg --purge tempus >/tmp/pkg/purge.log 2>&1 || { cat /tmp/pkg/purge.log; fail "dpkg --purge"; }
+for f in /etc/tempus.conf /etc/default/tempus /etc/logrotate.d/tempus /var/lib/tempus \
+    /var/log/tempus /etc/systemd/system/multi-user.target.wants/tempusd.service \
+    /lib/systemd/system/tempusd.service; do
+    [ ! -e "$f" ] && [ ! -L "$f" ] || fail "purge left $f"
+done
+! getent passwd _tempus >/dev/null || fail "purge left user _tempus"
+! getent group _tempus >/dev/null || fail "purge left group _tempus"
+dpkg-query -W -f='${Status}' tempus 2>/dev/null | grep -q 'not-installed' ||
+    [ -z "$(dpkg-query -W -f='${Status}' tempus 2>/dev/null)" ] || fail "tempus still known to dpkg"
+ok "purge: conffiles, /var/lib/tempus, /var/log/tempus, unit links, user and group gone"
+INROOT
+
+cat >"$work/ns.sh" <<'NS'
+#!/bin/bash
+# Runs in a private mount namespace (every mount here vanishes with this process) and in an
+# empty network namespace (nothing in the root reaches any network).
+set -eu
+w=$1
+mount -t tmpfs -o size=512m tempus-deb "$w/ovl"
+mkdir "$w/ovl/upper" "$w/ovl/work" "$w/root"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$w/ovl/upper,workdir=$w/ovl/work" "$w/root"
+r=$w/root
+mount -t proc proc "$r/proc"
+mount --rbind /dev "$r/dev"
+mount -t tmpfs tmpfs "$r/run"
+mount -t tmpfs tmpfs "$r/tmp"
+mkdir "$r/tmp/pkg"
+cp "$w"/pkg/*.deb "$w/inroot.sh" "$r/tmp/pkg/"
+printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
+# man-db's trigger re-indexes every man page on each dpkg run: slow, and not under test.
+rm -f "$r/var/lib/man-db/auto-update"
+chmod 755 "$r/usr/sbin/policy-rc.d"
+set +e
+chroot "$r" /bin/bash /tmp/pkg/inroot.sh
+rc=$?
+# Keep the logs made inside for a failing run.
+cp -r "$r/tmp/pkg" "$w/inroot-logs" 2>/dev/null
+exit $rc
+NS
+
+mkdir "$work/ovl"
+t1=$(date +%s)
+if ! unshare -m -n --propagation private bash "$work/ns.sh" "$work"; then
+    # Only the set-up of the scratch root (no overlayfs in this kernel or container) is a
+    # skip; a check failing inside it is a failure.
+    if [ ! -e "$work/inroot-logs" ]; then
+        skip "cannot make the scratch root (mount namespace + overlayfs over /)"
+    fi
+    fail "install/remove/purge in the scratch root (see above)"
+fi
+t_root=$(($(date +%s) - t1))
+
+# 5. lintian, when installed: errors fail, warnings are printed.
+if command -v lintian >/dev/null; then
+    lintian --tag-display-limit 0 "$deb" >"$work/lintian.log" 2>&1
+    cat "$work/lintian.log"
+    if grep -q '^E:' "$work/lintian.log"; then
+        fail "lintian errors"
+    fi
+    echo "ok: lintian: no errors ($(grep -c '^W:' "$work/lintian.log") warnings)"
+else
+    echo "note: lintian not installed, not run"
+fi
+
+echo "PASS: .deb built in ${t_build}s, scratch-root install/remove/purge in ${t_root}s," \
+    "total $(($(date +%s) - t0))s"
+exit 0
