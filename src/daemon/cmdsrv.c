@@ -713,7 +713,7 @@ static int dispatch(struct cmdsrv *s, const struct cmdmon_request *req, size_t l
             s->hooks.engine_changed(s->hooks.ctx);
         return CMDMON_STT_SUCCESS;
     case CMDMON_REQ_MAKESTEP:
-        if (!s->engine)
+        if (!s->engine || s->p.clock_fixed)
             return CMDMON_STT_FAILED;
         engine_makestep(s->engine);
         if (s->hooks.engine_changed)

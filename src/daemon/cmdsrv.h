@@ -58,6 +58,9 @@ struct cmdsrv_params {
     int local_enabled; /* `local`: tracking shows the local reference when unsynchronised */
     int local_stratum;
     double local_distance_s;
+    /* The clock is not controlled (-x): MAKESTEP answers FAILED and nothing moves, as
+     * chronyd -x 4.3 (its null driver cannot step: "500 Failure"). */
+    int clock_fixed;
     uint64_t seed;
 };
 

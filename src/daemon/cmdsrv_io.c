@@ -20,6 +20,20 @@
 #include "os/udp.h"
 #include "os/unixsock.h"
 
+/* `add server NAME` at run time: resolved beside the loop (getaddrinfo_a), then added. */
+#define CMDSRV_IO_MAX_NAMES  16
+#define CMDSRV_IO_MAX_ADDRS  16
+#define CMDSRV_IO_RESOLVE_NS 100000000LL /* how often running lookups are polled */
+
+struct pending_add {
+    int used;
+    struct cmdmon_req_add_source a; /* the request, name and options */
+    char name[CMDMON_NAME_LEN + 1];
+    struct resolve_req *req; /* NULL while waiting for a retry */
+    int attempts;
+    int64_t retry_mono;
+};
+
 struct cmdsrv_io {
     const struct conf *c;
     struct loop *loop;
@@ -28,6 +42,9 @@ struct cmdsrv_io {
     struct cmdsrv *srv;
     int unix_fd, udp_fd4, udp_fd6;
     char unix_path[UNIXSOCK_PATH_MAX + 1];
+    int family; /* -4 / -6 */
+    struct pending_add pending[CMDSRV_IO_MAX_NAMES];
+    int resolve_timer; /* loop timer id, 0 = none */
 };
 
 /* ---- daemon actions ---- */
@@ -38,21 +55,16 @@ static void engine_changed(void *ctx)
     executor_start(io->ex); /* re-arm the engine's timer: a burst or new source polls now */
 }
 
-static int add_source(struct cmdsrv_io *io, const struct cmdmon_req_add_source *a)
+/* Adds one resolved address of request a to the engine and the executor: SUCCESS,
+ * SOURCEALREADYKNOWN (that address and port is a source) or TOOMANYSOURCES. */
+static int add_address(struct cmdsrv_io *io, const struct cmdmon_req_add_source *a,
+                       const struct addr *addr)
 {
-    char name[CMDMON_NAME_LEN + 1];
-    memcpy(name, a->name, CMDMON_NAME_LEN);
-    name[CMDMON_NAME_LEN] = '\0';
-    if (!resolve_is_numeric(name))
-        return CMDMON_STT_INVALIDNAME; /* names: not resolved at run time yet */
-    struct addr addr;
-    if (resolve_name(name, 0, a->port, &addr, 1) != 1)
-        return CMDMON_STT_INVALIDNAME;
     int n = engine_source_count(io->engine);
     for (int i = 0; i < n; i++) {
         struct report_source r;
         if (engine_source_report(io->engine, i, loop_mono_ns(), &r) == 0 &&
-            addr_equal(&r.remote, &addr) && r.remote.port == addr.port)
+            addr_equal(&r.remote, addr) && r.remote.port == addr->port)
             return CMDMON_STT_SOURCEALREADYKNOWN;
     }
     struct engine_source_params sp;
@@ -78,15 +90,124 @@ static int add_source(struct cmdsrv_io *io, const struct cmdmon_req_add_source *
         sp.maxdelaydevratio = a->max_delay_dev_ratio;
     sp.offset_s = a->offset;
     char text[ADDR_TEXT_MAX];
-    addr_format(&addr, text, sizeof text);
-    int id = engine_add_source(io->engine, &sp, &addr, text, loop_mono_ns());
+    addr_format(addr, text, sizeof text);
+    int id = engine_add_source(io->engine, &sp, addr, text, loop_mono_ns());
     if (id < 0)
         return CMDMON_STT_TOOMANYSOURCES;
-    if (executor_add_source(io->ex, id, &addr, sp.kind == ENGINE_SOURCE_PEER) != 0) {
+    if (executor_add_source(io->ex, id, addr, sp.kind == ENGINE_SOURCE_PEER) != 0) {
         (void)engine_remove_source(io->engine, id);
         return CMDMON_STT_TOOMANYSOURCES;
     }
     log_info("Added source %s", text);
+    return CMDMON_STT_SUCCESS;
+}
+
+/* How many addresses request a wants: a pool's maxsources, else one. */
+static size_t addrs_wanted(const struct cmdmon_req_add_source *a)
+{
+    if (a->type != CMDMON_ADD_POOL)
+        return 1;
+    size_t m = a->max_sources >= 1 ? a->max_sources : 1;
+    return m > CMDSRV_IO_MAX_ADDRS ? CMDSRV_IO_MAX_ADDRS : m;
+}
+
+static void on_resolve_timer(void *ctx, int64_t now);
+
+static void arm_resolve_timer(struct cmdsrv_io *io, int64_t now)
+{
+    if (io->resolve_timer <= 0)
+        io->resolve_timer =
+            loop_add_timer(io->loop, now + CMDSRV_IO_RESOLVE_NS, on_resolve_timer, io);
+}
+
+/* Polls the running lookups of names added at run time; a name that does not resolve is
+ * tried again after 2, 4 ... 512 s, as the configured ones (chronyd keeps retrying too). */
+static void on_resolve_timer(void *ctx, int64_t now)
+{
+    struct cmdsrv_io *io = ctx;
+    io->resolve_timer = 0;
+    int left = 0, added = 0;
+    for (int i = 0; i < CMDSRV_IO_MAX_NAMES; i++) {
+        struct pending_add *p = &io->pending[i];
+        if (!p->used)
+            continue;
+        left++;
+        if (!p->req) {
+            if (now >= p->retry_mono)
+                p->req = resolve_start(p->name, io->family, p->a.port);
+            continue;
+        }
+        struct addr addrs[CMDSRV_IO_MAX_ADDRS];
+        int n = resolve_poll(p->req, addrs, addrs_wanted(&p->a));
+        if (n == -EINPROGRESS)
+            continue;
+        resolve_free(p->req);
+        p->req = NULL;
+        if (n > 0 || n == -EINVAL) {
+            for (int k = 0; k < n; k++)
+                if (add_address(io, &p->a, &addrs[k]) == CMDMON_STT_SUCCESS)
+                    added++;
+            if (n == -EINVAL)
+                log_warn("Could not resolve address of %s : invalid name", p->name);
+            p->used = 0;
+            left--;
+            continue;
+        }
+        log_warn("Could not resolve address of %s : %s", p->name,
+                 n == -EAGAIN ? "temporary failure" : "no address");
+        int shift = p->attempts < 8 ? p->attempts : 8;
+        p->attempts++;
+        p->retry_mono = now + (2LL << shift) * 1000000000LL;
+    }
+    if (left > 0)
+        arm_resolve_timer(io, now);
+    if (added > 0)
+        executor_start(io->ex); /* the engine has new sources to poll */
+}
+
+/* A name chronyd would take: printable, no spaces, not empty. */
+static int valid_name(const char *name)
+{
+    if (!name[0])
+        return 0;
+    for (const char *c = name; *c; c++)
+        if (*c <= ' ' || *c >= 0x7f)
+            return 0;
+    return 1;
+}
+
+static int add_source(struct cmdsrv_io *io, const struct cmdmon_req_add_source *a)
+{
+    char name[CMDMON_NAME_LEN + 1];
+    memcpy(name, a->name, CMDMON_NAME_LEN);
+    name[CMDMON_NAME_LEN] = '\0';
+    if (strnlen(a->name, CMDMON_NAME_LEN) >= CMDMON_NAME_LEN || !valid_name(name))
+        return CMDMON_STT_INVALIDNAME;
+    if (resolve_is_numeric(name)) {
+        struct addr addr;
+        if (resolve_name(name, 0, a->port, &addr, 1) != 1)
+            return CMDMON_STT_INVALIDNAME;
+        if ((io->family == 4 && addr.family != ADDR_INET4) ||
+            (io->family == 6 && addr.family != ADDR_INET6))
+            return CMDMON_STT_INVALIDAF;
+        return add_address(io, a, &addr);
+    }
+    /* A host name: queued, resolved beside the loop and added then; SUCCESS now, as chronyd
+     * answers for a name it has queued (spec §7, ADD_SOURCE outcomes). */
+    struct pending_add *p = NULL;
+    for (int i = 0; i < CMDSRV_IO_MAX_NAMES && !p; i++)
+        if (!io->pending[i].used)
+            p = &io->pending[i];
+    if (!p)
+        return CMDMON_STT_TOOMANYSOURCES;
+    memset(p, 0, sizeof *p);
+    p->a = *a;
+    memcpy(p->name, name, sizeof p->name);
+    p->req = resolve_start(name, io->family, a->port);
+    p->retry_mono = loop_mono_ns();
+    p->used = 1;
+    arm_resolve_timer(io, loop_mono_ns());
+    log_info("Resolving %s", name);
     return CMDMON_STT_SUCCESS;
 }
 
@@ -140,6 +261,12 @@ static int run(void *ctx, const struct cmdmon_request *req)
         size_t n = 0;
         const struct executor_rule *rules = cmdsrv_ntp_rules(io->srv, &n);
         executor_set_rules(io->ex, rules, n);
+        /* chronyd opens the NTP port at the first allow when nothing needed it at start
+         * (unless `port 0`); CAP_NET_BIND_SERVICE is kept for port 123. */
+        if ((req->command == CMDMON_REQ_ALLOW || req->command == CMDMON_REQ_ALLOWALL) &&
+            !executor_server_port(io->ex, 4) && !executor_server_port(io->ex, 6) &&
+            executor_open_server(io->ex) > 0)
+            log_info("Opened NTP server socket");
         return CMDMON_STT_SUCCESS;
     }
     case CMDMON_REQ_LOCAL2:
@@ -221,7 +348,8 @@ static void open_udp(struct cmdsrv_io *io, const struct addr *bind, int *fd)
 }
 
 struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family, int client_only,
-                              struct loop *loop, struct engine *engine, struct executor *ex)
+                              int clock_fixed, struct loop *loop, struct engine *engine,
+                              struct executor *ex)
 {
     struct cmdsrv_io *io = calloc(1, sizeof *io);
     if (!io)
@@ -231,11 +359,13 @@ struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family
     io->engine = engine;
     io->ex = ex;
     io->unix_fd = io->udp_fd4 = io->udp_fd6 = -1;
+    io->family = family;
     uint64_t seed = 0;
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
         seed = (uint64_t)loop_real_ns();
     struct cmdsrv_params p;
     cmdsrv_params_from_conf(c, seed, &p);
+    p.clock_fixed = clock_fixed;
     struct cmdsrv_hooks h = {io, run, engine_changed, NULL};
     io->srv = cmdsrv_new(&p, engine, ex ? executor_clientlog(ex) : NULL, &h);
     if (!io->srv) {
@@ -288,6 +418,10 @@ void cmdsrv_close(struct cmdsrv_io *io)
             udp_close(*fds[k]);
         }
     }
+    if (io->resolve_timer > 0)
+        (void)loop_cancel_timer(io->loop, io->resolve_timer);
+    for (int i = 0; i < CMDSRV_IO_MAX_NAMES; i++)
+        resolve_free(io->pending[i].req);
     cmdsrv_free(io->srv);
     free(io);
 }

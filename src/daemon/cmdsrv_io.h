@@ -18,10 +18,12 @@ struct cmdsrv_io;
  * other values, set explicitly, still open (chronyd-chronyc-cli.md §1.2). user (may be NULL) is the
  * account the daemon will run as (-u, else the `user` directive): a socket directory created as
  * root is given to it. Everything is borrowed and must outlive the result. Call before dropping
- * privileges (the socket directory may need root). NULL when out of memory (the daemon then runs
- * without control sockets). */
+ * privileges (the socket directory may need root). clock_fixed: the clock is not controlled (-x,
+ * or the EPERM fallback): `makestep` answers FAILED as chronyd -x's does. NULL when out of memory
+ * (the daemon then runs without control sockets). */
 struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family, int client_only,
-                              struct loop *loop, struct engine *engine, struct executor *ex);
+                              int clock_fixed, struct loop *loop, struct engine *engine,
+                              struct executor *ex);
 
 /* Closes the sockets (unlinking the Unix socket) and frees; NULL is a no-op. */
 void cmdsrv_close(struct cmdsrv_io *io);

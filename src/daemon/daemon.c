@@ -394,8 +394,9 @@ static uint64_t make_seed(void)
     return seed;
 }
 
-static void fill_executor_params(const struct conf *c, const struct options *o, uint64_t seed,
-                                 struct executor_params *xp)
+/* Fills xp; returns 1 when the NTP server socket is wanted at start (an allow or a peer). */
+static int fill_executor_params(const struct conf *c, const struct options *o, uint64_t seed,
+                                struct executor_params *xp)
 {
     memset(xp, 0, sizeof *xp);
     xp->family = o->family;
@@ -429,8 +430,10 @@ static void fill_executor_params(const struct conf *c, const struct options *o, 
     for (size_t i = 0; i < c->n_sources; i++)
         if (c->sources[i].type == CONF_SOURCE_PEER)
             want_server = 1;
-    /* chronyd opens the NTP port only when something needs it; -Q never serves. */
-    xp->server_port = want_server && o->oneshot != 'Q' ? c->port : 0;
+    /* chronyd opens the NTP port only when something needs it (a run-time `allow` opens it
+     * later: cmdsrv_io); -Q never serves. */
+    xp->server_port = o->oneshot != 'Q' ? c->port : 0;
+    return want_server;
 }
 
 static size_t addrs_wanted(const struct conf_source *cs)
@@ -732,7 +735,7 @@ int daemon_run(const struct options *o, struct conf *c)
     d.start_mono = loop_mono_ns();
     d.engine = engine_new(&ep, &d.ops, seed, d.start_mono);
     struct executor_params xp;
-    fill_executor_params(c, o, seed, &xp);
+    int want_server = fill_executor_params(c, o, seed, &xp);
     struct executor_callbacks cb = {&d, map_rx, after_engine};
     d.ex = d.engine ? executor_new(&xp, d.loop, d.engine, &d.ops, &cb) : NULL;
     if (!d.engine || !d.ex) {
@@ -740,9 +743,10 @@ int daemon_run(const struct options *o, struct conf *c)
         goto out;
     }
     open_logs(&d);
-    executor_open_server(d.ex);
-    d.cmd = cmdsrv_open(c, o->user ? o->user : c->user, o->family, o->oneshot == 'Q', d.loop,
-                        d.engine, d.ex);
+    if (want_server)
+        executor_open_server(d.ex);
+    d.cmd = cmdsrv_open(c, o->user ? o->user : c->user, o->family, o->oneshot == 'Q',
+                        d.guard.using_null, d.loop, d.engine, d.ex);
     int n = add_sources(&d, loop_mono_ns());
     if (o->oneshot && n == 0) {
         log_info("No suitable source for synchronisation");

@@ -19,6 +19,8 @@
 # Usage: chronyc_vs_tempusd.sh TEMPUSD
 set -u
 TEMPUSD=$(readlink -f "$1")
+TEMPUSC=$(dirname "$TEMPUSD")/tempusc # selectopts and offset: requests chronyc 4.3 lacks
+NTPSERVER=$(dirname "$(readlink -f "$0")")/../daemon/ntpserver.py
 CHRONYD=${CHRONYD:-/usr/sbin/chronyd}
 CHRONYC=${CHRONYC:-/usr/bin/chronyc}
 if [ ! -x "$CHRONYD" ] || [ ! -x "$CHRONYC" ]; then
@@ -161,9 +163,13 @@ if run serverstats "${X[@]}" -c serverstats && [ "$(echo "$out" | tr ',' '\n' | 
     if [ "$cmd_hits" -ge 8 ] && [ "$ntp_hits" -ge 3 ]; then ok "serverstats over unix: $out"
     else fail "serverstats ntp/cmd hits: $out"; fi
 else fail "serverstats over unix: $out"; fi
-# chronyc -c clients: address, NTP hits, ...; one NTP row (hits 3) and one command row.
+# chronyc -c clients: address, NTP hits, drops, interval, interval after a drop, last, cmd
+# hits, drops, interval, last: one
+# row for 127.0.0.1 with its 3 NTP requests and its UDP commands (chronyd: one record per
+# address).
 if run clients "${X[@]}" -c clients && echo "$out" | grep -q '^127.0.0.1,3,' &&
-    [ "$(echo "$out" | grep -c '^127.0.0.1,')" = 2 ]; then
+    [ "$(echo "$out" | grep -c '^127.0.0.1,')" = 1 ] &&
+    [ "$(echo "$out" | grep '^127.0.0.1,' | cut -d, -f7)" -ge 8 ]; then
     ok "clients over unix: $(echo "$out" | tr '\n' ' ')"
 else fail "clients over unix: $out"; fi
 
@@ -190,8 +196,12 @@ for cmd in "ntpdata 127.0.0.1" serverstats clients selectdata "burst 2/4 127.0.0
     else fail "UDP $cmd: $out"; fi
 done
 
-# Privileged over the Unix socket (-x: makestep steps the null clock only).
-for cmd in "burst 2/4 127.0.0.1" "offline 127.0.0.1" "online 127.0.0.1" makestep \
+# -x: `makestep` fails as chronyd -x 4.3's does (its null driver cannot step: 500 Failure).
+if run "unix makestep -x" "${X[@]}" makestep; echo "$out" | grep -q '^500 Failure'; then
+    ok "unix makestep with -x: 500"
+else fail "unix makestep with -x: $out"; fi
+# Privileged over the Unix socket.
+for cmd in "burst 2/4 127.0.0.1" "offline 127.0.0.1" "online 127.0.0.1" \
     "cmdallow 10.0.0.0/8" onoffline dump cyclelogs reselect refresh "reload sources"; do
     # shellcheck disable=SC2086
     if run "unix $cmd" "${X[@]}" $cmd && echo "$out" | grep -q '^200 OK'; then ok "unix $cmd"
@@ -227,6 +237,134 @@ else fail "delete unknown: $out"; fi
 if run "add" "${X[@]}" add server 127.0.0.1 port $NTP_A; echo "$out" | grep -q '^511 Source already present'; then
     ok "add duplicate: 511"
 else fail "add duplicate: $out"; fi
+
+# Run-time engine changes (the source offline, so no update undoes them before tracking):
+# dfreq 5 raises tracking's frequency by 5 ppm; doffset 0.1 takes 0.1 s off "System time"
+# (a clock 0.5 s slow is then 0.4 s slow), as chronyd -x 4.3 does.
+field() { echo "$out" | cut -d, -f"$1"; }
+plus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.9f", a + b }'; }
+if run "offline" "${X[@]}" offline && run "tracking 0" "${X[@]}" -c tracking; then
+    f0=$(field 8) s0=$(field 5)
+    if run dfreq "${X[@]}" dfreq 5 && echo "$out" | grep -q '^200 OK' &&
+        run "tracking dfreq" "${X[@]}" -c tracking && near "$(field 8)" "$(plus "$f0" 5)"; then
+        ok "dfreq 5: frequency $f0 -> $(field 8)"
+    else fail "dfreq 5 (from $f0): $out"; fi
+    if run doffset "${X[@]}" doffset 0.1 && echo "$out" | grep -q '^200 OK' &&
+        run "tracking doffset" "${X[@]}" -c tracking && near "$(field 5)" "$(plus "$s0" -0.1)"; then
+        ok "doffset 0.1: system time $s0 -> $(field 5)"
+    else fail "doffset 0.1 (from $s0): $out"; fi
+else fail "offline/tracking: $out"; fi
+if run maxupdateskew "${X[@]}" maxupdateskew 50 && echo "$out" | grep -q '^200 OK'; then
+    ok "maxupdateskew 50"
+else fail "maxupdateskew: $out"; fi
+# reset sources: samples and reach forgotten, unsynchronised at once (chronyd -x 4.3 alike).
+if run "reset sources" "${X[@]}" reset sources && echo "$out" | grep -q '^200 OK' &&
+    run "sources after reset" "${X[@]}" -c sources && [ "$(field 6)" = 0 ] && [ "$(field 2)" = '?' ] &&
+    run "tracking after reset" "${X[@]}" -c tracking && [ "$(field 14)" = 'Not synchronised' ]; then
+    ok "reset sources"
+else fail "reset sources: $out"; fi
+# Back online (iburst): synchronised again.
+run online "${X[@]}" online
+for _ in $(seq 1 40); do
+    out=$("${X[@]}" -c sources 2>/dev/null)
+    [ "$(field 2)" = '*' ] && break
+    sleep 0.5
+done
+if [ "$(field 2)" = '*' ]; then ok "selected again after reset: $out"
+else fail "not selected again after reset: $out"; fi
+# makestep 0.1 -1: the next update steps the (null) clock, 0.5 s off.
+if run "makestep 0.1 -1" "${X[@]}" makestep 0.1 -1 && echo "$out" | grep -q '^200 OK'; then
+    for _ in $(seq 1 40); do
+        grep -Eq 'System clock was stepped by|System clock wrong by 0\.[45]' "$DIR/t.log" && break
+        sleep 0.5
+    done
+    if grep -Eq 'System clock was stepped by|System clock wrong by 0\.[45]' "$DIR/t.log"; then
+        ok "makestep 0.1 -1: $(grep -E 'stepped by|wrong by' "$DIR/t.log" | tail -1)"
+    else fail "makestep 0.1 -1: no step in the log"; fi
+else fail "makestep 0.1 -1: $out"; fi
+if [ -x "$TEMPUSC" ]; then
+    T=("$TEMPUSC" -n -h "$SOCK")
+    # selectopts +noselect: the source is shown unselectable ('?') at once; -noselect: back.
+    if run "selectopts +noselect" "${T[@]}" selectopts 127.0.0.1 +noselect && echo "$out" | grep -q '^200 OK' &&
+        run "sources noselect" "${X[@]}" -c sources && [ "$(field 2)" = '?' ] &&
+        run "selectdata noselect" "${X[@]}" -c selectdata && echo "$out" | grep -q '^N,127.0.0.1,'; then
+        ok "selectopts +noselect: $out"
+    else fail "selectopts +noselect: $out"; fi
+    if run "selectopts -noselect" "${T[@]}" selectopts 127.0.0.1 -noselect +prefer && echo "$out" | grep -q '^200 OK' &&
+        run "sources -noselect" "${X[@]}" -c sources && [ "$(field 2)" != '?' ]; then
+        ok "selectopts -noselect +prefer: $out"
+    else fail "selectopts -noselect: $out"; fi
+    # offset: the configured 0.5 s correction dropped. The clock was stepped by the 0.5 s, so
+    # the source (without the correction) now says our clock is 0.5 s ahead: sourcestats
+    # changes from about 0 to about +0.5 at once (the kept samples move with the offset).
+    if run "sourcestats before offset" "${X[@]}" -c sourcestats; then
+        o0=$(field 7)
+        if run "offset" "${T[@]}" offset 127.0.0.1 0 && echo "$out" | grep -q '^200 OK' &&
+            run "sourcestats after offset" "${X[@]}" -c sourcestats &&
+            near "$(field 7)" "$(plus "$o0" 0.5)"; then
+            ok "offset 127.0.0.1 0: sourcestats offset $o0 -> $(field 7)"
+        else fail "offset 127.0.0.1 0 (from $o0): $out"; fi
+    else fail "sourcestats before offset: $out"; fi
+    if run "offset nosuch" "${T[@]}" offset 10.9.9.9 0; echo "$out" | grep -q '^503 No such source'; then
+        ok "offset unknown: 503"
+    else fail "offset unknown: $out"; fi
+else
+    echo "skip: no tempusc beside tempusd for selectopts/offset (chronyc 4.3 has neither)"
+fi
+
+# A run-time `allow` opens the NTP port when the file had no allow (as chronyd), and
+# `add server NAME` resolves a host name beside the loop. In a network namespace of our own
+# (lo only: no DNS query can leave; localhost comes from /etc/hosts): a test NTP server, a
+# tempusd -4 with no allow and no source; `add server localhost` gets it synchronised; the NTP
+# port answers only after `allow 127.0.0.1`. (An unresolvable name cannot be sent: chronyc
+# 4.3, like tempusc, resolves it first and says "Invalid host/IP address".)
+if command -v unshare >/dev/null && command -v ip >/dev/null && [ -f "$NTPSERVER" ]; then
+    NS_NTP=$((BASE + 6)) NS_T=$((BASE + 7))
+    NSOCK=$DIR/ns/tempusd.sock
+    cat >"$DIR/ns.conf" <<CONF
+port $NS_T
+cmdport 0
+bindcmdaddress $NSOCK
+pidfile $DIR/ns/tempusd.pid
+CONF
+    unshare -n bash -c '
+        ip link set lo up || exit 2
+        port=$6
+        /usr/bin/python3 "$1" "$2" --offset 0.25 --pidfile "$3/ns-srv.pid" >"$3/ns-srv.log" 2>&1 &
+        srv=$!
+        "$4" -4 -x -d -u root -f "$3/ns.conf" >"$3/ns.log" 2>&1 &
+        pid=$!
+        trap "kill $srv $pid 2>/dev/null; wait $srv $pid 2>/dev/null" EXIT
+        for _ in $(seq 1 20); do [ -S "$5" ] && break; sleep 0.1; done
+        q() { /usr/bin/python3 -c "
+import sys, ntplib
+try:
+    ntplib.NTPClient().request(\"127.0.0.1\", port=$port, version=4, timeout=1)
+except Exception:
+    sys.exit(1)" 2>/dev/null && echo answered || echo silent; }
+        echo "ntp before allow: $(q)"
+        echo "add: $("$7" -n -h "$5" add server localhost port "$2" iburst minpoll 0 maxpoll 0 2>&1)"
+        for _ in $(seq 1 40); do
+            s=$("$7" -n -h "$5" -c sources 2>&1)
+            case "$s" in "^,*,127.0.0.1,"*) break ;; esac
+            sleep 0.5
+        done
+        echo "sources: $s"
+        echo "allow: $("$7" -n -h "$5" allow 127.0.0.1 2>&1)"
+        echo "ntp after allow: $(q)"
+    ' _ "$NTPSERVER" "$NS_NTP" "$DIR" "$TEMPUSD" "$NSOCK" "$NS_T" "$CHRONYC" >"$DIR/ns.out" 2>&1
+    out=$(cat "$DIR/ns.out")
+    printf '%s\n' "--- netns allow/add" "$out" "--- its tempusd log" "$(cat "$DIR/ns.log")" >>"$DIR/transcript"
+    if grep -q '^ntp before allow: silent' "$DIR/ns.out" && grep -q '^allow: 200 OK' "$DIR/ns.out" &&
+        grep -q '^ntp after allow: answered' "$DIR/ns.out"; then
+        ok "run-time allow opens the NTP port"
+    else fail "run-time allow: $out"; fi
+    if grep -q '^add: 200 OK' "$DIR/ns.out" && grep -q "^sources: ^,\*,127.0.0.1,1,0,[0-9]*,[0-9]*,-0.2" "$DIR/ns.out"; then
+        ok "add server localhost: resolved and selected"
+    else fail "add server localhost: $out"; fi
+else
+    echo "skip: no unshare/ip/ntpserver.py for the run-time allow/add checks"
+fi
 
 # A non-cmdallow sender gets nothing (chronyc gives up: 506 Cannot talk to daemon), in a
 # network namespace of our own where lo also carries 10.99.0.1/32.

@@ -265,6 +265,41 @@ static void test_makestep(void **state)
     world_free(&w);
 }
 
+/* makestep (the command): steps at the next update; with the clock not controlled (-x)
+ * FAILED and nothing moves, as chronyd -x 4.3 answers ("500 Failure"). */
+static void test_makestep_now(void **state)
+{
+    (void)state;
+    struct world w;
+    memset(&w, 0, sizeof w);
+    w.x_s = 2.0;
+    struct clock_ops ops;
+    struct engine_params p;
+    engine_params_default(&p);
+    world_new(&w, &ops, &p, 1);
+    run_until(&w, 5 * SEC);
+    assert_true(w.x_s > 1.0); /* slewing */
+    struct cmdsrv_params cp;
+    memset(&cp, 0, sizeof cp);
+    cp.seed = 6;
+    cp.clock_fixed = 1;
+    struct cmdsrv *plain = w.s;
+    w.s = cmdsrv_new(&cp, w.e, NULL, NULL);
+    assert_non_null(w.s);
+    struct cmdmon_request q;
+    memset(&q, 0, sizeof q);
+    assert_int_equal(command(&w, CMDMON_REQ_MAKESTEP, &q), CMDMON_STT_FAILED);
+    run_until(&w, 7 * SEC);
+    assert_int_equal(w.steps, 0);
+    cmdsrv_free(w.s);
+    w.s = plain;
+    assert_int_equal(command(&w, CMDMON_REQ_MAKESTEP, &q), CMDMON_STT_SUCCESS);
+    run_until(&w, 9 * SEC);
+    assert_int_equal(w.steps, 1);
+    assert_true(fabs(w.x_s) < 0.01);
+    world_free(&w);
+}
+
 /* maxupdateskew 0: no estimate is good enough to change the frequency, so a 50 ppm error is
  * never learnt; the default learns it. A negative value is refused. */
 static void test_maxupdateskew(void **state)
@@ -495,9 +530,10 @@ static void test_reset_sources(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_makestep),      cmocka_unit_test(test_maxupdateskew),
-        cmocka_unit_test(test_dfreq_doffset), cmocka_unit_test(test_selectopts),
-        cmocka_unit_test(test_source_offset), cmocka_unit_test(test_reset_sources),
+        cmocka_unit_test(test_makestep),      cmocka_unit_test(test_makestep_now),
+        cmocka_unit_test(test_maxupdateskew), cmocka_unit_test(test_dfreq_doffset),
+        cmocka_unit_test(test_selectopts),    cmocka_unit_test(test_source_offset),
+        cmocka_unit_test(test_reset_sources),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
