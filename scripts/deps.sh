@@ -13,7 +13,7 @@ build_pkgs=(meson ninja-build gcc pkg-config libcap-dev libedit-dev libseccomp-d
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-format binutils python3 iproute2
            chrony python3-ntplib busybox valgrind procps
            openssh-server ansible-core)  # tests/deploy/fleet.sh: sshd per netns host, playbook
-test_pkgs+=(groff-base man-db systemd)  # tests/install: groff/man render the man pages, systemd-analyze/-sysusers/-tmpfiles check the units
+test_pkgs+=(groff-base man-db systemd nftables)  # tests/install: man pages, units (systemd-analyze), docs/FIREWALL.md (nft)
 test_pkgs+=(debhelper dpkg-dev lintian rpm)  # tests/package: deb.sh builds, installs and lints the .deb; rpm.sh checks packaging/rpm/tempus.spec
 
 pkgs=("${build_pkgs[@]}")
