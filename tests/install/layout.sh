@@ -132,6 +132,23 @@ else
     echo "note: systemd-analyze not installed (package systemd): units not verified"
 fi
 
+# -Dsystemd=false leaves out the units, sysusers.d, tmpfiles.d and ntp-units.d files (what
+# would be installed, from meson's introspection: no build needed).
+if meson setup "$tmp/nosd" "$src" --prefix=/usr --sysconfdir=/etc -Dtests=false -Dsystemd=false \
+        >"$tmp/nosd.log" 2>&1; then
+    nosd=$(meson introspect "$tmp/nosd" --installed |
+        python3 -c 'import json, sys; print("\n".join(sorted(json.load(sys.stdin).values())))')
+    want=$(grep -v -e systemd -e sysusers -e tmpfiles <<<"$expected")
+    if [ "$nosd" = "$want" ]; then
+        echo "ok: -Dsystemd=false installs $(echo "$nosd" | wc -l) files, no systemd ones"
+    else
+        fail "-Dsystemd=false installs:"
+        diff <(echo "$want") <(echo "$nosd")
+    fi
+else
+    fail "meson setup -Dsystemd=false: $(tail -5 "$tmp/nosd.log")"
+fi
+
 if [ $fails -gt 0 ]; then
     echo "$fails failures"
     exit 1
