@@ -31,6 +31,7 @@ done
 [ -f "$src/debian/control" ] || fail "no debian/control in $src"
 
 work=$(mktemp -d /tmp/tempus-deb.XXXXXX) || fail "mktemp"
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
     # The overlay and its tmpfs live only in the unshare'd mount namespace: they are gone
     # once that process has exited, so only plain files remain here.
@@ -76,6 +77,11 @@ else
 fi
 
 
+# The package's version is the project's (meson.build), with Debian revision -N.
+ver=$(dpkg-deb -f "$deb" Version) || fail "dpkg-deb -f"
+proj=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$src/meson.build" | head -1)
+[ "${ver%-*}" = "$proj" ] || fail "package version $ver, but meson.build says $proj (debian/changelog)"
+
 # 3. What the package holds (dpkg-deb -c: "./path"). Everything `meson install` installs
 # goes into the package (one binary package, dh_auto_install's destdir is debian/tempus).
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' >"$work/contents" || fail "dpkg-deb -c"
@@ -98,10 +104,12 @@ for f in /etc/tempus.conf /etc/default/tempus /etc/logrotate.d/tempus; do
 done
 echo "ok: package holds ${#want[@]} expected files; /etc files are conffiles"
 
-# 4. Install, use, remove and purge in the scratch root. The script below runs inside the
-# chroot; each check prints what it checked.
+# 4. Install, use, remove and purge in a scratch root (scratch-root.sh: an overlay of / in
+# private mount and network namespaces). The script below runs inside; each check prints
+# what it checked.
 mkdir "$work/pkg"
 cp "$deb" "$work/pkg/"
+echo "${ver%-*}" >"$work/pkg/version"
 cat >"$work/inroot.sh" <<'INROOT'
 #!/bin/bash
 set -u
@@ -109,6 +117,7 @@ export DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin
 fail() { echo "FAIL (in root): $*"; exit 1; }
 ok() { echo "ok: $* (${SECONDS}s)"; }
 deb=$(ls /tmp/pkg/tempus_*.deb)
+ver=$(cat /tmp/pkg/version)
 
 # No service may start: no systemd runs here (/run is empty), and policy-rc.d vetoes.
 [ ! -d /run/systemd/system ] || fail "/run/systemd/system exists in the scratch root"
@@ -128,7 +137,7 @@ if dpkg-query -W -f='${Status}' chrony 2>/dev/null | grep -q 'ok installed'; the
 fi
 apt-get install -y -q -o Dpkg::Use-Pty=0 "$deb" >/tmp/pkg/apt.log 2>&1 ||
     { tail -30 /tmp/pkg/apt.log; fail "apt-get install ./tempus.deb"; }
-dpkg-query -W -f='${Status} ${Version}\n' tempus | grep -q '^install ok installed 0.1.0' ||
+dpkg-query -W -f='${Status} ${Version}\n' tempus | grep -q "^install ok installed $ver-" ||
     fail "tempus not installed"
 if dpkg-query -W -f='${Status}' chrony 2>/dev/null | grep -q 'ok installed'; then
     fail "chrony still installed beside tempus"
@@ -151,9 +160,9 @@ ok "/var/lib/tempus and /var/log/tempus are _tempus:_tempus 0750"
 
 [ -x /usr/sbin/tempusd ] && [ -x /usr/bin/tempusc ] || fail "binaries not installed"
 v=$(/usr/sbin/tempusd -v) || fail "tempusd -v"
-[[ $v == "tempusd (tempus) version 0.1.0 "* ]] || fail "tempusd -v said: $v"
+[[ $v == "tempusd (tempus) version $ver "* ]] || fail "tempusd -v said: $v"
 c=$(/usr/bin/tempusc -v) || fail "tempusc -v"
-[[ $c == "tempusc (tempus) version 0.1.0 "* ]] || fail "tempusc -v said: $c"
+[[ $c == "tempusc (tempus) version $ver "* ]] || fail "tempusc -v said: $c"
 ok "$v"
 # The shipped example configuration parses (chronyd -p: print the config and exit).
 /usr/sbin/tempusd -p -f /etc/tempus.conf >/tmp/pkg/p.out 2>&1 ||
@@ -200,44 +209,11 @@ dpkg-query -W -f='${Status}' tempus 2>/dev/null | grep -q 'not-installed' ||
 ok "purge: conffiles, /var/lib/tempus, /var/log/tempus, unit links, user and group gone"
 INROOT
 
-cat >"$work/ns.sh" <<'NS'
-#!/bin/bash
-# Runs in a private mount namespace (every mount here vanishes with this process) and in an
-# empty network namespace (nothing in the root reaches any network).
-set -eu
-w=$1
-mount -t tmpfs -o size=512m tempus-deb "$w/ovl"
-mkdir "$w/ovl/upper" "$w/ovl/work" "$w/root"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$w/ovl/upper,workdir=$w/ovl/work" "$w/root"
-r=$w/root
-mount -t proc proc "$r/proc"
-mount --rbind /dev "$r/dev"
-mount -t tmpfs tmpfs "$r/run"
-mount -t tmpfs tmpfs "$r/tmp"
-mkdir "$r/tmp/pkg"
-cp "$w"/pkg/*.deb "$w/inroot.sh" "$r/tmp/pkg/"
-printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
-# man-db's trigger re-indexes every man page on each dpkg run: slow, and not under test.
-rm -f "$r/var/lib/man-db/auto-update"
-chmod 755 "$r/usr/sbin/policy-rc.d"
-set +e
-chroot "$r" /bin/bash /tmp/pkg/inroot.sh
-rc=$?
-# Keep the logs made inside for a failing run.
-cp -r "$r/tmp/pkg" "$w/inroot-logs" 2>/dev/null
-exit $rc
-NS
-
-mkdir "$work/ovl"
 t1=$(date +%s)
-if ! unshare -m -n --propagation private bash "$work/ns.sh" "$work"; then
-    # Only the set-up of the scratch root (no overlayfs in this kernel or container) is a
-    # skip; a check failing inside it is a failure.
-    if [ ! -e "$work/inroot-logs" ]; then
-        skip "cannot make the scratch root (mount namespace + overlayfs over /)"
-    fi
-    fail "install/remove/purge in the scratch root (see above)"
-fi
+"$(dirname "$0")/scratch-root.sh" "$work/scratch" "$work/pkg" "$work/inroot.sh"
+rc=$?
+[ $rc -eq 77 ] && skip "cannot make the scratch root (mount namespace + overlayfs over /)"
+[ $rc -eq 0 ] || fail "install/remove/purge in the scratch root (see above)"
 t_root=$(($(date +%s) - t1))
 
 # 5. lintian, when installed: errors fail, warnings are printed.
