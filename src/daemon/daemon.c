@@ -689,8 +689,14 @@ int daemon_run(const struct options *o, struct conf *c)
         char *slash = strrchr(dir, '/');
         if (slash && slash != dir) {
             *slash = '\0';
-            /* 0750 as chronyd's rundir: the control socket may share it (cmdsrv_io.h). */
-            (void)files_mkdir_p(dir, 0750);
+            /* 0750 as chronyd's rundir, and the daemon user's (before the privilege drop):
+             * the control socket shares it by default (cmdsrv_io.h: an existing directory
+             * must belong to that user), and the pid file can be removed at exit. */
+            const char *user = o->user ? o->user : c->user;
+            int r = privs_make_user_dir(dir, 0750, user);
+            if (r < 0 && r != -ENOENT) /* no such user: the privilege drop says so */
+                log_warn("Could not create directory %s for %s : %s", dir, user ? user : "",
+                         strerror(-r));
         }
         int other = 0;
         int r = files_pidfile_claim(c->pidfile, &other);

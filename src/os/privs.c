@@ -7,8 +7,11 @@
 #include <pwd.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "os/files.h"
 
 int privs_have_cap(int cap)
 {
@@ -58,4 +61,23 @@ int privs_drop(const char *user, int keep_sys_time)
     int r = set_caps(keep_sys_time);
     (void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
     return r;
+}
+
+int privs_make_user_dir(const char *dir, mode_t mode, const char *user)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+    int r = files_mkdir_p(dir, mode);
+    if (r < 0)
+        return r;
+    if (geteuid() != 0 || !user)
+        return 0;
+    errno = 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw)
+        return errno ? -errno : -ENOENT;
+    if (pw->pw_uid == 0 && pw->pw_gid == 0)
+        return 0;
+    return chown(dir, pw->pw_uid, pw->pw_gid) == 0 ? 0 : -errno;
 }
