@@ -213,16 +213,30 @@ static void record_init(struct record *r, uint8_t family, const uint8_t key[16])
 /* Normalises an address to (family byte, 16-byte key). 0 if the family is unknown. */
 static uint8_t make_key(const struct addr *a, uint8_t key[16])
 {
-    memset(key, 0, 16);
     if (a->family == ADDR_INET4) {
+        uint64_t zero = 0;
         memcpy(key, a->bytes, 4);
+        memset(key + 4, 0, 4);
+        memcpy(key + 8, &zero, 8);
         return 4;
     }
     if (a->family == ADDR_INET6) {
         memcpy(key, a->bytes, 16);
         return 6;
     }
+    memset(key, 0, 16);
     return 0;
+}
+
+/* Two 16-byte keys equal: two 64-bit compares. */
+static int key_equal(const uint8_t *a, const uint8_t *b)
+{
+    uint64_t a0, a1, b0, b1;
+    memcpy(&a0, a, 8);
+    memcpy(&a1, a + 8, 8);
+    memcpy(&b0, b, 8);
+    memcpy(&b1, b + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
 static uint32_t find(const struct clientlog *cl, uint8_t family, const uint8_t key[16],
@@ -231,7 +245,7 @@ static uint32_t find(const struct clientlog *cl, uint8_t family, const uint8_t k
     uint32_t i = cl->heads[bucket];
     while (i != NONE) {
         const struct record *r = &cl->rec[i];
-        if (r->family == family && memcmp(r->addr, key, 16) == 0)
+        if (r->family == family && key_equal(r->addr, key))
             return i;
         i = r->chain;
     }

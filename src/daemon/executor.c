@@ -20,11 +20,13 @@
 #define SERVER_BATCH UDP_BATCH_MAX
 #define REPLY_MAX    64
 #define NS_PER_S     1000000000LL
-/* A system->engine clock offset computed for one datagram's receive time is reused for
- * others within this span: the engine's clock runs at most 500 ppm off the system clock (a
- * -x virtual clock; 0 otherwise), so the reuse costs at most 50 ns and saves a floating-point
- * mapping per datagram. */
-#define MAP_REUSE_NS 100000LL
+/* The system->engine clock mapping (map_rx_ns) is linear between clock changes (a -x virtual
+ * clock: offset + freq * t; the identity otherwise), and every clock change happens in an
+ * engine call or a command. So per recvmmsg batch it is evaluated twice, at the batch's first
+ * receive time and 2^30 ns later, and every datagram of the batch is mapped by integer
+ * interpolation: exact to well under 1 ns within MAP_SPAN_NS of the first point. */
+#define MAP_SLOPE_SHIFT 30
+#define MAP_SPAN_NS     (50LL * 1000000LL)
 
 struct xsource {
     int id;
@@ -55,21 +57,47 @@ struct executor {
      * may have changed), a `local` change, or a second (local's distance test, leap). */
     int ref_dirty;
     int64_t ref_mono_ns;
-    /* system -> engine clock offset cache (MAP_REUSE_NS) */
+    /* system -> engine clock mapping of the current batch (MAP_SLOPE_SHIFT) */
     int map_valid;
-    int64_t map_base_ns, map_delta_ns;
+    int64_t map_base_ns, map_delta_ns, map_slope; /* slope: ns per 2^MAP_SLOPE_SHIFT ns */
     uint8_t buf[PKT_MAX];
     /* the server socket's batch: requests in, replies out */
-    struct udp_msg msgs[SERVER_BATCH];
-    uint8_t rx_bufs[SERVER_BATCH][PKT_MAX];
+    struct udp_batch *batch;
     uint8_t replies[SERVER_BATCH][REPLY_MAX];
+    size_t reply_len[SERVER_BATCH];
+    int reply_to[SERVER_BATCH]; /* datagram index in the batch */
     struct server_pending pend[SERVER_BATCH];
-    struct udp_out outs[SERVER_BATCH];
 };
 
 static int addr_same_host(const struct addr *a, const struct addr *b)
 {
     return a->family == b->family && !memcmp(a->bytes, b->bytes, sizeof a->bytes);
+}
+
+/* addr_in_subnet() with IPv4 done in one 32-bit compare: this runs for every rule and every
+ * request. */
+static int in_subnet(const struct addr *a, const struct addr_subnet *s)
+{
+    if (a->family == ADDR_INET4 && s->addr.family == ADDR_INET4 && s->prefix_len >= 0) {
+        const uint8_t *p = a->bytes, *q = s->addr.bytes;
+        uint32_t x = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        uint32_t y = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+        uint32_t mask = s->prefix_len == 0    ? 0
+                        : s->prefix_len >= 32 ? ~0u
+                                              : ~0u << (32 - s->prefix_len);
+        return ((x ^ y) & mask) == 0;
+    }
+    return addr_in_subnet(a, s);
+}
+
+/* executor_access_allowed() for the packet path: the usual single IPv4 `allow SUBNET` (or
+ * `deny`) rule is one compare; anything else takes the general walk. */
+static int access_fast(struct executor *x, const struct addr *a)
+{
+    if (x->p.n_rules == 1 && a->family == ADDR_INET4 &&
+        x->p.rules[0].subnet.addr.family == ADDR_INET4)
+        return in_subnet(a, &x->p.rules[0].subnet) ? x->p.rules[0].allow : 0;
+    return executor_access_allowed(x->p.rules, x->p.n_rules, a);
 }
 
 int executor_access_allowed(const struct executor_rule *rules, size_t n, const struct addr *addr)
@@ -82,7 +110,7 @@ int executor_access_allowed(const struct executor_rule *rules, size_t n, const s
         if (r->subnet.addr.family == ADDR_UNSPEC) {
             len = 0;
         } else {
-            if (!addr_in_subnet(addr, &r->subnet))
+            if (!in_subnet(addr, &r->subnet))
                 continue;
             len = r->subnet.prefix_len;
         }
@@ -273,18 +301,22 @@ static void refresh_ref(struct executor *x)
     x->ref_mono_ns = now;
 }
 
-/* A system (CLOCK_REALTIME) time on the engine's clock, through the MAP_REUSE_NS cache. */
+/* A system (CLOCK_REALTIME) time on the engine's clock (see MAP_SLOPE_SHIFT). */
 static int64_t map_fast(struct executor *x, int64_t system_ns)
 {
     if (!x->cb.map_rx_ns)
         return system_ns;
     int64_t d = system_ns - x->map_base_ns;
-    if (!x->map_valid || d > MAP_REUSE_NS || d < -MAP_REUSE_NS) {
+    if (!x->map_valid || d > MAP_SPAN_NS || d < -MAP_SPAN_NS) {
         x->map_base_ns = system_ns;
         x->map_delta_ns = x->cb.map_rx_ns(x->cb.ctx, system_ns) - system_ns;
+        int64_t later = system_ns + (1LL << MAP_SLOPE_SHIFT);
+        x->map_slope = x->cb.map_rx_ns(x->cb.ctx, later) - later - x->map_delta_ns;
         x->map_valid = 1;
+        d = 0;
     }
-    return system_ns + x->map_delta_ns;
+    /* |d| <= MAP_SPAN_NS < 2^26 and |slope| < 2^30 (any frequency below 100 %): < 2^56 */
+    return system_ns + x->map_delta_ns + d * x->map_slope / (1LL << MAP_SLOPE_SHIFT);
 }
 
 /* The engine's clock now, for a transmit timestamp. */
@@ -295,12 +327,12 @@ static int64_t tx_now(struct executor *x)
     return map_fast(x, loop_real_ns());
 }
 
-/* One request from the server socket's batch: access check, then core/server. Returns 1
- * when reply slot k holds a reply to finish and send. */
-static int serve(struct executor *x, int k, const struct udp_msg *m, int from_peer)
+/* Request i of the server socket's batch: access check, then core/server into reply slot k.
+ * Returns 1 when slot k holds a reply to finish and send. */
+static int serve(struct executor *x, int k, int i, const struct udp_msg *m, int from_peer)
 {
     x->stats.ntp_rx++;
-    if (!from_peer && !executor_access_allowed(x->p.rules, x->p.n_rules, &m->rx.remote)) {
+    if (!from_peer && !access_fast(x, &m->rx.remote)) {
         x->stats.ntp_denied++;
         return 0;
     }
@@ -311,24 +343,21 @@ static int serve(struct executor *x, int k, const struct udp_msg *m, int from_pe
         .rx_ns = map_fast(x, m->rx.rx_real_ns),
         .from_peer = from_peer,
     };
-    size_t out_len = 0;
     enum server_verdict v = server_answer(&x->server, x->clientlog, &srx, x->replies[k], REPLY_MAX,
-                                          &out_len, &x->pend[k]);
-    if (!server_verdict_sends(v) || out_len == 0) {
+                                          &x->reply_len[k], &x->pend[k]);
+    if (!server_verdict_sends(v) || x->reply_len[k] == 0) {
         x->stats.ntp_dropped++;
         return 0;
     }
-    x->outs[k] =
-        (struct udp_out){x->replies[k], out_len, &m->rx.remote, &m->rx.local, m->rx.ifindex};
+    x->reply_to[k] = i;
     return 1;
 }
 
 static void send_one(struct executor *x, int fd, int k)
 {
-    const struct udp_out *o = &x->outs[k];
     /* The transmit timestamp is taken right before its own sendmsg, as chronyd does. */
     server_finish(&x->server, x->clientlog, x->replies[k], &x->pend[k], tx_now(x));
-    if (udp_send(fd, o->buf, o->len, o->to, o->from, o->ifindex) < 0)
+    if (udp_batch_reply(fd, x->batch, x->reply_to[k], x->replies[k], x->reply_len[k]) < 0)
         x->stats.send_errors++;
     else
         x->stats.ntp_replies++;
@@ -338,9 +367,11 @@ static void send_one(struct executor *x, int fd, int k)
 static void send_batch(struct executor *x, int fd, int n)
 {
     int64_t tx = tx_now(x);
-    for (int k = 0; k < n; k++)
+    for (int k = 0; k < n; k++) {
         server_finish(&x->server, x->clientlog, x->replies[k], &x->pend[k], tx);
-    int sent = udp_send_batch(fd, x->outs, n);
+        udp_batch_queue(x->batch, x->reply_to[k], x->replies[k], x->reply_len[k]);
+    }
+    int sent = udp_batch_flush(fd, x->batch);
     if (sent < 0)
         sent = 0;
     x->stats.ntp_replies += (uint64_t)sent;
@@ -351,13 +382,14 @@ static void on_server_readable(void *ctx, int fd)
 {
     struct executor *x = ctx;
     int delivered = 0, nout = 0;
-    int n = udp_recv_batch(fd, x->msgs, SERVER_BATCH);
+    int n = udp_batch_recv(fd, x->batch);
     if (n <= 0)
         return;
+    struct udp_msg *msgs = udp_batch_msgs(x->batch);
     refresh_ref(x);
     x->map_valid = 0; /* a command may have changed the clock since the last batch */
     for (int i = 0; i < n; i++) {
-        struct udp_msg *m = &x->msgs[i];
+        struct udp_msg *m = &msgs[i];
         if (m->len < 0)
             continue;
         int mode = m->len > 0 ? m->buf[0] & 7 : 0;
@@ -371,7 +403,7 @@ static void on_server_readable(void *ctx, int fd)
             continue;
         }
         int k = x->p.send_batch ? nout : 0;
-        if (!serve(x, k, m, s && s->peer && mode == 1))
+        if (!serve(x, k, i, m, s && s->peer && mode == 1))
             continue;
         if (x->p.send_batch)
             nout++;
@@ -476,8 +508,11 @@ struct executor *executor_new(const struct executor_params *p, struct loop *loop
     x->io.send = io_send;
     x->server_fd4 = x->server_fd6 = x->acq_fd4 = x->acq_fd6 = -1;
     x->ref_dirty = 1;
-    for (int i = 0; i < SERVER_BATCH; i++)
-        x->msgs[i] = (struct udp_msg){.buf = x->rx_bufs[i], .cap = PKT_MAX};
+    x->batch = udp_batch_new(SERVER_BATCH, PKT_MAX);
+    if (!x->batch) {
+        free(x);
+        return NULL;
+    }
     struct server_params sp;
     server_params_default(&sp);
     server_init(&x->server, &sp, p->seed);
@@ -491,6 +526,7 @@ struct executor *executor_new(const struct executor_params *p, struct loop *loop
     cp.seed = p->seed ^ 0x9e3779b97f4a7c15ULL;
     x->clientlog = clientlog_new(&cp);
     if (!x->clientlog) {
+        udp_batch_free(x->batch);
         free(x);
         return NULL;
     }
@@ -521,6 +557,7 @@ void executor_free(struct executor *x)
     close_fd(x, &x->acq_fd4);
     close_fd(x, &x->acq_fd6);
     clientlog_free(x->clientlog);
+    udp_batch_free(x->batch);
     free(x);
 }
 

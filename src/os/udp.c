@@ -6,6 +6,7 @@
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -152,26 +153,37 @@ static int64_t ts_to_ns(const struct timespec *ts)
  * keep their fallback values when there is no stamp). */
 static void parse_cmsgs(struct msghdr *msg, struct udp_rx *rx)
 {
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
-            struct scm_timestamping st;
-            memcpy(&st, CMSG_DATA(c), sizeof st);
-            if (st.ts[0].tv_sec || st.ts[0].tv_nsec) {
-                rx->rx_real_ns = ts_to_ns(&st.ts[0]);
+    /* The walk CMSG_NXTHDR does, inline (glibc's is a function call per message). */
+    const char *p = msg->msg_control;
+    const char *end = p + msg->msg_controllen;
+    while (msg->msg_control && (size_t)(end - p) >= sizeof(struct cmsghdr)) {
+        struct cmsghdr *c = (struct cmsghdr *)(void *)p;
+        if (c->cmsg_len < sizeof(struct cmsghdr) || c->cmsg_len > (size_t)(end - p))
+            break;
+        p += CMSG_ALIGN(c->cmsg_len);
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
+            struct timespec ts0; /* ts[0], the software stamp; the others are unused */
+            memcpy(&ts0, CMSG_DATA(c), sizeof ts0);
+            if (ts0.tv_sec || ts0.tv_nsec) {
+                rx->rx_real_ns = ts_to_ns(&ts0);
                 rx->ts_source = UDP_TS_KERNEL;
             }
-        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+                   c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
             struct timespec ts;
             memcpy(&ts, CMSG_DATA(c), sizeof ts);
             rx->rx_real_ns = ts_to_ns(&ts);
             rx->ts_source = UDP_TS_KERNEL;
-        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+                   c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
             struct in_pktinfo pi;
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
             rx->local.family = ADDR_INET4;
             memcpy(rx->local.bytes, &pi.ipi_addr, 4);
             rx->ifindex = pi.ipi_ifindex;
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+                   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
             struct in6_pktinfo pi6;
             memcpy(&pi6, CMSG_DATA(c), sizeof pi6);
             rx->local.family = ADDR_INET6;
@@ -287,74 +299,120 @@ int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, cons
     return n == (ssize_t)len ? 0 : -EMSGSIZE;
 }
 
-int udp_send_batch(int fd, const struct udp_out *msgs, int n)
+#define UDP_REPLY_MAX   64
+#define UDP_CONTROL_MAX 160 /* pktinfo (v4 or v6) and a timestamping block, aligned */
+
+struct udp_rx_control {
+    _Alignas(struct cmsghdr) char buf[UDP_CONTROL_MAX];
+};
+
+struct udp_batch {
+    int n, queued;
+    struct udp_msg *msg;
+    struct mmsghdr *mm;
+    struct iovec *iov;
+    struct sockaddr_storage *from;
+    struct udp_rx_control *control;
+    /* replies */
+    struct mmsghdr *out_mm;
+    struct iovec *out_iov;
+    struct udp_send_control *out_control;
+    uint8_t (*out_buf)[UDP_REPLY_MAX];
+    uint8_t *bufs;
+};
+
+void udp_batch_free(struct udp_batch *b)
 {
-    struct mmsghdr mm[UDP_BATCH_MAX];
-    struct iovec iov[UDP_BATCH_MAX];
-    struct sockaddr_storage ss[UDP_BATCH_MAX];
-    struct udp_send_control control[UDP_BATCH_MAX];
-    int k = 0;
-    if (n > UDP_BATCH_MAX)
-        n = UDP_BATCH_MAX;
-    for (int i = 0; i < n; i++) {
-        int sl = udp_to_sockaddr(msgs[i].to, &ss[k]);
-        if (sl < 0)
-            continue; /* cannot be addressed: skipped, not counted as sent */
-        iov[k].iov_base = (void *)msgs[i].buf;
-        iov[k].iov_len = msgs[i].len;
-        memset(&mm[k], 0, sizeof mm[k]);
-        mm[k].msg_hdr.msg_name = &ss[k];
-        mm[k].msg_hdr.msg_namelen = (socklen_t)sl;
-        mm[k].msg_hdr.msg_iov = &iov[k];
-        mm[k].msg_hdr.msg_iovlen = 1;
-        put_pktinfo(&mm[k].msg_hdr, &control[k], msgs[i].to, msgs[i].from, msgs[i].ifindex);
-        k++;
-    }
-    if (k == 0)
-        return 0;
-    int r = sendmmsg(fd, mm, (unsigned)k, 0);
-    return r < 0 ? -errno : r;
+    if (!b)
+        return;
+    free(b->msg);
+    free(b->mm);
+    free(b->iov);
+    free(b->from);
+    free(b->control);
+    free(b->out_mm);
+    free(b->out_iov);
+    free(b->out_control);
+    free(b->out_buf);
+    free(b->bufs);
+    free(b);
 }
 
-int udp_recv_batch(int fd, struct udp_msg *msgs, int n)
+struct udp_batch *udp_batch_new(int n, size_t cap)
 {
-    struct mmsghdr mm[UDP_BATCH_MAX];
-    struct iovec iov[UDP_BATCH_MAX];
-    struct sockaddr_storage from[UDP_BATCH_MAX];
-    /* pktinfo (v4 or v6) and a timestamping block per message, with alignment slack */
-    struct {
-        _Alignas(struct cmsghdr) char buf[160];
-    } control[UDP_BATCH_MAX];
-    int64_t fallback_ns = 0;
-    if (n > UDP_BATCH_MAX)
-        n = UDP_BATCH_MAX;
-    if (n <= 0)
-        return -EINVAL;
-    for (int i = 0; i < n; i++) {
-        iov[i].iov_base = msgs[i].buf;
-        iov[i].iov_len = msgs[i].cap;
-        mm[i].msg_hdr = (struct msghdr){
-            .msg_name = &from[i],
-            .msg_namelen = sizeof from[i],
-            .msg_iov = &iov[i],
-            .msg_iovlen = 1,
-            .msg_control = control[i].buf,
-            .msg_controllen = sizeof control[i].buf,
-        };
-        mm[i].msg_len = 0;
+    if (n < 1 || n > UDP_BATCH_MAX || cap == 0)
+        return NULL;
+    struct udp_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    size_t k = (size_t)n;
+    b->n = n;
+    b->msg = calloc(k, sizeof *b->msg);
+    b->mm = calloc(k, sizeof *b->mm);
+    b->iov = calloc(k, sizeof *b->iov);
+    b->from = calloc(k, sizeof *b->from);
+    b->control = calloc(k, sizeof *b->control);
+    b->out_mm = calloc(k, sizeof *b->out_mm);
+    b->out_iov = calloc(k, sizeof *b->out_iov);
+    b->out_control = calloc(k, sizeof *b->out_control);
+    b->out_buf = calloc(k, sizeof *b->out_buf);
+    b->bufs = calloc(k, cap);
+    if (!b->msg || !b->mm || !b->iov || !b->from || !b->control || !b->out_mm || !b->out_iov ||
+        !b->out_control || !b->out_buf || !b->bufs) {
+        udp_batch_free(b);
+        return NULL;
     }
-    int got = recvmmsg(fd, mm, (unsigned)n, 0, NULL);
+    for (size_t i = 0; i < k; i++) {
+        b->msg[i].buf = b->bufs + i * cap;
+        b->msg[i].cap = cap;
+        b->iov[i] = (struct iovec){.iov_base = b->msg[i].buf, .iov_len = cap};
+        b->mm[i].msg_hdr = (struct msghdr){
+            .msg_name = &b->from[i],
+            .msg_iov = &b->iov[i],
+            .msg_iovlen = 1,
+            .msg_control = b->control[i].buf,
+        };
+    }
+    return b;
+}
+
+struct udp_msg *udp_batch_msgs(struct udp_batch *b)
+{
+    return b->msg;
+}
+
+int udp_batch_recv(int fd, struct udp_batch *b)
+{
+    int64_t fallback_ns = 0;
+    b->queued = 0;
+    for (int i = 0; i < b->n; i++) {
+        /* the kernel rewrites these two (and the flags) on every receive */
+        b->mm[i].msg_hdr.msg_namelen = sizeof b->from[i];
+        b->mm[i].msg_hdr.msg_controllen = sizeof b->control[i].buf;
+    }
+    int got = recvmmsg(fd, b->mm, (unsigned)b->n, 0, NULL);
     if (got < 0)
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
     if (got == 0)
         return -EAGAIN;
     for (int i = 0; i < got; i++) {
-        struct udp_rx *rx = &msgs[i].rx;
-        memset(rx, 0, sizeof *rx);
-        msgs[i].len = mm[i].msg_hdr.msg_flags & MSG_TRUNC ? -EMSGSIZE : (int)mm[i].msg_len;
-        (void)udp_from_sockaddr(&from[i], &rx->remote);
+        struct udp_rx *rx = &b->msg[i].rx;
+        const struct sockaddr_storage *ss = &b->from[i];
+        b->msg[i].len = b->mm[i].msg_hdr.msg_flags & MSG_TRUNC ? -EMSGSIZE : (int)b->mm[i].msg_len;
         rx->ts_source = UDP_TS_DAEMON;
-        parse_cmsgs(&mm[i].msg_hdr, rx);
+        rx->ifindex = 0;
+        rx->local.family = ADDR_UNSPEC;
+        rx->local.port = 0;
+        if (ss->ss_family == AF_INET) {
+            /* the common case, without udp_from_sockaddr()'s clearing of the whole address */
+            const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+            rx->remote.family = ADDR_INET4;
+            memcpy(rx->remote.bytes, &sin->sin_addr, 4);
+            rx->remote.port = ntohs(sin->sin_port);
+        } else {
+            (void)udp_from_sockaddr(ss, &rx->remote);
+        }
+        parse_cmsgs(&b->mm[i].msg_hdr, rx);
         if (rx->ts_source != UDP_TS_KERNEL) {
             if (fallback_ns == 0) {
                 struct timespec now;
@@ -365,6 +423,50 @@ int udp_recv_batch(int fd, struct udp_msg *msgs, int n)
         }
     }
     return got;
+}
+
+/* The msghdr m of a reply to datagram i, with iov and control from the batch's slot k. */
+static void reply_hdr(struct udp_batch *b, int i, int k, struct msghdr *m, const uint8_t *buf,
+                      size_t len)
+{
+    const struct udp_rx *rx = &b->msg[i].rx;
+    b->out_iov[k] = (struct iovec){.iov_base = (void *)buf, .iov_len = len};
+    m->msg_name = &b->from[i];
+    m->msg_namelen = b->mm[i].msg_hdr.msg_namelen;
+    m->msg_iov = &b->out_iov[k];
+    m->msg_iovlen = 1;
+    m->msg_flags = 0;
+    put_pktinfo(m, &b->out_control[k], &rx->remote, &rx->local, rx->ifindex);
+}
+
+int udp_batch_reply(int fd, struct udp_batch *b, int i, const uint8_t *buf, size_t len)
+{
+    struct msghdr m;
+    reply_hdr(b, i, 0, &m, buf, len);
+    ssize_t n = sendmsg(fd, &m, 0);
+    if (n < 0)
+        return -errno;
+    return n == (ssize_t)len ? 0 : -EMSGSIZE;
+}
+
+void udp_batch_queue(struct udp_batch *b, int i, const uint8_t *buf, size_t len)
+{
+    int k = b->queued;
+    if (k >= b->n || len > UDP_REPLY_MAX)
+        return;
+    memcpy(b->out_buf[k], buf, len);
+    reply_hdr(b, i, k, &b->out_mm[k].msg_hdr, b->out_buf[k], len);
+    b->queued++;
+}
+
+int udp_batch_flush(int fd, struct udp_batch *b)
+{
+    int k = b->queued;
+    b->queued = 0;
+    if (k == 0)
+        return 0;
+    int r = sendmmsg(fd, b->out_mm, (unsigned)k, 0);
+    return r < 0 ? -errno : r;
 }
 
 void udp_close(int fd)

@@ -49,44 +49,51 @@ int udp_local_port(int fd);
  * dropped: -EMSGSIZE), -EAGAIN when nothing is queued, or another -errno. */
 int udp_recv(int fd, uint8_t *buf, size_t cap, struct udp_rx *rx);
 
-/* One datagram of a batch: the caller's buffer in, what arrived out. */
+/* One datagram of a batch. */
 struct udp_msg {
-    uint8_t *buf; /* caller's, cap bytes */
+    uint8_t *buf; /* the batch's, cap bytes */
     size_t cap;
     int len; /* received length, or -EMSGSIZE (truncated: drop it) */
     struct udp_rx rx;
 };
 
-/* Most datagrams one udp_recv_batch() takes (its stack use grows with it). */
+/* Most datagrams one batch holds. */
 #define UDP_BATCH_MAX 64
 
-/* Receives up to n (<= UDP_BATCH_MAX) datagrams with one recvmmsg() (ARCHITECTURE.md's
- * surface: one iovec per message): fills msgs[0..count) as udp_recv() would, except that
- * rx.local.port is 0 (the socket's port is the caller's to know: no getsockname per datagram)
- * and a datagram without a kernel timestamp gets one clock read shared by the batch. Returns
- * count (> 0), -EAGAIN when nothing is queued, or another -errno. */
-int udp_recv_batch(int fd, struct udp_msg *msgs, int n);
+/* A reusable batch for the server socket: buffers, addresses and control messages set up once,
+ * so that a datagram costs the system call's share and the parsing, nothing else. */
+struct udp_batch;
+
+/* A batch of n (1..UDP_BATCH_MAX) datagrams of cap bytes each. NULL on ENOMEM. */
+struct udp_batch *udp_batch_new(int n, size_t cap);
+void udp_batch_free(struct udp_batch *b);
+
+/* The batch's datagrams (n of them): valid after udp_batch_recv() up to the count it returned. */
+struct udp_msg *udp_batch_msgs(struct udp_batch *b);
+
+/* Receives up to n datagrams with one recvmmsg() (ARCHITECTURE.md's surface: one iovec per
+ * message), each as udp_recv() would, except that rx.local.port is 0 (no getsockname per
+ * datagram) and datagrams without a kernel timestamp share one clock read. Returns the count
+ * (> 0), -EAGAIN when nothing is queued, or another -errno. Clears queued replies. */
+int udp_batch_recv(int fd, struct udp_batch *b);
+
+/* Sends len bytes (<= 64) back to the sender of datagram i, from the address it was sent to
+ * (IP_PKTINFO), with one sendmsg(). 0 or -errno. */
+int udp_batch_reply(int fd, struct udp_batch *b, int i, const uint8_t *buf, size_t len);
+
+/* Queues the same reply for udp_batch_flush() (the bytes are copied). */
+void udp_batch_queue(struct udp_batch *b, int i, const uint8_t *buf, size_t len);
+
+/* Sends the queued replies with one sendmmsg() (outside ARCHITECTURE.md's default system-call
+ * surface: the optional batched-send mode). Returns how many left (the kernel stops at the
+ * first failure), or -errno if none did; the queue is emptied either way. */
+int udp_batch_flush(int fd, struct udp_batch *b);
 
 /* Sends len bytes to `to`. from (may be NULL) selects the source address on a wildcard-bound
  * socket (replies leave from the address the request came to), with ifindex (0 = any).
  * 0 or -errno. */
 int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, const struct addr *from,
              int ifindex);
-
-/* One reply of udp_send_batch(). */
-struct udp_out {
-    const uint8_t *buf;
-    size_t len;
-    const struct addr *to;
-    const struct addr *from; /* may be NULL; as udp_send() */
-    int ifindex;
-};
-
-/* Sends msgs[0..n) (n <= UDP_BATCH_MAX) with sendmmsg(), each as udp_send() would. Returns how
- * many were sent (the kernel stops at the first failure; the rest are not retried), or -errno
- * if none was. sendmmsg is outside the default system-call surface: for the optional
- * batched-send mode only. */
-int udp_send_batch(int fd, const struct udp_out *msgs, int n);
 
 /* Closes fd; negative fds are ignored. */
 void udp_close(int fd);
