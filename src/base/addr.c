@@ -76,8 +76,7 @@ static int parse_ipv6(const char *text, uint8_t out[16])
                 return -1;
             words[n++] = (uint16_t)(v4[0] << 8 | v4[1]);
             words[n++] = (uint16_t)(v4[2] << 8 | v4[3]);
-            i = len;
-            break;
+            break; /* the IPv4 part ends the address */
         }
         if (digits == 0 || digits > 4 || n >= 8)
             return -1;
