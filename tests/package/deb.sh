@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the Debian package from a copy of the source tree and installs it into a scratch
-# root: an overlayfs over / in a private mount namespace, entered with chroot, so that
-# nothing of this machine's own root changes. Checks the package's files, the _tempus user
-# and directories made by postinst, that the installed tempusd and tempusc run and that
-# the shipped /etc/tempus.conf parses, that remove keeps the conffiles and purge removes
-# the user, the directories and the conffiles. Runs lintian on the .deb when installed.
+# root (scratch-root.sh: an overlayfs over / in private mount and network namespaces,
+# entered with chroot), so that nothing of this machine's own root changes. Checks the
+# package's files, that apt replaces chrony (Conflicts: time-daemon), the _tempus user and
+# directories made by postinst, that the shipped /etc/tempus.conf parses, that the installed
+# tempusd -x drops to _tempus and answers tempusc, that remove keeps the conffiles and purge
+# removes the user, the directories and the conffiles. Runs lintian on the .deb.
 #
 # Usage: tests/package/deb.sh            (as root; about 2 minutes, most of it the build)
 #   TEMPUS_SRC=dir        source tree (default: this script's checkout)
@@ -177,6 +178,37 @@ ok "tempusd -p parses the shipped /etc/tempus.conf"
 [ ! -e /etc/systemd/system/multi-user.target.wants/tempus-wait.service ] ||
     fail "tempus-wait.service enabled"
 ok "tempusd.service enabled, tempus-wait.service not"
+
+# The installed tempusd runs with the package's user and directories: started as root with
+# -x (no clock control), it drops to _tempus, makes /run/tempus itself (no systemd-tmpfiles
+# here) and answers tempusc over the Unix socket and UDP 323 on loopback (the root's own
+# network namespace). -t 30 bounds its life even if this script dies; the trap stops it.
+ip link set lo up || fail "ip link set lo up"
+cat >/tmp/pkg/run.conf <<'CONF'
+driftfile /var/lib/tempus/tempus.drift
+local stratum 10
+CONF
+/usr/sbin/tempusd -x -d -t 30 -f /tmp/pkg/run.conf >/tmp/pkg/tempusd.log 2>&1 &
+dpid=$!
+trap 'kill $dpid 2>/dev/null; wait $dpid 2>/dev/null' EXIT
+for _ in $(seq 100); do
+    [ -S /run/tempus/tempusd.sock ] &&
+        [ "$(awk '/^Uid:/ {print $2}' /proc/$dpid/status 2>/dev/null)" = "$uid" ] && break
+    sleep 0.1
+done
+[ "$(awk '/^Uid:/ {print $2}' /proc/$dpid/status 2>/dev/null)" = "$uid" ] ||
+    { cat /tmp/pkg/tempusd.log; fail "tempusd does not run as _tempus ($uid)"; }
+[ "$(stat -c '%U %a' /run/tempus)" = "_tempus 750" ] || fail "/run/tempus: $(stat -c '%U %a' /run/tempus)"
+for h in /run/tempus/tempusd.sock 127.0.0.1; do
+    /usr/bin/tempusc -h "$h" tracking >/tmp/pkg/tracking.out 2>&1 ||
+        { cat /tmp/pkg/tracking.out /tmp/pkg/tempusd.log; fail "tempusc -h $h tracking"; }
+    grep -q '^Stratum *: 10$' /tmp/pkg/tracking.out ||
+        { cat /tmp/pkg/tracking.out; fail "tempusc -h $h tracking: not the local stratum 10"; }
+done
+kill "$dpid"
+wait "$dpid" 2>/dev/null
+trap - EXIT
+ok "tempusd -x runs as _tempus, makes /run/tempus, answers tempusc (socket and UDP 323)"
 
 # Reinstalling runs postinst again with the user and directories present.
 dpkg -i "$deb" >/tmp/pkg/reinst.log 2>&1 || { cat /tmp/pkg/reinst.log; fail "reinstall"; }
