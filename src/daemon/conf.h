@@ -258,6 +258,7 @@ struct conf {
     size_t n_broadcasts;
     unsigned long clientloglimit; /* 524288 bytes */
     int noclientlog;
+    int batchreplies; /* tempus: a receive batch's NTP replies leave in one sendmmsg */
     int local_enabled;
     int local_stratum; /* 10 */
     int local_orphan;

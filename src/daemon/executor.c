@@ -26,7 +26,9 @@
  * receive time and 2^30 ns later, and every datagram of the batch is mapped by integer
  * interpolation: exact to well under 1 ns within MAP_SPAN_NS of the first point. */
 #define MAP_SLOPE_SHIFT 30
-#define MAP_SPAN_NS     (50LL * 1000000LL)
+/* chronyd renews the local reference's reference time when it is older than this */
+#define LOCAL_REF_MAX_AGE_NS (64LL * NS_PER_S)
+#define MAP_SPAN_NS          (50LL * 1000000LL)
 
 struct xsource {
     int id;
@@ -57,6 +59,7 @@ struct executor {
      * may have changed), a `local` change, or a second (local's distance test, leap). */
     int ref_dirty;
     int64_t ref_mono_ns;
+    int64_t local_ref_ns; /* the local reference's reference time (0: none yet) */
     /* system -> engine clock mapping of the current batch (MAP_SLOPE_SHIFT) */
     int map_valid;
     int64_t map_base_ns, map_delta_ns, map_slope; /* slope: ns per 2^MAP_SLOPE_SHIFT ns */
@@ -279,12 +282,16 @@ static void current_ref(struct executor *x, struct server_ref *ref, int64_t now_
         ref->freq_ppm = r.freq_ppm;
     } else if (local) {
         /* chronyd's local reference: refid 127.127.1.1, zero root delay and dispersion,
-         * reference time = now (each request's receive time). */
+         * reference time now - 1 s, renewed when older than 64 s (spec: chrony.conf §7.2). */
+        int64_t now_real = x->clock->read_real_ns(x->clock->ctx);
+        if (x->local_ref_ns == 0 || now_real - x->local_ref_ns > LOCAL_REF_MAX_AGE_NS ||
+            now_real < x->local_ref_ns)
+            x->local_ref_ns = now_real - NS_PER_S;
         ref->synced = 1;
         ref->leap = 0;
         ref->stratum = (uint8_t)x->p.local_stratum;
         ref->refid = 0x7F7F0101u;
-        ref->ref_time_is_rx = 1;
+        ref->ref_time_ns = x->local_ref_ns;
         ref->freq_ppm = r.freq_ppm;
     }
 }
