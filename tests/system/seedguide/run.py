@@ -73,6 +73,8 @@ REWRITES = [
       "not run (needs SSH hosts: tests/deploy runs it); the files the guide names exist")),
     (r"^ssh-(keygen|copy-id|keyscan) .*",
      ("skip", "no SSH hosts here: deploy/ansible's own test sets up keys")),
+    (r"^tempusd -p$",
+     ("sub", r"tempusd -p -f {conf}", "-f: the host's tempus.conf is in the test's directory")),
     (r"^tempusd (-[qQ]) (.*)$",
      ("sub", r"tempusd \1 -x \2", "-x added: never the test machine's clock")),
 ]
@@ -95,6 +97,7 @@ ASSERTIONS = {
     ("client", "tempusc sourcestats"): [r"(?m)^192\.168\.111\.128 +\d+ +\d+ "],
     ("client", "tempusc activity"): [r"1 sources online"],
     ("client", "tempusc -j tracking"): [r'"ref_id":"C0A86F80"', r'"stratum":11'],
+    ("server", "tempusd -p"): [r"(?m)^local stratum 10$", r"(?m)^allow 192\.168\.111\.0/24$"],
     ("server", "tempusc tracking"):
         [r"(?m)^Reference ID +: 7F7F0101 \(\)$", r"(?m)^Stratum +: 10$"],
     ("server", "tempusc sources"): [r"(?m)^\^\? 192\.168\.111\.201 "],
@@ -323,7 +326,7 @@ def main():
                     c = re.sub(arx, action[1], c)
                     print("rewritten: %s -> %s  (%s)" % (cmd, c, action[2]))
                 for h in hosts_of(b["host"], False):
-                    rc, out = run_in(h, c)
+                    rc, out = run_in(h, c.replace("{conf}", os.path.join(hostdir(h), "tempus.conf")))
                     out_all += out
                     ok = rc == 0
                     for rx in ASSERTIONS.get((b["host"], cmd.replace("sudo ", "", 1)), []):
