@@ -2,7 +2,7 @@
 # fetch-ntpsec.sh DIR: puts ntpsec's ntpdig and ntpdate shim under DIR/root without installing
 # them. ntpsec-ntpdate conflicts with chrony (which the other tests need), so the packages are
 # fetched with `apt-get download` and unpacked with `dpkg -x`; nothing under / changes.
-# Needs Debian's package lists (apt-get update; scripts/deps.sh runs it in CI). Idempotent.
+# Needs Debian's package lists (runs `apt-get update` if the download fails). Idempotent.
 # Prints DIR/root on success; exit 1 when the packages cannot be fetched.
 set -eu
 dir=${1:?usage: fetch-ntpsec.sh DIR}
@@ -14,7 +14,10 @@ if [ -x "$root/usr/bin/ntpdig" ] && [ -f "$pydir/ntp/libntpc.so" ]; then
 fi
 mkdir -p "$dir/debs"
 # _apt cannot write into a root-owned build directory: download as root (apt warns, harmless).
-(cd "$dir/debs" && apt-get download -q ntpsec-ntpdate ntpsec-ntpdig python3-ntp >&2)
+# Without package lists (a machine where deps.sh found nothing missing and so never ran
+# `apt-get update`), update them once and retry.
+dl() { (cd "$dir/debs" && apt-get download -q ntpsec-ntpdate ntpsec-ntpdig python3-ntp >&2); }
+dl || { apt-get update -qq >&2 && dl; }
 for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$root"; done
 # ntp.ntpc looks for libntpc.so next to its own module first: the unpacked copy, so the
 # system's /usr/lib/.../ntp (absent) is never needed.
