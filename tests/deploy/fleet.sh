@@ -1,0 +1,384 @@
+#!/usr/bin/env bash
+# The fleet rollout, for real: deploy/ansible/site.yml run by ansible-playbook over SSH against
+# four test hosts, each in network namespaces of this test's own, with its own filesystem.
+#   - a "lab" namespace with a bridge; a controller namespace (192.168.111.2) runs
+#     ansible-playbook; hosts srv 192.168.111.10 (tempus_servers: local stratum 10, no
+#     upstreams, allow 192.168.111.0/24) and c1..c3 192.168.111.11-13 (tempus_clients);
+#   - every host: a private mount and UTS namespace, an overlayfs of / (upper on a tmpfs of
+#     its own, so nothing it writes reaches this machine), fresh /proc, /run, /tmp, and an
+#     sshd chrooted into that view, with its own host key, on the host's address only: key
+#     login for root, no passwords;
+#   - the controller uses a key generated here and a known_hosts file built from the hosts'
+#     generated public keys (StrictHostKeyChecking=yes).
+# Checked: sshd refuses an unknown host key and a password; run 1 of site.yml succeeds on
+# every host (binary install from the build dir, tempusd -x started without systemd, waitsync);
+# every client's tempusd tracks the server (Reference ID C0A86F0A, stratum 11, leap Normal,
+# sources ^* reach > 0) and the server serves its local clock (7F7F0101, stratum 10); check.yml
+# reports one line per host; run 2 changes nothing (PLAY RECAP changed=0 everywhere, same
+# PIDs); run 3 with a changed client option restarts the clients by PID (handler) and not the
+# server; this machine's /etc/tempus.conf and /usr/local/{s,}bin are untouched.
+# Usage: tests/deploy/fleet.sh [BUILD_DIR]   (default $TEMPUS_BUILD, else build-check)
+# Exit 0 pass, 77 skip (not root, no netns/overlayfs/sshd/ansible), 1 fail.
+set -u
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-${TEMPUS_BUILD:-$SRC/build-check}}
+BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "SKIP: no build dir $BUILD"; exit 77; }
+ANSIBLE_DIR=$SRC/deploy/ansible
+SERVER=192.168.111.10
+SERVER_HEX=C0A86F0A
+CTL_ADDR=192.168.111.2
+NAMES=(srv c1 c2 c3)
+ADDRS=("$SERVER" 192.168.111.11 192.168.111.12 192.168.111.13)
+T_START=$(date +%s)
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root"
+ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
+for t in unshare chroot ssh ssh-keygen ansible-playbook; do
+    command -v "$t" >/dev/null || skip "$t not installed (scripts/deps.sh test)"
+done
+[ -x /usr/sbin/sshd ] || skip "/usr/sbin/sshd not installed (openssh-server)"
+[ -x /usr/bin/python3 ] || skip "/usr/bin/python3 missing (the hosts' Ansible interpreter)"
+for f in tempusd tempusc; do [ -x "$BUILD/$f" ] || skip "$BUILD/$f not built"; done
+
+WORK=$(mktemp -d /tmp/tempus-fleet.XXXXXX)
+chmod 700 "$WORK"
+TAG=tfl$$
+NS_LAB=$TAG-lab NS_CTL=$TAG-ctl
+HOST_NS=()
+for n in "${NAMES[@]}"; do HOST_NS+=("$TAG-$n"); done
+ALL_NS=("$NS_LAB" "$NS_CTL" "${HOST_NS[@]}")
+SSHD_PIDS=()
+
+# This machine's files the role would write on a host: they must not change here.
+real_state() {
+    local f
+    for f in /etc/tempus.conf /etc/default/tempus /usr/local/sbin/tempusd /usr/local/bin/tempusc; do
+        if [ -e "$f" ]; then echo "$f $(md5sum <"$f")"; else echo "$f absent"; fi
+    done
+    getent passwd _tempus || echo "_tempus absent"
+}
+REAL_BEFORE=$(real_state)
+
+# Every process in this test's namespaces was started by it (the sshds, their sessions,
+# the tempusd daemons Ansible started, the controller's ssh masters): stop them by PID.
+cleanup() {
+    local n p pids=()
+    for n in "${ALL_NS[@]}"; do
+        for p in $(ip netns pids "$n" 2>/dev/null); do pids+=("$p"); done
+    done
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do
+        for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null
+    done
+    for n in "${ALL_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
+    if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap "exit 130" INT
+trap "exit 143" TERM
+
+FAILS=0
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok: $*"; }
+die() {
+    echo "FAIL: $*"
+    for f in "$WORK"/*.log "$WORK"/h-*/sshd.log; do
+        [ -f "$f" ] || continue
+        echo "---- $f (last 30 lines)"
+        tail -n 30 "$f"
+    done
+    exit 1
+}
+
+# Overlayfs on a tmpfs must work here (a container may forbid it).
+if ! unshare -m --propagation private sh -c "mount -t tmpfs none '$WORK' && mkdir '$WORK/u' '$WORK/w' '$WORK/m' &&
+    mount -t overlay overlay -o lowerdir=/,upperdir='$WORK/u',workdir='$WORK/w' '$WORK/m'" 2>"$WORK/ovl.err"; then
+    skip "cannot mount an overlayfs of / here: $(cat "$WORK/ovl.err")"
+fi
+
+# --- the network
+for n in "${ALL_NS[@]}"; do ip netns add "$n" || die "ip netns add $n"; done
+ip -n "$NS_LAB" link add br0 type bridge || die "bridge"
+ip -n "$NS_LAB" link set br0 up
+port=0
+plug() { # plug NS ADDR: a veth from NS (eth0) to the bridge
+    ip -n "$NS_LAB" link add "p$port" type veth peer name eth0 netns "$1" || die "veth for $1"
+    ip -n "$NS_LAB" link set "p$port" master br0 up
+    port=$((port + 1))
+    ip -n "$1" link set lo up
+    ip -n "$1" addr add "$2/24" dev eth0
+    ip -n "$1" link set eth0 up
+}
+plug "$NS_CTL" "$CTL_ADDR"
+for k in "${!NAMES[@]}"; do plug "${HOST_NS[$k]}" "${ADDRS[$k]}"; done
+
+# --- keys: the controller's login key, one host key per host, known_hosts from those.
+ssh-keygen -q -t ed25519 -N '' -C fleet-controller -f "$WORK/id_ed25519" || die "ssh-keygen"
+: >"$WORK/known_hosts"
+for k in "${!NAMES[@]}"; do
+    h=$WORK/h-${NAMES[$k]}
+    mkdir -p "$h"
+    ssh-keygen -q -t ed25519 -N '' -C "fleet-${NAMES[$k]}" -f "$h/ssh_host_ed25519_key" || die "ssh-keygen"
+    echo "${ADDRS[$k]} $(cut -d' ' -f1,2 "$h/ssh_host_ed25519_key.pub")" >>"$WORK/known_hosts"
+    cat >"$h/sshd_config" <<CONF
+ListenAddress ${ADDRS[$k]}
+Port 22
+HostKey /etc/ssh/fleet/ssh_host_ed25519_key
+PidFile none
+UsePAM no
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+MaxStartups 100
+MaxSessions 50
+Subsystem sftp /usr/lib/openssh/sftp-server
+LogLevel VERBOSE
+CONF
+done
+
+# The host's root: runs as `ip netns exec NS unshare -m -u --propagation private`, so every
+# mount below exists only in this host's view and goes away with its last process.
+cat >"$WORK/host-init.sh" <<'SH'
+set -eu
+h=$1 name=$2 work=$3
+hostname "fleet-$name"
+mount -t tmpfs -o mode=0700,size=1g "fleet-$name" "$h/fs"
+mkdir "$h/fs/upper" "$h/fs/work" "$h/fs/root"
+r=$h/fs/root
+mount -t overlay overlay -o "lowerdir=/,upperdir=$h/fs/upper,workdir=$h/fs/work" "$r"
+mount -t proc proc "$r/proc"
+mount --rbind /sys "$r/sys"
+mount --rbind /dev "$r/dev"
+mount -t tmpfs -o mode=0755 run "$r/run"
+mount -t tmpfs -o mode=1777 tmp "$r/tmp"
+# (/tmp above also hides this test's work dir, with the controller's key, from the host.)
+mkdir -m 0755 "$r/run/sshd"
+mkdir -p -m 0700 "$r/etc/ssh/fleet" "$r/root/.ssh"
+cp "$h/ssh_host_ed25519_key" "$h/ssh_host_ed25519_key.pub" "$h/sshd_config" "$r/etc/ssh/fleet/"
+chmod 600 "$r/etc/ssh/fleet/ssh_host_ed25519_key"
+cp "$work/id_ed25519.pub" "$r/root/.ssh/authorized_keys"
+chmod 600 "$r/root/.ssh/authorized_keys"
+echo "fleet-$name" >"$r/etc/hostname"
+# Without PAM, sshd refuses a locked ("!") root account even for keys: this host's root has
+# no password at all ("*").
+sed -i 's/^root:[^:]*:/root:*:/' "$r/etc/shadow"
+exec chroot "$r" /usr/sbin/sshd -D -e -f /etc/ssh/fleet/sshd_config
+SH
+for k in "${!NAMES[@]}"; do
+    h=$WORK/h-${NAMES[$k]}
+    mkdir -p "$h/fs"
+    # unshare without -f and sh's exec: $! is the sshd itself.
+    ip netns exec "${HOST_NS[$k]}" unshare -m -u --propagation private \
+        sh "$WORK/host-init.sh" "$h" "${NAMES[$k]}" "$WORK" >"$h/sshd.log" 2>&1 &
+    SSHD_PIDS+=($!)
+done
+for k in "${!NAMES[@]}"; do
+    h=$WORK/h-${NAMES[$k]}
+    for _ in $(seq 1 100); do grep -q 'Server listening' "$h/sshd.log" && break; sleep 0.1; done
+    grep -q 'Server listening' "$h/sshd.log" || die "sshd of ${NAMES[$k]} did not start"
+done
+ok "4 hosts up, an sshd each, after $(($(date +%s) - T_START)) s"
+
+# --- SSH as the controller uses it, and what it must refuse.
+SSH_OPTS=(-F /dev/null -o BatchMode=yes -o ConnectTimeout=5 -o IdentitiesOnly=yes
+          -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes)
+ctl() { ip netns exec "$NS_CTL" "$@"; }
+out=$(ctl ssh "${SSH_OPTS[@]}" -o UserKnownHostsFile="$WORK/known_hosts" -i "$WORK/id_ed25519" \
+    root@"${ADDRS[1]}" 'hostname; cat /etc/hostname' 2>&1)
+if [ "$out" = "$(printf 'fleet-c1\nfleet-c1')" ]; then ok "key login to ${ADDRS[1]}: $(head -1 <<<"$out")"
+else die "key login to ${ADDRS[1]}: $out"; fi
+: >"$WORK/empty_known_hosts"
+if out=$(ctl ssh "${SSH_OPTS[@]}" -o UserKnownHostsFile="$WORK/empty_known_hosts" \
+    -i "$WORK/id_ed25519" root@"${ADDRS[1]}" true 2>&1); then
+    fail "an unknown host key was accepted"
+elif grep -q 'Host key verification failed' <<<"$out"; then ok "unknown host key refused"
+else fail "unknown host key: unexpected error: $out"; fi
+if out=$(ctl ssh "${SSH_OPTS[@]}" -o UserKnownHostsFile="$WORK/known_hosts" \
+    -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive \
+    root@"${ADDRS[1]}" true 2>&1); then
+    fail "login without the key succeeded"
+elif grep -q 'Permission denied (publickey)' <<<"$out"; then ok "password login refused (publickey only)"
+else fail "password login: unexpected error: $out"; fi
+
+# --- Ansible: its own config, home and control sockets under the work dir.
+mkdir -p "$WORK/ansible-home/tmp" "$WORK/cp"
+cat >"$WORK/ansible.cfg" <<CONF
+[defaults]
+roles_path = $ANSIBLE_DIR/roles
+forks = 10
+host_key_checking = True
+interpreter_python = /usr/bin/python3
+nocolor = True
+local_tmp = $WORK/ansible-home/tmp
+[ssh_connection]
+pipelining = True
+control_path_dir = $WORK/cp
+ssh_args = -F /dev/null -o ControlMaster=auto -o ControlPersist=60s -o IdentitiesOnly=yes -o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile=$WORK/known_hosts -o StrictHostKeyChecking=yes -o PasswordAuthentication=no
+CONF
+cat >"$WORK/inventory.ini" <<INV
+[tempus_servers]
+srv ansible_host=$SERVER
+
+[tempus_clients]
+c1 ansible_host=${ADDRS[1]}
+c2 ansible_host=${ADDRS[2]}
+c3 ansible_host=${ADDRS[3]}
+
+[tempus_servers:vars]
+tempus_role=server
+tempus_upstream_servers=[]
+tempus_allow=["192.168.111.0/24"]
+tempus_local_stratum=10
+
+[tempus_clients:vars]
+tempus_role=client
+tempus_server_for_clients=$SERVER
+
+[all:vars]
+ansible_user=root
+ansible_ssh_private_key_file=$WORK/id_ed25519
+ansible_python_interpreter=/usr/bin/python3
+tempus_install_method=binary
+tempus_binary_dir=$BUILD
+tempus_extra_options=-x
+# The hosts share this machine's PID 1: whatever it is, they have no systemd of their own.
+tempus_service_manager=none
+INV
+playbook() { # playbook LOGNAME ARGS...: run ansible-playbook from the controller namespace
+    local log=$WORK/$1.log rc t0
+    shift
+    t0=$(date +%s.%N)
+    ctl env ANSIBLE_CONFIG="$WORK/ansible.cfg" ANSIBLE_HOME="$WORK/ansible-home" \
+        LC_ALL=C.UTF-8 ANSIBLE_FORCE_COLOR=0 \
+        ansible-playbook -i "$WORK/inventory.ini" "$@" 2>&1 |
+        while IFS= read -r l; do printf '%(%T)T %s\n' -1 "$l"; done >"$log"
+    rc=${PIPESTATUS[0]}
+    PB_SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+    return $rc
+}
+recap() { # recap LOG HOST FIELD: that field of HOST's PLAY RECAP line
+    sed -nE "s/^[0-9:]+ $2 +: .*[ ]$3=([0-9]+).*/\1/p" "$1" | tail -1
+}
+tempusd_pid() { # tempusd_pid K: the PID in host K's PID file (read through its sshd's root)
+    cat "/proc/${SSHD_PIDS[$1]}/root/run/tempus/tempusd.pid" 2>/dev/null
+}
+check_recap() { # check_recap LOG: every host reached, none failed; sets CHANGED[k]
+    local k n
+    for k in "${!NAMES[@]}"; do
+        n=${NAMES[$k]}
+        CHANGED[k]=$(recap "$1" "$n" changed)
+        if [ -z "${CHANGED[k]}" ]; then fail "$1: no PLAY RECAP line for $n"; continue; fi
+        [ "$(recap "$1" "$n" unreachable)" = 0 ] && [ "$(recap "$1" "$n" failed)" = 0 ] ||
+            fail "$1: $n unreachable or failed: $(grep -E "^[0-9:]+ $n +:" "$1")"
+    done
+}
+CHANGED=()
+
+# --- run 1: the rollout
+if playbook run1 "$ANSIBLE_DIR/site.yml"; then ok "site.yml run 1: rc 0 in $PB_SECS s"
+else die "site.yml run 1 failed (rc $?)"; fi
+check_recap "$WORK/run1.log"
+for k in "${!NAMES[@]}"; do
+    [ "${CHANGED[k]:-0}" -gt 0 ] || fail "run 1 changed nothing on ${NAMES[$k]}"
+done
+ok "run 1 recap: $(grep -E '^[0-9:]+ (srv|c[0-9]) +:' "$WORK/run1.log" | awk '{print $2 ":" $5}' | tr '\n' ' ')"
+
+# --- every host's tempusd as this test sees it: the build's tempusc in the host's network
+# namespace, over UDP to 127.0.0.1:323 (its Unix socket is in the host's own /run).
+field() { sed -nE "s/^$1 *: (.*)$/\1/p" <<<"$out" | head -1; }
+PIDS1=()
+for k in "${!NAMES[@]}"; do
+    n=${NAMES[$k]}
+    PIDS1[k]=$(tempusd_pid "$k")
+    if [ -z "${PIDS1[k]}" ] || ! kill -0 "${PIDS1[k]}" 2>/dev/null; then
+        fail "$n: no running tempusd (PID file: '${PIDS1[k]}')"; continue
+    fi
+    args=$(tr '\0' ' ' <"/proc/${PIDS1[k]}/cmdline")
+    [[ $args == *" -x "* ]] || fail "$n: tempusd runs without -x: $args"
+    [ "$(readlink "/proc/${PIDS1[k]}/ns/net")" = "$(readlink "/proc/${SSHD_PIDS[$k]}/ns/net")" ] ||
+        fail "$n: tempusd is not in the host's network namespace"
+    out=$(ip netns exec "${HOST_NS[$k]}" "$BUILD/tempusc" -n -h 127.0.0.1 tracking 2>&1)
+    ref=$(field 'Reference ID') st=$(field Stratum) leap=$(field 'Leap status')
+    if [ "$n" = srv ]; then
+        if [[ $ref == "7F7F0101 ()" && $st == 10 && $leap == Normal ]]; then
+            ok "$n (PID ${PIDS1[k]}: $args) tracking: local, stratum $st, $leap"
+        else fail "$n tracking: ref '$ref' stratum '$st' leap '$leap'"; echo "$out"; fi
+        continue
+    fi
+    if [[ $ref == "$SERVER_HEX ($SERVER)" && $st == 11 && $leap == Normal ]]; then
+        ok "$n (PID ${PIDS1[k]}) tracking: $ref, stratum $st, $leap"
+    else fail "$n tracking: ref '$ref' stratum '$st' leap '$leap'"; echo "$out"; fi
+    out=$(ip netns exec "${HOST_NS[$k]}" "$BUILD/tempusc" -n -h 127.0.0.1 sources 2>&1)
+    line=$(grep -E "^\^\* +$SERVER " <<<"$out")
+    reach=$(awk '{print $5}' <<<"$line")
+    if [ -n "$line" ] && [[ $reach =~ ^[0-7]+$ ]] && [ $((8#$reach)) -gt 0 ]; then
+        ok "$n sources: $line"
+    else fail "$n sources: no '^* $SERVER' with reach > 0"; echo "$out"; fi
+    # The config Ansible wrote, in the host's own /etc.
+    conf=/proc/${SSHD_PIDS[$k]}/root/etc/tempus.conf
+    grep -qx "server $SERVER iburst" "$conf" || fail "$n: no 'server $SERVER iburst' in its /etc/tempus.conf"
+done
+conf=/proc/${SSHD_PIDS[0]}/root/etc/tempus.conf
+if grep -qx 'allow 192.168.111.0/24' "$conf" && grep -qx 'local stratum 10' "$conf" &&
+    ! grep -q '^server' "$conf"; then ok "srv /etc/tempus.conf: allow 192.168.111.0/24, local stratum 10, no upstreams"
+else fail "srv /etc/tempus.conf:"; cat "$conf"; fi
+
+# --- check.yml: one line per host
+if playbook check "$ANSIBLE_DIR/check.yml"; then ok "check.yml: rc 0 in $PB_SECS s"
+else fail "check.yml failed (rc $?)"; cat "$WORK/check.log"; fi
+for k in "${!NAMES[@]}"; do
+    n=${NAMES[$k]}
+    line=$(grep -oE "\"msg\": \"$n: [^\"]*\"" "$WORK/check.log" | head -1)
+    if [ "$n" = srv ]; then want="$n: local clock, stratum 10, leap Normal"
+    else want="$n: synchronised to $SERVER ($SERVER_HEX), stratum 11, offset "; fi
+    if [[ $line == "\"msg\": \"$want"* ]]; then ok "check.yml ${line#\"msg\": }"
+    else fail "check.yml line for $n: '$line' (want '$want...')"; fi
+done
+
+# --- run 2: nothing to change
+if playbook run2 "$ANSIBLE_DIR/site.yml"; then ok "site.yml run 2: rc 0 in $PB_SECS s"
+else fail "site.yml run 2 failed"; fi
+check_recap "$WORK/run2.log"
+for k in "${!NAMES[@]}"; do
+    n=${NAMES[$k]}
+    [ "${CHANGED[k]:-x}" = 0 ] || fail "run 2 changed ${CHANGED[k]:-?} task(s) on $n: $(grep -E '^[0-9:]+ changed:' "$WORK/run2.log")"
+    [ "$(tempusd_pid "$k")" = "${PIDS1[k]}" ] || fail "run 2 restarted tempusd on $n"
+done
+ok "run 2 recap: $(grep -E '^[0-9:]+ (srv|c[0-9]) +:' "$WORK/run2.log" | awk '{print $2 ":" $5}' | tr '\n' ' ')"
+
+# --- run 3: a changed client option rewrites the clients' config; the handler restarts their
+# tempusd (new PID) and they sync again; the server is left alone.
+if playbook run3 "$ANSIBLE_DIR/site.yml" -e 'tempus_client_server_options="iburst minpoll 5"'; then
+    ok "site.yml run 3 (client option changed): rc 0 in $PB_SECS s"
+else fail "site.yml run 3 failed"; fi
+check_recap "$WORK/run3.log"
+for k in "${!NAMES[@]}"; do
+    n=${NAMES[$k]} pid=$(tempusd_pid "$k")
+    if [ "$n" = srv ]; then
+        [ "${CHANGED[k]:-x}" = 0 ] && [ "$pid" = "${PIDS1[k]}" ] ||
+            fail "run 3 touched the server (changed ${CHANGED[k]:-?}, PID ${PIDS1[k]} -> $pid)"
+        continue
+    fi
+    if [ "${CHANGED[k]:-0}" -ge 2 ] && [ -n "$pid" ] && [ "$pid" != "${PIDS1[k]}" ] && kill -0 "$pid" &&
+        ! kill -0 "${PIDS1[k]}" 2>/dev/null &&
+        grep -qx "server $SERVER iburst minpoll 5" "/proc/${SSHD_PIDS[$k]}/root/etc/tempus.conf"; then
+        ok "run 3 $n: changed ${CHANGED[k]}, tempusd restarted (PID ${PIDS1[k]} -> $pid), synchronised again"
+    else fail "run 3 $n: changed ${CHANGED[k]:-?}, PID ${PIDS1[k]} -> $pid"; fi
+done
+
+# --- this machine: untouched
+if [ "$(real_state)" = "$REAL_BEFORE" ]; then ok "this machine's /etc/tempus.conf, /usr/local and _tempus untouched"
+else fail "this machine's files changed: $(diff <(echo "$REAL_BEFORE") <(real_state))"; fi
+
+echo "duration: $(($(date +%s) - T_START)) s"
+if [ $FAILS -gt 0 ]; then
+    echo "$FAILS check(s) failed"
+    for f in "$WORK"/run*.log; do echo "---- $f (tail)"; tail -n 25 "$f"; done
+    exit 1
+fi
+echo "PASS"
+exit 0
