@@ -21,7 +21,9 @@ dl || { apt-get update -qq >&2 && dl; }
 for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$root"; done
 # ntp.ntpc looks for libntpc.so next to its own module first: the unpacked copy, so the
 # system's /usr/lib/.../ntp (absent) is never needed.
-cp "$root/usr/lib/x86_64-linux-gnu/ntp/libntpc.so.1.1.0" "$pydir/ntp/libntpc.so" 2>/dev/null ||
-    cp "$(ls "$root"/usr/lib/*/ntp/libntpc.so.* | head -n 1)" "$pydir/ntp/libntpc.so"
+for lib in "$root"/usr/lib/*/ntp/libntpc.so.*.*; do
+    cp "$lib" "$pydir/ntp/libntpc.so"
+    break
+done
 [ -x "$root/usr/bin/ntpdig" ] && [ -x "$root/usr/sbin/ntpdate" ]
 echo "$root"
