@@ -92,7 +92,10 @@ bench_server_cmd() {
         printf '%s\n' "$CHRONYD" -x -d -u root -f "$conf"
         ;;
     tempusd*)
-        conf=$(bench_conf "$kind-$port" "$port" "$@")
+        # tempusd-batch: the optional sendmmsg reply mode (tempus's `batchreplies` directive)
+        local more=()
+        [[ $kind == *-batch* ]] && more=(batchreplies)
+        conf=$(bench_conf "$kind-$port" "$port" "$@" "${more[@]}")
         printf '%s\n' "$TEMPUSD" -x -d -f "$conf"
         ;;
     *) echo "unknown server $kind" >&2; return 1 ;;

@@ -14,7 +14,7 @@
 #
 # Environment: RAMPS (6), STEP_S (1), RATES ("150000 250000 350000 500000"),
 # LAT_RATE (10000), LAT_S (2), LAT_REPS (3), SOURCES ("-a 1000 -P 4"), SERVERS
-# ("echo chronyd tempusd"), OUT (a directory to keep runs.csv in), SUMMARY (a file to append
+# ("echo chronyd tempusd tempusd-batch"; tempusd-batch = tempusd with `batchreplies`), OUT (a directory to keep runs.csv in), SUMMARY (a file to append
 # "throughput.SERVER N" and "p99_us.SERVER N" lines to, for run-all.sh).
 # Bounded: every load run lasts at most STEP_S (<= 20) seconds plus 0.1 s of draining.
 set -u
@@ -29,7 +29,7 @@ LAT_RATE=${LAT_RATE:-10000}
 LAT_S=${LAT_S:-2}
 LAT_REPS=${LAT_REPS:-3}
 SOURCES=${SOURCES:-"-a 1000 -P 4"}
-SERVERS=${SERVERS:-"echo chronyd tempusd"}
+SERVERS=${SERVERS:-"echo chronyd tempusd tempusd-batch"}
 awk "BEGIN {exit !($STEP_S > 0 && $STEP_S <= 20 && $LAT_S > 0 && $LAT_S <= 20)}" ||
     { echo "STEP_S and LAT_S must be in (0, 20]" >&2; exit 1; }
 OUT=${OUT:-$BUILD/bench/server-$(date -u +%Y%m%dT%H%M%SZ)}
@@ -46,7 +46,7 @@ notes=()
 for s in $SERVERS; do
     PORT[$s]=$(bench_free_port)
     mapfile -t cmd < <(bench_server_cmd "$s" "${PORT[$s]}")
-    if [ "$s" = tempusd ] && [ ! -x "$TEMPUSD" ]; then
+    if [[ $s == tempusd* ]] && [ ! -x "$TEMPUSD" ]; then
         notes+=("tempusd: not built ($TEMPUSD): skipped")
         continue
     fi

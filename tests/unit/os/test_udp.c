@@ -193,6 +193,87 @@ static void test_resolve_async(void **state)
     resolve_free(NULL);
 }
 
+/* recvmmsg batches: several datagrams from two senders arrive in one udp_batch_recv() with
+ * their source addresses and ports, the local address (IP_PKTINFO, port 0 by contract) and
+ * kernel timestamps; a reply with udp_batch_reply() and queued ones with udp_batch_flush()
+ * reach the right sender with the right bytes; -EAGAIN when empty; a truncated datagram is
+ * marked, not delivered whole. */
+static void batch_roundtrip(int family)
+{
+    struct addr any = loopback(family, 0);
+    int srv = udp_open(&any, 0), c1 = udp_open(&any, 0), c2 = udp_open(&any, 0);
+    assert_true(srv >= 0 && c1 >= 0 && c2 >= 0);
+    struct addr to = loopback(family, (uint16_t)udp_local_port(srv));
+    struct udp_batch *b = udp_batch_new(8, 64);
+    assert_non_null(b);
+    assert_int_equal(udp_batch_recv(srv, b), -EAGAIN);
+    uint8_t pkt[100];
+    for (int i = 0; i < 6; i++) {
+        memset(pkt, 'a' + i, sizeof pkt);
+        assert_int_equal(udp_send(i % 2 ? c2 : c1, pkt, i == 5 ? 100 : 48, &to, NULL, 0), 0);
+    }
+    assert_true(wait_readable(srv) > 0);
+    int n = udp_batch_recv(srv, b);
+    assert_int_equal(n, 6);
+    struct udp_msg *m = udp_batch_msgs(b);
+    for (int i = 0; i < 6; i++) {
+        int port = udp_local_port(i % 2 ? c2 : c1);
+        assert_int_equal(m[i].rx.remote.port, port);
+        assert_int_equal(m[i].rx.local.family, to.family);
+        assert_memory_equal(m[i].rx.local.bytes, to.bytes, 16);
+        assert_int_equal(m[i].rx.local.port, 0);
+        assert_int_equal(m[i].rx.ts_source, UDP_TS_KERNEL);
+        assert_true(m[i].rx.rx_real_ns > 0);
+        if (i == 5) {
+            assert_int_equal(m[i].len, -EMSGSIZE);
+            continue;
+        }
+        assert_int_equal(m[i].len, 48);
+        assert_int_equal(m[i].buf[0], 'a' + i);
+    }
+    /* one reply now, two queued and flushed together */
+    uint8_t r[48], got[64];
+    struct udp_rx rx;
+    memset(r, 'X', sizeof r);
+    assert_int_equal(udp_batch_reply(srv, b, 0, r, 48), 0);
+    memset(r, 'Y', sizeof r);
+    udp_batch_queue(b, 1, r, 48);
+    memset(r, 'Z', sizeof r);
+    udp_batch_queue(b, 2, r, 48);
+    assert_int_equal(udp_batch_flush(srv, b), 2);
+    assert_int_equal(udp_batch_flush(srv, b), 0);
+    assert_true(wait_readable(c1) > 0);
+    assert_int_equal(udp_recv(c1, got, sizeof got, &rx), 48);
+    assert_int_equal(got[0], 'X');
+    assert_true(addr_equal(&rx.remote, &to));
+    assert_true(wait_readable(c1) > 0);
+    assert_int_equal(udp_recv(c1, got, sizeof got, &rx), 48);
+    assert_int_equal(got[0], 'Z');
+    assert_true(wait_readable(c2) > 0);
+    assert_int_equal(udp_recv(c2, got, sizeof got, &rx), 48);
+    assert_int_equal(got[0], 'Y');
+    assert_int_equal(udp_recv(c2, got, sizeof got, &rx), -EAGAIN);
+    udp_batch_free(b);
+    udp_batch_free(NULL);
+    assert_null(udp_batch_new(0, 64));
+    assert_null(udp_batch_new(UDP_BATCH_MAX + 1, 64));
+    udp_close(srv);
+    udp_close(c1);
+    udp_close(c2);
+}
+
+static void test_batch_ipv4(void **state)
+{
+    (void)state;
+    batch_roundtrip(4);
+}
+
+static void test_batch_ipv6(void **state)
+{
+    (void)state;
+    batch_roundtrip(6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +281,8 @@ int main(void)
         cmocka_unit_test(test_ipv4_fallback_timestamps),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_truncated_is_dropped),
+        cmocka_unit_test(test_batch_ipv4),
+        cmocka_unit_test(test_batch_ipv6),
         cmocka_unit_test(test_random_source_ports),
         cmocka_unit_test(test_resolve_numeric),
         cmocka_unit_test(test_resolve_async),
