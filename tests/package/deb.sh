@@ -158,6 +158,13 @@ for d in /var/lib/tempus /var/log/tempus; do
         fail "$d is '$(stat -c '%U:%G %a' "$d" 2>&1)', want _tempus:_tempus 750"
 done
 ok "/var/lib/tempus and /var/log/tempus are _tempus:_tempus 0750"
+# dh_installtmpfiles's snippet (debhelper 13.11) runs systemd-tmpfiles whenever it is
+# installed, after the user exists: then /run/tempus comes from usr/lib/tmpfiles.d.
+if command -v systemd-tmpfiles >/dev/null; then
+    [ "$(stat -c '%U:%G %a' /run/tempus 2>/dev/null)" = "_tempus:_tempus 750" ] ||
+        fail "/run/tempus after install: '$(stat -c '%U:%G %a' /run/tempus 2>&1)'"
+    ok "systemd-tmpfiles made /run/tempus _tempus:_tempus 0750 at install"
+fi
 
 [ -x /usr/sbin/tempusd ] && [ -x /usr/bin/tempusc ] || fail "binaries not installed"
 v=$(/usr/sbin/tempusd -v) || fail "tempusd -v"
@@ -180,9 +187,10 @@ ok "tempusd -p parses the shipped /etc/tempus.conf"
 ok "tempusd.service enabled, tempus-wait.service not"
 
 # The installed tempusd runs with the package's user and directories: started as root with
-# -x (no clock control), it drops to _tempus, makes /run/tempus itself (no systemd-tmpfiles
-# here) and answers tempusc over the Unix socket and UDP 323 on loopback (the root's own
-# network namespace). -t 30 bounds its life even if this script dies; the trap stops it.
+# -x (no clock control), it drops to _tempus, has its socket in /run/tempus (made by
+# tmpfiles above, else by tempusd itself) and answers tempusc over the Unix socket and UDP
+# 323 on loopback (the root's own network namespace). -t 30 bounds its life even if this
+# script dies; the trap stops it.
 ip link set lo up || fail "ip link set lo up"
 cat >/tmp/pkg/run.conf <<'CONF'
 driftfile /var/lib/tempus/tempus.drift
@@ -208,7 +216,7 @@ done
 kill "$dpid"
 wait "$dpid" 2>/dev/null
 trap - EXIT
-ok "tempusd -x runs as _tempus, makes /run/tempus, answers tempusc (socket and UDP 323)"
+ok "tempusd -x runs as _tempus, answers tempusc (socket in /run/tempus, and UDP 323)"
 
 # Reinstalling runs postinst again with the user and directories present.
 dpkg -i "$deb" >/tmp/pkg/reinst.log 2>&1 || { cat /tmp/pkg/reinst.log; fail "reinstall"; }
