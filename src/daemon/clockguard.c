@@ -86,11 +86,17 @@ static int g_step(void *ctx, double offset_s)
         if (g->oneshot == 'Q' || g->using_null)
             return 0;
     }
-    int r = g->inner.step_s(g->inner.ctx, offset_s);
-    if (r == -EPERM) {
+    /* chronyd logs the error before the step ("wrong by"; positive = the clock is behind). */
+    if (!g->oneshot)
+        log_warn("System clock wrong by %.6f seconds", offset_s);
+    int r = g->using_null && !g->oneshot ? -EPERM : g->inner.step_s(g->inner.ctx, offset_s);
+    if (r == -EPERM && !g->using_null) {
         clockguard_use_null(g, r);
-        r = g->inner.step_s(g->inner.ctx, offset_s);
+        r = g->oneshot ? g->inner.step_s(g->inner.ctx, offset_s) : -EPERM;
     }
+    /* The null clock (-x, or the EPERM fallback) is not stepped: chronyd -x 4.3's null driver
+     * cannot step ("Could not step system clock", the offset stays; measured with a source
+     * 2 s off), and `makestep` answers 500 there (cmdsrv). */
     if (r == 0 && !g->oneshot)
         log_warn("System clock was stepped by %.6f seconds", offset_s);
     if (r != 0) {

@@ -5,7 +5,9 @@
  * good, with one plain warning, instead of killing the daemon: tempusd then keeps running
  * as with -x. In one-shot mode (-q/-Q) it catches the step the engine makes at its first
  * update: that offset is the answer; -Q never applies it, nor does -q on the null clock
- * (chronyd -q -x: "Could not step system clock"). */
+ * (chronyd -q -x: "Could not step system clock"). A running daemon on the null clock is not
+ * stepped either: the step fails with -EPERM ("System clock wrong by X seconds", "Could not
+ * step system clock", as chronyd -x 4.3), and the engine leaves the offset alone. */
 #ifndef TEMPUS_DAEMON_CLOCKGUARD_H
 #define TEMPUS_DAEMON_CLOCKGUARD_H
 

@@ -136,7 +136,7 @@ done
 if run "tracking ::1" "$CHRONYC" -n -h ::1 -p "$CMD_T" -c tracking && echo "$out" | grep -q '^7F000001,127.0.0.1,3,'; then
     ok "tracking over UDP ::1"
 else fail "tracking over UDP ::1: $out"; fi
-if run waitsync "${U[@]}" waitsync 3 && echo "$out" | grep -q '^try: 1, refid: 7F000001, correction: 0.5'; then
+if run waitsync "${U[@]}" waitsync 3 && echo "$out" | grep -Eq '^try: 1, refid: 7F000001, correction: 0\.(49|50)'; then
     ok "waitsync over udp: $out"
 else fail "waitsync over udp: $out"; fi
 if run sourcename "${U[@]}" sourcename 127.0.0.1 && [ "$out" = 127.0.0.1 ]; then ok "sourcename over udp"
@@ -272,13 +272,15 @@ for _ in $(seq 1 40); do
 done
 if [ "$(field 2)" = '*' ]; then ok "selected again after reset: $out"
 else fail "not selected again after reset: $out"; fi
-# makestep 0.1 -1: the next update steps the (null) clock, 0.5 s off.
+# makestep 0.1 -1: the next update wants to step the clock, 0.5 s off; with -x, as chronyd
+# -x 4.3, "System clock wrong by 0.5... seconds" then "Could not step system clock".
 if run "makestep 0.1 -1" "${X[@]}" makestep 0.1 -1 && echo "$out" | grep -q '^200 OK'; then
     for _ in $(seq 1 40); do
-        grep -Eq 'System clock was stepped by|System clock wrong by 0\.[45]' "$DIR/t.log" && break
+        grep -Eq 'System clock wrong by 0\.[45]' "$DIR/t.log" && break
         sleep 0.5
     done
-    if grep -Eq 'System clock was stepped by|System clock wrong by 0\.[45]' "$DIR/t.log"; then
+    if grep -Eq 'System clock wrong by 0\.[45]' "$DIR/t.log" && grep -q 'Could not step system clock' "$DIR/t.log" &&
+        ! grep -q 'System clock was stepped' "$DIR/t.log"; then
         ok "makestep 0.1 -1: $(grep -E 'stepped by|wrong by' "$DIR/t.log" | tail -1)"
     else fail "makestep 0.1 -1: no step in the log"; fi
 else fail "makestep 0.1 -1: $out"; fi
@@ -294,9 +296,8 @@ if [ -x "$TEMPUSC" ]; then
         run "sources -noselect" "${X[@]}" -c sources && [ "$(field 2)" != '?' ]; then
         ok "selectopts -noselect +prefer: $out"
     else fail "selectopts -noselect: $out"; fi
-    # offset: the configured 0.5 s correction dropped. The clock was stepped by the 0.5 s, so
-    # the source (without the correction) now says our clock is 0.5 s ahead: sourcestats
-    # changes from about 0 to about +0.5 at once (the kept samples move with the offset).
+    # offset: the configured 0.5 s correction dropped: sourcestats' offset (local clock against
+    # the source) grows by 0.5 at once, -0.5 to about 0 (the kept samples move with it).
     if run "sourcestats before offset" "${X[@]}" -c sourcestats; then
         o0=$(field 7)
         if run "offset" "${T[@]}" offset 127.0.0.1 0 && echo "$out" | grep -q '^200 OK' &&
@@ -315,7 +316,8 @@ fi
 # A run-time `allow` opens the NTP port when the file had no allow (as chronyd), and
 # `add server NAME` resolves a host name beside the loop. In a network namespace of our own
 # (lo only: no DNS query can leave; localhost comes from /etc/hosts): a test NTP server, a
-# tempusd -4 with no allow and no source; `add server localhost` gets it synchronised; the NTP
+# tempusd -4 with no allow and no source; `add server localhost` gets it synchronised (the
+# server 0.25 s ahead: a negative offset, shrinking as the clock slews); the NTP
 # port answers only after `allow 127.0.0.1`. (An unresolvable name cannot be sent: chronyc
 # 4.3, like tempusc, resolves it first and says "Invalid host/IP address".)
 if command -v unshare >/dev/null && command -v ip >/dev/null && [ -f "$NTPSERVER" ]; then
@@ -359,7 +361,7 @@ except Exception:
         grep -q '^ntp after allow: answered' "$DIR/ns.out"; then
         ok "run-time allow opens the NTP port"
     else fail "run-time allow: $out"; fi
-    if grep -q '^add: 200 OK' "$DIR/ns.out" && grep -q "^sources: ^,\*,127.0.0.1,1,0,[0-9]*,[0-9]*,-0.2" "$DIR/ns.out"; then
+    if grep -q '^add: 200 OK' "$DIR/ns.out" && grep -q "^sources: ^,\*,127.0.0.1,1,0,[0-9]*,[0-9]*,-0\.[0-2]" "$DIR/ns.out"; then
         ok "add server localhost: resolved and selected"
     else fail "add server localhost: $out"; fi
 else

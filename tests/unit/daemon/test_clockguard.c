@@ -88,17 +88,18 @@ static void test_eperm_switches_to_null(void **state)
     assert_int_equal(ops.set_freq_ppm(ops.ctx, 100.0), 0);
     assert_true(g.using_null);
     assert_int_equal(f.freq_calls, 1);
-    /* from now on nothing reaches the driver, and time is the virtual clock's */
-    assert_int_equal(ops.step_s(ops.ctx, 0.5), 0);
+    /* from now on nothing reaches the driver, and time is the virtual clock's; a step is
+     * refused (chronyd -x cannot step either) */
+    assert_int_equal(ops.step_s(ops.ctx, 0.5), -EPERM);
     assert_int_equal(ops.set_leap(ops.ctx, CLOCK_LEAP_INSERT), 0);
     assert_int_equal(ops.set_sync_status(ops.ctx, 1, 0.001, 0.01), 0);
     assert_int_equal(f.step_calls, 0);
     assert_int_equal(f.leap_calls, 0);
     assert_int_equal(f.sync_calls, 0);
     f.now_ns += 10000000000LL; /* 10 s at +100 ppm: +1 ms */
-    assert_int_equal(ops.read_real_ns(ops.ctx) - f.now_ns, 500000000LL + 1000000LL);
-    assert_true(fabs(clockguard_virtual_offset_s(&g, f.now_ns) - 0.501) < 1e-9);
-    assert_int_equal(clockguard_from_system_ns(&g, f.now_ns), f.now_ns + 501000000LL);
+    assert_int_equal(ops.read_real_ns(ops.ctx) - f.now_ns, 1000000LL);
+    assert_true(fabs(clockguard_virtual_offset_s(&g, f.now_ns) - 0.001) < 1e-9);
+    assert_int_equal(clockguard_from_system_ns(&g, f.now_ns), f.now_ns + 1000000LL);
     clockguard_fini(&g);
 }
 
@@ -112,10 +113,17 @@ static void test_step_eperm_and_first_write_paths(void **state)
     assert_int_equal(clockguard_init(&g, &inner, 0, f_read, &f), 0);
     struct clock_ops ops;
     clockguard_ops(&g, &ops);
-    assert_int_equal(ops.step_s(ops.ctx, -2.0), 0);
+    /* ... and the null clock is not stepped either (chronyd -x: "Could not step system
+     * clock", the offset stays); later steps fail at once, without reaching the driver. */
+    assert_int_equal(ops.step_s(ops.ctx, -2.0), -EPERM);
     assert_true(g.using_null);
-    assert_int_equal(ops.read_real_ns(ops.ctx), -2000000000LL);
-    assert_int_equal(g.step_failures, 0);
+    assert_int_equal(ops.read_real_ns(ops.ctx), 0);
+    assert_int_equal(g.step_failures, 1);
+    int calls = f.step_calls;
+    assert_int_equal(ops.step_s(ops.ctx, 1.0), -EPERM);
+    assert_int_equal(f.step_calls, calls);
+    assert_int_equal(ops.read_real_ns(ops.ctx), 0);
+    assert_int_equal(g.step_failures, 2);
     clockguard_fini(&g);
     /* a driver that works is used as is */
     struct fake ok = {.now_ns = 0};
