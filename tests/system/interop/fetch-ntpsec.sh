@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # fetch-ntpsec.sh DIR: puts ntpsec's ntpdig and ntpdate shim under DIR/root without installing
-# them. ntpsec-ntpdate conflicts with chrony (which the other tests need), so the packages are
+# them: ntpsec-ntpdate's package brings network hooks (if-up.d, dhclient, NetworkManager) that
+# set the clock when a link comes up, which this machine must never do. So the packages are
 # fetched with `apt-get download` and unpacked with `dpkg -x`; nothing under / changes.
 # Needs Debian's package lists (runs `apt-get update` if the download fails). Idempotent.
 # Prints DIR/root on success; exit 1 when the packages cannot be fetched.
