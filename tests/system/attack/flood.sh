@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # PID_<name> variables are set by lib.sh's start_bg (eval)
 # A flood on loopback (every daemon -x; bounded: FLOOD_S seconds, ntpload's own caps).
 #
 # A tempusd server (local stratum 3, ratelimit interval 0 burst 8 leak 2, clientloglimit

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # PID_<name> variables are set by lib.sh's start_bg (eval)
 # Forged replies change nothing (every daemon -x, loopback only).
 #
 # 1. A tempusd client syncs from evil_ntp.py, which answers every request honestly and also
