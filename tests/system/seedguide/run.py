@@ -66,13 +66,14 @@ REWRITES = [
     (r"^firewall-cmd .*",
      ("skip", "no firewall in the test's namespaces (nothing blocks port 123 there)")),
     (r"^(nft|ufw) .*", ("skip", "no firewall in the test's namespaces")),
-    (r"^ansible-playbook -i inventory\.ini deploy/ansible/(site|check)\.yml$",
+    (r"^(cd deploy/ansible|cp inventory\.example\.ini inventory\.ini|"
+     r"ansible-playbook (site|check)\.yml( --check --diff)?)$",
      ("check", '[ -d "$SRC/deploy/ansible" ] || exit 0; '
       'for f in site.yml check.yml inventory.example.ini; do '
       'test -f "$SRC/deploy/ansible/$f" || exit 1; done',
       "not run (needs SSH hosts: tests/deploy runs it); the files the guide names exist")),
     (r"^ssh-(keygen|copy-id|keyscan) .*",
-     ("skip", "no SSH hosts here: deploy/ansible's own test sets up keys")),
+     ("skip", "no SSH hosts here: tests/deploy sets up keys for its test hosts")),
     (r"^tempusd -p$",
      ("sub", r"tempusd -p -f {conf}", "-f: the host's tempus.conf is in the test's directory")),
     (r"^tempusd (-[qQ]) (.*)$",
