@@ -9,8 +9,9 @@
 #   - T3: tempusd -x on 127.0.0.3:123, `allow 127.0.0.200` only: the clients (source address
 #     127.0.0.1) are outside `allow` and must get nothing; a request sent from 127.0.0.200 is
 #     answered (positive control: the silence is `allow`'s doing).
-# Clients, each against T1 (stratum 3, |offset| < 10 ms, answer parsed), T2 (stratum 10) and
-# T3 (no answer): chronyd -Q -x (one-shot), chronyd -x -d as a client daemon (chronyc ntpdata /
+#   - T4: tempusd -x on [::1]:123, `local stratum 10`, `allow ::1` (IPv6; when ::1 exists).
+# Clients, each against T1 (stratum 3, |offset| < 10 ms, answer parsed), T2 and T4 (stratum 10)
+# and T3 (no answer): chronyd -Q -x (one-shot), chronyd -x -d as a client daemon (chronyc ntpdata /
 # sources), ntpsec's `ntpdate -q` and `ntpdig -j` (fetched by fetch-ntpsec.sh, run as nobody
 # with no capabilities), python3-ntplib, busybox `ntpd -n -q -w -d` (query-only; run only if
 # a busybox with the ntpd applet exists: Debian 12's busybox and busybox-static have none).
@@ -134,6 +135,13 @@ tserver 1 127.0.0.1 "server 127.0.0.1 port 11123 iburst minpoll -2 maxpoll -2" \
 tserver 2 127.0.0.2 "server 127.0.0.254 iburst minpoll 4 maxpoll 6" "local stratum 10" \
     "allow 127.0.0.0/8"
 tserver 3 127.0.0.3 "local stratum 10" "allow 127.0.0.200"
+# T4: IPv6, on ::1 (when the namespace has it): local stratum 10.
+V6=()
+if inns "$PY" -c 'import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).bind(("::1", 0))' 2>/dev/null
+then
+    tserver 4 ::1 "local stratum 10" "allow ::1"
+    V6=(::1)
+else echo "note: no ::1 in the namespace; IPv6 not checked"; fi
 
 # wait (bounded) until T1 tracks the chronyd upstream at stratum 3.
 T0=$(date +%s.%N)
@@ -152,8 +160,8 @@ grep -Eq '^Reference ID *: 7F7F0101' <<<"$out" && grep -Eq '^Stratum *: 10$' <<<
 ok "T2 on its local reference (7F7F0101, stratum 10)"
 
 # expect SERVER -> "stratum refid" each client must see (T3: nothing).
-declare -A EXP_ST=([127.0.0.1]=3 [127.0.0.2]=10)
-declare -A EXP_REF=([127.0.0.1]=7F000001 [127.0.0.2]=7F7F0101)
+declare -A EXP_ST=([127.0.0.1]=3 [127.0.0.2]=10 [::1]=10)
+declare -A EXP_REF=([127.0.0.1]=7F000001 [127.0.0.2]=7F7F0101 [::1]=7F7F0101)
 
 # check WHO SERVER STRATUM OFFSET [REFID [LIMIT]]: one client's answer from T1/T2; |OFFSET| must
 # be at most LIMIT (default MAXOFF).
@@ -168,7 +176,7 @@ check() {
 }
 
 # --- 1. Debian's chronyd -Q -x (one-shot, prints the offset; -Q never sets the clock).
-for srv in 127.0.0.1 127.0.0.2 127.0.0.3; do
+for srv in 127.0.0.1 127.0.0.2 "${V6[@]}" 127.0.0.3; do
     inns "$CHRONYD" -Q -x -u root "server $srv iburst maxsamples 4" "cmdport 0" \
         "pidfile $WORK/cc/q.pid" >"$WORK/chronyd-q-$srv.out" 2>&1
     rc=$?
@@ -217,7 +225,7 @@ st=$("${CC[@]}" tracking 2>&1 | sed -nE 's/^Stratum *: ([0-9]+)/\1/p')
 
 # --- 3. ntpsec's ntpdate -q (the shim: ntpdig without -s/-S, so query only) and ntpdig -j.
 # ntpdig prints: DATE TIME (+ZONE) +OFFSET +/- ERR HOST sSTRATUM LEAP
-for srv in 127.0.0.1 127.0.0.2 127.0.0.3; do
+for srv in 127.0.0.1 127.0.0.2 "${V6[@]}" 127.0.0.3; do
     unpriv "${NTPSEC_ENV[@]}" sh "$NTPSEC_ROOT/usr/sbin/ntpdate" -q -t 2 "$srv" \
         >"$WORK/ntpdate-$srv.out" 2>&1
     rc=$?
@@ -250,7 +258,7 @@ for l in open(sys.argv[1]):
 parsed=$(ntpdig_once 127.0.0.3)
 [ -z "$parsed" ] && ok "ntpdig -j <- 127.0.0.3 (outside allow): no answer" ||
     fail "ntpdig -j <- 127.0.0.3 (outside allow) answered: $parsed"
-for srv in 127.0.0.1 127.0.0.2; do
+for srv in 127.0.0.1 127.0.0.2 "${V6[@]}"; do
     # no error bound in ntpdig's JSON: the best of 3 tries within PYMAXOFF
     for try in 1 2 3; do
         parsed=$(ntpdig_once "$srv")
@@ -263,7 +271,7 @@ for srv in 127.0.0.1 127.0.0.2; do
 done
 
 # --- 4. python3-ntplib (version 4, mode 3): stratum, offset, refid, leap, mode 4.
-for srv in 127.0.0.1 127.0.0.2 127.0.0.3; do
+for srv in 127.0.0.1 127.0.0.2 "${V6[@]}" 127.0.0.3; do
     res=$(unpriv "$PY" -c '
 import sys, ntplib
 try:
