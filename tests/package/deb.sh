@@ -64,6 +64,16 @@ else
             -cf - . | tar -xf - -C "$work/src/tempus" || fail "copying the tree (tar)"
     fi
 
+    # A git snapshot of the copy, so that what the build leaves behind can be listed: only
+    # git-ignored products (obj-*/, debian/tempus/, ...) may remain.
+    snap=0
+    if command -v git >/dev/null &&
+        git -C "$work/src/tempus" init -q &&
+        git -C "$work/src/tempus" add -A &&
+        git -C "$work/src/tempus" -c user.name=t -c user.email=t@t commit -q -m snapshot; then
+        snap=1
+    fi
+
     # 2. The build, as a user would run it. Missing build dependencies are a failure: the
     # package declares them and scripts/deps.sh installs them.
     echo "building the .deb in $work/src/tempus"
@@ -75,6 +85,11 @@ else
     [ -n "$deb" ] || fail "no tempus_*.deb built"
     t_build=$(($(date +%s) - t0))
     echo "built $(basename "$deb") in ${t_build}s"
+    if [ $snap = 1 ]; then
+        left=$(git -C "$work/src/tempus" status --porcelain)
+        [ -z "$left" ] || fail "the build leaves files .gitignore does not cover: $left"
+        echo "ok: the build leaves only git-ignored files in the tree"
+    fi
 fi
 
 
