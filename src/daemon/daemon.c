@@ -50,6 +50,14 @@
 /* Host names resolved beside the loop, and how often their lookups are polled. */
 #define MAX_PENDING_NAMES 64
 #define RESOLVE_POLL_NS   (100LL * 1000000LL)
+/* Sources from a host name (server/pool NAME) that stay unreachable are replaced by a fresh
+ * resolution, as chronyd does: unreachable = no reply to the last REPLACE_AFTER_TX requests
+ * (chronyd: a full, empty reachability register, 8 polls). Checked every REPLACE_CHECK_NS;
+ * a name whose lookup gave nothing new is tried again after 8, 16 ... 512 s. */
+#define REPLACE_AFTER_TX   8
+#define REPLACE_CHECK_NS   (2LL * 1000000000LL)
+#define REPLACE_MIN_WAIT_S 8
+#define REPLACE_MAX_SHIFT  6
 
 /* ---- Logging ---- */
 
@@ -126,6 +134,19 @@ struct pending_name {
     int done;
 };
 
+/* A source added from a host name (its engine id and configured source). */
+struct named_source {
+    int id; /* engine source id; -1: free slot */
+    size_t source_index;
+};
+
+/* Re-resolution of one configured name whose sources stay unreachable. */
+struct replace_state {
+    struct resolve_req *req; /* running lookup */
+    int64_t next_mono;       /* no new lookup before */
+    int attempts;            /* lookups in a row that gave no replacement */
+};
+
 struct src_seen {
     uint32_t total_good;
     uint32_t n_samples;
@@ -153,6 +174,9 @@ struct daemon {
     struct pending_name pending[MAX_PENDING_NAMES];
     size_t n_pending;
     int resolve_timer;
+    struct named_source named[EXECUTOR_MAX_SOURCES];
+    struct replace_state *replace; /* one per conf.sources entry */
+    int replace_timer;
     int stop;
     int exit_status;
     const char *pidfile; /* claimed, to release */
@@ -469,6 +493,15 @@ static int add_resolved(struct daemon *d, const struct conf_source *cs, const st
             continue;
         }
         added++;
+        if (!resolve_is_numeric(cs->name) && cs->type != CONF_SOURCE_PEER) {
+            for (size_t k2 = 0; k2 < EXECUTOR_MAX_SOURCES; k2++) {
+                if (d->named[k2].id < 0) {
+                    d->named[k2].id = id;
+                    d->named[k2].source_index = (size_t)(cs - d->c->sources);
+                    break;
+                }
+            }
+        }
         int minpoll = sp.minpoll_log2 < 0 ? 0 : sp.minpoll_log2;
         int64_t span = sp.iburst ? 12LL * 1000000000LL : (8LL << minpoll) * 1000000000LL;
         if (now + span > d->oneshot_deadline_mono)
@@ -527,6 +560,100 @@ static void on_resolve_timer(void *ctx, int64_t now)
         executor_start(d->ex); /* the engine has new sources to poll */
 }
 
+/* 1 when engine source id stays unreachable: no reply to its last REPLACE_AFTER_TX requests. */
+static int source_unreachable(struct daemon *d, int id, int64_t now, struct report_source *r)
+{
+    int idx = engine_source_index(d->engine, id);
+    if (idx < 0 || engine_source_report(d->engine, idx, now, r) != 0)
+        return 0;
+    return r->reach == 0 && r->total_tx >= REPLACE_AFTER_TX;
+}
+
+/* 1 when some engine source already has address a (and port). */
+static int address_in_use(struct daemon *d, const struct addr *a, int64_t now)
+{
+    int n = engine_source_count(d->engine);
+    for (int i = 0; i < n; i++) {
+        struct report_source r;
+        if (engine_source_report(d->engine, i, now, &r) == 0 && addr_equal(&r.remote, a) &&
+            r.remote.port == a->port)
+            return 1;
+    }
+    return 0;
+}
+
+/* The lookup of configured source si finished with n addresses: each of its unreachable
+ * sources is replaced by an address no source uses yet. Returns how many were replaced. */
+static int replace_from(struct daemon *d, size_t si, const struct addr *addrs, int n, int64_t now)
+{
+    const struct conf_source *cs = &d->c->sources[si];
+    int replaced = 0, next = 0;
+    for (size_t k = 0; k < EXECUTOR_MAX_SOURCES; k++) {
+        struct named_source *ns = &d->named[k];
+        struct report_source r;
+        if (ns->id < 0 || ns->source_index != si || !source_unreachable(d, ns->id, now, &r))
+            continue;
+        while (next < n && address_in_use(d, &addrs[next], now))
+            next++;
+        if (next >= n)
+            break;
+        char old[ADDR_TEXT_MAX], new_text[ADDR_TEXT_MAX];
+        addr_format(&r.remote, old, sizeof old);
+        addr_format(&addrs[next], new_text, sizeof new_text);
+        (void)engine_remove_source(d->engine, ns->id);
+        (void)executor_remove_source(d->ex, ns->id);
+        ns->id = -1;
+        if (add_resolved(d, cs, &addrs[next], 1, now) == 1) {
+            log_info("Source %s replaced with %s (%s)", old, new_text, cs->name);
+            replaced++;
+        }
+        next++;
+    }
+    return replaced;
+}
+
+/* Every REPLACE_CHECK_NS: starts a lookup for each name with an unreachable source (when
+ * its wait is over), and applies the lookups that finished. */
+static void on_replace_timer(void *ctx, int64_t now)
+{
+    struct daemon *d = ctx;
+    d->replace_timer = loop_add_timer(d->loop, now + REPLACE_CHECK_NS, on_replace_timer, d);
+    int changed = 0;
+    for (size_t k = 0; k < EXECUTOR_MAX_SOURCES; k++) /* deleted with chronyc delete */
+        if (d->named[k].id >= 0 && engine_source_index(d->engine, d->named[k].id) < 0)
+            d->named[k].id = -1;
+    for (size_t si = 0; si < d->c->n_sources; si++) {
+        struct replace_state *rs = &d->replace[si];
+        const struct conf_source *cs = &d->c->sources[si];
+        if (rs->req) {
+            struct addr addrs[POOL_MAX_ADDRS];
+            int n = resolve_poll(rs->req, addrs, POOL_MAX_ADDRS);
+            if (n == -EINPROGRESS)
+                continue;
+            resolve_free(rs->req);
+            rs->req = NULL;
+            int got = n > 0 ? replace_from(d, si, addrs, n, now) : 0;
+            changed += got;
+            rs->attempts = got > 0 ? 0 : rs->attempts + 1;
+            int shift = rs->attempts < REPLACE_MAX_SHIFT ? rs->attempts : REPLACE_MAX_SHIFT;
+            rs->next_mono = now + ((int64_t)REPLACE_MIN_WAIT_S << shift) * 1000000000LL;
+            continue;
+        }
+        if (now < rs->next_mono)
+            continue;
+        for (size_t k = 0; k < EXECUTOR_MAX_SOURCES; k++) {
+            struct report_source r;
+            if (d->named[k].id >= 0 && d->named[k].source_index == si &&
+                source_unreachable(d, d->named[k].id, now, &r)) {
+                rs->req = resolve_start(cs->name, d->o->family, (unsigned)cs->port);
+                break;
+            }
+        }
+    }
+    if (changed > 0)
+        executor_start(d->ex);
+}
+
 /* Adds the configured sources: numeric addresses at once (no DNS involved), host names
  * through lookups that run beside the main loop (on_resolve_timer). Returns how many
  * sources were added or are being resolved. */
@@ -563,6 +690,12 @@ static int add_sources(struct daemon *d, int64_t now)
     }
     if (d->n_pending > 0)
         arm_resolve_timer(d, now);
+    /* -q/-Q are over before a replacement could matter. */
+    if (!d->o->oneshot && d->c->n_sources > 0) {
+        d->replace = calloc(d->c->n_sources, sizeof *d->replace);
+        if (d->replace)
+            d->replace_timer = loop_add_timer(d->loop, now + REPLACE_CHECK_NS, on_replace_timer, d);
+    }
     return count;
 }
 
@@ -638,6 +771,12 @@ static void cleanup(struct daemon *d)
 {
     for (size_t i = 0; i < d->n_pending; i++)
         resolve_free(d->pending[i].req);
+    if (d->replace) {
+        for (size_t i = 0; i < d->c->n_sources; i++)
+            resolve_free(d->replace[i].req);
+        free(d->replace);
+        d->replace = NULL;
+    }
     if (d->engine && !d->o->oneshot)
         save_drift(d);
     cmdsrv_close(d->cmd);
@@ -658,6 +797,8 @@ int daemon_run(const struct options *o, struct conf *c)
     memset(&d, 0, sizeof d);
     d.o = o;
     d.c = c;
+    for (size_t k = 0; k < EXECUTOR_MAX_SOURCES; k++)
+        d.named[k].id = -1;
     d.last_selected = -1;
     d.exit_status = 1;
     /* systemd's Type=notify (os/notify.h): READY=1 once running, STOPPING=1 at the end. */

@@ -6,7 +6,9 @@ Answers NTPv4 mode 3 requests with mode 4 (stratum and refid as given) on 127.0.
 and a port; never touches any clock. Used by tests/system/daemon/*.sh to check that tempusd
 estimates a known offset (and frequency) and that -Q prints it.
 
-usage: ntpserver.py PORT [--offset S] [--drift-ppm P] [--stratum N] [--v6] [--pidfile F]
+usage: ntpserver.py PORT [--offset S] [--drift-ppm P] [--stratum N] [--v6] [--addr A]
+                    [--pidfile F]
+--addr: the loopback address to listen on (default 127.0.0.1, or ::1 with --v6).
 """
 import argparse
 import os
@@ -30,11 +32,12 @@ def main():
     ap.add_argument("--drift-ppm", type=float, default=0.0)
     ap.add_argument("--stratum", type=int, default=1)
     ap.add_argument("--v6", action="store_true")
+    ap.add_argument("--addr")
     ap.add_argument("--pidfile")
     a = ap.parse_args()
     fam = socket.AF_INET6 if a.v6 else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.bind(("::1" if a.v6 else "127.0.0.1", a.port))
+    s.bind((a.addr or ("::1" if a.v6 else "127.0.0.1"), a.port))
     if a.pidfile:
         with open(a.pidfile, "w") as f:
             f.write("%d\n" % os.getpid())
