@@ -3,11 +3,11 @@
  * before tempusd serves and without the kernel's noise.
  *
  * Builds a ring of NTP client requests from -a distinct 127/8 addresses, then calls
- * server_respond() -n times as a daemon would (receive timestamps advancing as at -r requests/s,
- * the transmit timestamp read from CLOCK_REALTIME through a clock_ops table), and prints the
- * verdict counts and the wall-clock ns per reply. For an exact instruction count, run it under
- *   valgrind --tool=callgrind --toggle-collect=server_respond ...
- * and divide the total by -n (bench/run-instr-bench.sh does).
+ * server_answer() + server_finish() -n times as the daemon does (receive timestamps advancing as at
+ * -r requests/s, the transmit time given, as the daemon gives it after its own clock read), and
+ * prints the verdict counts and the wall-clock ns per reply. For an exact instruction count, run it
+ * under valgrind --tool=callgrind --toggle-collect=answer_finish ... and divide the total by -n
+ * (bench/run-instr-bench.sh does).
  *
  * Exit status: 0 if every request got a reply (none is expected to be rate limited with the
  * parameters used), 1 on usage errors, 2 otherwise.
@@ -42,6 +42,22 @@ static uint64_t mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* What the daemon runs per request (the template built once before): core/server's answer and
+ * finish, the transmit time given (the clock read is the caller's). callgrind counts
+ * exactly this function (--toggle-collect=answer_finish). */
+__attribute__((noinline)) enum server_verdict
+answer_finish(struct server *srv, struct clientlog *cl, const struct server_rx *rx, uint8_t *out,
+              size_t size, size_t *out_len, int64_t tx_ns);
+__attribute__((noinline)) enum server_verdict
+answer_finish(struct server *srv, struct clientlog *cl, const struct server_rx *rx, uint8_t *out,
+              size_t size, size_t *out_len, int64_t tx_ns)
+{
+    struct server_pending pend;
+    enum server_verdict v = server_answer(srv, cl, rx, out, size, out_len, &pend);
+    server_finish(srv, cl, out, &pend, tx_ns);
+    return v;
 }
 
 static void usage(FILE *out)
@@ -120,9 +136,7 @@ int main(int argc, char **argv)
     ref.ref_time_ns = real_ns(NULL);
     ref.root_disp_ns = 0;
     ref.disp_rate_ppb = 1000;
-    struct clock_ops clock;
-    memset(&clock, 0, sizeof(clock));
-    clock.read_real_ns = real_ns;
+    server_prepare(&srv, &ref);
 
     static uint8_t pkts[RING][48];
     static struct addr froms[RING];
@@ -155,7 +169,7 @@ int main(int argc, char **argv)
         struct server_rx rx = {.pkt = pkts[slot], .len = 48, .from = from, .rx_ns = rx_ns};
         size_t out_len = 0;
         enum server_verdict v =
-            server_respond(&srv, &ref, cl, &rx, &clock, out, sizeof(out), &out_len);
+            answer_finish(&srv, cl, &rx, out, sizeof(out), &out_len, rx_ns + 20000);
         if (server_verdict_sends(v) && out_len == 48)
             replies++;
     }

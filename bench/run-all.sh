@@ -39,7 +39,7 @@ check "throughput with batchreplies, replies/s" "$(get throughput.tempusd-batch)
 check "instructions per reply, client log + rate limiting" "$(get instr.tempusd-ratelimit)" "<=" 600
 check "instructions per reply, client log + rate limiting, batchreplies" \
     "$(get instr.tempusd-batch-ratelimit)" "<=" 600
-check "instructions of server_respond() alone (no sockets), client log + rate limiting" \
+check "instructions of server_answer() + server_finish() alone (no sockets), client log + rate limiting" \
     "$(get instr.respond-ratelimit)" "<=" 600
 check "p99 latency at 10000/s, us" "$(get p99_us.tempusd)" "<=" "$(get p99_us.chronyd)"
 check "p99 latency at 10000/s with batchreplies, us" "$(get p99_us.tempusd-batch)" "<=" \

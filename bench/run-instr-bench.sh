@@ -19,7 +19,8 @@
 # The rate limit (interval -8 = 256 requests/s per address, burst 64) is never reached by these
 # sources (2000 addresses), so every request is answered while the limiter does its bookkeeping.
 # Last, tempus's reply builder alone (bench/respond-bench, core/server + core/clientlog without
-# sockets): instructions inside server_respond() per call, counted with --toggle-collect.
+# sockets): instructions inside server_answer() + server_finish() per call (the daemon's per-request
+# core work; the template is built once), counted with --toggle-collect.
 # Environment: DUR_S (2), WINDOW (128), SOURCES ("-a 2000 -P 2"), CONFIGS (all), SUMMARY (a file
 # to append "instr.CONFIG N" lines (saturated) to, for run-all.sh), ANNOTATE (a configuration
 # name prefix, e.g. tempusd: print where its instructions per reply go, by function).
@@ -124,16 +125,16 @@ for cfg in $CONFIGS; do
 done
 
 # The reply builder alone (bench/respond-bench: core/server + core/clientlog, no sockets, no
-# event loop): instructions inside server_respond() per call, exact (callgrind's toggle).
+# event loop): instructions inside server_answer() + server_finish() per call, exact (callgrind's toggle).
 RESPOND=$BUILD/bench/respond-bench
 if [ -x "$RESPOND" ]; then
     for v in "clientlog:" "noclientlog:-N" "ratelimit:-R"; do
         out=$BENCH_TMP/callgrind.respond.${v%%:*}
-        if valgrind --tool=callgrind --cache-sim=no --branch-sim=no --toggle-collect=server_respond \
+        if valgrind --tool=callgrind --cache-sim=no --branch-sim=no --toggle-collect=answer_finish \
             --callgrind-out-file="$out" "$RESPOND" -n 100000 ${v#*:} >/dev/null 2>&1; then
             ir=$(awk '$1 == "summary:" {print $2}' "$out")
             per=$(awk -v a="$ir" 'BEGIN {printf "%.0f", a / 100000}')
-            echo "| tempus server_respond() alone, ${v%%:*} | $per | — | 100000 calls, no sockets |"
+            echo "| tempus server_answer() + server_finish() alone, ${v%%:*} | $per | — | 100000 calls, no sockets |"
             [ -z "${SUMMARY:-}" ] || echo "instr.respond-${v%%:*} $per" >>"$SUMMARY"
         else
             notes+=("respond-bench ${v%%:*} failed")
