@@ -197,9 +197,11 @@ ok "tempusd -p parses the shipped /etc/tempus.conf"
 # tempus-wait.service is installed but left disabled.
 [ -L /etc/systemd/system/multi-user.target.wants/tempusd.service ] ||
     fail "tempusd.service not enabled"
+[ "$(readlink /etc/systemd/system/tempus.service)" = /lib/systemd/system/tempusd.service ] ||
+    fail "the alias tempus.service (Alias= in [Install]) is not linked"
 [ ! -e /etc/systemd/system/multi-user.target.wants/tempus-wait.service ] ||
     fail "tempus-wait.service enabled"
-ok "tempusd.service enabled, tempus-wait.service not"
+ok "tempusd.service enabled (and its alias tempus.service), tempus-wait.service not"
 
 # The installed tempusd runs with the package's user and directories: started as root with
 # -x (no clock control), it drops to _tempus, has its socket in /run/tempus (made by
@@ -254,6 +256,7 @@ ok "remove: binaries gone; conffiles, user, drift file kept"
 dpkg --purge tempus >/tmp/pkg/purge.log 2>&1 || { cat /tmp/pkg/purge.log; fail "dpkg --purge"; }
 for f in /etc/tempus.conf /etc/default/tempus /etc/logrotate.d/tempus /var/lib/tempus \
     /var/log/tempus /etc/systemd/system/multi-user.target.wants/tempusd.service \
+    /etc/systemd/system/tempus.service \
     /lib/systemd/system/tempusd.service; do
     [ ! -e "$f" ] && [ ! -L "$f" ] || fail "purge left $f"
 done
