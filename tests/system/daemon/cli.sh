@@ -29,6 +29,20 @@ grep -q 'Timeout reached' "$WORK/t1.out" || fail "-t message"
 rc=$?
 [ $rc -eq 1 ] || fail "-t unsynchronised: exit status $rc"
 
+# -s without an RTC: a drift file written later than now would set the clock to that time;
+# with -x, as chronyd -x 4.3 (measured), only "Could not step system clock"; an older drift
+# file: nothing.
+echo "1.000 0.100" >"$WORK/s.drift"
+touch -d '+1 hour' "$WORK/s.drift"
+"$TEMPUSD" -x -s -d -u root -t 1 "driftfile $WORK/s.drift" "server 127.0.0.1 port $(port_for 1)" \
+    "pidfile $WORK/s.pid" >"$WORK/s1.out" 2>&1
+grep -q 'Could not step system clock' "$WORK/s1.out" || fail "-s with a newer drift file"
+touch -d '-1 hour' "$WORK/s.drift"
+"$TEMPUSD" -x -s -d -u root -t 1 "driftfile $WORK/s.drift" "server 127.0.0.1 port $(port_for 1)" \
+    "pidfile $WORK/s.pid" >"$WORK/s2.out" 2>&1
+grep -q 'Could not step system clock' "$WORK/s2.out" && fail "-s with an older drift file stepped"
+grep -q 'not supported' "$WORK/s2.out" && fail "-s said not supported"
+
 # -l FILE and detaching: the foreground returns 0, the daemon keeps running and logging.
 "$TEMPUSD" -x -u root -l "$WORK/daemon.log" "local stratum 5" "port $P" \
     "bindaddress 127.0.0.1" "allow 127.0.0.1" "pidfile $WORK/bg.pid"
