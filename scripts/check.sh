@@ -2,7 +2,9 @@
 # The test command (README, "Quick start"): installs what is missing, builds, runs every test.
 #   1. a --werror build (build-check/) and its whole test suite;
 #   2. the same suite under ASan+UBSan in its own build directory (build-asan/);
-#   3. clang-format and the layering check (with its self-test).
+#   3. once: static analysis (cppcheck, clang-tidy), the unit/fuzz/sim suites under valgrind
+#      memcheck, the install layout, the Debian package, the Ansible fleet rollout;
+#   4. clang-format and the layering check (with its self-test).
 # Ends with one line "N passed, N failed[, N skipped]" and exits non-zero on any failure.
 # TEMPUS_SUITES="unit sim" limits the meson suites (default: all of them).
 set -u
@@ -58,6 +60,24 @@ PY
 
 run_meson build-check werror --werror
 CC=${ASAN_CC:-gcc} run_meson build-asan asan -Db_sanitize=address,undefined -Db_lundef=false
+
+# run_once NAME CMD...: a check that runs once, outside the two meson builds; exit 77 = skip.
+run_once() {
+    local name=$1
+    shift
+    echo "== $name"
+    "$@"
+    case $? in
+    0) ok ;;
+    77) skipped=$((skipped + 1)); echo "== $name: skipped" ;;
+    *) ko "$name" ;;
+    esac
+}
+if [ -z "${TEMPUS_SUITES:-}" ]; then
+    run_once "static analysis" scripts/check-static.sh build-check
+    run_once "valgrind" scripts/check-valgrind.sh build-valgrind unit fuzz sim
+    run_once "install layout" tests/install/layout.sh
+fi
 
 if scripts/check-format.sh; then ok; else ko "clang-format"; fi
 if [ -d build-check ] && scripts/check-layering.sh build-check; then ok; else ko "layering"; fi
