@@ -45,6 +45,12 @@ ver=$(rpmspec -q --srpm --qf '%{version}' "$spec" 2>/dev/null) || fail "rpmspec 
 proj=$(sed -n "s/^ *version *: *'\\([^']*\\)'.*/\\1/p" "$src/meson.build" | head -1)
 [ "$ver" = "$proj" ] || fail "spec Version $ver, but meson.build says $proj"
 echo "ok: rpmspec -P parses the spec; Version $ver is the project's"
+# The systemd macros come from the systemd package before EL9, from systemd-rpm-macros after.
+rpmspec -q --buildrequires --define 'rhel 8' "$spec" 2>/dev/null | grep -qx systemd ||
+    fail "EL8: BuildRequires systemd missing"
+rpmspec -q --buildrequires --define 'fedora 39' "$spec" 2>/dev/null | grep -qx systemd-rpm-macros ||
+    fail "Fedora: BuildRequires systemd-rpm-macros missing"
+echo "ok: BuildRequires for EL8 (systemd) and Fedora (systemd-rpm-macros)"
 
 # 2. A source tarball of the tree (tracked and untracked files of a git checkout, else all
 # but build products) and the build.
