@@ -3,7 +3,7 @@
 #   1. a --werror build (build-check/) and its whole test suite;
 #   2. the same suite under ASan+UBSan in its own build directory (build-asan/);
 #   3. once: static analysis (cppcheck, clang-tidy), the unit/fuzz/sim suites under valgrind
-#      memcheck, the install layout, the Debian package, the Ansible fleet rollout;
+#      memcheck, the install layout, the Debian package and RPM spec, the Ansible fleet rollout;
 #   4. clang-format and the layering check (with its self-test).
 # Ends with one line "N passed, N failed[, N skipped]" and exits non-zero on any failure.
 # TEMPUS_SUITES="unit sim" limits the meson suites (default: all of them).
@@ -77,6 +77,9 @@ if [ -z "${TEMPUS_SUITES:-}" ]; then
     run_once "static analysis" scripts/check-static.sh build-check
     run_once "valgrind" scripts/check-valgrind.sh build-valgrind unit fuzz sim
     run_once "install layout" tests/install/layout.sh
+    run_once "debian package" tests/package/deb.sh
+    run_once "rpm spec" tests/package/rpm.sh
+    run_once "ansible fleet" tests/deploy/fleet.sh
 fi
 
 if scripts/check-format.sh; then ok; else ko "clang-format"; fi
