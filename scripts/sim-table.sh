@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Prints docs/BENCHMARKS.md's scenario table: every tests/sim scenario run with seeds 1..N
 # (default 11), 6 h (each file's duration), the median of each statistic, beside chrony
-# 4.3's reference RMS error where the issue gives one.
-#   scripts/sim-table.sh [BUILDDIR] [NSEEDS]
+# 4.3's reference RMS error where the issue gives one. With CHRONY_BUILD (a build configured
+# with -Dc_args=-DCHRONY_POLL=1: the engine polling by chrony 4.3's documented rule), a column
+# of the packets chrony's rule sends in the same world: the packet bar.
+#   scripts/sim-table.sh [BUILDDIR] [NSEEDS] [CHRONY_BUILD]
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
 n=${2:-11}
+chr=${3:-}
 sim=$build/tempus-sim
 [ -x "$sim" ] || { echo "no $sim: build first (meson compile -C $build tempus-sim)" >&2; exit 1; }
 
@@ -19,8 +22,13 @@ for f in "$here"/tests/sim/*.scn; do
     case " $refs " in *" $name:"*) ;; *) rows="$rows $name:-" ;; esac
 done
 
-echo "| scenario | chrony 4.3 RMS | tempus RMS | target (0.8x) | max | RMS freq | within 1 ms | steps | packets |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+if [ -n "$chr" ]; then
+    echo "| scenario | chrony 4.3 RMS | tempus RMS | target (0.8x) | max | RMS freq | within 1 ms | steps | packets | chrony rule packets |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+else
+    echo "| scenario | chrony 4.3 RMS | tempus RMS | target (0.8x) | max | RMS freq | within 1 ms | steps | packets |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+fi
 for r in $rows; do
     name=${r%%:*}
     ref=${r#*:}
@@ -36,6 +44,12 @@ for r in $rows; do
     fi
     t1="$(get t1ms_s) s"
     [ "$t1" = "-1.0 s" ] && t1="never"
-    printf "| %s | %s | %s us | %s | %s us | %s ppm | %s | %s | %s |\n" "$name" "$refcol" "$rms" \
+    printf "| %s | %s | %s us | %s | %s us | %s ppm | %s | %s | %s |" "$name" "$refcol" "$rms" \
         "$target" "$(get max_us)" "$(get rms_freq_ppm)" "$t1" "$(get steps)" "$(get packets)"
+    if [ -n "$chr" ]; then
+        cp=$("$chr/tempus-sim" "$here/tests/sim/$name.scn" --seeds "$n" | grep '^summary median' |
+            tr ' ' '\n' | sed -n 's/^packets=//p')
+        printf " %s |" "$cp"
+    fi
+    printf "\n"
 done
