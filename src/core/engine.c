@@ -1204,6 +1204,14 @@ int engine_set_maxupdateskew(struct engine *e, double ppm)
     return 0;
 }
 
+int engine_set_reselectdist(struct engine *e, double distance_s)
+{
+    if (!(distance_s >= 0.0))
+        return -EINVAL;
+    e->p.reselectdist_s = distance_s;
+    return 0;
+}
+
 int engine_adjust_freq(struct engine *e, double dfreq_ppm, int64_t now_mono_ns)
 {
     if (isnan(dfreq_ppm))

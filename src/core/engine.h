@@ -176,6 +176,10 @@ int engine_set_makestep(struct engine *e, double threshold_s, int limit);
  * -EINVAL for NaN or a negative value. */
 int engine_set_maxupdateskew(struct engine *e, double ppm);
 
+/* reselectdist S: the distance a new source must beat the selected one by. -EINVAL for NaN
+ * or a negative value. */
+int engine_set_reselectdist(struct engine *e, double distance_s);
+
 /* dfreq: adds dfreq_ppm to the clock's frequency error now, as chronyd's
  * LCL_AccumulateDeltaFrequency (positive: the clock is taken to run faster, so it is slowed
  * and tracking's frequency grows by dfreq_ppm). The next update replaces it with the

@@ -239,9 +239,9 @@ static int h_modify(struct cmdsrv *s, const struct cmdmon_request *req, int64_t 
     return CMDMON_STT_SUCCESS;
 }
 
-/* MODIFY_MAKESTEP, MODIFY_MAXUPDATESKEW, DFREQ, DOFFSET2, MODIFY_SELECTOPTS, MODIFY_OFFSET,
- * RESET_SOURCES: on the engine, as chronyd's handlers (SUCCESS; an unknown address, or a
- * refclock selected by ref_id, is NOSUCHSOURCE; a clock that refused doffset is FAILED). */
+/* MODIFY_MAKESTEP, MODIFY_MAXUPDATESKEW, RESELECTDISTANCE, DFREQ, DOFFSET2, MODIFY_SELECTOPTS,
+ * MODIFY_OFFSET, RESET_SOURCES: on the engine, as chronyd's handlers (SUCCESS; an unknown address,
+ * or a refclock selected by ref_id, is NOSUCHSOURCE; a clock that refused doffset is FAILED). */
 static int h_engine_change(struct cmdsrv *s, const struct cmdmon_request *req, int64_t now)
 {
     struct report_source r;
@@ -254,6 +254,9 @@ static int h_engine_change(struct cmdsrv *s, const struct cmdmon_request *req, i
         break;
     case CMDMON_REQ_MODIFY_MAXUPDATESKEW:
         rc = engine_set_maxupdateskew(s->engine, req->u.fval);
+        break;
+    case CMDMON_REQ_RESELECTDISTANCE:
+        rc = engine_set_reselectdist(s->engine, req->u.fval);
         break;
     case CMDMON_REQ_DFREQ:
         rc = engine_adjust_freq(s->engine, req->u.fval, now);
@@ -753,6 +756,7 @@ static int dispatch(struct cmdsrv *s, const struct cmdmon_request *req, size_t l
         return h_modify(s, req, now);
     case CMDMON_REQ_MODIFY_MAKESTEP:
     case CMDMON_REQ_MODIFY_MAXUPDATESKEW:
+    case CMDMON_REQ_RESELECTDISTANCE:
     case CMDMON_REQ_DFREQ:
     case CMDMON_REQ_DOFFSET2:
     case CMDMON_REQ_MODIFY_SELECTOPTS:

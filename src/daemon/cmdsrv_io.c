@@ -283,10 +283,10 @@ static int run(void *ctx, const struct cmdmon_request *req)
     case CMDMON_REQ_RESELECT:  /* selection runs at every update anyway */
     case CMDMON_REQ_REFRESH:
     case CMDMON_REQ_RELOAD_SOURCES:
+    case CMDMON_REQ_REKEY: /* no keyfile support: nothing to reload (chronyd: SUCCESS) */
         return CMDMON_STT_SUCCESS;
     default:
-        /* Everything else cmdsrv does not do itself (REKEY, RESELECTDISTANCE, ...): not
-         * supported by tempusd. */
+        /* Everything else cmdsrv does not do itself: not supported by tempusd. */
         return CMDMON_STT_FAILED;
     }
 }

@@ -326,6 +326,13 @@ static void test_maxupdateskew(void **state)
         else
             assert_true(fabs(tr.freq_ppm - 50.0) < 2.0);
         assert_int_equal(engine_set_maxupdateskew(w.e, -1.0), -EINVAL);
+        /* reselectdist: accepted as chronyd does; a negative distance is refused. */
+        memset(&q, 0, sizeof q);
+        q.u.fval = 0.01;
+        assert_int_equal(command(&w, CMDMON_REQ_RESELECTDISTANCE, &q), CMDMON_STT_SUCCESS);
+        q.u.fval = -1.0;
+        assert_int_equal(command(&w, CMDMON_REQ_RESELECTDISTANCE, &q), CMDMON_STT_FAILED);
+        assert_int_equal(engine_set_reselectdist(w.e, NAN), -EINVAL);
         world_free(&w);
     }
 }
