@@ -182,10 +182,6 @@ static int need_seccomp(void **state)
     (void)state;
     if (!seccomp_available())
         skip();
-    /* Under valgrind (scripts/check-valgrind.sh) the filter would police valgrind's own
-     * system calls in the child. */
-    if (getenv("TEMPUS_VALGRIND"))
-        skip();
     return 0;
 }
 
