@@ -2,7 +2,7 @@
 # The test command (README, "Quick start"): installs what is missing, builds, runs every test.
 #   1. a --werror build (build-check/) and its whole test suite;
 #   2. the same suite under ASan+UBSan in its own build directory (build-asan/);
-#   3. once: static analysis (cppcheck, clang-tidy), the unit/fuzz/sim suites under valgrind
+#   3. once: static analysis (cppcheck, clang-tidy), the unit and fuzz suites under valgrind
 #      memcheck, the install layout, the Debian package and RPM spec, the Ansible fleet rollout;
 #   4. clang-format and the layering check (with its self-test).
 # Ends with one line "N passed, N failed[, N skipped]" and exits non-zero on any failure.
@@ -75,7 +75,7 @@ run_once() {
 }
 if [ -z "${TEMPUS_SUITES:-}" ]; then
     run_once "static analysis" scripts/check-static.sh build-check
-    run_once "valgrind" scripts/check-valgrind.sh build-valgrind unit fuzz sim
+    run_once "valgrind" scripts/check-valgrind.sh build-valgrind unit fuzz
     run_once "install layout" tests/install/layout.sh
     run_once "debian package" tests/package/deb.sh
     run_once "rpm spec" tests/package/rpm.sh
