@@ -45,7 +45,17 @@ struct cmdsrv_io {
     int family; /* -4 / -6 */
     struct pending_add pending[CMDSRV_IO_MAX_NAMES];
     int resolve_timer; /* loop timer id, 0 = none */
+    void (*cyclelogs)(void *ctx);
+    void *cyclelogs_ctx;
 };
+
+void cmdsrv_on_cyclelogs(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx)
+{
+    if (!io)
+        return;
+    io->cyclelogs = fn;
+    io->cyclelogs_ctx = ctx;
+}
 
 /* ---- daemon actions ---- */
 
@@ -278,9 +288,12 @@ static int run(void *ctx, const struct cmdmon_request *req)
         log_info("local %s", l->on_off ? "on" : "off");
         return CMDMON_STT_SUCCESS;
     }
-    case CMDMON_REQ_CYCLELOGS: /* statistics logs are reopened per line */
-    case CMDMON_REQ_DUMP:      /* no dumpdir support: nothing to write */
-    case CMDMON_REQ_RESELECT:  /* selection runs at every update anyway */
+    case CMDMON_REQ_CYCLELOGS:
+        if (io->cyclelogs)
+            io->cyclelogs(io->cyclelogs_ctx);
+        return CMDMON_STT_SUCCESS;
+    case CMDMON_REQ_DUMP:     /* no dumpdir support: nothing to write */
+    case CMDMON_REQ_RESELECT: /* selection runs at every update anyway */
     case CMDMON_REQ_REFRESH:
     case CMDMON_REQ_RELOAD_SOURCES:
     case CMDMON_REQ_REKEY: /* no keyfile support: nothing to reload (chronyd: SUCCESS) */

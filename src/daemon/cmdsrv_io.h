@@ -25,6 +25,10 @@ struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family
                               int clock_fixed, struct loop *loop, struct engine *engine,
                               struct executor *ex);
 
+/* What `cyclelogs` runs: the daemon's statistics logs are closed so that the next line
+ * reopens them (logrotate's postrotate). fn(ctx) is borrowed; io may be NULL (no-op). */
+void cmdsrv_on_cyclelogs(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx);
+
 /* Closes the sockets (unlinking the Unix socket) and frees; NULL is a no-op. */
 void cmdsrv_close(struct cmdsrv_io *io);
 

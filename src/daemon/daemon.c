@@ -789,6 +789,16 @@ static void open_logs(struct daemon *d)
     }
 }
 
+/* `tempusc cyclelogs`: close the statistics logs; the next line reopens them, so after
+ * logrotate has renamed a file the daemon writes to a fresh one. */
+static void cycle_logs(void *ctx)
+{
+    struct daemon *d = ctx;
+    for (int k = 0; k < 3; k++)
+        if (d->logs[k])
+            statlog_cycle(d->logs[k]);
+}
+
 static void cleanup(struct daemon *d)
 {
     for (size_t i = 0; i < d->n_pending; i++)
@@ -917,6 +927,7 @@ int daemon_run(const struct options *o, struct conf *c)
         executor_open_server(d.ex);
     d.cmd = cmdsrv_open(c, o->user ? o->user : c->user, o->family, o->oneshot == 'Q',
                         d.guard.using_null, d.loop, d.engine, d.ex);
+    cmdsrv_on_cyclelogs(d.cmd, cycle_logs, &d);
     int n = add_sources(&d, loop_mono_ns());
     if (o->oneshot && n == 0) {
         log_info("No suitable source for synchronisation");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tempusd -x syncs from Debian's chronyd (-x, local stratum 2) on 127.0.0.1: within a minute
 # at short polls it shows stratum 3, reach 377 and a sane offset, writes chrony-format
-# tracking/measurements/statistics logs, and exits cleanly on SIGTERM writing its drift file.
+# tracking/measurements/statistics logs, reopens them on `tempusc cyclelogs` (logrotate), and
+# exits cleanly on SIGTERM writing its drift file.
 . "$(dirname "$0")/lib.sh"
 need "$TEMPUSD" "$CHRONYD"
 P=$(port_for 0)
@@ -14,6 +15,8 @@ pidfile $WORK/tempusd.pid
 driftfile $WORK/tempusd.drift
 logdir $WORK/log
 log tracking measurements statistics
+bindcmdaddress $WORK/tempusd.sock
+cmdport 0
 CONF
 start_bg tempusd "$TEMPUSD" -x -d -u root -f "$WORK/tempusd.conf"
 wait_for "$WORK/tempusd.out" 'Selected source 127\.0\.0\.1' 20 || fail "no source selected"
@@ -35,6 +38,18 @@ grep -Eq '^[0-9-]{10} [0-9:]{8} 127\.0\.0\.1 +N  2 111 111 1111 ' "$WORK/log/mea
     fail "measurements.log has no line with all tests passed"
 grep -q "   Date (UTC) Time     IP Address    Std dev'n Est offset" "$WORK/log/statistics.log" ||
     fail "statistics.log has no banner"
+
+# logrotate's postrotate: after the file is renamed, cyclelogs makes tempusd write a new one
+# (with its banner) instead of appending to the renamed file.
+mv "$WORK/log/tracking.log" "$WORK/log/tracking.log.1"
+"$BUILD/tempusc" -h "$WORK/tempusd.sock" cyclelogs >"$WORK/cyclelogs.out" 2>&1 ||
+    fail "tempusc cyclelogs: $(cat "$WORK/cyclelogs.out")"
+grep -q '^200 OK' "$WORK/cyclelogs.out" || fail "cyclelogs answer: $(cat "$WORK/cyclelogs.out")"
+n_old=$(wc -l <"$WORK/log/tracking.log.1")
+wait_for "$WORK/log/tracking.log" '^[0-9-]{10} [0-9:]{8} 127\.0\.0\.1 +3 ' 10 ||
+    fail "no new tracking.log after cyclelogs"
+grep -q '^   Date (UTC) Time' "$WORK/log/tracking.log" || fail "new tracking.log has no banner"
+[ "$(wc -l <"$WORK/log/tracking.log.1")" -eq "$n_old" ] || fail "still writing the rotated file"
 
 # A second instance is refused while the first runs (pidfile).
 "$TEMPUSD" -x -d -u root -f "$WORK/tempusd.conf" >"$WORK/second.out" 2>&1
