@@ -30,6 +30,7 @@ struct world {
     int64_t t_ns; /* true time since start; also the client's mono clock */
     double x_s;   /* local - true */
     double f0_ppm, adj_ppm;
+    double wander_ppm; /* random walk of f0: sd of the change per second (0 = none) */
     int steps;
     struct prng rng;
     int nsrv;
@@ -160,6 +161,8 @@ static double run(struct world *w, const struct engine_io *io, int64_t end_ns, i
             t = end_ns;
         while (next_sample <= t && next_sample < end_ns) {
             advance(w, next_sample);
+            if (w->wander_ppm > 0.0)
+                w->f0_ppm += w->wander_ppm * prng_normal(&w->rng);
             sum += w->x_s * w->x_s;
             n++;
             next_sample += 1000000000;
@@ -456,6 +459,33 @@ static void test_poll_adapts_up_and_unreachable(void **state)
     engine_free(w.e);
 }
 
+/* The packet ceiling: on a LAN with a wandering oscillator (0.001 ppm/sqrt(s), the sims'),
+ * tempus's own rule alone would poll at about 2^6.5 s (~177 requests in 6 h, measured before
+ * the ceiling); chrony 4.3's rule, which the engine never polls faster than, sends ~60. */
+static void test_poll_no_faster_than_chrony_rule(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 1, 18);
+    w.f0_ppm = 20.0;
+    w.wander_ppm = 0.001;
+    struct clock_ops ops = w_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    w.e = engine_new(NULL, &ops, 8, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.iburst = 1;
+    add_src(&w, &sp, 1);
+    double rms = run(&w, &io, 6 * 3600 * 1000000000LL, 1800 * 1000000000LL);
+    assert_true(w.sent[0] <= 90);
+    assert_true(w.sent[0] >= 25); /* not stuck at maxpoll from the start either */
+    assert_true(rms < 100e-6);
+    struct report_source rs;
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_true(rs.poll_log2 >= 8);
+    engine_free(w.e);
+}
+
 /* A source claiming a time decades away (no makestep): the engine slews for centuries, but
  * its next timeout stays a valid future time (fuzzer finding: it overflowed to INT64_MIN). */
 static void test_decades_offset_timeout_sane(void **state)
@@ -488,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_packet_tests_and_reach),
         cmocka_unit_test(test_kod_rate_backs_off),
         cmocka_unit_test(test_poll_adapts_up_and_unreachable),
+        cmocka_unit_test(test_poll_no_faster_than_chrony_rule),
         cmocka_unit_test(test_decades_offset_timeout_sane),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
