@@ -459,9 +459,9 @@ static void test_poll_adapts_up_and_unreachable(void **state)
     engine_free(w.e);
 }
 
-/* The packet ceiling: on a LAN with a wandering oscillator (0.001 ppm/sqrt(s), the sims'),
+/* Packets: on a LAN with a wandering oscillator (0.001 ppm/sqrt(s), the sims'),
  * tempus's own rule alone would poll at about 2^6.5 s (~177 requests in 6 h, measured before
- * the ceiling); chrony 4.3's rule, which the engine never polls faster than, sends ~60. */
+ * the ceiling, and with -DPOLL_RULE=0); chrony 4.3's rule, which the engine polls by, ~60. */
 static void test_poll_no_faster_than_chrony_rule(void **state)
 {
     (void)state;
