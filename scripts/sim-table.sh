@@ -2,8 +2,9 @@
 # Prints docs/BENCHMARKS.md's scenario table: every tests/sim scenario run with seeds 1..N
 # (default 11), 6 h (each file's duration), the median of each statistic, beside chrony
 # 4.3's reference RMS error where the issue gives one. With CHRONY_BUILD (a build configured
-# with -Dc_args=-DCHRONY_POLL=1: the engine polling by chrony 4.3's documented rule), a column
-# of the packets chrony's rule sends in the same world: the packet bar.
+# with -Dc_args=-DCHRONY_POLL=1: the engine polling by chrony 4.3's documented rule, which is
+# also the default since 75922db), a column of the packets chrony's rule sends in the same
+# world: the packet bar; useful when BUILDDIR uses another rule (-DPOLL_RULE=0 or 1).
 #   scripts/sim-table.sh [BUILDDIR] [NSEEDS] [CHRONY_BUILD]
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
