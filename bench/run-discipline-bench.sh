@@ -36,20 +36,24 @@ bench_wait_ready "$tport" "$tpid" 5 || { echo "tempusd did not answer" >&2; exit
 sleep 15 # iburst and a few updates before the first phase
 mlog=$BENCH_TMP/log/measurements.log
 
-# stats FROM_LINE TO_LINE: summary of the measurements log lines in (FROM, TO]
+# stats FROM TO: summary of the measurements log lines stamped in [FROM, TO) ("YYYY-MM-DD
+# HH:MM:SS" compared as text; the log is buffered, so phases are split by time, not by line)
 stats() {
-    awk -v a="$1" -v b="$2" 'NR > a && NR <= b && $1 ~ /^[0-9]/ && $3 == "127.0.0.1" {
+    awk -v a="$1" -v b="$2" '$1 ~ /^[0-9]/ && $3 == "127.0.0.1" && ($1 " " $2) >= a && ($1 " " $2) < b {
         o = $12 + 0; if (o < 0) o = -o; d = $13 + 0; n++; off[n] = o; del[n] = d
         if (o > mo) mo = o; if (d > md) md = d }
         function med(v, n,   i, j, t) { for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
             return n ? (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) : 0 }
         END { printf "%d | %.1f | %.1f | %.1f | %.1f", n, med(off, n) * 1e6, mo * 1e6, med(del, n) * 1e6, md * 1e6 }' "$mlog"
 }
-l0=$(wc -l <"$mlog")
+now() { date -u '+%Y-%m-%d %H:%M:%S'; }
+l0=$(now)
 sleep "$PHASE_S"
-l1=$(wc -l <"$mlog")
+l1=$(now)
 row=$(bench_load -p "$tport" -r 0 -w 256 -b 64 -d "$PHASE_S" -t 1000 -a 1000 -P 4 -l flood)
-l2=$(wc -l <"$mlog")
+l2=$(now)
+sleep 1
+bench_stop "$tpid" # flushes the log
 echo
 echo "| phase | samples | median abs offset (us) | max abs offset (us) | median delay (us) | max delay (us) | flood replies/s |"
 echo "|---|---|---|---|---|---|---|"
