@@ -13,14 +13,17 @@
 # Checked: sshd refuses an unknown host key and a password; run 1 of site.yml succeeds on
 # every host (binary install from the build dir, tempusd -x started without systemd, waitsync);
 # every client's tempusd tracks the server (Reference ID C0A86F0A, stratum 11, leap Normal,
-# sources ^* reach > 0) and the server serves its local clock (7F7F0101, stratum 10); check.yml
-# reports one line per host; run 2 changes nothing (PLAY RECAP changed=0 everywhere, same
-# PIDs); run 3 with a changed client option restarts the clients by PID (handler) and not the
-# server; this machine's /etc/tempus.conf and /usr/local/{s,}bin are untouched.
+# sources ^* reach > 0) and the server serves its local clock (7F7F0101, stratum 10);
+# deploy/fleet-status.sh says so; run 2 changes nothing (PLAY RECAP changed=0 everywhere, same
+# PIDs); with c3's tempusd stopped, fleet-status.sh and check.yml report one line per host and
+# fail c3 only; run 3 (srv, c1, c3) with c1's server options changed restarts c1 by PID (the
+# handler), starts c3 again, leaves the server alone; this machine's /etc/tempus.conf,
+# /usr/local/{s,}bin and users are untouched. Prints wall and CPU time.
 # Usage: tests/deploy/fleet.sh [BUILD_DIR]   (default $TEMPUS_BUILD, else build-check)
+# FLEET_CHECK_MODE=1 first runs site.yml --check --diff on the new hosts (no change made).
 # Exit 0 pass, 77 skip (not root, no netns/overlayfs/sshd/ansible), 1 fail.
 set -u
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
+SRC=${TEMPUS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${1:-${TEMPUS_BUILD:-$SRC/build-check}}
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "SKIP: no build dir $BUILD"; exit 77; }
 ANSIBLE_DIR=$SRC/deploy/ansible
@@ -62,6 +65,7 @@ REAL_BEFORE=$(real_state)
 
 # Every process in this test's namespaces was started by it (the sshds, their sessions,
 # the tempusd daemons Ansible started, the controller's ssh masters): stop them by PID.
+# shellcheck disable=SC2317 # (called by the trap)
 cleanup() {
     local n p pids=()
     for n in "${ALL_NS[@]}"; do
@@ -248,17 +252,28 @@ tempus_extra_options=-x
 # The hosts share this machine's PID 1: whatever it is, they have no systemd of their own.
 tempus_service_manager=none
 INV
+ctl_cpu() { # ctl_cpu: CTL_CPU = CPU seconds used by this script's reaped children so far
+    # (`times` in this shell: in a $(...) subshell it would report the subshell's children)
+    times >"$WORK/times.txt"
+    CTL_CPU=$(awk 'NR == 2 {
+        n = split($0, a, /[ ms]+/); s = 0
+        for (i = 1; i + 1 <= n; i += 2) if (a[i] != "") s += a[i] * 60 + a[i + 1]
+        printf "%.1f", s }' "$WORK/times.txt")
+}
 playbook() { # playbook LOGNAME ARGS...: run ansible-playbook from the controller namespace
-    local log=$WORK/$1.log rc t0
+    local log=$WORK/$1.log rc t0 c0
     shift
-    t0=$(date +%s.%N)
+    ctl_cpu
+    t0=$(date +%s.%N) c0=$CTL_CPU
     ctl env ANSIBLE_CONFIG="$WORK/ansible.cfg" ANSIBLE_HOME="$WORK/ansible-home" \
         LC_ALL=C.UTF-8 ANSIBLE_FORCE_COLOR=0 \
         ansible-playbook -i "$WORK/inventory.ini" "$@" 2>&1 |
         while IFS= read -r l; do printf '%(%T)T %s\n' -1 "$l"; done >"$log"
     rc=${PIPESTATUS[0]}
-    PB_SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
-    return $rc
+    ctl_cpu
+    PB_SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" -v c0="$c0" -v c1="$CTL_CPU" \
+        'BEGIN{printf "%.1f s, controller CPU %.1f s", b-a, c1-c0}')
+    return "$rc"
 }
 recap() { # recap LOG HOST FIELD: that field of HOST's PLAY RECAP line
     sed -nE "s/^[0-9:]+ $2 +: .*[ ]$3=([0-9]+).*/\1/p" "$1" | tail -1
@@ -266,20 +281,40 @@ recap() { # recap LOG HOST FIELD: that field of HOST's PLAY RECAP line
 tempusd_pid() { # tempusd_pid K: the PID in host K's PID file (read through its sshd's root)
     cat "/proc/${SSHD_PIDS[$1]}/root/run/tempus/tempusd.pid" 2>/dev/null
 }
-check_recap() { # check_recap LOG: every host reached, none failed; sets CHANGED[k]
-    local k n
-    for k in "${!NAMES[@]}"; do
+check_recap() { # check_recap LOG [K...]: hosts K (default all) reached, none failed; sets CHANGED[k]
+    local k n log=$1
+    shift
+    [ $# -gt 0 ] || set -- "${!NAMES[@]}"
+    for k in "$@"; do
         n=${NAMES[$k]}
-        CHANGED[k]=$(recap "$1" "$n" changed)
-        if [ -z "${CHANGED[k]}" ]; then fail "$1: no PLAY RECAP line for $n"; continue; fi
-        [ "$(recap "$1" "$n" unreachable)" = 0 ] && [ "$(recap "$1" "$n" failed)" = 0 ] ||
-            fail "$1: $n unreachable or failed: $(grep -E "^[0-9:]+ $n +:" "$1")"
+        CHANGED[k]=$(recap "$log" "$n" changed)
+        if [ -z "${CHANGED[k]}" ]; then fail "$log: no PLAY RECAP line for $n"; continue; fi
+        if [ "$(recap "$log" "$n" unreachable)" != 0 ] || [ "$(recap "$log" "$n" failed)" != 0 ]; then
+            fail "$log: $n unreachable or failed: $(grep -E "^[0-9:]+ $n +:" "$log")"
+        fi
     done
 }
 CHANGED=()
 
+# --- optional (FLEET_CHECK_MODE=1): check mode on the new hosts reports changes, makes none.
+if [ "${FLEET_CHECK_MODE:-0}" = 1 ]; then
+    if playbook check0 "$ANSIBLE_DIR/site.yml" --check --diff; then
+        ok "site.yml --check --diff on new hosts: rc 0 in $PB_SECS"
+    else fail "site.yml --check --diff failed"; tail -n 30 "$WORK/check0.log"; fi
+    check_recap "$WORK/check0.log"
+    for k in "${!NAMES[@]}"; do
+        r=/proc/${SSHD_PIDS[$k]}/root
+        [ "${CHANGED[k]:-0}" -gt 0 ] || fail "check mode reported no change on ${NAMES[$k]}"
+        if [ -e "$r/etc/tempus.conf" ] || [ -e "$r/usr/local/sbin/tempusd" ] || [ -n "$(tempusd_pid "$k")" ]; then
+            fail "check mode changed ${NAMES[$k]}"
+        fi
+    done
+    grep -q '^[0-9:]* +server 192.168.111.10 iburst' "$WORK/check0.log" ||
+        fail "check mode: no config diff for the clients"
+fi
+
 # --- run 1: the rollout
-if playbook run1 "$ANSIBLE_DIR/site.yml"; then ok "site.yml run 1: rc 0 in $PB_SECS s"
+if playbook run1 "$ANSIBLE_DIR/site.yml"; then ok "site.yml run 1: rc 0 in $PB_SECS"
 else die "site.yml run 1 failed (rc $?)"; fi
 check_recap "$WORK/run1.log"
 for k in "${!NAMES[@]}"; do
@@ -327,54 +362,122 @@ if grep -qx 'allow 192.168.111.0/24' "$conf" && grep -qx 'local stratum 10' "$co
     ! grep -q '^server' "$conf"; then ok "srv /etc/tempus.conf: allow 192.168.111.0/24, local stratum 10, no upstreams"
 else fail "srv /etc/tempus.conf:"; cat "$conf"; fi
 
-# --- check.yml: one line per host
-if playbook check "$ANSIBLE_DIR/check.yml"; then ok "check.yml: rc 0 in $PB_SECS s"
-else fail "check.yml failed (rc $?)"; cat "$WORK/check.log"; fi
-for k in "${!NAMES[@]}"; do
-    n=${NAMES[$k]}
-    line=$(grep -oE "\"msg\": \"$n: [^\"]*\"" "$WORK/check.log" | head -1)
-    if [ "$n" = srv ]; then want="$n: local clock, stratum 10, leap Normal"
-    else want="$n: synchronised to $SERVER ($SERVER_HEX), stratum 11, offset "; fi
-    if [[ $line == "\"msg\": \"$want"* ]]; then ok "check.yml ${line#\"msg\": }"
-    else fail "check.yml line for $n: '$line' (want '$want...')"; fi
-done
+# --- deploy/fleet-status.sh: the same one line per host over plain SSH
+STATUS=("$SRC/deploy/fleet-status.sh" -i "$WORK/id_ed25519" -o IdentitiesOnly=yes
+        -o UserKnownHostsFile="$WORK/known_hosts" -o GlobalKnownHostsFile=/dev/null
+        -o StrictHostKeyChecking=yes)
+status_check() { # status_check WANT_RC C3_WANT: run fleet-status.sh on all hosts, check its lines
+    local rc k n want line
+    out=$(ctl "${STATUS[@]}" "${ADDRS[@]}" 2>&1)
+    rc=$?
+    [ "$rc" = "$1" ] || fail "fleet-status.sh: rc $rc, want $1: $out"
+    for k in "${!NAMES[@]}"; do
+        n=${NAMES[$k]}
+        case $n in
+        srv) want="${ADDRS[$k]}: local clock, stratum 10, leap Normal" ;;
+        c3) want="${ADDRS[$k]}: $2" ;;
+        *) want="${ADDRS[$k]}: synchronised to $SERVER ($SERVER_HEX), stratum 11, offset " ;;
+        esac
+        line=$(grep -E "^${ADDRS[$k]}: " <<<"$out")
+        if [[ $line == "$want"* ]]; then ok "fleet-status.sh $line"
+        else fail "fleet-status.sh line for $n: '$line' (want '$want...')"; fi
+    done
+}
+status_check 0 "synchronised to $SERVER ($SERVER_HEX), stratum 11, offset "
 
 # --- run 2: nothing to change
-if playbook run2 "$ANSIBLE_DIR/site.yml"; then ok "site.yml run 2: rc 0 in $PB_SECS s"
+if playbook run2 "$ANSIBLE_DIR/site.yml"; then ok "site.yml run 2: rc 0 in $PB_SECS"
 else fail "site.yml run 2 failed"; fi
 check_recap "$WORK/run2.log"
 for k in "${!NAMES[@]}"; do
     n=${NAMES[$k]}
-    [ "${CHANGED[k]:-x}" = 0 ] || fail "run 2 changed ${CHANGED[k]:-?} task(s) on $n: $(grep -E '^[0-9:]+ changed:' "$WORK/run2.log")"
+    if [ "${CHANGED[k]:-x}" != 0 ]; then
+        fail "run 2 changed ${CHANGED[k]:-?} task(s) on $n: $(grep -E '^[0-9:]+ changed:' "$WORK/run2.log")"
+    fi
     [ "$(tempusd_pid "$k")" = "${PIDS1[k]}" ] || fail "run 2 restarted tempusd on $n"
 done
 ok "run 2 recap: $(grep -E '^[0-9:]+ (srv|c[0-9]) +:' "$WORK/run2.log" | awk '{print $2 ":" $5}' | tr '\n' ' ')"
 
-# --- run 3: a changed client option rewrites the clients' config; the handler restarts their
-# tempusd (new PID) and they sync again; the server is left alone.
-if playbook run3 "$ANSIBLE_DIR/site.yml" -e 'tempus_client_server_options="iburst minpoll 5"'; then
-    ok "site.yml run 3 (client option changed): rc 0 in $PB_SECS s"
-else fail "site.yml run 3 failed"; fi
-check_recap "$WORK/run3.log"
+# --- check.yml, with c3's tempusd stopped (by its PID, as an admin or a crash would): one
+# line per host, and c3 fails.
+kill "${PIDS1[3]}"
+for _ in $(seq 1 50); do kill -0 "${PIDS1[3]}" 2>/dev/null || break; sleep 0.1; done
+status_check 1 "unsynchronised: no tracking report"
+if playbook check "$ANSIBLE_DIR/check.yml"; then fail "check.yml: rc 0 with c3's tempusd stopped"
+else ok "check.yml: rc != 0 with c3's tempusd stopped, in $PB_SECS"; fi
 for k in "${!NAMES[@]}"; do
-    n=${NAMES[$k]} pid=$(tempusd_pid "$k")
-    if [ "$n" = srv ]; then
-        [ "${CHANGED[k]:-x}" = 0 ] && [ "$pid" = "${PIDS1[k]}" ] ||
-            fail "run 3 touched the server (changed ${CHANGED[k]:-?}, PID ${PIDS1[k]} -> $pid)"
-        continue
+    n=${NAMES[$k]}
+    line=$(grep -oE "\"msg\": \"$n: [^\"]*\"" "$WORK/check.log" | head -1)
+    case $n in
+    srv) want="$n: local clock, stratum 10, leap Normal" ;;
+    c3) want="$n: unsynchronised: no tracking report" ;;
+    *) want="$n: synchronised to $SERVER ($SERVER_HEX), stratum 11, offset " ;;
+    esac
+    if [[ $line == "\"msg\": \"$want"* ]]; then ok "check.yml ${line#\"msg\": }"
+    else fail "check.yml line for $n: '$line' (want '$want...')"; fi
+    f=$(recap "$WORK/check.log" "$n" failed)
+    if { [ "$n" = c3 ] && [ "$f" != 1 ]; } || { [ "$n" != c3 ] && [ "$f" != 0 ]; }; then
+        fail "check.yml: $n failed=$f"
     fi
-    if [ "${CHANGED[k]:-0}" -ge 2 ] && [ -n "$pid" ] && [ "$pid" != "${PIDS1[k]}" ] && kill -0 "$pid" &&
-        ! kill -0 "${PIDS1[k]}" 2>/dev/null &&
-        grep -qx "server $SERVER iburst minpoll 5" "/proc/${SSHD_PIDS[$k]}/root/etc/tempus.conf"; then
-        ok "run 3 $n: changed ${CHANGED[k]}, tempusd restarted (PID ${PIDS1[k]} -> $pid), synchronised again"
-    else fail "run 3 $n: changed ${CHANGED[k]:-?}, PID ${PIDS1[k]} -> $pid"; fi
 done
+
+# --- run 3 on srv, c1 and c3, with a client option changed for c1 only: c1's config is
+# rewritten and the handler restarts its tempusd (new PID); c3's config is unchanged but its
+# tempusd is not running, so the start task starts it; both synchronise again (the role's
+# waitsync); the server is left alone.
+sed -i "s/^c1 ansible_host=.*/& tempus_client_server_options=\"iburst minpoll 5\"/" "$WORK/inventory.ini"
+if playbook run3 "$ANSIBLE_DIR/site.yml" --limit srv,c1,c3; then
+    ok "site.yml run 3 (c1's option changed, c3 stopped): rc 0 in $PB_SECS"
+else fail "site.yml run 3 failed"; fi
+check_recap "$WORK/run3.log" 0 1 3
+for k in 0 1 3; do
+    n=${NAMES[$k]} pid=$(tempusd_pid "$k")
+    case $n in
+    srv)
+        if [ "${CHANGED[k]:-x}" != 0 ] || [ "$pid" != "${PIDS1[k]}" ]; then
+            fail "run 3 touched the server (changed ${CHANGED[k]:-?}, PID ${PIDS1[k]} -> $pid)"
+        else ok "run 3 srv: changed 0, same tempusd"; fi
+        ;;
+    c1)
+        if [ "${CHANGED[k]:-0}" = 2 ] && [ -n "$pid" ] && [ "$pid" != "${PIDS1[k]}" ] &&
+            kill -0 "$pid" && ! kill -0 "${PIDS1[k]}" 2>/dev/null &&
+            grep -qx "server $SERVER iburst minpoll 5" "/proc/${SSHD_PIDS[$k]}/root/etc/tempus.conf"
+        then ok "run 3 c1: changed 2 (config, restart), tempusd PID ${PIDS1[k]} -> $pid, synchronised again"
+        else fail "run 3 c1: changed ${CHANGED[k]:-?}, PID ${PIDS1[k]} -> $pid"; fi
+        ;;
+    c3)
+        if [ "${CHANGED[k]:-0}" = 1 ] && [ -n "$pid" ] && [ "$pid" != "${PIDS1[k]}" ] && kill -0 "$pid" &&
+            grep -q 'changed: \[c3\]' <(grep -A3 'Start tempusd unless it runs' "$WORK/run3.log")
+        then ok "run 3 c3: changed 1 (started), tempusd PID $pid, synchronised again"
+        else fail "run 3 c3: changed ${CHANGED[k]:-?}, PID ${PIDS1[k]} -> $pid"; fi
+        ;;
+    esac
+done
+grep -qE '^[0-9:]+ c2 +:' "$WORK/run3.log" && fail "run 3 reached c2 despite --limit"
 
 # --- this machine: untouched
 if [ "$(real_state)" = "$REAL_BEFORE" ]; then ok "this machine's /etc/tempus.conf, /usr/local and _tempus untouched"
 else fail "this machine's files changed: $(diff <(echo "$REAL_BEFORE") <(real_state))"; fi
 
-echo "duration: $(($(date +%s) - T_START)) s"
+# CPU used, to compare runs on machines with different loads: this script's children
+# (ansible-playbook and everything else the controller ran) plus every live process in the
+# hosts' namespaces with what its reaped children used (sshd and the sessions it reaped, the
+# tempusd daemons).
+cpu_s() { # cpu_s: CPU_LINE = CPU seconds used so far
+    local tck p t=0 f
+    tck=$(getconf CLK_TCK)
+    for n in "${HOST_NS[@]}" "$NS_CTL"; do
+        for p in $(ip netns pids "$n" 2>/dev/null); do
+            f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+            t=$((t + $(awk '{print $12 + $13 + $14 + $15}' <<<"$f")))
+        done
+    done
+    ctl_cpu
+    CPU_LINE=$(awk -v c="$CTL_CPU" -v t="$t" -v tck="$tck" \
+        'BEGIN{printf "%.0f s (controller %.0f s, hosts %.0f s)", c + t / tck, c, t / tck}')
+}
+cpu_s
+echo "duration: $(($(date +%s) - T_START)) s wall, CPU $CPU_LINE; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ $FAILS -gt 0 ]; then
     echo "$FAILS check(s) failed"
     for f in "$WORK"/run*.log; do echo "---- $f (tail)"; tail -n 25 "$f"; done
