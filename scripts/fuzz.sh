@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
     *) targets="$targets $1"; shift ;;
     esac
 done
-all="fuzz_ntp_parse fuzz_server fuzz_engine_reply fuzz_cmdmon_request fuzz_cmdmon_reply fuzz_conf"
+all="fuzz_ntp_parse fuzz_server fuzz_engine_reply fuzz_cmdmon_request fuzz_cmdmon_reply fuzz_conf fuzz_cmdsrv"
 [ -n "$targets" ] || targets="$all"
 
 if [ ! -f "$build/build.ninja" ]; then
