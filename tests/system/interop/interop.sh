@@ -13,12 +13,14 @@
 # Clients, each against T1 (stratum 3, |offset| < 10 ms, answer parsed), T2 and T4 (stratum 10)
 # and T3 (no answer): chronyd -Q -x (one-shot), chronyd -x -d as a client daemon (chronyc ntpdata /
 # sources), ntpsec's `ntpdate -q` and `ntpdig -j` (fetched by fetch-ntpsec.sh, run as nobody
-# with no capabilities), python3-ntplib, busybox `ntpd -n -q -w -d` (query-only; run only if
-# a busybox with the ntpd applet exists: Debian 12's busybox and busybox-static have none).
+# with no capabilities), python3-ntplib, busybox `ntpd -n -q -w -d` (query-only, as nobody
+# with no capabilities, under strace: no clock-setting call may succeed). Debian 12's busybox
+# packages have no ntpd applet, so fetch-busybox.sh builds one from Debian's busybox source.
 # Nothing here may touch the clock: every daemon has -x; the one-shot clients are query-only
 # and run without CAP_SYS_TIME (setpriv) where they are not chronyd -x.
-# Needs root, ip netns, chrony (exit 77 otherwise). INTEROP_NTPSEC_DIR overrides the download
-# directory; KEEP_WORK=1 keeps the logs.
+# Needs root, ip netns, chrony (exit 77 otherwise), strace, dpkg-dev and gcc (fetch-busybox.sh).
+# INTEROP_NTPSEC_DIR and INTEROP_BUSYBOX_DIR override the download/build directories;
+# BUSYBOX_BIN names a busybox with ntpd to use instead; KEEP_WORK=1 keeps the logs.
 # shellcheck disable=SC2015 # ok() always succeeds, so `A && ok .. || fail ..` is an if/else
 set -u
 BUILD=${TEMPUS_BUILD:?TEMPUS_BUILD not set (run through meson test)}
@@ -46,8 +48,10 @@ WORK=$(mktemp -d /tmp/tempus-interop.XXXXXX)
 chmod 755 "$WORK" # nobody must be able to enter it (the one-shot clients write nothing there)
 NS=tio$$
 PIDS=()
+BBPID= # the busybox ntpd query running (section 5), not a daemon of PIDS
 cleanup() {
     local p
+    [ -n "$BBPID" ] && kill "$BBPID" 2>/dev/null
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     for p in "${PIDS[@]}"; do
         for _ in $(seq 1 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -88,10 +92,27 @@ chmod -R a+rX "$NTPSEC_DIR"
 NTPSEC_ENV=(env "PATH=$NTPSEC_ROOT/usr/bin:/usr/bin:/bin"
     "PYTHONPATH=$NTPSEC_ROOT/usr/lib/python3/dist-packages" HOME=/nonexistent)
 
+# busybox with the ntpd applet: BUSYBOX_BIN, a system busybox that has it (Debian 12's has
+# not), else one built from Debian's busybox source by fetch-busybox.sh (about 1-3 min, once:
+# cached in build-interop-cache/ of the source tree, which the --werror and sanitizer build
+# directories share; under the build directory if the source tree is read-only).
 BUSYBOX=
 for b in ${BUSYBOX_BIN:-} /usr/bin/busybox /bin/busybox; do
-    if [ -x "$b" ] && "$b" ntpd --help 2>&1 | grep -q -- '-w'; then BUSYBOX=$b; break; fi
+    if [ -x "$b" ] && "$b" ntpd --help 2>&1 | grep -q -- '-w.*only query peers'; then BUSYBOX=$b; break; fi
 done
+if [ -z "$BUSYBOX" ]; then
+    bbdir=$BUILD/interop-busybox
+    [ -w "$SRC" ] && bbdir=$SRC/build-interop-cache/busybox
+    bbdir=${INTEROP_BUSYBOX_DIR:-$bbdir}
+    BUSYBOX=$("$SRC/tests/system/interop/fetch-busybox.sh" "$bbdir" 2>"$WORK/fetch-busybox.out" | tail -n 1)
+    if [ ! -x "$BUSYBOX" ]; then
+        tail -n 30 "$WORK/fetch-busybox.out"
+        die "could not build busybox with ntpd from Debian's source (dpkg-dev, gcc, Debian mirror?)"
+    fi
+    grep '^fetch-busybox:' "$WORK/fetch-busybox.out"
+fi
+command -v strace >/dev/null || die "strace missing (scripts/deps.sh test_pkgs)"
+echo "busybox: $BUSYBOX ($("$BUSYBOX" 2>&1 | head -n 1))"
 
 # --- the namespace: lo only.
 ip netns add "$NS" || die "ip netns add"
@@ -299,20 +320,76 @@ d = s.recv(100); print(d[0] & 7, d[1])' 2>&1)
 [ "$res" = "4 10" ] && ok "T3 answers 127.0.0.200 (inside allow): mode 4, stratum 10" ||
     fail "T3 positive control from 127.0.0.200: '$res'"
 
-# --- 5. busybox ntpd in query-only mode: -n foreground, -q quit after the answer, -w "do not
-# set time (only query peers)", -d print the replies. Only with an ntpd applet.
-if [ -n "$BUSYBOX" ]; then
-    for srv in 127.0.0.1 127.0.0.2; do
-        unpriv timeout 20 "$BUSYBOX" ntpd -n -q -w -d -p "$srv" >"$WORK/busybox-$srv.out" 2>&1
-        line=$(grep -E "reply from $srv" "$WORK/busybox-$srv.out" | head -n 1)
-        st=$(sed -nE 's/.*strat:([0-9]+).*/\1/p' <<<"$line")
-        off=$(sed -nE 's/.*offset:([-+0-9.]+).*/\1/p' <<<"$line")
-        check "busybox ntpd -w" "$srv" "$st" "$off"
+# --- 5. busybox ntpd in query-only mode: -n foreground, -q, -w "do not set time (only query
+# peers)", -d also log the queries; it prints "reply from ADDR: offset:.. delay:.. status:0x..
+# strat:N refid:0x.. ..." per reply. With -w, -q never quits (it quits once the clock is set):
+# it queries every ~2 s until its 10 s (no reply) / 50 s alarm, so it is stopped here after the
+# first good reply. Run as nobody with no capabilities AND under strace: a clock-setting call
+# (settimeofday, clock_settime, adjtimex/clock_adjtime with modes) must not happen, or fail
+# EPERM; sendto must be seen (strace saw busybox's system calls at all).
+# bb_refid 0x01017f7f -> 7F7F0101: busybox prints the raw network-order word as a host integer.
+bb_refid() { local h=${1#0x}; [ ${#h} = 8 ] && echo "${h:6:2}${h:4:2}${h:2:2}${h:0:2}" | tr a-f A-F; }
+bb_lim() { awk -v d="$1" -v m="$MAXOFF" 'BEGIN { l = d / 2 + 0.001; printf "%.6f", (l < m) ? l : m }'; }
+for srv in 127.0.0.1 127.0.0.2 "${V6[@]}" 127.0.0.3; do
+    out=$WORK/busybox-$srv.out trace=$WORK/busybox-$srv.strace
+    # not `inns`: a function run in the background is a subshell, and $! must be timeout itself
+    ip netns exec "$NS" timeout 30 strace -f -qq -o "$trace" \
+        -e trace=clock_settime,settimeofday,adjtimex,clock_adjtime,sendto,sendmsg \
+        setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all --bounding-set=-all \
+        "$BUSYBOX" ntpd -n -q -w -d -p "$srv" >"$out" 2>&1 &
+    BBPID=$!
+    # up to 3 replies (about 2 s apart) for one that passes; T3: 3 s after its first query.
+    good='' t_sent=''
+    for i in $(seq 1 120); do
+        sleep 0.1
+        kill -0 "$BBPID" 2>/dev/null || break
+        if [ "$srv" = 127.0.0.3 ]; then
+            [ -z "$t_sent" ] && grep -q "sending query to $srv" "$out" && t_sent=$i
+            [ -n "$t_sent" ] && [ $((i - t_sent)) -ge 30 ] && break
+            continue
+        fi
+        n=0
+        while read -r line; do
+            n=$((n + 1))
+            st=$(sed -nE 's/.* strat:([0-9]+).*/\1/p' <<<"$line")
+            off=$(sed -nE 's/.* offset:([-+0-9.]+).*/\1/p' <<<"$line")
+            dly=$(sed -nE 's/.* delay:([0-9.]+).*/\1/p' <<<"$line")
+            stat=$(sed -nE 's/.* status:(0x[0-9a-f]+).*/\1/p' <<<"$line")
+            ref=$(bb_refid "$(sed -nE 's/.* refid:(0x[0-9a-f]+).*/\1/p' <<<"$line")")
+            # status: leap (bits 7-6) 0, version 4, mode 4 server
+            [ "$st" = "${EXP_ST[$srv]}" ] && [ "$ref" = "${EXP_REF[$srv]}" ] && [ "$stat" = 0x24 ] &&
+                abs_le "$off" "$(bb_lim "$dly")" && good=$line && break
+        done < <(grep -F "reply from $srv: " "$out")
+        [ -n "$good" ] || [ "$n" -ge 3 ] && break
     done
-else
-    echo "note: busybox ntpd not checked: no busybox with the ntpd applet (Debian 12's busybox" \
-        "and busybox-static are built without it; set BUSYBOX_BIN to one that has it)"
-fi
+    kill "$BBPID" 2>/dev/null # timeout passes the TERM on to strace and busybox
+    wait "$BBPID" 2>/dev/null
+    BBPID=
+    # the safety check, for every server (T3 included)
+    bad=$(grep -E '(clock_settime|settimeofday|adjtimex|clock_adjtime)\(' "$trace" |
+        grep -vE '= -1 EPERM|\{modes=0,')
+    if [ -n "$bad" ]; then fail "busybox ntpd -w -> $srv made a clock call: $bad"
+    elif ! grep -qE '(sendto|sendmsg)\(' "$trace"; then fail "busybox ntpd -w -> $srv: strace saw no sendto ($(head -c 300 "$trace"))"
+    fi
+    if [ "$srv" = 127.0.0.3 ]; then
+        if [ -n "$t_sent" ] && ! grep -q "reply from" "$out"; then
+            ok "busybox ntpd -w <- $srv (outside allow): no answer (3 s after its query)"
+        else fail "busybox ntpd -w <- $srv (outside allow): query sent '${t_sent:-no}'"; cat "$out"; fi
+        continue
+    fi
+    line=${good:-$(grep -F "reply from $srv: " "$out" | tail -n 1)}
+    st=$(sed -nE 's/.* strat:([0-9]+).*/\1/p' <<<"$line")
+    off=$(sed -nE 's/.* offset:([-+0-9.]+).*/\1/p' <<<"$line")
+    dly=$(sed -nE 's/.* delay:([0-9.]+).*/\1/p' <<<"$line")
+    ref=$(bb_refid "$(sed -nE 's/.* refid:(0x[0-9a-f]+).*/\1/p' <<<"$line")")
+    stat=$(sed -nE 's/.* status:(0x[0-9a-f]+).*/\1/p' <<<"$line")
+    nrep=$(grep -cF "reply from $srv: " "$out")
+    if [ "$stat" = 0x24 ]; then
+        check "busybox ntpd -w (delay ${dly:-?}, reply $nrep, no clock call)" "$srv" "$st" "$off" "$ref" \
+            "$(bb_lim "${dly:-1}")"
+    else fail "busybox ntpd -w <- $srv: status '$stat' (want 0x24: leap 0, version 4, mode 4)"; fi
+    [ -z "$line" ] && cat "$out"
+done
 
 for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || fail "daemon $p exited"; done
 [ $FAILS = 0 ] || die "$FAILS check(s) failed"
