@@ -16,6 +16,7 @@ struct cmdsrv {
     const struct clientlog *ntp_log;
     struct clientlog *cmd_log; /* owned: cmd hits, cmdratelimit */
     struct cmdsrv_hooks hooks;
+    struct cmdsrv_ts_hooks ts_hooks;
     uint8_t offline[CMDSRV_MAX_SOURCES]; /* 1: set offline by a command */
 };
 
@@ -81,6 +82,14 @@ struct cmdsrv *cmdsrv_new(const struct cmdsrv_params *p, struct engine *engine,
         return NULL;
     }
     return s;
+}
+
+void cmdsrv_set_ts_hooks(struct cmdsrv *s, const struct cmdsrv_ts_hooks *h)
+{
+    if (h)
+        s->ts_hooks = *h;
+    else
+        memset(&s->ts_hooks, 0, sizeof s->ts_hooks);
 }
 
 void cmdsrv_free(struct cmdsrv *s)
@@ -429,6 +438,14 @@ static int h_ntp_data(struct cmdsrv *s, const struct cmdmon_request *req, size_t
     o->flags = r.test_flags;
     o->tx_tss_char = (uint8_t)(r.tx_tss_char ? r.tx_tss_char : 'D');
     o->rx_tss_char = (uint8_t)(r.rx_tss_char ? r.rx_tss_char : 'D');
+    /* The engine sees only times; which clock took the receive time is the executor's. */
+    int last_kernel = 0;
+    uint32_t n_kernel = 0;
+    if (s->ts_hooks.source_rx_ts &&
+        s->ts_hooks.source_rx_ts(s->ts_hooks.ctx, &r.remote, &last_kernel, &n_kernel) == 0) {
+        o->rx_tss_char = last_kernel ? 'K' : 'D';
+        o->total_kernel_rx_ts = n_kernel;
+    }
     o->total_tx_count = r.total_tx;
     o->total_rx_count = r.total_rx;
     o->total_valid_count = r.total_valid;
@@ -476,6 +493,12 @@ static int h_server_stats(struct cmdsrv *s, size_t len, struct cmdmon_reply *rep
     o->v[CMDMON_SS_NTP_INTERLEAVED_HITS] = ntp.ntp_interleaved_hits;
     o->v[CMDMON_SS_NTP_TIMESTAMPS] = ntp.ntp_timestamps;
     o->v[CMDMON_SS_NTP_SPAN_SECONDS] = ntp.ntp_span_seconds;
+    if (s->ts_hooks.ntp_ts_stats) {
+        uint64_t ts[6] = {0};
+        s->ts_hooks.ntp_ts_stats(s->ts_hooks.ctx, ts);
+        for (int i = 0; i < 6; i++)
+            o->v[CMDMON_SS_NTP_DAEMON_RX_TS + i] = ts[i];
+    }
     return CMDMON_STT_SUCCESS;
 }
 

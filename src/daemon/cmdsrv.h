@@ -79,6 +79,22 @@ struct cmdsrv *cmdsrv_new(const struct cmdsrv_params *p, struct engine *engine,
                           const struct clientlog *ntp_log, const struct cmdsrv_hooks *hooks);
 void cmdsrv_free(struct cmdsrv *s);
 
+/* Receive-timestamp facts the engine does not have (it sees only times): which clock took a
+ * source's receive times (ntpdata) and the server's timestamp counters (serverstats). A
+ * separate hook set, so that cmdsrv_hooks' initialisers stay as they are. */
+struct cmdsrv_ts_hooks {
+    void *ctx;
+    /* Receive timestamping of the source at remote (ntpdata's RX timestamping and Total
+     * kernel RX): see executor_source_rx_ts(). NULL hook or nonzero return: daemon, 0. */
+    int (*source_rx_ts)(void *ctx, const struct addr *remote, int *last_kernel, uint32_t *n_kernel);
+    /* serverstats' timestamp counters, CMDMON_SS_NTP_DAEMON_RX_TS..HW_TX_TS in that order
+     * (6 values). NULL hook: zeros. */
+    void (*ntp_ts_stats)(void *ctx, uint64_t v[6]);
+};
+
+/* Installs h (copied; NULL removes): ntpdata and serverstats use it from then on. */
+void cmdsrv_set_ts_hooks(struct cmdsrv *s, const struct cmdsrv_ts_hooks *h);
+
 /* Handles one request datagram req[0..len) that arrived over transport t from `from` (UDP:
  * address and port; Unix: NULL). now_mono_ns for the engine's reports, now_real_ns for the
  * client log. Writes the reply into out (cap >= CMDMON_MAX_REP_LEN) and returns its length,

@@ -360,6 +360,27 @@ static void open_udp(struct cmdsrv_io *io, const struct addr *bind, int *fd)
     (void)loop_add_fd(io->loop, r, on_udp, io);
 }
 
+static int source_rx_ts(void *ctx, const struct addr *remote, int *last_kernel, uint32_t *n_kernel)
+{
+    struct cmdsrv_io *io = ctx;
+    return io->ex ? executor_source_rx_ts(io->ex, remote, last_kernel, n_kernel) : -ENOENT;
+}
+
+/* serverstats' RX counters are of the requests served (past allow/deny), as chronyd's; every
+ * reply's transmit timestamp is a daemon one (no kernel TX timestamping). */
+static void ntp_ts_stats(void *ctx, uint64_t v[6])
+{
+    struct cmdsrv_io *io = ctx;
+    if (!io->ex)
+        return;
+    struct executor_stats st;
+    executor_get_stats(io->ex, &st);
+    uint64_t served = st.ntp_rx - st.ntp_denied;
+    v[0] = served > st.ntp_kernel_rx ? served - st.ntp_kernel_rx : 0;
+    v[1] = st.ntp_replies;
+    v[2] = st.ntp_kernel_rx;
+}
+
 struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family, int client_only,
                               int clock_fixed, struct loop *loop, struct engine *engine,
                               struct executor *ex)
@@ -385,6 +406,8 @@ struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family
         free(io);
         return NULL;
     }
+    struct cmdsrv_ts_hooks th = {io, source_rx_ts, ntp_ts_stats};
+    cmdsrv_set_ts_hooks(io->srv, &th);
     /* -Q: chronyd's client-only defaults are cmdport 0 and no socket; a value other than
      * the default was set explicitly and still counts. */
     int cmdport_on = c->cmdport > 0 && !(client_only && c->cmdport == 323);

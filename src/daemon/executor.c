@@ -34,9 +34,10 @@ struct xsource {
     int id;
     struct addr remote;
     int peer;
-    int fd;             /* this source's current request socket (watched), -1 when none */
-    int next_fd;        /* the socket for its next request, opened ahead; -1 when none */
-    int last_rx_kernel; /* the last datagram had a kernel receive timestamp */
+    int fd;               /* this source's current request socket (watched), -1 when none */
+    int next_fd;          /* the socket for its next request, opened ahead; -1 when none */
+    int last_rx_kernel;   /* the last datagram had a kernel receive timestamp */
+    uint32_t n_rx_kernel; /* datagrams with a kernel receive timestamp */
 };
 
 struct executor {
@@ -186,8 +187,10 @@ static void deliver(struct executor *x, struct xsource *s, const uint8_t *buf, i
 {
     x->stats.source_rx++;
     s->last_rx_kernel = rx->ts_source == UDP_TS_KERNEL;
-    if (s->last_rx_kernel)
+    if (s->last_rx_kernel) {
         x->stats.kernel_rx_ts++;
+        s->n_rx_kernel++;
+    }
     engine_receive(x->engine, s->id, buf, (size_t)len, map_rx(x, rx), loop_mono_ns(), &x->io);
 }
 
@@ -343,6 +346,8 @@ static int serve(struct executor *x, int k, int i, const struct udp_msg *m, int 
         x->stats.ntp_denied++;
         return 0;
     }
+    if (m->rx.ts_source == UDP_TS_KERNEL)
+        x->stats.ntp_kernel_rx++;
     struct server_rx srx = {
         .pkt = m->buf,
         .len = (size_t)m->len,
@@ -607,7 +612,8 @@ int executor_add_source(struct executor *x, int source_id, const struct addr *re
         return -EEXIST;
     if (x->n_sources >= EXECUTOR_MAX_SOURCES)
         return -ENOSPC;
-    x->sources[x->n_sources++] = (struct xsource){source_id, *remote, peer, -1, -1, 0};
+    x->sources[x->n_sources++] =
+        (struct xsource){.id = source_id, .remote = *remote, .peer = peer, .fd = -1, .next_fd = -1};
     if (peer)
         x->n_peers++;
     return 0;
@@ -669,6 +675,20 @@ int executor_last_rx_kernel(const struct executor *x, int source_id)
     for (int i = 0; i < x->n_sources; i++)
         if (x->sources[i].id == source_id)
             return x->sources[i].last_rx_kernel;
+    return -ENOENT;
+}
+
+int executor_source_rx_ts(const struct executor *x, const struct addr *a, int *last_kernel,
+                          uint32_t *n_kernel)
+{
+    for (int i = 0; i < x->n_sources; i++) {
+        const struct xsource *s = &x->sources[i];
+        if (addr_same_host(&s->remote, a) && (a->port == 0 || s->remote.port == a->port)) {
+            *last_kernel = s->last_rx_kernel;
+            *n_kernel = s->n_rx_kernel;
+            return 0;
+        }
+    }
     return -ENOENT;
 }
 

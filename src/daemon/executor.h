@@ -75,6 +75,9 @@ struct executor_stats {
     uint64_t source_ignored; /* from an unexpected address/port */
     uint64_t send_errors;
     uint64_t kernel_rx_ts; /* datagrams with a kernel receive timestamp */
+    /* requests past allow/deny on the server socket with a kernel receive timestamp (the
+     * others had a daemon one): serverstats' NTP kernel/daemon RX timestamps */
+    uint64_t ntp_kernel_rx;
 };
 
 struct executor;
@@ -130,6 +133,12 @@ void executor_get_stats(const struct executor *x, struct executor_stats *s);
 /* 1 when source_id's last datagram carried a kernel receive timestamp, 0 when it was a
  * daemon timestamp, -ENOENT for an unknown source (measurements.log's RX column). */
 int executor_last_rx_kernel(const struct executor *x, int source_id);
+
+/* Receive timestamping of the source with address a (and port, when a->port != 0), for
+ * ntpdata: *last_kernel 1 when its last datagram had a kernel receive timestamp, *n_kernel
+ * how many of its datagrams had one. 0, or -ENOENT when no source has that address. */
+int executor_source_rx_ts(const struct executor *x, const struct addr *a, int *last_kernel,
+                          uint32_t *n_kernel);
 
 /* The server sockets' ports (0 when closed), for tests and logs. */
 int executor_server_port(const struct executor *x, int family);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -89,6 +90,43 @@ static void test_ipv4_kernel_timestamps(void **state)
 {
     (void)state;
     roundtrip(4, 0, 1);
+}
+
+/* The daemon's per-request socket (wildcard address, kernel-chosen port, as the executor
+ * opens one per request) gets the reply with a kernel software stamp, taken before the
+ * clock read that follows recvmsg and after the send. */
+static void test_request_socket_reply_kernel_stamp(void **state)
+{
+    (void)state;
+    struct addr lo = loopback(4, 0);
+    struct addr any = lo;
+    memset(any.bytes, 0, sizeof any.bytes);
+    int srv = udp_open(&lo, UDP_OPEN_REUSEADDR);
+    int req = udp_open(&any, 0);
+    assert_true(srv >= 0);
+    assert_true(req >= 0);
+    assert_int_equal(udp_has_kernel_timestamps(req), 1);
+    struct addr to = loopback(4, (uint16_t)udp_local_port(srv));
+    uint8_t b[48] = {0x23};
+    assert_int_equal(udp_send(req, b, sizeof b, &to, NULL, 0), 0);
+    assert_int_equal(wait_readable(srv), 1);
+    struct udp_rx rx;
+    assert_int_equal(udp_recv(srv, b, sizeof b, &rx), 48);
+    int64_t sent = loop_real_ns();
+    assert_int_equal(udp_send(srv, b, sizeof b, &rx.remote, &rx.local, rx.ifindex), 0);
+    assert_int_equal(wait_readable(req), 1);
+    /* a pause between arrival and recvmsg: a daemon stamp would carry it, the kernel's not */
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    struct udp_rx r2;
+    assert_int_equal(udp_recv(req, b, sizeof b, &r2), 48);
+    int64_t read = loop_real_ns();
+    assert_int_equal(r2.ts_source, UDP_TS_KERNEL);
+    assert_true(r2.rx_real_ns >= sent);
+    assert_true(r2.rx_real_ns <= read - 15 * 1000 * 1000);
+    assert_true(r2.rx_real_ns - sent < 1000 * 1000 * 1000); /* loose: a loaded machine */
+    udp_close(srv);
+    udp_close(req);
 }
 
 static void test_ipv4_fallback_timestamps(void **state)
@@ -279,6 +317,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ipv4_kernel_timestamps),
         cmocka_unit_test(test_ipv4_fallback_timestamps),
+        cmocka_unit_test(test_request_socket_reply_kernel_stamp),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_truncated_is_dropped),
         cmocka_unit_test(test_batch_ipv4),
