@@ -23,7 +23,8 @@
 # core work; the template is built once), counted with --toggle-collect.
 # Environment: DUR_S (2), WINDOW (128), SOURCES ("-a 2000 -P 2"), CONFIGS (all), SUMMARY (a file
 # to append "instr.CONFIG N" lines (saturated) to, for run-all.sh), ANNOTATE (a configuration
-# name prefix, e.g. tempusd: print where its instructions per reply go, by function).
+# name prefix, e.g. tempusd: print where its instructions per reply go, by function), KEEP_CG (a
+# directory to copy the annotated profiles to).
 set -u
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -148,6 +149,8 @@ for p in "${profiles[@]}"; do
     IFS=: read -r cfg file replies <<<"$p"
     echo
     echo "Profile of $cfg, saturated, instructions per reply by function (self):"
+    # KEEP_CG=DIR keeps the profile for line-level annotation (callgrind_annotate --auto=yes).
+    [ -z "${KEEP_CG:-}" ] || cp "$file" "$KEEP_CG/" || true
     callgrind_annotate --inclusive=no "$file" 2>/dev/null |
         awk -v r="$replies" '/^ *[0-9,]+ +\(/ && !/PROGRAM TOTALS/ {
             n = $1; gsub(",", "", n); f = $0; sub(/^ *[0-9,]+ +\([^)]*\) +/, "", f);

@@ -9,6 +9,9 @@
 
 #include "base/prng.h"
 
+/* The per-request helpers: inlined, a call's register saves cost as much as their bodies. */
+#define INLINE __attribute__((always_inline)) static inline
+
 #define NONE     UINT32_MAX
 #define NO_RATE  INT8_MIN
 #define NEVER_NS INT64_MIN
@@ -149,9 +152,22 @@ uint32_t clientlog_count(const struct clientlog *cl)
     return cl->count;
 }
 
+/* IPv4, the common case: one keyed multiply of the 32-bit address; the table index comes
+ * from the product's high word, whose bits depend on all the address bits and on the key. */
+static uint32_t hash_v4(const struct clientlog *cl, uint32_t ip)
+{
+    uint64_t h = ((uint64_t)ip ^ cl->k0) * 0x9E3779B97F4A7C15ULL;
+    return (uint32_t)(h >> 32) & cl->mask;
+}
+
 static uint32_t hash_key(const struct clientlog *cl, uint8_t family, const uint8_t key[16])
 {
     uint64_t a, b, h;
+    if (family == 4) {
+        uint32_t ip;
+        memcpy(&ip, key, 4);
+        return hash_v4(cl, ip);
+    }
     memcpy(&a, key, 8);
     memcpy(&b, key + 8, 8);
     h = (a ^ cl->k0) * 0x9E3779B97F4A7C15ULL;
@@ -161,7 +177,7 @@ static uint32_t hash_key(const struct clientlog *cl, uint8_t family, const uint8
     return (uint32_t)h & cl->mask;
 }
 
-static void lru_unlink(struct clientlog *cl, uint32_t i)
+INLINE void lru_unlink(struct clientlog *cl, uint32_t i)
 {
     struct record *r = &cl->rec[i];
     if (r->lru_prev != NONE)
@@ -174,7 +190,7 @@ static void lru_unlink(struct clientlog *cl, uint32_t i)
         cl->lru_tail = r->lru_prev;
 }
 
-static void lru_push_front(struct clientlog *cl, uint32_t i)
+INLINE void lru_push_front(struct clientlog *cl, uint32_t i)
 {
     struct record *r = &cl->rec[i];
     r->lru_prev = NONE;
@@ -252,8 +268,23 @@ static uint32_t find(const struct clientlog *cl, uint8_t family, const uint8_t k
     return NONE;
 }
 
+/* find() for IPv4: one 32-bit compare per record (the other 12 key bytes are zero). */
+INLINE uint32_t find_v4(const struct clientlog *cl, uint32_t ip, uint32_t bucket)
+{
+    uint32_t i = cl->heads[bucket];
+    while (i != NONE) {
+        const struct record *r = &cl->rec[i];
+        uint32_t rip;
+        memcpy(&rip, r->addr, 4);
+        if (rip == ip && r->family == 4)
+            return i;
+        i = r->chain;
+    }
+    return NONE;
+}
+
 /* log2(ns / 1e9) in quarter steps, rounded; a piecewise-linear log2 is plenty here. */
-static int8_t interval_q4(int64_t ns)
+INLINE int8_t interval_q4(int64_t ns)
 {
     int e, m, q16, q4;
     uint64_t v;
@@ -267,7 +298,7 @@ static int8_t interval_q4(int64_t ns)
     return (int8_t)clamp_int(q4, -127, 127);
 }
 
-static void update_rate(int8_t *rate, int8_t sample)
+INLINE void update_rate(int8_t *rate, int8_t sample)
 {
     int r = *rate, d, step;
     if (r == NO_RATE) {
@@ -282,35 +313,36 @@ static void update_rate(int8_t *rate, int8_t sample)
     *rate = (int8_t)(r + step);
 }
 
-int32_t clientlog_access(struct clientlog *cl, enum clientlog_service service,
-                         const struct addr *addr, int64_t now_ns)
+/* clientlog_access() without the hit counter; inlined into both entry points. */
+static inline int32_t access_record(struct clientlog *cl, enum clientlog_service service,
+                                    const struct addr *addr, int64_t now_ns)
 {
     uint8_t key[16], family;
     uint32_t bucket, i;
     struct record *r;
     int64_t last;
 
-    assert((unsigned)service < CLIENTLOG_N_SERVICES);
-    if (service == CLIENTLOG_NTP)
-        cl->st.ntp_hits++;
-    else if (service == CLIENTLOG_NKE)
-        cl->st.nke_hits++;
-    else
-        cl->st.cmd_hits++;
     if (cl->cap == 0)
         return -1;
-    family = make_key(addr, key);
-    if (family == 0)
-        return -1;
-
-    bucket = hash_key(cl, family, key);
-    i = find(cl, family, key, bucket);
+    if (addr->family == ADDR_INET4) {
+        uint32_t ip;
+        memcpy(&ip, addr->bytes, 4);
+        bucket = hash_v4(cl, ip);
+        i = find_v4(cl, ip, bucket);
+    } else {
+        family = make_key(addr, key);
+        if (family == 0)
+            return -1;
+        bucket = hash_key(cl, family, key);
+        i = find(cl, family, key, bucket);
+    }
     if (i != NONE) {
         if (cl->lru_head != i) {
             lru_unlink(cl, i);
             lru_push_front(cl, i);
         }
     } else {
+        family = make_key(addr, key);
         if (cl->count < cl->cap) {
             i = cl->count++;
         } else {
@@ -337,8 +369,21 @@ int32_t clientlog_access(struct clientlog *cl, enum clientlog_service service,
     return (int32_t)i;
 }
 
-enum clientlog_limit clientlog_limit(struct clientlog *cl, enum clientlog_service service,
-                                     int32_t index)
+int32_t clientlog_access(struct clientlog *cl, enum clientlog_service service,
+                         const struct addr *addr, int64_t now_ns)
+{
+    assert((unsigned)service < CLIENTLOG_N_SERVICES);
+    if (service == CLIENTLOG_NTP)
+        cl->st.ntp_hits++;
+    else if (service == CLIENTLOG_NKE)
+        cl->st.nke_hits++;
+    else
+        cl->st.cmd_hits++;
+    return access_record(cl, service, addr, now_ns);
+}
+
+static inline enum clientlog_limit limit_record(struct clientlog *cl,
+                                                enum clientlog_service service, int32_t index)
 {
     const struct limit_cfg *c = &cl->lim[service];
     struct record *r;
@@ -392,6 +437,20 @@ enum clientlog_limit clientlog_limit(struct clientlog *cl, enum clientlog_servic
         return CLIENTLOG_KOD;
     }
     return CLIENTLOG_DROP;
+}
+
+enum clientlog_limit clientlog_limit(struct clientlog *cl, enum clientlog_service service,
+                                     int32_t index)
+{
+    return limit_record(cl, service, index);
+}
+
+enum clientlog_limit clientlog_ntp_request(struct clientlog *cl, const struct addr *addr,
+                                           int64_t now_ns, int32_t *index)
+{
+    cl->st.ntp_hits++;
+    *index = access_record(cl, CLIENTLOG_NTP, addr, now_ns);
+    return limit_record(cl, CLIENTLOG_NTP, *index);
 }
 
 int clientlog_ntp_min_poll(const struct clientlog *cl)

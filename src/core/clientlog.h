@@ -107,6 +107,11 @@ enum clientlog_limit {
 enum clientlog_limit clientlog_limit(struct clientlog *cl, enum clientlog_service service,
                                      int32_t index);
 
+/* clientlog_access(CLIENTLOG_NTP, ...) then clientlog_limit() in one call (the server's per
+ * request path): sets *index (-1 when logging is disabled) and returns the verdict. */
+enum clientlog_limit clientlog_ntp_request(struct clientlog *cl, const struct addr *addr,
+                                           int64_t now_ns, int32_t *index);
+
 /* Minimum poll the server announces: the NTP ratelimit interval when enabled, else -128. */
 int clientlog_ntp_min_poll(const struct clientlog *cl);
 

@@ -78,7 +78,8 @@ uint32_t server_root_dispersion(const struct server_ref *ref, int64_t now_ns)
     return ntp_time_short_from_ns(ref->root_disp_ns + (int64_t)(ms * ref->disp_rate_ppb / 1000));
 }
 
-struct ntp_ts64 server_ntp_from_ns(int64_t real_ns)
+/* server_ntp_from_ns(), inlined into the reply path (two calls per reply). */
+__attribute__((always_inline)) static inline struct ntp_ts64 ntp_from_ns(int64_t real_ns)
 {
     uint64_t ns = (uint64_t)real_ns;
     uint64_t sec = ns / 1000000000u; /* a multiply by the compiler: no division */
@@ -94,10 +95,16 @@ struct ntp_ts64 server_ntp_from_ns(int64_t real_ns)
     return ts;
 }
 
-/* Writes ts with random bits below the precision and chrony's marker bit. */
-static void put_fuzzed(uint8_t *buf, int64_t ns, uint32_t mask, uint32_t rnd, uint32_t lsb)
+struct ntp_ts64 server_ntp_from_ns(int64_t real_ns)
 {
-    struct ntp_ts64 ts = server_ntp_from_ns(ns);
+    return ntp_from_ns(real_ns);
+}
+
+/* Writes ts with random bits below the precision and chrony's marker bit. */
+__attribute__((always_inline)) static inline void
+put_fuzzed(uint8_t *buf, int64_t ns, uint32_t mask, uint32_t rnd, uint32_t lsb)
+{
+    struct ntp_ts64 ts = ntp_from_ns(ns);
     ts.frac = (ts.frac & ~(mask | 1u)) | (rnd & mask) | lsb;
     ntp_put_ts(buf, ts);
 }
@@ -223,8 +230,7 @@ enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
     }
 
     if (clientlog) {
-        idx = clientlog_access(clientlog, CLIENTLOG_NTP, rx->from, rx->rx_ns);
-        lim = clientlog_limit(clientlog, CLIENTLOG_NTP, idx);
+        lim = clientlog_ntp_request(clientlog, rx->from, rx->rx_ns, &idx);
         if (lim == CLIENTLOG_DROP) {
             v = SERVER_DROP_RATELIMIT;
             goto done;
