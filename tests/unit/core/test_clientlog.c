@@ -432,6 +432,46 @@ static void test_services_counted(void **state)
     clientlog_free(cl);
 }
 
+/* clientlog_ntp_request() is clientlog_access(NTP) + clientlog_limit(): the same indices,
+ * verdicts (drops, leaks, KoDs from the same PRNG) and counters, over IPv4 and IPv6 clients
+ * that overflow the table (evictions) and exceed the rate limit. */
+static void test_ntp_request_equals_access_limit(void **state)
+{
+    struct clientlog *a = make(32 * 2 * CLIENTLOG_RECORD_BYTES, 1, -4, 4, 2, 1);
+    struct clientlog *b = make(32 * 2 * CLIENTLOG_RECORD_BYTES, 1, -4, 4, 2, 1);
+    struct clientlog_stats sa, sb;
+    int drops = 0, answers = 0;
+    (void)state;
+    for (int64_t n = 0; n < 4000; n++) {
+        /* 20 regular IPv4 clients, 3 IPv6 ones, and a new IPv4 one every 50th request */
+        struct addr c = v4(0x0A000000u + (uint32_t)(n % 50 == 0 ? 1000 + n : n * 7 % 20));
+        if (n % 5 == 1) {
+            c.family = ADDR_INET6;
+            c.bytes[15] = (uint8_t)(n % 3);
+        }
+        int64_t now = T0 + n * 100000;
+        int32_t ia = clientlog_access(a, CLIENTLOG_NTP, &c, now);
+        enum clientlog_limit la = clientlog_limit(a, CLIENTLOG_NTP, ia);
+        int32_t ib = -2;
+        enum clientlog_limit lb = clientlog_ntp_request(b, &c, now, &ib);
+        assert_int_equal(ia, ib);
+        assert_int_equal(la, lb);
+        drops += la != CLIENTLOG_ANSWER;
+        answers += la == CLIENTLOG_ANSWER;
+    }
+    assert_true(drops > 0 && answers > 0);
+    clientlog_get_stats(a, &sa);
+    clientlog_get_stats(b, &sb);
+    assert_int_equal(sa.ntp_hits, 4000);
+    assert_int_equal(sa.ntp_hits, sb.ntp_hits);
+    assert_int_equal(sa.ntp_drops, sb.ntp_drops);
+    assert_int_equal(sa.ntp_kod_sent, sb.ntp_kod_sent);
+    assert_true(sa.log_drops > 0);
+    assert_int_equal(sa.log_drops, sb.log_drops);
+    clientlog_free(a);
+    clientlog_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_retry_storm_inversion),
         cmocka_unit_test(test_interleaved_timestamps),
         cmocka_unit_test(test_services_counted),
+        cmocka_unit_test(test_ntp_request_equals_access_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
