@@ -356,6 +356,8 @@ for k in "${!NAMES[@]}"; do
     # The config Ansible wrote, in the host's own /etc.
     conf=/proc/${SSHD_PIDS[$k]}/root/etc/tempus.conf
     grep -qx "server $SERVER iburst" "$conf" || fail "$n: no 'server $SERVER iburst' in its /etc/tempus.conf"
+    grep -qx 'DAEMON_OPTS="-x"' "/proc/${SSHD_PIDS[$k]}/root/etc/default/tempus" ||
+        fail "$n: no DAEMON_OPTS=\"-x\" in its /etc/default/tempus"
 done
 conf=/proc/${SSHD_PIDS[0]}/root/etc/tempus.conf
 if grep -qx 'allow 192.168.111.0/24' "$conf" && grep -qx 'local stratum 10' "$conf" &&
