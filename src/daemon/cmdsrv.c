@@ -16,7 +16,7 @@ struct cmdsrv {
     const struct clientlog *ntp_log;
     struct clientlog *cmd_log; /* owned: cmd hits, cmdratelimit */
     struct cmdsrv_hooks hooks;
-    struct cmdsrv_ts_hooks ts_hooks;
+    struct cmdsrv_ex_hooks ex_hooks;
     uint8_t offline[CMDSRV_MAX_SOURCES]; /* 1: set offline by a command */
 };
 
@@ -84,12 +84,12 @@ struct cmdsrv *cmdsrv_new(const struct cmdsrv_params *p, struct engine *engine,
     return s;
 }
 
-void cmdsrv_set_ts_hooks(struct cmdsrv *s, const struct cmdsrv_ts_hooks *h)
+void cmdsrv_set_ex_hooks(struct cmdsrv *s, const struct cmdsrv_ex_hooks *h)
 {
     if (h)
-        s->ts_hooks = *h;
+        s->ex_hooks = *h;
     else
-        memset(&s->ts_hooks, 0, sizeof s->ts_hooks);
+        memset(&s->ex_hooks, 0, sizeof s->ex_hooks);
 }
 
 void cmdsrv_free(struct cmdsrv *s)
@@ -313,8 +313,11 @@ static int h_tracking(struct cmdsrv *s, int64_t now, int64_t now_real, struct cm
     t.leap_status = 3;
     if (s->engine)
         engine_tracking(s->engine, now, &t);
-    if (executor_local_in_use(t.synced, t.root_delay_s / 2 + t.root_dispersion_s,
-                              s->p.local_enabled, s->p.local_distance_s)) {
+    int local = s->ex_hooks.local_active
+                    ? s->ex_hooks.local_active(s->ex_hooks.ctx, now)
+                    : executor_local_in_use(t.synced, t.root_delay_s / 2 + t.root_dispersion_s,
+                                            s->p.local_enabled, s->p.local_distance_s);
+    if (local) {
         /* chronyd's tracking while the local reference is in use: the local reference
          * (refid 127.127.1.1, no address, local stratum, leap normal, reference time now,
          * zero root delay and dispersion), the clock's own fields unchanged. */
@@ -441,8 +444,8 @@ static int h_ntp_data(struct cmdsrv *s, const struct cmdmon_request *req, size_t
     /* The engine sees only times; which clock took the receive time is the executor's. */
     int last_kernel = 0;
     uint32_t n_kernel = 0;
-    if (s->ts_hooks.source_rx_ts &&
-        s->ts_hooks.source_rx_ts(s->ts_hooks.ctx, &r.remote, &last_kernel, &n_kernel) == 0) {
+    if (s->ex_hooks.source_rx_ts &&
+        s->ex_hooks.source_rx_ts(s->ex_hooks.ctx, &r.remote, &last_kernel, &n_kernel) == 0) {
         o->rx_tss_char = last_kernel ? 'K' : 'D';
         o->total_kernel_rx_ts = n_kernel;
     }
@@ -493,9 +496,9 @@ static int h_server_stats(struct cmdsrv *s, size_t len, struct cmdmon_reply *rep
     o->v[CMDMON_SS_NTP_INTERLEAVED_HITS] = ntp.ntp_interleaved_hits;
     o->v[CMDMON_SS_NTP_TIMESTAMPS] = ntp.ntp_timestamps;
     o->v[CMDMON_SS_NTP_SPAN_SECONDS] = ntp.ntp_span_seconds;
-    if (s->ts_hooks.ntp_ts_stats) {
+    if (s->ex_hooks.ntp_ts_stats) {
         uint64_t ts[6] = {0};
-        s->ts_hooks.ntp_ts_stats(s->ts_hooks.ctx, ts);
+        s->ex_hooks.ntp_ts_stats(s->ex_hooks.ctx, ts);
         for (int i = 0; i < 6; i++)
             o->v[CMDMON_SS_NTP_DAEMON_RX_TS + i] = ts[i];
     }

@@ -79,10 +79,11 @@ struct cmdsrv *cmdsrv_new(const struct cmdsrv_params *p, struct engine *engine,
                           const struct clientlog *ntp_log, const struct cmdsrv_hooks *hooks);
 void cmdsrv_free(struct cmdsrv *s);
 
-/* Receive-timestamp facts the engine does not have (it sees only times): which clock took a
- * source's receive times (ntpdata) and the server's timestamp counters (serverstats). A
- * separate hook set, so that cmdsrv_hooks' initialisers stay as they are. */
-struct cmdsrv_ts_hooks {
+/* Facts the executor has and the engine does not: which clock took a source's receive times
+ * (ntpdata), the server's timestamp counters (serverstats), whether the local reference is
+ * in use (tracking). A separate hook set, so that cmdsrv_hooks' initialisers stay as they
+ * are. */
+struct cmdsrv_ex_hooks {
     void *ctx;
     /* Receive timestamping of the source at remote (ntpdata's RX timestamping and Total
      * kernel RX): see executor_source_rx_ts(). NULL hook or nonzero return: daemon, 0. */
@@ -90,10 +91,13 @@ struct cmdsrv_ts_hooks {
     /* serverstats' timestamp counters, CMDMON_SS_NTP_DAEMON_RX_TS..HW_TX_TS in that order
      * (6 values). NULL hook: zeros. */
     void (*ntp_ts_stats)(void *ctx, uint64_t v[6]);
+    /* 1 when the local reference is in use now (executor_local_active()), for tracking.
+     * NULL hook: executor_local_in_use() with cmdsrv_params' local fields. */
+    int (*local_active)(void *ctx, int64_t now_mono_ns);
 };
 
 /* Installs h (copied; NULL removes): ntpdata and serverstats use it from then on. */
-void cmdsrv_set_ts_hooks(struct cmdsrv *s, const struct cmdsrv_ts_hooks *h);
+void cmdsrv_set_ex_hooks(struct cmdsrv *s, const struct cmdsrv_ex_hooks *h);
 
 /* Handles one request datagram req[0..len) that arrived over transport t from `from` (UDP:
  * address and port; Unix: NULL). now_mono_ns for the engine's reports, now_real_ns for the

@@ -284,7 +284,16 @@ static int run(void *ctx, const struct cmdmon_request *req)
         const struct cmdmon_req_local *l = &req->u.local;
         /* chronyd takes the values as sent (chronyc checks them); kept in 1..15 here. */
         int stratum = l->stratum < 1 ? 1 : l->stratum > 15 ? 15 : (int)l->stratum;
-        executor_set_local(io->ex, l->on_off != 0, stratum, l->distance_s);
+        struct executor_params lp = {
+            .local_enabled = l->on_off != 0,
+            .local_stratum = stratum,
+            .local_distance_s = l->distance_s,
+            .local_orphan = l->orphan != 0,
+            .local_activate_s = l->activate_s,
+            .local_waitsynced_s = l->wait_synced_s,
+            .local_waitunsynced_s = l->wait_unsynced_s,
+        };
+        executor_set_local_params(io->ex, &lp);
         log_info("local %s", l->on_off ? "on" : "off");
         return CMDMON_STT_SUCCESS;
     }
@@ -360,6 +369,12 @@ static void open_udp(struct cmdsrv_io *io, const struct addr *bind, int *fd)
     (void)loop_add_fd(io->loop, r, on_udp, io);
 }
 
+static int local_active(void *ctx, int64_t now_mono_ns)
+{
+    struct cmdsrv_io *io = ctx;
+    return io->ex ? executor_local_active(io->ex, now_mono_ns) : 0;
+}
+
 static int source_rx_ts(void *ctx, const struct addr *remote, int *last_kernel, uint32_t *n_kernel)
 {
     struct cmdsrv_io *io = ctx;
@@ -406,8 +421,8 @@ struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family
         free(io);
         return NULL;
     }
-    struct cmdsrv_ts_hooks th = {io, source_rx_ts, ntp_ts_stats};
-    cmdsrv_set_ts_hooks(io->srv, &th);
+    struct cmdsrv_ex_hooks th = {io, source_rx_ts, ntp_ts_stats, local_active};
+    cmdsrv_set_ex_hooks(io->srv, &th);
     /* -Q: chronyd's client-only defaults are cmdport 0 and no socket; a value other than
      * the default was set explicitly and still counts. */
     int cmdport_on = c->cmdport > 0 && !(client_only && c->cmdport == 323);

@@ -263,6 +263,8 @@ struct conf {
     int local_stratum; /* 10 */
     int local_orphan;
     double local_distance_s; /* 1.0 */
+    /* later chrony's (4.6, 4.7) `local` options, 0 = off (chronyd 4.3 rejects them) */
+    double local_activate_s, local_waitsynced_s, local_waitunsynced_s;
     char *ntpsigndsocket;
     int port;                        /* 123 */
     struct conf_ratelimit ratelimit; /* off; when on 3/8/2 */

@@ -332,7 +332,7 @@ static int h_local(struct conf_parser *P, const char *word, const char *args)
     char opt[64], val[CONF_MAX_LINE];
     const char *p = args;
     int stratum = 10, orphan = 0;
-    double distance = 1.0;
+    double distance = 1.0, activate = 0.0, waitsynced = 0.0, waitunsynced = 0.0;
 
     while (conf_next_word(&p, opt, sizeof opt) == 0) {
         if (strcasecmp(opt, "orphan") == 0) {
@@ -344,6 +344,15 @@ static int h_local(struct conf_parser *P, const char *word, const char *args)
         } else if (strcasecmp(opt, "distance") == 0) {
             if (conf_next_word(&p, val, sizeof val) < 0 || word_double(val, &distance) < 0)
                 return conf_fail_parse(P, word);
+        } else if (strcasecmp(opt, "activate") == 0 || strcasecmp(opt, "waitsynced") == 0 ||
+                   strcasecmp(opt, "waitunsynced") == 0) {
+            /* chrony 4.6's activate and 4.7's waitsynced/waitunsynced (seconds >= 0) */
+            double v;
+            if (conf_next_word(&p, val, sizeof val) < 0 || word_double(val, &v) < 0 || v < 0.0)
+                return conf_fail_parse(P, word);
+            *(opt[0] == 'a' || opt[0] == 'A'   ? &activate
+              : opt[4] == 's' || opt[4] == 'S' ? &waitsynced
+                                               : &waitunsynced) = v;
         } else {
             return conf_fail_parse(P, word);
         }
@@ -352,6 +361,9 @@ static int h_local(struct conf_parser *P, const char *word, const char *args)
     P->c->local_stratum = stratum;
     P->c->local_orphan = orphan;
     P->c->local_distance_s = distance;
+    P->c->local_activate_s = activate;
+    P->c->local_waitsynced_s = waitsynced;
+    P->c->local_waitunsynced_s = waitunsynced;
     return 0;
 }
 

@@ -432,6 +432,10 @@ static int fill_executor_params(const struct conf *c, const struct options *o, u
     xp->local_enabled = c->local_enabled;
     xp->local_stratum = c->local_stratum;
     xp->local_distance_s = c->local_distance_s;
+    xp->local_orphan = c->local_orphan;
+    xp->local_activate_s = c->local_activate_s;
+    xp->local_waitsynced_s = c->local_waitsynced_s;
+    xp->local_waitunsynced_s = c->local_waitunsynced_s;
     xp->noclientlog = c->noclientlog;
     xp->clientloglimit = c->clientloglimit;
     xp->ntp_ratelimit =

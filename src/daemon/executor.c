@@ -12,6 +12,7 @@
 #include "core/server.h"
 #include "os/loop.h"
 #include "os/udp.h"
+#include "wire/ntp.h"
 
 /* NTP packets we accept: a 48-byte header plus extension fields and a MAC. */
 #define PKT_MAX 1024
@@ -38,6 +39,7 @@ struct xsource {
     int next_fd;          /* the socket for its next request, opened ahead; -1 when none */
     int last_rx_kernel;   /* the last datagram had a kernel receive timestamp */
     uint32_t n_rx_kernel; /* datagrams with a kernel receive timestamp */
+    struct addr local;    /* our address its replies came to (IP_PKTINFO), for orphan */
 };
 
 struct executor {
@@ -61,6 +63,7 @@ struct executor {
     int ref_dirty;
     int64_t ref_mono_ns;
     int64_t local_ref_ns; /* the local reference's reference time (0: none yet) */
+    struct executor_local_state local_st;
     /* system -> engine clock mapping of the current batch (MAP_SLOPE_SHIFT) */
     int map_valid;
     int64_t map_base_ns, map_delta_ns, map_slope; /* slope: ns per 2^MAP_SLOPE_SHIFT ns */
@@ -187,6 +190,8 @@ static void deliver(struct executor *x, struct xsource *s, const uint8_t *buf, i
 {
     x->stats.source_rx++;
     s->last_rx_kernel = rx->ts_source == UDP_TS_KERNEL;
+    if (rx->local.family != ADDR_UNSPEC)
+        s->local = rx->local;
     if (s->last_rx_kernel) {
         x->stats.kernel_rx_ts++;
         s->n_rx_kernel++;
@@ -252,6 +257,60 @@ int executor_local_in_use(int synced, double root_distance_s, int local_enabled,
     return local_enabled && (!synced || root_distance_s > local_distance_s);
 }
 
+int executor_local_rule(const struct executor_params *p, struct executor_local_state *st,
+                        const struct executor_local_in *in)
+{
+    if (!p->local_enabled)
+        return 0;
+    int usable = in->synced;
+    /* orphan: a source at our local stratum is followed only when its refid is below ours;
+     * one above it can only be following us (or another orphan) */
+    if (usable && p->local_orphan &&
+        (in->source_stratum > p->local_stratum ||
+         (in->source_stratum == p->local_stratum &&
+          !(in->own_refid != 0 && in->source_refid < in->own_refid))))
+        usable = 0;
+    if (usable) {
+        if (p->local_activate_s > 0.0 && in->root_distance_s < p->local_activate_s)
+            st->activated = 1;
+        if (in->root_distance_s <= p->local_distance_s) {
+            st->ever_synced = 1;
+            st->last_sync_mono_ns = in->now_mono_ns;
+            return 0;
+        }
+    }
+    if (p->local_activate_s > 0.0 && !st->activated)
+        return 0;
+    double wait_s = st->ever_synced ? p->local_waitsynced_s : p->local_waitunsynced_s;
+    int64_t since = st->ever_synced ? st->last_sync_mono_ns : st->start_mono_ns;
+    if (wait_s > 0.0 && (double)(in->now_mono_ns - since) < wait_s * 1e9)
+        return 0;
+    return 1;
+}
+
+int executor_local_active(struct executor *x, int64_t now_mono_ns)
+{
+    if (!x->p.local_enabled)
+        return 0;
+    struct report_reference r;
+    engine_reference(x->engine, now_mono_ns, &r);
+    struct executor_local_in in = {
+        .synced = r.synced,
+        .root_distance_s = r.root_delay_s / 2 + r.root_dispersion_s,
+        .source_stratum = (int)r.stratum - 1,
+        .source_refid = r.ref_id,
+        .now_mono_ns = now_mono_ns,
+    };
+    for (int i = 0; i < x->n_sources; i++) {
+        const struct xsource *s = &x->sources[i];
+        if (s->local.family != ADDR_UNSPEC && ntp_refid_from_addr(&s->remote) == r.ref_id) {
+            in.own_refid = ntp_refid_from_addr(&s->local);
+            break;
+        }
+    }
+    return executor_local_rule(&x->p, &x->local_st, &in);
+}
+
 /* What the server answers with: the engine's reference, or the local reference when the
  * engine is not synchronised (or its root distance is beyond local's distance). Runs once per
  * template rebuild, not per request: the floating point stays here. */
@@ -260,9 +319,7 @@ static void current_ref(struct executor *x, struct server_ref *ref, int64_t now_
     struct report_reference r;
     engine_reference(x->engine, now_mono, &r);
     memset(ref, 0, sizeof *ref);
-    double distance = r.root_delay_s / 2 + r.root_dispersion_s;
-    int local =
-        executor_local_in_use(r.synced, distance, x->p.local_enabled, x->p.local_distance_s);
+    int local = executor_local_active(x, now_mono);
     if (r.synced && !local) {
         struct report_reference later;
         ref->synced = 1;
@@ -311,8 +368,9 @@ static void refresh_ref(struct executor *x)
     x->ref_mono_ns = now;
 }
 
-/* A system (CLOCK_REALTIME) time on the engine's clock (see MAP_SLOPE_SHIFT). */
-static int64_t map_fast(struct executor *x, int64_t system_ns)
+/* A system (CLOCK_REALTIME) time on the engine's clock (see MAP_SLOPE_SHIFT). Inlined: it
+ * runs twice per reply and a call costs as much as its body. */
+__attribute__((always_inline)) static inline int64_t map_fast(struct executor *x, int64_t system_ns)
 {
     if (!x->cb.map_rx_ns)
         return system_ns;
@@ -520,6 +578,7 @@ struct executor *executor_new(const struct executor_params *p, struct loop *loop
     x->io.send = io_send;
     x->server_fd4 = x->server_fd6 = x->acq_fd4 = x->acq_fd6 = -1;
     x->ref_dirty = 1;
+    x->local_st.start_mono_ns = loop_mono_ns();
     x->batch = udp_batch_new(SERVER_BATCH, PKT_MAX);
     if (!x->batch) {
         free(x);
@@ -645,8 +704,28 @@ void executor_set_rules(struct executor *x, const struct executor_rule *rules, s
     x->p.n_rules = n;
 }
 
+void executor_set_local_params(struct executor *x, const struct executor_params *p)
+{
+    if (p->local_enabled && !x->p.local_enabled) {
+        memset(&x->local_st, 0, sizeof x->local_st);
+        x->local_st.start_mono_ns = loop_mono_ns();
+    }
+    x->p.local_enabled = p->local_enabled ? 1 : 0;
+    x->p.local_stratum = p->local_stratum;
+    x->p.local_distance_s = p->local_distance_s;
+    x->p.local_orphan = p->local_orphan;
+    x->p.local_activate_s = p->local_activate_s;
+    x->p.local_waitsynced_s = p->local_waitsynced_s;
+    x->p.local_waitunsynced_s = p->local_waitunsynced_s;
+    x->ref_dirty = 1;
+}
+
 void executor_set_local(struct executor *x, int on, int stratum, double distance_s)
 {
+    if (on && !x->p.local_enabled) {
+        memset(&x->local_st, 0, sizeof x->local_st);
+        x->local_st.start_mono_ns = loop_mono_ns();
+    }
     x->p.local_enabled = on ? 1 : 0;
     if (on) {
         x->p.local_stratum = stratum;

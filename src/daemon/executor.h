@@ -45,6 +45,10 @@ struct executor_params {
     int local_enabled; /* local stratum N when not synchronised */
     int local_stratum;
     double local_distance_s;
+    /* `local orphan`, and later chrony's activate (4.6) and waitsynced/waitunsynced (4.7):
+     * see executor_local_rule(). 0 = off. */
+    int local_orphan;
+    double local_activate_s, local_waitsynced_s, local_waitunsynced_s;
     int noclientlog;
     size_t clientloglimit;
     /* `ratelimit`: enabled 0 = off (all-zero params); kod_log2 -1 = no KoD */
@@ -109,6 +113,8 @@ void executor_set_rules(struct executor *x, const struct executor_rule *rules, s
 
 /* `local` at run time: on (stratum, distance_s) or off. */
 void executor_set_local(struct executor *x, int on, int stratum, double distance_s);
+/* `local` at run time with every option (LOCAL3): p's local_* fields are taken. */
+void executor_set_local_params(struct executor *x, const struct executor_params *p);
 
 /* The NTP server's client log (clients, serverstats); borrowed, lives as long as x. */
 const struct clientlog *executor_clientlog(const struct executor *x);
@@ -127,6 +133,39 @@ int executor_access_allowed(const struct executor_rule *rules, size_t n, const s
  * reports follow it, so they cannot disagree. */
 int executor_local_in_use(int synced, double root_distance_s, int local_enabled,
                           double local_distance_s);
+
+/* What executor_local_rule() remembers between calls (zero it, then set start_mono_ns). */
+struct executor_local_state {
+    int activated;             /* root distance was below `activate` at some point */
+    int ever_synced;           /* the upstream reference was usable at some point */
+    int64_t last_sync_mono_ns; /* the last time it was (valid when ever_synced) */
+    int64_t start_mono_ns;     /* when `local` was enabled (waitunsynced counts from it) */
+};
+
+/* What the engine says now, for executor_local_rule(). */
+struct executor_local_in {
+    int synced;             /* the engine has a selected source */
+    double root_distance_s; /* its root delay / 2 + root dispersion */
+    int source_stratum;     /* the selected source's stratum (our stratum - 1) */
+    uint32_t source_refid;  /* its refid (from its address) */
+    uint32_t own_refid;     /* our address towards it as a refid (0: unknown) */
+    int64_t now_mono_ns;
+};
+
+/* The full `local` rule with p's local_* options; updates st. 1 when the local reference is
+ * in use. The upstream reference is usable when synced and, with orphan, its source's
+ * stratum is below local stratum, or equal and its refid below own_refid (chrony's orphan
+ * mode: the orphan with the smallest refid serves, the others follow it). Local is used
+ * when upstream is unusable or its root distance exceeds `distance`, and then only
+ * once the root distance was below `activate` at some point (activate > 0), and only
+ * `waitsynced` seconds after upstream was last usable, or, when it never was, `waitunsynced`
+ * seconds after start. */
+int executor_local_rule(const struct executor_params *p, struct executor_local_state *st,
+                        const struct executor_local_in *in);
+
+/* executor_local_rule() for the executor's engine now (what the server answers with and
+ * what `tracking` shows). */
+int executor_local_active(struct executor *x, int64_t now_mono_ns);
 
 void executor_get_stats(const struct executor *x, struct executor_stats *s);
 
