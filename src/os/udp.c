@@ -436,6 +436,20 @@ static void reply_hdr(struct udp_batch *b, int i, int k, struct msghdr *m, const
     m->msg_iov = &b->out_iov[k];
     m->msg_iovlen = 1;
     m->msg_flags = 0;
+    if (rx->remote.family == ADDR_INET4 && rx->local.family == ADDR_INET4) {
+        /* The common case, without put_pktinfo()'s clearing of the whole control buffer: its
+         * padding was zeroed by calloc and only ever rewritten with zeros. */
+        struct cmsghdr *c = (struct cmsghdr *)(void *)b->out_control[k].buf;
+        struct in_pktinfo pi = {.ipi_ifindex = rx->ifindex};
+        memcpy(&pi.ipi_spec_dst, rx->local.bytes, 4);
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        m->msg_control = c;
+        m->msg_controllen = CMSG_SPACE(sizeof pi);
+        return;
+    }
     put_pktinfo(m, &b->out_control[k], &rx->remote, &rx->local, rx->ifindex);
 }
 
