@@ -270,6 +270,7 @@ int executor_local_rule(const struct executor_params *p, struct executor_local_s
          (in->source_stratum == p->local_stratum &&
           !(in->own_refid != 0 && in->source_refid < in->own_refid))))
         usable = 0;
+    st->upstream_usable = usable;
     if (usable) {
         if (p->local_activate_s > 0.0 && in->root_distance_s < p->local_activate_s)
             st->activated = 1;
@@ -320,6 +321,9 @@ static void current_ref(struct executor *x, struct server_ref *ref, int64_t now_
     engine_reference(x->engine, now_mono, &r);
     memset(ref, 0, sizeof *ref);
     int local = executor_local_active(x, now_mono);
+    /* an upstream orphan mode rejects is no reference to serve (chronyd: not selectable) */
+    if (!local && x->p.local_enabled && !x->local_st.upstream_usable)
+        r.synced = 0;
     if (r.synced && !local) {
         struct report_reference later;
         ref->synced = 1;

@@ -140,6 +140,7 @@ struct executor_local_state {
     int ever_synced;           /* the upstream reference was usable at some point */
     int64_t last_sync_mono_ns; /* the last time it was (valid when ever_synced) */
     int64_t start_mono_ns;     /* when `local` was enabled (waitunsynced counts from it) */
+    int upstream_usable;       /* out: the last call found the upstream reference usable */
 };
 
 /* What the engine says now, for executor_local_rule(). */

@@ -103,8 +103,10 @@ static void test_orphan(void **state)
         .now_mono_ns = S,
     };
     assert_int_equal(executor_local_rule(&p, &st, &in), 0); /* lower refid: follow it */
+    assert_int_equal(st.upstream_usable, 1);
     in.source_refid = 0xc0a80003u;
     assert_int_equal(executor_local_rule(&p, &st, &in), 1); /* higher: we are the orphan */
+    assert_int_equal(st.upstream_usable, 0);
     in.source_refid = in.own_refid;
     assert_int_equal(executor_local_rule(&p, &st, &in), 1); /* equal: not lower */
     in.source_refid = 0xc0a80001u;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `local` options on a real tempusd -x without sources: `waitunsynced 2` keeps the local
+# reference off for 2 s after start (tracking shows no reference, a client gets no usable
+# answer), then on (tracking: 7F7F0101 at the local stratum); `activate 0.1` never turns it
+# on for a server that never synchronised; plain `local stratum 4` is on at once.
+. "$(dirname "$0")/lib.sh"
+TEMPUSC=$BUILD/tempusc
+need "$TEMPUSD" "$TEMPUSC"
+mkdir -m 700 "$WORK/w" "$WORK/a" "$WORK/p"
+
+refid() { # refid SOCKDIR: tracking's Reference ID field
+    "$TEMPUSC" -n -h "$WORK/$1/sock" tracking 2>&1 | sed -nE 's/^Reference ID *: ([0-9A-F]+).*/\1/p'
+}
+start() { # start NAME LOCAL-LINE
+    start_bg "$1" "$TEMPUSD" -x -d -u root "$2" "cmdport 0" "bindcmdaddress $WORK/$1/sock" \
+        "pidfile $WORK/$1.pid"
+    wait_for "$WORK/$1.out" 'Disabled control of system clock' 5 || fail "$1 did not start"
+}
+start a "local stratum 6 activate 0.1"
+start p "local stratum 4"
+t0=$(date +%s.%N)
+start w "local stratum 6 waitunsynced 2"
+r=$(refid w)
+el=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+if awk -v e="$el" 'BEGIN { exit !(e < 1.5) }'; then
+    [ "$r" = 00000000 ] || fail "waitunsynced 2: local on after $el s ($r)"
+fi
+echo "waitunsynced 2: reference $r after $el s"
+[ "$(refid p)" = 7F7F0101 ] || fail "plain local: $(refid p)"
+sleep 2.2
+[ "$(refid w)" = 7F7F0101 ] || fail "waitunsynced 2: local still off after 2 s"
+"$TEMPUSC" -n -h "$WORK/w/sock" tracking | grep -q '^Stratum *: 6$' || fail "local stratum 6"
+[ "$(refid a)" = 00000000 ] || fail "activate 0.1 without a sync: $(refid a)"
+echo "PASS"
