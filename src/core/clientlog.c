@@ -314,8 +314,8 @@ INLINE void update_rate(int8_t *rate, int8_t sample)
 }
 
 /* clientlog_access() without the hit counter; inlined into both entry points. */
-static inline int32_t access_record(struct clientlog *cl, enum clientlog_service service,
-                                    const struct addr *addr, int64_t now_ns)
+INLINE int32_t access_record(struct clientlog *cl, enum clientlog_service service,
+                             const struct addr *addr, int64_t now_ns)
 {
     uint8_t key[16], family;
     uint32_t bucket, i;
@@ -382,8 +382,8 @@ int32_t clientlog_access(struct clientlog *cl, enum clientlog_service service,
     return access_record(cl, service, addr, now_ns);
 }
 
-static inline enum clientlog_limit limit_record(struct clientlog *cl,
-                                                enum clientlog_service service, int32_t index)
+INLINE enum clientlog_limit limit_record(struct clientlog *cl, enum clientlog_service service,
+                                         int32_t index)
 {
     const struct limit_cfg *c = &cl->lim[service];
     struct record *r;
