@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# tempusc against Debian's chronyd on loopback: for every monitoring command (and a few
-# harmless state-changing ones), chronyc and tempusc ask the same daemon at the same moment;
+# tempusc against Debian's chronyd on loopback: for every command of chronyc 4.3 that talks to
+# the daemon (all monitoring commands, every state-changing one but shutdown, and privileged
+# ones over UDP), chronyc and tempusc ask the same daemon at the same moment;
 # their outputs must agree once changing numbers are masked, and so must their exit codes.
 # Also: every report parses as JSON with tempusc -j, over the Unix socket and over UDP.
 #
@@ -151,6 +152,25 @@ if [ "$SECTION" = all ] || [ "$SECTION" = compare ]; then
         if [ "$out" = "200 OK" ]; then ok "$(basename "$client") add server"; else notok "$(basename "$client") add server: $out"; fi
         out=$("$client" "${UNIX[@]}" -n delete 127.0.0.2 2>&1)
         if [ "$out" = "200 OK" ]; then ok "$(basename "$client") delete"; else notok "$(basename "$client") delete: $out"; fi
+    done
+    # The remaining commands of chronyc 4.3, each sent by both clients to chronyd C over the
+    # Unix socket: the same status line (or error) from both. chronyd runs with -x, so dfreq,
+    # doffset and makestep cannot touch this machine's clock; 'reset sources' comes last.
+    for cmd in "online" "offline 192.0.2.1" "onoffline" "online 127.0.0.1" \
+        "local stratum 10 distance 1.0" "local off" "allow 192.0.2.0/24" "deny 192.0.2.0/24" \
+        "allow all 198.51.100.0/24" "deny all 198.51.100.0/24" "cmdallow 192.0.2.1" \
+        "cmddeny 192.0.2.1" "dfreq 0.0" "doffset 0.0" "makestep 1 -1" "maxupdateskew 100" \
+        "maxpoll 127.0.0.1 0" "polltarget 127.0.0.1 8" "minstratum 127.0.0.1 0" \
+        "maxdelayratio 127.0.0.1 0" "maxdelaydevratio 127.0.0.1 10" "reselectdist 0.0001" \
+        "cyclelogs" "dump" "refresh" "reload sources" "rekey" "writertc" "trimrtc" \
+        "settime 12:00:00" "manual off" "smoothtime activate" "reset sources"; do
+        # shellcheck disable=SC2086
+        compare "unix -n $cmd" "${UNIX[@]}" -n -- $cmd
+    done
+    # Privileged commands over UDP: refused by chronyd (501) as tempusc reports it.
+    for cmd in "online" "dfreq 0.0" "local off" "allow 192.0.2.0/24"; do
+        # shellcheck disable=SC2086
+        compare "udp -n $cmd" "${UDP[@]}" -n -- $cmd
     done
 fi
 
