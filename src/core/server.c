@@ -31,11 +31,6 @@ const char *server_verdict_name(enum server_verdict v)
     return verdict_names[v];
 }
 
-int server_verdict_sends(enum server_verdict v)
-{
-    return v <= SERVER_REPLY_CRYPTO_NAK;
-}
-
 void server_params_default(struct server_params *p)
 {
     p->precision_log2 = -20;

@@ -91,8 +91,11 @@ enum server_verdict {
 
 const char *server_verdict_name(enum server_verdict v);
 
-/* 1 if the verdict leaves a datagram in out to send. */
-int server_verdict_sends(enum server_verdict v);
+/* 1 if the verdict leaves a datagram in out to send (inline: once per request). */
+static inline int server_verdict_sends(enum server_verdict v)
+{
+    return v <= SERVER_REPLY_CRYPTO_NAK;
+}
 
 /* What server_prepare() precomputes from a struct server_ref: the reply's first 24 octets
  * (LI, stratum, precision, root delay, refid, reference time; VN, mode and poll are the
