@@ -153,14 +153,17 @@ static int64_t ts_to_ns(const struct timespec *ts)
  * keep their fallback values when there is no stamp). */
 static void parse_cmsgs(struct msghdr *msg, struct udp_rx *rx)
 {
-    /* The walk CMSG_NXTHDR does, inline (glibc's is a function call per message). */
+    /* The walk CMSG_NXTHDR does, inline (glibc's is a function call per message), counting
+     * the bytes left rather than comparing pointers. */
     const char *p = msg->msg_control;
-    const char *end = p + msg->msg_controllen;
-    while (msg->msg_control && (size_t)(end - p) >= sizeof(struct cmsghdr)) {
+    size_t left = p ? msg->msg_controllen : 0;
+    while (left >= sizeof(struct cmsghdr)) {
         struct cmsghdr *c = (struct cmsghdr *)(void *)p;
-        if (c->cmsg_len < sizeof(struct cmsghdr) || c->cmsg_len > (size_t)(end - p))
+        size_t len = c->cmsg_len, adv = CMSG_ALIGN(len);
+        if (len < sizeof(struct cmsghdr) || len > left)
             break;
-        p += CMSG_ALIGN(c->cmsg_len);
+        p += adv;
+        left = adv < left ? left - adv : 0;
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
             c->cmsg_len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
             struct timespec ts0; /* ts[0], the software stamp; the others are unused */
