@@ -52,8 +52,12 @@ BBPID= # the busybox ntpd query running (section 5), not a daemon of PIDS
 cleanup() {
     local p
     [ -n "$BBPID" ] && kill "$BBPID" 2>/dev/null
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do
+    # PIDS holds the subshells of `inns ... &`; the daemons are their children inside $NS.
+    # Everything in $NS was started by this test: stop it all by PID, then the subshells.
+    local inside
+    inside=$(ip netns pids "$NS" 2>/dev/null)
+    for p in $inside "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in $inside "${PIDS[@]}"; do
         for _ in $(seq 1 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$p" 2>/dev/null
     done
