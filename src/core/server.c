@@ -299,6 +299,16 @@ void server_finish(struct server *s, struct clientlog *clientlog, uint8_t *out,
     }
 }
 
+/* Field by field: the struct has padding, which callers need not have cleared. */
+static int ref_equal(const struct server_ref *a, const struct server_ref *b)
+{
+    return a->synced == b->synced && a->leap == b->leap && a->stratum == b->stratum &&
+           a->refid == b->refid && a->ref_time_ns == b->ref_time_ns &&
+           a->root_delay == b->root_delay && a->root_disp_ns == b->root_disp_ns &&
+           a->disp_rate_ppb == b->disp_rate_ppb && a->freq_ppm == b->freq_ppm &&
+           a->disp_time_ns == b->disp_time_ns && a->ref_time_is_rx == b->ref_time_is_rx;
+}
+
 enum server_verdict server_respond(struct server *s, const struct server_ref *ref,
                                    struct clientlog *clientlog, const struct server_rx *rx,
                                    const struct clock_ops *clock, uint8_t *out, size_t out_size,
@@ -306,7 +316,7 @@ enum server_verdict server_respond(struct server *s, const struct server_ref *re
 {
     struct server_pending pend;
     enum server_verdict v;
-    if (!s->tmpl_valid || memcmp(&s->tmpl_ref, ref, sizeof *ref) != 0)
+    if (!s->tmpl_valid || !ref_equal(&s->tmpl_ref, ref))
         server_prepare(s, ref);
     v = server_answer(s, clientlog, rx, out, out_size, out_len, &pend);
     /* The clock is read last, as close to sending as this layer can get. */

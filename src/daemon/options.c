@@ -15,6 +15,8 @@ static const char flags[] = "46dhmnpqQrRsUvx";
 static int parse_int(const char *s, int lo, int hi, int *out)
 {
     char *end;
+    if (!s) /* an option's argument missing: not reachable through getopt, refused anyway */
+        return -1;
     errno = 0;
     long v = strtol(s, &end, 10);
     if (errno || end == s || *end || v < lo || v > hi)
