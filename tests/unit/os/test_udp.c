@@ -312,8 +312,33 @@ static void test_batch_ipv6(void **state)
     batch_roundtrip(6);
 }
 
+/* Linux turns receive timestamping on for the whole stack through a static key that the
+ * first timestamping socket enables asynchronously (a work item): on a machine where no other
+ * program keeps one open, the first datagrams arrive unstamped. Keep one socket open for the
+ * whole run and wait (at most 2 s) until its own datagrams carry kernel stamps. Returns the
+ * socket, or -1 (the tests then report the missing stamps). */
+static int warm_up_kernel_timestamps(void)
+{
+    struct addr any = loopback(4, 0);
+    int fd = udp_open(&any, 0);
+    if (fd < 0)
+        return -1;
+    struct addr self = loopback(4, (uint16_t)udp_local_port(fd));
+    uint8_t b[48] = {0x23};
+    for (int i = 0; i < 200; i++) {
+        struct udp_rx rx;
+        if (udp_send(fd, b, sizeof b, &self, NULL, 0) == 0 && wait_readable(fd) == 1 &&
+            udp_recv(fd, b, sizeof b, &rx) == 48 && rx.ts_source == UDP_TS_KERNEL)
+            break;
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    return fd;
+}
+
 int main(void)
 {
+    int warm = warm_up_kernel_timestamps();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ipv4_kernel_timestamps),
         cmocka_unit_test(test_ipv4_fallback_timestamps),
@@ -326,5 +351,8 @@ int main(void)
         cmocka_unit_test(test_resolve_numeric),
         cmocka_unit_test(test_resolve_async),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    if (warm >= 0)
+        udp_close(warm);
+    return failed;
 }
