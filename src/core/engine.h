@@ -210,4 +210,37 @@ int engine_set_source_offset(struct engine *e, int source_id, double offset_s);
  * the engine is unsynchronised until new samples arrive. */
 void engine_reset_sources(struct engine *e, int64_t now_mono_ns);
 
+/* ---- Saved registers (dump files: dumpdir, `dump`, -r). ---- */
+
+/* One sample of a source's register in a form that outlives the engine: when it was taken
+ * on the local real clock and its offset in a frame that a later engine can map back. */
+struct engine_saved_sample {
+    int64_t real_ns;     /* local real time of the sample, ns since the Unix epoch */
+    double offset_s;     /* offset in the saved frame (below), positive = clock ahead */
+    double delay_s;      /* round-trip delay */
+    double disp_s;       /* peer dispersion */
+    double root_delay_s; /* server's root delay + delay */
+    double root_disp_s;  /* server's root dispersion + peer dispersion */
+    int stratum;
+    int leap;
+};
+
+/* Copies source_id's register, oldest first, into out (at most cap samples). kept = 1: the
+ * clock the engine steers outlives it with its last adjustment (the kernel clock): offsets
+ * are of that clock continuing at its current rate; kept = 0 (the -x virtual clock over an
+ * untouched system clock): offsets are of the raw clock, i.e. the system clock. Brings the
+ * discipline's account up to now. Returns the number copied, or -ENOENT. */
+int engine_source_export(struct engine *e, int source_id, int kept, int64_t now_mono_ns,
+                         struct engine_saved_sample *out, int cap);
+
+/* Replaces source_id's register with n saved samples (oldest first; kept as for export, for
+ * this engine's clock) and refits it; the newest sample gives the source's stratum and leap.
+ * Reachability stays 0, so the source is selectable only after its next reply. Samples
+ * beyond the register's size are dropped from the oldest. Returns the number kept,
+ * -ENOENT, or -EINVAL (n < 1, times not increasing or after now, a value not finite, a
+ * negative delay or dispersion, stratum outside 0..16, leap outside 0..3): the register is
+ * then untouched. */
+int engine_source_import(struct engine *e, int source_id, int kept,
+                         const struct engine_saved_sample *in, int n, int64_t now_mono_ns);
+
 #endif
