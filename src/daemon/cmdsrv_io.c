@@ -47,7 +47,17 @@ struct cmdsrv_io {
     int resolve_timer; /* loop timer id, 0 = none */
     void (*cyclelogs)(void *ctx);
     void *cyclelogs_ctx;
+    int (*dump)(void *ctx);
+    void *dump_ctx;
 };
+
+void cmdsrv_on_dump(struct cmdsrv_io *io, int (*fn)(void *ctx), void *ctx)
+{
+    if (!io)
+        return;
+    io->dump = fn;
+    io->dump_ctx = ctx;
+}
 
 void cmdsrv_on_cyclelogs(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx)
 {
@@ -301,7 +311,10 @@ static int run(void *ctx, const struct cmdmon_request *req)
         if (io->cyclelogs)
             io->cyclelogs(io->cyclelogs_ctx);
         return CMDMON_STT_SUCCESS;
-    case CMDMON_REQ_DUMP:     /* no dumpdir support: nothing to write */
+    case CMDMON_REQ_DUMP:
+        if (io->dump && io->dump(io->dump_ctx) != 0)
+            return CMDMON_STT_FAILED;
+        return CMDMON_STT_SUCCESS;
     case CMDMON_REQ_RESELECT: /* selection runs at every update anyway */
     case CMDMON_REQ_REFRESH:
     case CMDMON_REQ_RELOAD_SOURCES:

@@ -29,6 +29,11 @@ struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family
  * reopens them (logrotate's postrotate). fn(ctx) is borrowed; io may be NULL (no-op). */
 void cmdsrv_on_cyclelogs(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx);
 
+/* What `dump` runs: the daemon writes its dump files (dumpdir) and returns 0, or -1 when one
+ * could not be written (the answer is then FAILED). Without it, `dump` answers SUCCESS and
+ * does nothing (chronyd without dumpdir). fn(ctx) is borrowed; io may be NULL (no-op). */
+void cmdsrv_on_dump(struct cmdsrv_io *io, int (*fn)(void *ctx), void *ctx);
+
 /* Closes the sockets (unlinking the Unix socket) and frees; NULL is a no-op. */
 void cmdsrv_close(struct cmdsrv_io *io);
 

@@ -691,7 +691,7 @@ static const struct directive directives[] = {
     {"deny", K_FUNC, 0, h_deny, 1},
     {"driftfile", K_STRING, OFF(driftfile), NULL, 1},
     {"dscp", K_INT, OFF(dscp), NULL, 0},
-    {"dumpdir", K_STRING, OFF(dumpdir), NULL, 0},
+    {"dumpdir", K_STRING, OFF(dumpdir), NULL, 1},
     {"dumponexit", K_IGNORED, 0, NULL, 1},
     {"fallbackdrift", K_FUNC, 0, h_fallbackdrift, 0},
     {"generatecommandkey", K_OBSOLETE, 0, NULL, 0},

@@ -22,6 +22,7 @@
 #include "daemon/conf.h"
 #include "daemon/conf_engine.h"
 #include "daemon/driftfile.h"
+#include "daemon/dump.h"
 #include "daemon/executor.h"
 #include "daemon/options.h"
 #include "daemon/statlog.h"
@@ -167,6 +168,8 @@ struct daemon {
     uint32_t last_updates;
     int last_selected;
     int64_t start_mono;
+    int dump_loading; /* -r: sources added during start-up load their dump files */
+    int dump_started; /* the start-up's dump files are dealt with (loaded, removed) */
     int64_t last_drift_save_mono;
     int64_t last_status_mono;
     int64_t oneshot_deadline_mono;
@@ -476,6 +479,89 @@ static size_t addrs_wanted(const struct conf_source *cs)
 /* Adds the resolved addresses of configured source cs to the engine and the executor, and
  * moves the one-shot deadline: chronyd gives up when no sample can come any more, after the
  * first polls of every source (~10 s with iburst on an unreachable server). */
+/* ---- Dump files (dump.h) ---- */
+
+/* -r: loads source id's dump file, if there is one, into the engine. */
+static void load_dump(struct daemon *d, int id, const struct addr *a, const char *text, int64_t now)
+{
+    char path[4096];
+    if (dump_path(path, sizeof path, d->c->dumpdir, a) < 0)
+        return;
+    struct dump_data *dd = malloc(sizeof *dd);
+    if (!dd)
+        return;
+    int err = 0;
+    enum dump_status st = dump_load(path, text, d->ops.read_real_ns(d->ops.ctx), dd, &err);
+    if (st == DUMP_OK) {
+        int r = engine_source_import(d->engine, id, !d->guard.using_null, dd->s, dd->n, now);
+        if (r > 0)
+            log_info("Loaded dump file for %s (%d samples)", text, r);
+        else
+            st = DUMP_E_SAMPLES;
+    }
+    if (st == DUMP_E_IO && err == -ENOENT)
+        ; /* no history saved for this source */
+    else if (st == DUMP_E_IO)
+        log_warn("Could not load dump file for %s : %s", text, strerror(-err));
+    else if (st != DUMP_OK)
+        log_warn("Could not load dump file for %s : %s", text, dump_status_str(st));
+    free(dd);
+}
+
+/* chronyd removes the dump files once the start-up is over (loaded with -r or not), so
+ * that an old history is never loaded twice. Runs when every configured name has had
+ * its first lookup (sources from names load their files too). */
+static void finish_dump_start(struct daemon *d)
+{
+    if (d->dump_started || !d->c->dumpdir)
+        return;
+    for (size_t i = 0; i < d->n_pending; i++)
+        if (!d->pending[i].done && d->pending[i].attempts == 0)
+            return; /* a name still being resolved for the first time */
+    d->dump_started = 1;
+    d->dump_loading = 0;
+    int r = files_remove_suffix(d->c->dumpdir, ".dat");
+    if (r < 0 && r != -ENOENT)
+        log_warn("Could not remove dump files in %s : %s", d->c->dumpdir, strerror(-r));
+}
+
+/* Exit and `tempusc dump`: every source's history to DIR/<address>.dat (a source without
+ * samples has its file removed). Returns 0, or -1 when a file could not be written. */
+static int save_dumps(struct daemon *d)
+{
+    if (!d->c->dumpdir || !d->engine)
+        return 0;
+    struct dump_data *dd = malloc(sizeof *dd);
+    if (!dd)
+        return -1;
+    int64_t now = loop_mono_ns();
+    int failed = 0;
+    int n = engine_source_count(d->engine);
+    for (int i = 0; i < n; i++) {
+        struct report_source r;
+        char path[4096];
+        if (engine_source_report(d->engine, i, now, &r) != 0 ||
+            dump_path(path, sizeof path, d->c->dumpdir, &r.remote) < 0)
+            continue;
+        memset(dd, 0, sizeof *dd);
+        addr_format(&r.remote, dd->source, sizeof dd->source);
+        dd->saved_real_ns = d->ops.read_real_ns(d->ops.ctx);
+        dd->n = engine_source_export(d->engine, r.id, !d->guard.using_null, now, dd->s,
+                                     DUMP_MAX_SAMPLES);
+        if (dd->n <= 0) {
+            (void)files_remove(path);
+            continue;
+        }
+        int err = 0;
+        if (dump_save(path, dd, &err) != DUMP_OK) {
+            log_warn("Could not save dump file for %s : %s", dd->source, strerror(-err));
+            failed = 1;
+        }
+    }
+    free(dd);
+    return failed ? -1 : 0;
+}
+
 static int add_resolved(struct daemon *d, const struct conf_source *cs, const struct addr *addrs,
                         int n, int64_t now)
 {
@@ -497,6 +583,8 @@ static int add_resolved(struct daemon *d, const struct conf_source *cs, const st
             continue;
         }
         added++;
+        if (d->dump_loading)
+            load_dump(d, id, &addrs[k], text, now);
         if (!resolve_is_numeric(cs->name) && cs->type != CONF_SOURCE_PEER) {
             for (size_t k2 = 0; k2 < EXECUTOR_MAX_SOURCES; k2++) {
                 if (d->named[k2].id < 0) {
@@ -560,6 +648,7 @@ static void on_resolve_timer(void *ctx, int64_t now)
     }
     if (left > 0)
         arm_resolve_timer(d, now);
+    finish_dump_start(d);
     if (added > 0)
         executor_start(d->ex); /* the engine has new sources to poll */
 }
@@ -803,6 +892,12 @@ static void cycle_logs(void *ctx)
             statlog_cycle(d->logs[k]);
 }
 
+/* `tempusc dump`: 0, or -1 when a file could not be written. */
+static int dump_now(void *ctx)
+{
+    return save_dumps(ctx);
+}
+
 static void cleanup(struct daemon *d)
 {
     for (size_t i = 0; i < d->n_pending; i++)
@@ -813,8 +908,10 @@ static void cleanup(struct daemon *d)
         free(d->replace);
         d->replace = NULL;
     }
-    if (d->engine && !d->o->oneshot)
+    if (d->engine && !d->o->oneshot) {
         save_drift(d);
+        (void)save_dumps(d);
+    }
     cmdsrv_close(d->cmd);
     executor_free(d->ex);
     engine_free(d->engine);
@@ -855,8 +952,8 @@ int daemon_run(const struct options *o, struct conf *c)
     }
     if (o->scfilter && !seccomp_available())
         log_warn("System call filter (-F) not supported : running without it");
-    if (o->reload_dump)
-        log_warn("-r not supported (no dump files) : starting without saved samples");
+    if (o->reload_dump && !c->dumpdir)
+        log_warn("-r given without dumpdir : starting without saved samples");
 
     /* -Q is client-only: no pidfile (chronyd's behaviour). */
     if (o->oneshot != 'Q' && c->pidfile && c->pidfile[0]) {
@@ -890,6 +987,13 @@ int daemon_run(const struct options *o, struct conf *c)
         int r = files_mkdir_p(c->logdir, 0750);
         if (r < 0)
             log_warn("Could not create directory %s : %s", c->logdir, strerror(-r));
+    }
+    if (c->dumpdir && !o->oneshot) {
+        /* 0750 and the daemon user's (chronyd's), as it is written after the drop. */
+        const char *user = o->user ? o->user : c->user;
+        int r = privs_make_user_dir(c->dumpdir, 0750, user);
+        if (r < 0 && r != -ENOENT)
+            log_warn("Could not create directory %s : %s", c->dumpdir, strerror(-r));
     }
 
     int status = 1;
@@ -932,7 +1036,11 @@ int daemon_run(const struct options *o, struct conf *c)
     d.cmd = cmdsrv_open(c, o->user ? o->user : c->user, o->family, o->oneshot == 'Q',
                         d.guard.using_null, d.loop, d.engine, d.ex);
     cmdsrv_on_cyclelogs(d.cmd, cycle_logs, &d);
+    cmdsrv_on_dump(d.cmd, dump_now, &d);
+    d.dump_loading = o->reload_dump && c->dumpdir && !o->oneshot;
+    d.dump_started = o->oneshot != 0; /* -q/-Q leave the dump files alone */
     int n = add_sources(&d, loop_mono_ns());
+    finish_dump_start(&d);
     if (o->oneshot && n == 0) {
         log_info("No suitable source for synchronisation");
         goto out;

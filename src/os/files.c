@@ -1,6 +1,7 @@
 /* os/files: atomic writes, pid files, directories (see files.h). */
 #include "os/files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -71,6 +72,33 @@ int files_write_atomic(const char *path, const void *data, size_t len)
     }
     sync_parent(path);
     return 0;
+}
+
+int files_remove(const char *path)
+{
+    return unlink(path) == 0 ? 0 : -errno;
+}
+
+int files_remove_suffix(const char *dir, const char *suffix)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return -errno;
+    size_t sl = strlen(suffix);
+    int removed = 0;
+    struct dirent *de;
+    while ((de = readdir(dp)) != NULL) {
+        size_t nl = strlen(de->d_name);
+        if (nl <= sl || strcmp(de->d_name + nl - sl, suffix))
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(dp), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (unlinkat(dirfd(dp), de->d_name, 0) == 0)
+            removed++;
+    }
+    closedir(dp);
+    return removed;
 }
 
 int files_read(const char *path, char *buf, size_t cap)

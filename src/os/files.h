@@ -13,6 +13,13 @@ int files_write_atomic(const char *path, const void *data, size_t len);
 /* Reads at most cap - 1 bytes of path into buf, NUL-terminated. Returns the length or -errno. */
 int files_read(const char *path, char *buf, size_t cap);
 
+/* Removes path. 0, or -errno (-ENOENT: there was none). */
+int files_remove(const char *path);
+
+/* Removes the regular files of dir whose names end in suffix (e.g. ".dat") and are longer
+ * than it. Returns how many were removed, or -errno when dir cannot be read. */
+int files_remove_suffix(const char *dir, const char *suffix);
+
 /* Creates dir and its missing parents with mode (existing directories are left alone).
  * 0 or -errno. */
 int files_mkdir_p(const char *dir, mode_t mode);

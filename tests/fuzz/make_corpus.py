@@ -145,3 +145,33 @@ put('fuzz_conf', b'allow 192.168.0.0/16\ndeny 192.168.1/24\ncmdallow localhost\n
     b'hwtimestamp eth0 rxfilter all\nlog measurements statistics tracking\nleapsecmode slew\n')
 put('fuzz_conf', b'peer 192.0.2.2 key 1 xleave\nbindcmdaddress ::1\nport 0\ncmdport 0\n'
     b'server [fe80::1%eth0] nts ntsport 123 certset 2 extfield F323 maxdelay 0.1\n')
+
+
+# fuzz_dump: dump files (src/daemon/dump.h) with a valid check line, and damaged ones.
+def fnv1a64(b):
+    h = 0xcbf29ce484222325
+    for x in b:
+        h = ((h ^ x) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+
+
+def dump_text(source, saved, samples):
+    body = b'tempus-dump 1\nsource %s\nsaved %d\nsamples %d\n' % (source, saved, len(samples))
+    for s in samples:
+        body += b'%d %r %r %r %r %r %d %d\n' % s
+    return body + b'check %016x\n' % fnv1a64(body)
+
+
+T0 = 1795564800000000000
+good = [(T0 - (20 - k) * 16000000000, -2.5e-05 + k * 1e-07, 4.1e-05, 1.9e-06, 0.0101,
+         0.0021, 2, 0) for k in range(20)]
+put('fuzz_dump', dump_text(b'127.0.0.1', T0, good))
+put('fuzz_dump', dump_text(b'2001:db8::1', T0, good[:1]))
+put('fuzz_dump', dump_text(b'192.0.2.1', T0, [(T0 - 1, 0.25, 0.0, 0.0, 0.0, 0.0, 16, 3)]))
+put('fuzz_dump', dump_text(b'192.0.2.1', T0, [(T0 - 1000 * k, 1e300, 1e-300, 0.5, 2.0, 3.0, 1, 1)
+                                             for k in range(3, 0, -1)]))
+put('fuzz_dump', dump_text(b'192.0.2.1', T0, [(T0, 1.0, 0.0, 0.0, 0.0, 0.0, 2, 0)] * 2))
+full = dump_text(b'127.0.0.1', T0, good)
+put('fuzz_dump', full[:len(full) // 2])
+put('fuzz_dump', full.replace(b'tempus-dump 1', b'tempus-dump 2'))
+put('fuzz_dump', full.replace(b'samples 20', b'samples 21'))

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Dump files (dumpdir, tempusc dump, -r): a tempusd -x client of a tempusd -x server on
+# loopback. `tempusc dump` writes DIR/127.0.0.1.dat; a clean stop writes it again; with the
+# server stopped, the client restarted with -r shows the saved samples in sourcestats at
+# once (no packet can have arrived) with the source's frequency, and syncs on the first
+# reply once the server is back. The files are removed after start (chronyd's rule), with
+# or without -r. A truncated file or another version is refused with the reason, and the
+# daemon runs on with an empty register.
+. "$(dirname "$0")/lib.sh"
+TEMPUSC=$BUILD/tempusc
+need "$TEMPUSD" "$TEMPUSC" "$PY"
+P=$(port_for 0)
+DUMP=$WORK/dump
+mkdir -m 700 "$WORK/s" "$WORK/c"
+
+start_server() {
+    start_bg server "$TEMPUSD" -x -d -u root "local stratum 2" "port $P" \
+        "bindaddress 127.0.0.1" "allow 127.0.0.1" "pidfile $WORK/server.pid" "cmdport 0" \
+        "bindcmdaddress $WORK/s/sock"
+    wait_for "$WORK/server.out" 'Disabled control of system clock' 5 || fail "server did not start"
+}
+# start_client NAME [OPTIONS...]
+start_client() {
+    local name=$1
+    shift
+    start_bg "$name" "$TEMPUSD" -x -d -u root "$@" \
+        "server 127.0.0.1 port $P iburst minpoll -2 maxpoll -2" "dumpdir $DUMP" \
+        "driftfile $WORK/drift" "pidfile $WORK/client.pid" "cmdport 0" \
+        "bindcmdaddress $WORK/c/sock"
+    wait_for "$WORK/$name.out" 'Disabled control of system clock' 5 || fail "$name did not start"
+    for _ in $(seq 1 50); do [ -S "$WORK/c/sock" ] && break; sleep 0.1; done
+}
+# stop NAME: SIGTERM to that daemon, waits until it has exited.
+stop() {
+    local pid
+    eval "pid=\$PID_$1"
+    kill "$pid"
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    fail "$1 did not exit"
+}
+# np: the NP column of sourcestats for 127.0.0.1.
+np() {
+    "$TEMPUSC" -n -h "$WORK/c/sock" sourcestats >"$WORK/sourcestats.txt" 2>&1 || return 1
+    awk '$1 == "127.0.0.1" { print $2 }' "$WORK/sourcestats.txt"
+}
+tc() { "$TEMPUSC" -n -h "$WORK/c/sock" "$@"; }
+# resign IN OUT SED-SCRIPT: OUT = IN edited by SED-SCRIPT with a valid check line, so that
+# only the content (source, time) is wrong.
+resign() {
+    sed -e '$d' -e "$3" "$1" >"$2.body"
+    "$PY" - "$2.body" "$2" <<'PYEOF'
+import sys
+body = open(sys.argv[1], 'rb').read()
+h = 0xcbf29ce484222325
+for b in body:
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+open(sys.argv[2], 'wb').write(body + b'check %016x\n' % h)
+PYEOF
+    rm -f "$2.body"
+}
+
+start_server
+start_client client1
+[ -d "$DUMP" ] || fail "dumpdir not created"
+[ "$(stat -c %a "$DUMP")" = 750 ] || fail "dumpdir mode $(stat -c %a "$DUMP")"
+wait_for "$WORK/client1.out" 'reach 377' 60 || fail "client: reach 377 not seen"
+[ -z "$(ls -A "$DUMP")" ] || fail "dump files before any dump: $(ls "$DUMP")"
+out=$(tc dump 2>&1) || fail "tempusc dump: $out"
+[ "$out" = "200 OK" ] || fail "tempusc dump said: $out"
+F=$DUMP/127.0.0.1.dat
+[ -f "$F" ] || fail "no $F after dump"
+head -n 2 "$F" | tr '\n' ' ' | grep -q '^tempus-dump 1 source 127.0.0.1 $' || fail "header: $(head -n 2 "$F")"
+tail -n 1 "$F" | grep -Eq '^check [0-9a-f]{16}$' || fail "no check line"
+n1=$(sed -n 's/^samples //p' "$F")
+echo "tempusc dump: $F with $n1 samples"
+[ "$n1" -ge 6 ] || fail "only $n1 samples dumped"
+
+sleep 1
+np_before=$(np)
+freq_before=$(awk '$1 == "127.0.0.1" { print $5 }' "$WORK/sourcestats.txt")
+stop client1
+n2=$(sed -n 's/^samples //p' "$F")
+grep -q 'Could not save dump' "$WORK/client1.out" && fail "dump at exit failed"
+[ "$n2" -ge "$n1" ] || fail "exit dump has $n2 samples, fewer than $n1"
+echo "exit: $n2 samples (sourcestats had $np_before, frequency $freq_before)"
+stop server
+cp "$F" "$WORK/saved.dat"
+
+# Restart with -r while the server is down: the samples are there at once.
+start_client client2 -r
+grep -q 'Loaded dump file for 127.0.0.1' "$WORK/client2.out" || fail "no 'Loaded dump file' line"
+got=$(np)
+[ "$got" = "$n2" ] || fail "sourcestats NP $got after -r, dump had $n2: $(cat "$WORK/sourcestats.txt")"
+freq_after=$(awk '$1 == "127.0.0.1" { print $5 }' "$WORK/sourcestats.txt")
+abs_le "$(awk -v a="$freq_after" -v b="$freq_before" 'BEGIN { print a - b }')" 0.5 ||
+    fail "frequency $freq_after after reload, $freq_before before"
+tc -n sources >"$WORK/sources.txt" 2>&1
+grep -Eq '^\^. 127\.0\.0\.1 ' "$WORK/sources.txt" || fail "sources: $(cat "$WORK/sources.txt")"
+tc tracking >"$WORK/tracking.txt" 2>&1 || fail "tracking"
+grep -q '^Leap status *: Not synchronised$' "$WORK/tracking.txt" ||
+    fail "tracking before any reply: $(cat "$WORK/tracking.txt")"
+echo "after -r, before any reply: NP $got, frequency $freq_after ppm (was $freq_before)"
+sleep 0.5
+[ ! -e "$F" ] || fail "$F not removed after start"
+start_server
+wait_for "$WORK/client2.out" 'Selected source 127.0.0.1' 20 || fail "no selection after reload"
+tc tracking >"$WORK/tracking.txt" 2>&1
+grep -q '^Leap status *: Normal$' "$WORK/tracking.txt" || fail "tracking: $(cat "$WORK/tracking.txt")"
+last=$(sed -nE 's/^Last offset *: ([-+0-9.e]+) seconds$/\1/p' "$WORK/tracking.txt")
+abs_le "$last" 0.001 || fail "last offset $last after reload"
+np2=$(np)
+echo "synchronised after reload: last offset $last s, NP $np2"
+stop client2
+stop server
+
+# The checker agrees with the daemon's checksum.
+resign "$WORK/saved.dat" "$WORK/resigned.dat" ''
+cmp -s "$WORK/saved.dat" "$WORK/resigned.dat" || fail "test's checksum differs from the daemon's"
+# Refused files: truncated, another version, altered, another source, too old. The daemon
+# runs on with an empty register, and the file is removed.
+for bad in truncated version altered source stale; do
+    case $bad in
+    truncated) head -c 200 "$WORK/saved.dat" >"$F" ;;
+    version) resign "$WORK/saved.dat" "$F" '1s/.*/tempus-dump 9/' ;;
+    altered) awk 'NR == 5 { $7 = $7 == 2 ? 3 : 2 } { print }' "$WORK/saved.dat" >"$F" ;;
+    source) resign "$WORK/saved.dat" "$F" 's/^source 127.0.0.1$/source 127.0.0.3/' ;;
+    stale) resign "$WORK/saved.dat" "$F" 's/^saved .*/saved 1000000000000000000/' ;;
+    esac
+    start_client "bad_$bad" -r
+    sleep 0.3
+    grep 'Could not load dump file' "$WORK/bad_$bad.out" | sed 's/^/  /'
+    case $bad in
+    truncated) want='truncated' ;;
+    version) want='not a tempus dump file of version 1' ;;
+    altered) want='checksum mismatch' ;;
+    source) want='written for another source' ;;
+    stale) want='too old' ;;
+    esac
+    grep -q "Could not load dump file for 127.0.0.1 : $want" "$WORK/bad_$bad.out" ||
+        fail "$bad: no refusal"
+    got=$(np) || fail "$bad: daemon not answering"
+    [ "$got" = 0 ] || fail "$bad: NP $got"
+    [ ! -e "$F" ] || fail "$bad: file not removed"
+    stop "bad_$bad"
+done
+
+# Without -r the file is removed and nothing is loaded.
+cp "$WORK/saved.dat" "$F"
+start_client plain
+sleep 0.3
+grep -q 'Loaded dump file' "$WORK/plain.out" && fail "loaded without -r"
+[ ! -e "$F" ] || fail "file kept without -r"
+stop plain
+echo "PASS"
