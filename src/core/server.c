@@ -15,13 +15,13 @@ static const char *const verdict_names[SERVER_VERDICT_COUNT] = {
     [SERVER_REPLY] = "reply",
     [SERVER_REPLY_INTERLEAVED] = "interleaved reply",
     [SERVER_REPLY_KOD] = "RATE kiss-o'-death",
-    [SERVER_REPLY_CRYPTO_NAK] = "crypto-NAK",
     [SERVER_DROP_MALFORMED] = "malformed",
     [SERVER_DROP_VERSION] = "bad version",
     [SERVER_DROP_MODE] = "not a request",
     [SERVER_DROP_RATELIMIT] = "rate limited",
     [SERVER_DROP_NO_SPACE] = "no space",
     [SERVER_DROP_NTS] = "NTS not supported",
+    [SERVER_DROP_AUTH] = "bad authentication",
 };
 
 const char *server_verdict_name(enum server_verdict v)
@@ -116,6 +116,20 @@ static int has_nts_field(const uint8_t *pkt, const struct ntp_layout *lay)
     return 0;
 }
 
+/* The key of a request's MAC if we hold it and the MAC checks, else NULL (a crypto-NAK,
+ * key ID 0, never checks). */
+static const struct keys_key *request_key(const struct server *s, const uint8_t *pkt,
+                                          const struct ntp_layout *lay, unsigned version)
+{
+    const struct keys_key *key;
+    if (lay->mac_len == 0)
+        return NULL;
+    key = keys_find(s->keys, ntp_get_u32(pkt + lay->mac_off));
+    if (!key || !keys_check(key, version, pkt, lay->mac_off, pkt + lay->mac_off, lay->mac_len))
+        return NULL;
+    return key;
+}
+
 static int8_t s8(uint8_t v)
 {
     return (int8_t)(v < 128 ? (int)v : (int)v - 256);
@@ -196,6 +210,7 @@ enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
     *out_len = 0;
     pend->kind = 0;
     pend->clientlog_index = -1;
+    pend->key = NULL;
     assert(s->tmpl_valid);
     pv = ntp_check(pkt, rx->len, &lay);
     if (pv != NTP_OK) {
@@ -233,6 +248,19 @@ enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
         min_poll = clientlog_ntp_min_poll(clientlog);
     }
 
+    if (lay.mac_len > 0 || lay.crypto_nak) {
+        /* After the rate limit, as chronyd: a flood of bad MACs costs a lookup, not a hash. */
+        pend->key = request_key(s, pkt, &lay, version);
+        if (!pend->key || out_size < NTP_HEADER_LEN + lay.mac_len) {
+            pend->key = NULL;
+            v = SERVER_DROP_AUTH;
+            goto done;
+        }
+        pend->version = version;
+        if (clientlog)
+            clientlog_note_auth(clientlog);
+    }
+
     rnd = prng_next_u64(&s->prng);
     req_poll = s8(pkt[NTP_OFF_POLL]);
     if (lim == CLIENTLOG_KOD) {
@@ -266,14 +294,9 @@ enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
         clientlog_get_tx(clientlog, idx, ntp_get_ts(pkt + NTP_OFF_ORIGIN), &prev_tx_ns))
         interleaved = 1;
     memcpy(out + NTP_OFF_ORIGIN, pkt + (interleaved ? NTP_OFF_RECEIVE : NTP_OFF_TRANSMIT), 8);
-    *out_len = NTP_HEADER_LEN;
+    /* With a MAC: as long as the request's MAC (checked to be the key's digest length). */
+    *out_len = NTP_HEADER_LEN + (pend->key ? lay.mac_len : 0);
     v = interleaved ? SERVER_REPLY_INTERLEAVED : SERVER_REPLY;
-    if (lay.mac_len > 0) {
-        /* We hold no keys: answer with a crypto-NAK (key ID 0, no digest). 52 < 68. */
-        memset(out + NTP_HEADER_LEN, 0, 4);
-        *out_len = NTP_HEADER_LEN + 4;
-        v = SERVER_REPLY_CRYPTO_NAK;
-    }
     pend->kind = interleaved ? 2 : 1;
     pend->clientlog_index = idx;
     pend->rnd = (uint32_t)(rnd >> 32);
@@ -291,6 +314,9 @@ void server_finish(struct server *s, struct clientlog *clientlog, uint8_t *out,
         return;
     put_fuzzed(out + NTP_OFF_TRANSMIT, pend->kind == 2 ? pend->prev_tx_ns : tx_ns, s->fuzz_mask,
                pend->rnd, 0);
+    if (pend->key) /* the MAC covers the finished header; server_answer() checked the room */
+        (void)keys_sign(pend->key, pend->version, out, NTP_HEADER_LEN,
+                        NTP_HEADER_LEN + 4 + keys_digest_len(pend->key, pend->version));
     if (clientlog) {
         clientlog_save_ts(clientlog, pend->clientlog_index, ntp_get_ts(out + NTP_OFF_RECEIVE),
                           tx_ns);

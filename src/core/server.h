@@ -26,10 +26,15 @@
  *   gets origin = request receive, receive = this RX, transmit = the saved (precise) TX of
  *   our previous reply. Needs the client log.
  * - the reply is 48 octets, never longer than the request; extension fields of the request
- *   are ignored (not echoed). A request carrying a MAC (we hold no keys) gets a crypto-NAK
- *   (header + 4 zero octets), like an NTP server with an unknown key. A request with NTS
- *   extension fields is dropped (no NTS keys; the client would reject an unauthenticated
- *   answer).
+ *   are ignored (not echoed). A request with NTS extension fields is dropped (no NTS keys;
+ *   the client would reject an unauthenticated answer).
+ * - symmetric keys (core/keys, s->keys): a request with a MAC whose key we hold and whose
+ *   digest checks gets a reply with a MAC made with the same key and the same digest length
+ *   (so exactly as long as the request without its extension fields: never longer), and is
+ *   counted in the client log's authenticated requests. A MAC with an unknown key, a wrong
+ *   digest or length, and a crypto-NAK (4 zero octets) are dropped: chronyd 4.3 does the
+ *   same (measured; RFC 5905 would answer an unknown key with a crypto-NAK). The check
+ *   comes after the rate limit, as in chronyd.
  * - rate limiting through the client log: dropped silently, or a RATE KoD if configured.
  *
  * No allocation, no logging, no floating point on this path.
@@ -45,6 +50,7 @@
 #include "base/prng.h"
 #include "core/clientlog.h"
 #include "core/clock_ops.h"
+#include "core/keys.h"
 
 /* The reference state the server answers from, published by the engine after each clock
  * update (and by the daemon when `local` takes over). Plain values: copy it freely. */
@@ -79,13 +85,13 @@ enum server_verdict {
     SERVER_REPLY = 0,         /* basic reply in out */
     SERVER_REPLY_INTERLEAVED, /* interleaved reply in out */
     SERVER_REPLY_KOD,         /* RATE kiss-o'-death in out (rate limited, kod on) */
-    SERVER_REPLY_CRYPTO_NAK,  /* request had a MAC we cannot check: crypto-NAK in out */
     SERVER_DROP_MALFORMED,    /* short, not a multiple of 4, bad extension fields/MAC */
     SERVER_DROP_VERSION,      /* version 0 or 5..7 */
     SERVER_DROP_MODE,         /* not a request we answer (mode 2, 4..7, 1 not from a peer) */
     SERVER_DROP_RATELIMIT,    /* over the client's rate limit */
     SERVER_DROP_NO_SPACE,     /* out_size < 52 (caller bug) */
     SERVER_DROP_NTS,          /* an NTS request: we have no NTS keys (chrony drops too) */
+    SERVER_DROP_AUTH,         /* a MAC with an unknown key or a bad digest, or a crypto-NAK */
     SERVER_VERDICT_COUNT
 };
 
@@ -94,7 +100,7 @@ const char *server_verdict_name(enum server_verdict v);
 /* 1 if the verdict leaves a datagram in out to send (inline: once per request). */
 static inline int server_verdict_sends(enum server_verdict v)
 {
-    return v <= SERVER_REPLY_CRYPTO_NAK;
+    return v <= SERVER_REPLY_KOD;
 }
 
 /* What server_prepare() precomputes from a struct server_ref: the reply's first 24 octets
@@ -122,6 +128,8 @@ struct server {
     struct server_template tmpl;
     struct server_ref tmpl_ref; /* what tmpl was built from */
     int tmpl_valid;
+    const struct keys *keys; /* borrowed, NULL: none (every MAC is dropped); the daemon sets
+                              * it after reading the key file and on `rekey` */
 };
 
 /* Initialises s with params (copied) and a seed for the timestamp fuzz. */
@@ -136,7 +144,8 @@ struct server_rx {
     int from_peer;           /* from a configured `peer`: mode 1 is answered */
 };
 
-/* Answers rx into out (out_size >= 52 bytes). Reads the clock once, last, via
+/* Answers rx into out (out_size >= 52 bytes, and >= the request's length for a reply with a
+ * MAC). Reads the clock once, last, via
  * clock->read_real_ns (clock may be NULL: transmit = rx->rx_ns, for tests and the
  * simulator's instantaneous server). clientlog may be NULL (no rate limit, no interleaved).
  * Sets *out_len (0 when nothing is to be sent). Counts the verdict in s->counts. */
@@ -152,10 +161,13 @@ void server_prepare(struct server *s, const struct server_ref *ref);
 
 /* What server_answer() leaves for server_finish(): the transmit side of one reply. */
 struct server_pending {
-    int32_t clientlog_index; /* -1: none */
-    int kind;                /* 0 nothing to finish (KoD, drop), 1 basic, 2 interleaved */
-    uint32_t rnd;            /* fuzz of the transmit timestamp */
-    int64_t prev_tx_ns;      /* interleaved: the TX time of our previous reply */
+    int32_t clientlog_index;    /* -1: none */
+    int kind;                   /* 0 nothing to finish (KoD, drop), 1 basic, 2 interleaved */
+    uint32_t rnd;               /* fuzz of the transmit timestamp */
+    int64_t prev_tx_ns;         /* interleaved: the TX time of our previous reply */
+    const struct keys_key *key; /* non-NULL: append a MAC with this key (borrowed from
+                                 * s->keys, valid until the keys change) */
+    unsigned version;           /* the reply's NTP version (for the MAC's length) */
 };
 
 /* The fast path, split around the clock read: server_answer() does all of server_respond()

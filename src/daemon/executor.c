@@ -17,9 +17,10 @@
 /* NTP packets we accept: a 48-byte header plus extension fields and a MAC. */
 #define PKT_MAX 1024
 /* Datagrams the server socket takes per recvmmsg() (and per poll() wake-up), so that a flood
- * cannot starve the timers; a reply is at most 52 octets (a crypto-NAK). */
+ * cannot starve the timers; a reply is at most 116 octets (NTPv3 with a SHA512 MAC: 48 + 4 +
+ * 64; 48 without a MAC). */
 #define SERVER_BATCH UDP_BATCH_MAX
-#define REPLY_MAX    64
+#define REPLY_MAX    128
 #define NS_PER_S     1000000000LL
 /* The system->engine clock mapping (map_rx_ns) is linear between clock changes (a -x virtual
  * clock: offset + freq * t; the identity otherwise), and every clock change happens in an

@@ -302,7 +302,7 @@ int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, cons
     return n == (ssize_t)len ? 0 : -EMSGSIZE;
 }
 
-#define UDP_REPLY_MAX   64
+#define UDP_REPLY_MAX   128 /* an NTPv3 reply with a SHA512 MAC: 48 + 4 + 64 */
 #define UDP_CONTROL_MAX 160 /* pktinfo (v4 or v6) and a timestamping block, aligned */
 
 struct udp_rx_control {

@@ -3,7 +3,10 @@
  * reached.
  *
  * Input: 4 option bytes, then records of [ctl][len/4][len bytes of datagram]:
- *   opt0: reference (bit 0 synced, bits 1-2 leap, bits 3-6 stratum)
+ *   opt0: reference (bit 0 synced, bits 1-2 leap, bits 3-6 stratum), bit 7: the harness
+ *         re-signs each request whose MAC names one of the server's keys (1 MD5, 2 SHA1,
+ *         3 SHA256, 5 SHA512) with that key, so that authenticated requests get through
+ *         (bad MACs are what the fuzzer makes by itself)
  *   opt1: rate limit (bit 0 on, bits 1-3 interval -4..3, bits 4-7 burst 1..16)
  *   opt2: client log (bit 0 off, bit 1 the smallest table (16 records), bits 2-3 leak 1..4,
  *         bit 4 RATE KoD 1 in 2, bits 5-7 the table seed)
@@ -13,12 +16,14 @@
  *         client addresses (bit 5 picks IPv6), bits 6-7 time advance (0, 1 ms, 1 s, 1000 s)
  *   and bit 7 of len/4 set: report a kernel TX timestamp for the reply.
  * Checks: a reply is a valid NTP packet no longer than its request, mode 4 (2 to a mode 1),
- * the request's version; every request gets exactly one verdict. */
+ * the request's version, a MAC of the request's key (checked) exactly when the request had a
+ * good one; every request gets exactly one verdict. */
 #include <stdint.h>
 #include <string.h>
 
 #include "base/addr.h"
 #include "core/clientlog.h"
+#include "core/keys.h"
 #include "core/server.h"
 #include "fuzz_common.h"
 #include "wire/ntp.h"
@@ -76,6 +81,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sp.precision_log2 = (int8_t)(-1 - (o3 >> 3));
     struct server srv;
     server_init(&srv, &sp, 42);
+    static const char keytext[] = "1 HEX:0102030405060708090A0B0C0D0E0F10\n"
+                                  "2 SHA1 ASCII:sha1key\n"
+                                  "3 SHA256 sha256key\n"
+                                  "5 SHA512 sha512key\n";
+    struct keys *keys = keys_parse(keytext, sizeof keytext - 1, "fuzz", NULL, NULL);
+    FUZZ_CHECK(keys != NULL && keys_count(keys) == 4);
+    srv.keys = keys;
 
     struct fake_clock fc = {FUZZ_START_NS};
     struct clock_ops ops;
@@ -92,6 +104,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t lb = fuzz_u8(&in);
         size_t want = (size_t)(lb & 0x7f) * 4 + (ctl & 3), got;
         const uint8_t *pkt = fuzz_bytes(&in, want, &got);
+        uint8_t signed_pkt[NTP_MAX_PACKET_LEN];
+        struct ntp_layout rlay;
+        const struct keys_key *rkey = NULL;
+        int good_mac = 0;
+        if (got <= sizeof signed_pkt && ntp_check(pkt, got, &rlay) == NTP_OK && rlay.mac_len > 0) {
+            unsigned ver = (pkt[0] >> 3) & 7u;
+            rkey = keys_find(keys, ntp_get_u32(pkt + rlay.mac_off));
+            if (rkey && (o0 & 0x80) && rlay.mac_len == 4 + keys_digest_len(rkey, ver)) {
+                memcpy(signed_pkt, pkt, got);
+                FUZZ_CHECK(keys_sign(rkey, ver, signed_pkt, rlay.mac_off, got) == got);
+                pkt = signed_pkt;
+            }
+            good_mac =
+                rkey && keys_check(rkey, ver, pkt, rlay.mac_off, pkt + rlay.mac_off, rlay.mac_len);
+        }
 
         struct addr from;
         memset(&from, 0, sizeof from);
@@ -134,8 +161,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ntp_header_decode(pkt, &q);
         FUZZ_CHECK(r.version == q.version);
         FUZZ_CHECK(r.mode == (q.mode == NTP_MODE_ACTIVE ? NTP_MODE_PASSIVE : NTP_MODE_SERVER));
-        FUZZ_CHECK(lay.n_ef == 0 && lay.mac_len == 0);
-        FUZZ_CHECK(lay.crypto_nak == (v == SERVER_REPLY_CRYPTO_NAK));
+        FUZZ_CHECK(lay.n_ef == 0 && !lay.crypto_nak);
+        if (v == SERVER_REPLY_KOD) {
+            FUZZ_CHECK(lay.mac_len == 0);
+        } else {
+            /* a good MAC in, a MAC of the same key out, and only then */
+            FUZZ_CHECK(good_mac == (lay.mac_len > 0));
+            if (good_mac)
+                FUZZ_CHECK(keys_check(rkey, r.version, out, 48, out + 48, lay.mac_len) &&
+                           out_len == 48 + rlay.mac_len);
+        }
         if (v == SERVER_REPLY)
             FUZZ_CHECK(ntp_time_equal(r.origin, q.transmit));
         if (lb & 0x80)
@@ -153,5 +188,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)clientlog_report(cl, i, now_ns, &rep);
     }
     clientlog_free(cl);
+    keys_free(keys);
     return 0;
 }

@@ -16,6 +16,7 @@
 #include "base/ntp_time.h"
 #include "base/prng.h"
 #include "core/clientlog.h"
+#include "core/keys.h"
 #include "core/server.h"
 #include "wire/ntp.h"
 
@@ -269,14 +270,13 @@ static void test_length_rule_and_extensions(void **state)
     assert_int_equal(answer(&s, &ref, NULL, req, len, &from, T0, &fc, out, &out_len),
                      SERVER_DROP_NTS);
     assert_int_equal(out_len, 0);
-    /* A MAC we cannot check: crypto-NAK, 52 octets <= 68. */
+    /* A MAC and no keys: dropped (chronyd 4.3 drops it too; RFC 5905 would send a
+     * crypto-NAK). */
     request(req, 4, NTP_MODE_CLIENT, 6, 6);
     memset(req + 48, 0x5A, 20);
     assert_int_equal(answer(&s, &ref, NULL, req, 68, &from, T0, &fc, out, &out_len),
-                     SERVER_REPLY_CRYPTO_NAK);
-    assert_int_equal(out_len, 52);
-    assert_int_equal(ntp_get_u32(out + 48), 0);
-    assert_true(out_len <= 68);
+                     SERVER_DROP_AUTH);
+    assert_int_equal(out_len, 0);
     /* A plain 48-octet request gets 48. In all cases: reply <= request. */
     request(req, 4, NTP_MODE_CLIENT, 6, 7);
     assert_int_equal(answer(&s, &ref, NULL, req, 48, &from, T0, &fc, out, &out_len), SERVER_REPLY);
@@ -729,9 +729,133 @@ static void test_answer_finish_split(void **state)
                 (1u << 12));
 }
 
+/* Symmetric keys: a good MAC gets a reply with a MAC of the same key and length (checked
+ * with the key, and byte for byte against the digest of the reply's header); an unknown key,
+ * a bad digest, a wrong digest length and a crypto-NAK are dropped and counted; the reply is
+ * never longer than the request. */
+static void test_auth(void **state)
+{
+    static const char keytext[] = "1 MD5 HEX:0102030405060708090A0B0C0D0E0F10\n"
+                                  "3 SHA256 ASCII:sha256key\n"
+                                  "5 SHA512 sha512key\n";
+    struct server s;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc = {T0 + 1000, 0};
+    struct addr from = client_addr(40000);
+    struct clientlog *cl;
+    struct clientlog_stats st;
+    struct keys *keys = keys_parse(keytext, strlen(keytext), "k", NULL, NULL);
+    uint8_t req[200], out[200];
+    size_t out_len, len;
+    static const struct {
+        uint32_t id;
+        unsigned version;
+        size_t reply_len;
+    } good[] = {{1, 4, 68}, {1, 3, 68}, {3, 4, 72}, {3, 3, 84}, {5, 4, 72}, {5, 3, 116}};
+    struct clientlog_params cp;
+    (void)state;
+    assert_int_equal(keys_count(keys), 3);
+    clientlog_params_default(&cp);
+    cl = clientlog_new(&cp);
+    assert_non_null(cl);
+    server_params_default(&sp);
+    server_init(&s, &sp, 5);
+    s.keys = keys;
+    synced_ref(&ref);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        const struct keys_key *k = keys_find(keys, good[i].id);
+        struct ntp_packet r;
+        struct ntp_layout lay;
+        uint8_t check[200];
+        request(req, good[i].version, NTP_MODE_CLIENT, 6, 100 + i);
+        len = keys_sign(k, good[i].version, req, 48, sizeof req);
+        assert_int_equal(len, good[i].reply_len);
+        assert_int_equal(answer(&s, &ref, cl, req, len, &from, T0, &fc, out, &out_len),
+                         SERVER_REPLY);
+        assert_int_equal(out_len, len);
+        assert_int_equal(ntp_parse(out, out_len, &r, &lay), NTP_OK);
+        assert_int_equal(r.version, good[i].version);
+        assert_int_equal(lay.mac_off, 48);
+        assert_int_equal(ntp_get_u32(out + 48), good[i].id);
+        assert_true(keys_check(k, good[i].version, out, 48, out + 48, out_len - 48));
+        /* the digest is over the finished header (transmit timestamp included) */
+        memcpy(check, out, 48);
+        assert_int_equal(keys_sign(k, good[i].version, check, 48, sizeof check), out_len);
+        assert_memory_equal(check, out, out_len);
+        /* ... and the reply is otherwise the unauthenticated one */
+        assert_true(ntp_time_equal(r.origin, ntp_get_ts(req + NTP_OFF_TRANSMIT)));
+    }
+    clientlog_get_stats(cl, &st);
+    assert_int_equal(st.ntp_auth_hits, 6);
+
+    /* With extension fields before the MAC: the MAC covers them, the reply drops them. */
+    request(req, 4, NTP_MODE_CLIENT, 6, 200);
+    len = ntp_append_ef(req, sizeof req, 48, 0x7777, "hello", 5, 0);
+    len = keys_sign(keys_find(keys, 1), 4, req, len, sizeof req);
+    assert_int_equal(len, 48 + 16 + 20);
+    assert_int_equal(answer(&s, &ref, cl, req, len, &from, T0, &fc, out, &out_len), SERVER_REPLY);
+    assert_int_equal(out_len, 68);
+    /* ... and a changed field breaks it */
+    req[53] ^= 1;
+    assert_int_equal(answer(&s, &ref, cl, req, len, &from, T0, &fc, out, &out_len),
+                     SERVER_DROP_AUTH);
+
+    /* Unknown key 2, a flipped digest bit, SHA256 whole in NTPv4 (36 octets: not a MAC there,
+     * a malformed field), SHA256 truncated in NTPv3, a crypto-NAK: none answered. */
+    request(req, 4, NTP_MODE_CLIENT, 6, 300);
+    len = keys_sign(keys_find(keys, 1), 4, req, 48, sizeof req);
+    ntp_put_u32(req + 48, 2);
+    assert_int_equal(answer(&s, &ref, cl, req, len, &from, T0, &fc, out, &out_len),
+                     SERVER_DROP_AUTH);
+    assert_int_equal(out_len, 0);
+    request(req, 4, NTP_MODE_CLIENT, 6, 301);
+    len = keys_sign(keys_find(keys, 1), 4, req, 48, sizeof req);
+    req[len - 1] ^= 0x40;
+    assert_int_equal(answer(&s, &ref, cl, req, len, &from, T0, &fc, out, &out_len),
+                     SERVER_DROP_AUTH);
+    request(req, 4, NTP_MODE_CLIENT, 6, 302);
+    len = keys_sign(keys_find(keys, 3), 3, req, 48, sizeof req);
+    req[0] = (uint8_t)(4 << 3 | NTP_MODE_CLIENT);
+    assert_int_equal(len, 84);
+    assert_int_equal(answer(&s, &ref, cl, req, len, &from, T0, &fc, out, &out_len),
+                     SERVER_DROP_MALFORMED);
+    request(req, 3, NTP_MODE_CLIENT, 6, 303);
+    len = keys_sign(keys_find(keys, 3), 4, req, 48, sizeof req);
+    req[0] = (uint8_t)(3 << 3 | NTP_MODE_CLIENT);
+    assert_int_equal(answer(&s, &ref, cl, req, len, &from, T0, &fc, out, &out_len),
+                     SERVER_DROP_AUTH);
+    request(req, 4, NTP_MODE_CLIENT, 6, 304);
+    memset(req + 48, 0, 4);
+    assert_int_equal(answer(&s, &ref, cl, req, 52, &from, T0, &fc, out, &out_len),
+                     SERVER_DROP_AUTH);
+    assert_int_equal(s.counts[SERVER_DROP_AUTH], 5);
+    clientlog_get_stats(cl, &st);
+    assert_int_equal(st.ntp_auth_hits, 7);
+
+    /* The keys go away (rekey to an empty file): the same good request is dropped. */
+    request(req, 4, NTP_MODE_CLIENT, 6, 400);
+    len = keys_sign(keys_find(keys, 1), 4, req, 48, sizeof req);
+    s.keys = NULL;
+    assert_int_equal(answer(&s, &ref, cl, req, len, &from, T0, &fc, out, &out_len),
+                     SERVER_DROP_AUTH);
+    /* A reply with a MAC needs room for it. */
+    s.keys = keys;
+    {
+        struct server_rx rx = {req, len, &from, T0, 0};
+        assert_int_equal(server_respond(&s, &ref, cl, &rx, NULL, out, 60, &out_len),
+                         SERVER_DROP_AUTH);
+        assert_int_equal(server_respond(&s, &ref, cl, &rx, NULL, out, 68, &out_len), SERVER_REPLY);
+        assert_int_equal(out_len, 68);
+    }
+    clientlog_free(cl);
+    keys_free(keys);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_auth),
         cmocka_unit_test(test_reply_fields),
         cmocka_unit_test(test_unsynchronised),
         cmocka_unit_test(test_matches_captured_reply),
