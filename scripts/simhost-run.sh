@@ -44,6 +44,8 @@ command -v setpriv >/dev/null || { echo "simhost-run: setpriv missing" >&2; exit
 
 tmp=$(mktemp -d /tmp/simhost.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+# A private copy: a rebuild during the run must not leave the daemon without its world.
+cp "$lib" "$tmp/libtempus-simhost.so" && lib=$tmp/libtempus-simhost.so
 dir=${keep:-$tmp}
 mkdir -p "$dir"
 
@@ -76,14 +78,15 @@ if [ -n "$keep" ]; then
     export SIMHOST_CSV=$dir/run.csv SIMHOST_LOG=$dir/simhost.log
 fi
 # -d: foreground, log to stderr; -u root: no privilege drop (there is no CAP_SYS_TIME to keep).
+# Only root can shrink the bounding set; any other user has no CAP_SYS_TIME to begin with.
+priv=(setpriv --bounding-set=-sys_time --inh-caps=-sys_time)
+[ "$(id -u)" = 0 ] || priv=()
 wrap=()
 if [ -n "${SIMHOST_STRACE:-}" ]; then
     wrap=(strace -f -qq -o "$SIMHOST_STRACE"
         -e trace=clock_adjtime,adjtimex,clock_settime,settimeofday)
 fi
-timeout -k 5 "${SIMHOST_TIMEOUT:-900}" "${wrap[@]}" \
-    setpriv --bounding-set=-sys_time --inh-caps=-sys_time \
-    env LD_PRELOAD="$lib" "$bin" -d -f "$dir/chrony.conf" -u root > "$dir/daemon.log" 2>&1
+timeout -k 5 "${SIMHOST_TIMEOUT:-900}" "${wrap[@]}" "${priv[@]}" env LD_PRELOAD="$lib" "$bin" -d -f "$dir/chrony.conf" -u root > "$dir/daemon.log" 2>&1
 rc=$?
 if [ $rc -ne 0 ] || ! grep -q '^summary ' "$dir/summary" 2>/dev/null; then
     echo "simhost-run: $kind on $scn seed $seed failed (exit $rc); last lines of its log:" >&2

@@ -1,0 +1,141 @@
+#!/usr/bin/python3
+"""The syscall-level simulator end to end: the real daemon (tempusd, or Debian's chronyd) under
+libtempus-simhost.so in the iburst1 world (one LAN server, the clock 2 s off, makestep 1.0 3,
+1 h), checked against bounds; and the safety nets: the library refuses a process that holds
+CAP_SYS_TIME, the daemon ran without it, no clock-setting system call reached the kernel
+(strace, with a positive control), and the same seed gives the same run.
+
+usage: check_simhost.py tempusd|chronyd
+Environment (meson's test_env): TEMPUS_SRC, TEMPUS_BUILD.
+Exit 0 pass, 1 fail, 77 skip (not root, chronyd or the library missing).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+BOUNDS = {
+    # tempusd: the in-process tempus-sim bounds of iburst1 (tests/sim/meson.build) widened
+    # for one seed instead of a 5-seed median.
+    "tempusd": ["t1ms_s<=8", "rms_us<=30", "max_us<=100", "steps==1", "late_steps==0",
+                "packets<=40", "unsupported==0"],
+    # chronyd 4.3 as measured here (seed 1: within 1 ms at 4.3 s, RMS 7.6 us, 40 packets):
+    # the simulator must keep running the real chronyd the way it did.
+    "chronyd": ["t1ms_s<=8", "rms_us<=20", "max_us<=60", "steps==1", "late_steps==0",
+                "packets>=30", "packets<=50", "unsupported==0"],
+}
+CAP_SYS_TIME = 25
+
+
+def fields(line):
+    return dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
+
+
+def check_bounds(f, bounds):
+    bad = 0
+    for b in bounds:
+        m = re.fullmatch(r"([a-z0-9_]+)(<=|>=|==)(-?[0-9.]+)", b)
+        name, op, lim = m.group(1), m.group(2), float(m.group(3))
+        v = float(f[name])
+        ok = {"<=": v <= lim, ">=": v >= lim, "==": v == lim}[op]
+        if name == "t1ms_s" and v < 0:
+            ok = False
+        print(("ok   " if ok else "FAIL ") + f"{name} = {v:g} (bound {op} {lim:g})")
+        bad += not ok
+    return bad
+
+
+def run(runner, scn, daemon, seed, outdir, env_extra=None):
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    p = subprocess.run([runner, scn, daemon, str(seed), outdir], capture_output=True,
+                       text=True, env=env, timeout=300)
+    if p.returncode != 0:
+        print(p.stdout, p.stderr)
+        return None
+    return p.stdout.strip()
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in BOUNDS:
+        print(__doc__)
+        return 2
+    daemon = sys.argv[1]
+    src = os.environ.get("TEMPUS_SRC", os.path.dirname(os.path.abspath(__file__)) + "/../..")
+    build = os.environ.get("TEMPUS_BUILD", src + "/build")
+    lib = build + "/tests/simhost/libtempus-simhost.so"
+    runner = src + "/scripts/simhost-run.sh"
+    scn = src + "/tests/sim/iburst1.scn"
+    if os.geteuid() != 0:
+        print("SKIP: needs root (setpriv drops CAP_SYS_TIME from the bounding set)")
+        return 77
+    if not os.path.exists(lib):
+        print("SKIP: no", lib, "(sanitizer build?)")
+        return 77
+    if daemon == "chronyd" and not os.access("/usr/sbin/chronyd", os.X_OK):
+        print("SKIP: no /usr/sbin/chronyd")
+        return 77
+    if not shutil.which("setpriv"):
+        print("SKIP: no setpriv")
+        return 77
+    os.environ["SIMHOST_BUILD"] = build
+    bad = 0
+    with tempfile.TemporaryDirectory(prefix="simhost-test.") as tmp:
+        # 1. The library's own guard: a process holding CAP_SYS_TIME is refused before main().
+        p = subprocess.run(["/bin/true"], capture_output=True, text=True,
+                           env=dict(os.environ, LD_PRELOAD=lib, SIMHOST_SCENARIO=scn))
+        ok = p.returncode != 0 and "CAP_SYS_TIME" in p.stderr
+        print(("ok   " if ok else "FAIL ") + "the library refuses a process with CAP_SYS_TIME")
+        bad += not ok
+
+        # 2. The run, under strace when it is usable.
+        trace = tmp + "/strace"
+        use_strace = False
+        if shutil.which("strace"):
+            ctl = subprocess.run(
+                ["strace", "-f", "-qq", "-o", tmp + "/control", "-e", "trace=adjtimex,clock_adjtime",
+                 "/usr/bin/python3", "-c",
+                 "import ctypes; b = ctypes.create_string_buffer(512); "
+                 "ctypes.CDLL(None).adjtimex(b)"],  # modes 0: a read
+                capture_output=True, text=True)
+            control = open(tmp + "/control").read() if os.path.exists(tmp + "/control") else ""
+            use_strace = ctl.returncode == 0 and re.search(r"\b(adjtimex|clock_adjtime)\(", control)
+            if not use_strace:
+                print("note: strace cannot trace here (positive control failed): no strace check")
+        line = run(runner, scn, daemon, 1, tmp + "/a",
+                   {"SIMHOST_STRACE": trace} if use_strace else None)
+        if line is None:
+            print("FAIL: the run failed")
+            return 1
+        print(line)
+        f = fields(line)
+        bad += check_bounds(f, BOUNDS[daemon])
+        for key in ("capeff", "capprm"):
+            ok = not (int(f[key], 16) >> CAP_SYS_TIME) & 1
+            print(("ok   " if ok else "FAIL ") + f"{key} {f[key]}: no CAP_SYS_TIME")
+            bad += not ok
+        if use_strace:
+            calls = [l for l in open(trace) if re.search(
+                r"\b(clock_adjtime|adjtimex|clock_settime|settimeofday)\(", l)]
+            ok = not calls
+            print(("ok   " if ok else "FAIL ") +
+                  f"no clock-setting system call reached the kernel ({len(calls)} seen)")
+            for l in calls[:5]:
+                print("    " + l.rstrip())
+            bad += not ok
+
+        # 3. Deterministic: the same seed again gives the same CSV.
+        if run(runner, scn, daemon, 1, tmp + "/b") is None:
+            print("FAIL: the second run failed")
+            return 1
+        same = open(tmp + "/a/run.csv").read() == open(tmp + "/b/run.csv").read()
+        print(("ok   " if same else "FAIL ") + "the same seed twice gives the same CSV")
+        bad += not same
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
