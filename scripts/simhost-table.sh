@@ -10,7 +10,7 @@
 #   SIMHOST_RAW (file to keep every run's summary line; default /tmp/simhost-table.raw).
 # Columns: medians over the seeds of RMS and max |time error| after the warm-up (30 min), time
 # to within 1 ms (s; "never" when it did not settle by the end of warm-up), RMS frequency
-# error, steps, packets sent; "sim RMS" is tempus-sim's in-process median on the same worlds
+# error, steps, packets sent (and per server, each server's median); "sim RMS" is tempus-sim's in-process median on the same worlds
 # (the same engine without the daemon around it).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,8 +54,14 @@ def med(rs, k, never=False):
         v = [x if x >= 0 else float("inf") for x in v]
     m = statistics.median(v)
     return "never" if m == float("inf") else m
-print(f"| scenario | daemon | RMS µs | max µs | within 1 ms s | RMS freq ppm | steps | packets | sim RMS µs |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+def per_server(rs):
+    v = [[int(x) for x in r["per_server"].split("/")] for r in rs if r.get("per_server", "-") != "-"]
+    if not v:
+        return ""
+    return "/".join(f"{statistics.median(c):g}" for c in zip(*v))
+print("| scenario | daemon | RMS µs | max µs | within 1 ms s | RMS freq ppm | steps | packets "
+      "| per server | sim RMS µs |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for s in scns:
     sim = runs.get((s, "sim"), [{}])[0]
     for d in ("tempusd", "chronyd"):
@@ -68,7 +74,7 @@ for s in scns:
         simcol = sim.get("rms_us", "") if d == "tempusd" else ""
         print(f"| {s} | {d} | {med(rs,'rms_us'):.1f} | {med(rs,'max_us'):.0f} | {t1} | "
               f"{med(rs,'rms_freq_ppm'):.3f} | {med(rs,'steps'):g} | {med(rs,'packets'):g} | "
-              f"{simcol} |")
+              f"{per_server(rs)} | {simcol} |")
 print(f"\nmedians over seeds 1..{n}; every run's summary line: {raw}")
 PY
 exit $fail

@@ -166,6 +166,7 @@ struct srvstate {
     double offset_s, freq_ppm;
     int64_t t_set_ns;
     struct simlink up_link, down_link;
+    uint64_t requests; /* datagrams the daemon sent to this server */
 };
 
 struct host {
@@ -433,16 +434,23 @@ static void finish(void)
     r.final_err_s = simclock_error_s(&H.clk);
     unsigned long long eff, prm; /* the daemon's capabilities at the end of its run */
     read_caps(&eff, &prm);
+    /* The requests per server (n1/n2/...): each daemon's real poll behaviour. */
+    char per[SIMSCN_MAX_SERVERS * 21 + 1] = "-";
+    size_t pl = 0;
+    for (int k = 0; k < H.s.nservers; k++)
+        pl += (size_t)snprintf(per + pl, sizeof(per) - pl, "%s%llu", k ? "/" : "",
+                               (unsigned long long)H.srv[k].requests);
     FILE *o = H.out ? H.out : stderr;
     fprintf(o,
             "summary seed=%llu t1ms_s=%.1f rms_us=%.2f max_us=%.2f rms_freq_ppm=%.4f steps=%d "
             "late_steps=%d packets=%llu final_us=%.2f replies=%llu clock_reads=%llu waits=%llu "
-            "adjtimex=%llu adjtimex_set=%llu unsupported=%llu capeff=%llx capprm=%llx\n",
+            "adjtimex=%llu adjtimex_set=%llu unsupported=%llu capeff=%llx capprm=%llx "
+            "per_server=%s\n",
             (unsigned long long)H.seed, r.t_settle_s, r.rms_s * 1e6, r.max_s * 1e6, r.rms_freq_ppm,
             r.steps, r.late_steps, (unsigned long long)r.packets, r.final_err_s * 1e6,
             (unsigned long long)H.replies, (unsigned long long)H.reads, (unsigned long long)H.waits,
             (unsigned long long)H.adj_calls, (unsigned long long)H.adj_set_calls,
-            (unsigned long long)H.unsupported, eff, prm);
+            (unsigned long long)H.unsupported, eff, prm, per);
     fflush(o);
     if (H.csv)
         fflush(H.csv);
@@ -797,6 +805,7 @@ static ssize_t sim_send(struct ssock *s, const struct iovec *iov, size_t iovlen,
     uint16_t port = ensure_port(s);
     memcpy(buf, &port, 2);
     H.packets++;
+    H.srv[k].requests++;
     int64_t d = simlink_transit_ns(&H.srv[k].up_link);
     if (d >= 0)
         sched(now_ns() + d, ev_to_server, k, (int)s->id, buf, len + 2);
