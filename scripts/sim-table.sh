@@ -5,6 +5,8 @@
 # with -Dc_args=-DCHRONY_POLL=1: the engine polling by chrony 4.3's documented rule, which is
 # also the default since 75922db), a column of the packets chrony's rule sends in the same
 # world: the packet bar; useful when BUILDDIR uses another rule (-DPOLL_RULE=0 or 1).
+# The last two columns are the real chronyd 4.3 in the same worlds, from the syscall-level
+# simulator (tests/sim/chronyd-simhost.ref): its RMS and the packets it sent, the budget.
 #   scripts/sim-table.sh [BUILDDIR] [NSEEDS] [CHRONY_BUILD]
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,13 +25,15 @@ for f in "$here"/tests/sim/*.scn; do
     case " $refs " in *" $name:"*) ;; *) rows="$rows $name:-" ;; esac
 done
 
+real=$here/tests/sim/chronyd-simhost.ref
+head="| scenario | chrony 4.3 RMS | tempus RMS | target (0.8x) | max | RMS freq | within 1 ms | steps | packets"
+rule="|---|---:|---:|---:|---:|---:|---:|---:|---:"
 if [ -n "$chr" ]; then
-    echo "| scenario | chrony 4.3 RMS | tempus RMS | target (0.8x) | max | RMS freq | within 1 ms | steps | packets | chrony rule packets |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-else
-    echo "| scenario | chrony 4.3 RMS | tempus RMS | target (0.8x) | max | RMS freq | within 1 ms | steps | packets |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    head="$head | chrony rule packets"
+    rule="$rule|---:"
 fi
+echo "$head | chronyd real RMS | chronyd real packets |"
+echo "$rule|---:|---:|"
 for r in $rows; do
     name=${r%%:*}
     ref=${r#*:}
@@ -52,5 +56,6 @@ for r in $rows; do
             tr ' ' '\n' | sed -n 's/^packets=//p')
         printf " %s |" "$cp"
     fi
-    printf "\n"
+    rr=$(awk -v n="$name" '$1 == n { printf "%s us | %s", $2, $3 }' "$real")
+    printf " %s |\n" "${rr:- - | -}"
 done
