@@ -78,9 +78,13 @@ if [ -n "$keep" ]; then
     export SIMHOST_CSV=$dir/run.csv SIMHOST_LOG=$dir/simhost.log
 fi
 # -d: foreground, log to stderr; -u root: no privilege drop (there is no CAP_SYS_TIME to keep).
-# Only root can shrink the bounding set; any other user has no CAP_SYS_TIME to begin with.
-priv=(setpriv --bounding-set=-sys_time --inh-caps=-sys_time)
-[ "$(id -u)" = 0 ] || priv=()
+# Only root can shrink the bounding set, and only needs to while CAP_SYS_TIME is in it (a
+# container may lack it already); any other user has no CAP_SYS_TIME to begin with.
+priv=()
+capbnd=$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)
+if [ "$(id -u)" = 0 ] && (( (0x${capbnd:-0} >> 25) & 1 )); then
+    priv=(setpriv --bounding-set=-sys_time --inh-caps=-sys_time)
+fi
 wrap=()
 if [ -n "${SIMHOST_STRACE:-}" ]; then
     wrap=(strace -f -qq -o "$SIMHOST_STRACE"

@@ -30,6 +30,13 @@ BOUNDS = {
 CAP_SYS_TIME = 25
 
 
+def has_cap(bit):
+    for line in open("/proc/self/status"):
+        if line.startswith("CapEff:"):
+            return (int(line.split()[1], 16) >> bit) & 1
+    return 0
+
+
 def fields(line):
     return dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
 
@@ -84,12 +91,16 @@ def main():
     os.environ["SIMHOST_BUILD"] = build
     bad = 0
     with tempfile.TemporaryDirectory(prefix="simhost-test.") as tmp:
-        # 1. The library's own guard: a process holding CAP_SYS_TIME is refused before main().
-        p = subprocess.run(["/bin/true"], capture_output=True, text=True,
-                           env=dict(os.environ, LD_PRELOAD=lib, SIMHOST_SCENARIO=scn))
-        ok = p.returncode != 0 and "CAP_SYS_TIME" in p.stderr
-        print(("ok   " if ok else "FAIL ") + "the library refuses a process with CAP_SYS_TIME")
-        bad += not ok
+        # 1. The library's own guard: a process holding CAP_SYS_TIME is refused before main()
+        #    (checkable only where this test holds it: not in a container without it).
+        if has_cap(CAP_SYS_TIME):
+            p = subprocess.run(["/bin/true"], capture_output=True, text=True,
+                               env=dict(os.environ, LD_PRELOAD=lib, SIMHOST_SCENARIO=scn))
+            ok = p.returncode != 0 and "CAP_SYS_TIME" in p.stderr
+            print(("ok   " if ok else "FAIL ") + "the library refuses a process with CAP_SYS_TIME")
+            bad += not ok
+        else:
+            print("note: this test has no CAP_SYS_TIME: the library's refusal is not checked")
 
         # 2. The run, under strace when it is usable.
         trace = tmp + "/strace"
