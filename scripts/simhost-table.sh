@@ -7,7 +7,8 @@
 #   N          seeds 1..N (default 11)
 #   SCENARIO   names in tests/sim (default: the issue-3 set)
 # Environment: SIMHOST_BUILD (default ./build), SIMHOST_DURATION (shorter runs),
-#   SIMHOST_RAW (file to keep every run's summary line; default /tmp/simhost-table.raw).
+#   SIMHOST_RAW (file to keep every run's summary line; default /tmp/simhost-table.raw),
+#   SIMHOST_TABLE_ONLY=1 (no runs: the table from the lines already in SIMHOST_RAW).
 # Columns: medians over the seeds of RMS and max |time error| after the warm-up (30 min), time
 # to within 1 ms (s; "never" when it did not settle by the end of warm-up), RMS frequency
 # error, steps, packets sent (and per server, each server's median); "sim RMS" is tempus-sim's in-process median on the same worlds
@@ -22,9 +23,9 @@ if [ ${#scns[@]} -eq 0 ]; then
 fi
 build=${SIMHOST_BUILD:-$root/build}
 raw=${SIMHOST_RAW:-/tmp/simhost-table.raw}
-: > "$raw"
 fail=0
-for s in "${scns[@]}"; do
+[ -n "${SIMHOST_TABLE_ONLY:-}" ] && scns_run=() || { scns_run=("${scns[@]}"); : > "$raw"; }
+for s in "${scns_run[@]}"; do
     for d in tempusd chronyd; do
         for seed in $(seq 1 "$n"); do
             if ! SIMHOST_BUILD=$build "$root/scripts/simhost-run.sh" "$root/tests/sim/$s.scn" \
