@@ -48,6 +48,7 @@
 
 #include "base/addr.h"
 #include "base/prng.h"
+#include "core/engine.h"
 #include "core/server.h"
 #include "sim/clock.h"
 #include "sim/link.h"
@@ -158,8 +159,25 @@ struct ssock {
     struct pkt q[QUEUE_LEN];
 };
 
+/* An engine server (`sync = k` in the scenario): a tempus engine on its own simulated clock,
+ * syncing from server k over its own links, as in tempus-sim (sim/run.c). */
+struct enode {
+    struct simclock clock;
+    struct clock_ops ops;
+    struct engine *eng;
+    struct engine_io io;
+    int k;        /* the server it is */
+    int upstream; /* 0-based server it syncs from */
+    int src_id;   /* its engine's source id for upstream */
+    struct simlink up, down;
+    uint32_t timer_gen;
+    int64_t timer_t; /* true time of the pending timer event, -1 none */
+    int consec_spins;
+};
+
 struct srvstate {
     struct server core;
+    struct enode *node; /* engine server, or NULL: a reference server */
     struct clock_ops ops;
     int k;
     int up;
@@ -180,6 +198,7 @@ struct host {
     struct simclock truth; /* never adjusted: carries the world's leap second */
     struct clock_ops ops;
     struct srvstate srv[SIMSCN_MAX_SERVERS];
+    struct enode enodes[SIMSCN_MAX_SERVERS];
     struct ssock *socks[MAX_FDS];
     uint32_t next_sock_id;
     uint16_t next_port;
@@ -251,6 +270,8 @@ static void sched(int64_t t, void (*fn)(void *, int, int, const uint8_t *, size_
 static int64_t server_clock_ns(int k)
 {
     struct srvstate *st = &H.srv[k];
+    if (st->node)
+        return simclock_real_ns(&st->node->clock);
     int64_t t = now_ns();
     double off = st->offset_s + st->freq_ppm * 1e-6 * (double)(t - st->t_set_ns) / NS_PER_S;
     return simclock_true_real_ns(&H.truth, t) + (int64_t)llround(off * NS_PER_S);
@@ -265,6 +286,20 @@ static void server_reference(int k, struct server_ref *ref)
 {
     const struct simscn_server *sv = &H.s.servers[k];
     memset(ref, 0, sizeof(*ref));
+    struct enode *n = H.srv[k].node;
+    if (n) { /* an engine server answers with its engine's reference (sim/run.c) */
+        struct report_reference rr;
+        engine_reference(n->eng, simclock_mono_ns(&n->clock), &rr);
+        ref->synced = rr.synced && rr.stratum >= 1 && rr.stratum < NTP_STRATUM_UNSYNC;
+        ref->leap = (uint8_t)(rr.leap & 3);
+        ref->stratum = (uint8_t)(ref->synced ? rr.stratum : 0);
+        ref->refid = rr.ref_id;
+        ref->ref_time_ns = rr.ref_time_real_ns;
+        ref->root_delay = ntp_time_short_from_s(rr.root_delay_s);
+        ref->root_disp_ns = (int64_t)llround(rr.root_dispersion_s * NS_PER_S);
+        ref->freq_ppm = rr.freq_ppm;
+        return;
+    }
     int64_t t = now_ns();
     ref->synced = 1;
     if (H.truth.true_leap_dir && t < H.truth.true_leap_ns)
@@ -301,6 +336,84 @@ static void ev_to_node(void *ctx, int a, int b, const uint8_t *data, size_t len)
     H.replies++;
 }
 
+/* ---- engine servers (as sim/run.c's nodes) ---- */
+
+/* When an engine, right after running its timers, still asks for a time already passed, it
+ * is called again 1 ns later, after SPIN_LIMIT such calls SPIN_GUARD_NS later; timers are
+ * aimed TIMER_EARLY_PPM of the wait early and re-armed, so they never run late. */
+#define SPIN_GUARD_NS   1000000LL
+#define SPIN_LIMIT      100
+#define TIMER_EARLY_PPM 50.0
+
+static void ev_enode_timer(void *ctx, int a, int b, const uint8_t *data, size_t len);
+static void ev_to_server(void *ctx, int a, int b, const uint8_t *data, size_t len);
+
+static void enode_after_call(struct enode *n, int ran_timers)
+{
+    int64_t m = engine_next_timeout_mono_ns(n->eng);
+    int64_t t = -1;
+    if (m != INT64_MAX) {
+        int64_t mono = simclock_mono_ns(&n->clock);
+        t = simclock_true_at_mono(&n->clock, m);
+        int64_t wait = t - now_ns();
+        if (wait > 1000000)
+            t -= (int64_t)((double)wait * TIMER_EARLY_PPM * 1e-6);
+        if (m <= mono) {
+            t = now_ns();
+            if (ran_timers)
+                t += ++n->consec_spins > SPIN_LIMIT ? SPIN_GUARD_NS : 1;
+        } else if (ran_timers) {
+            n->consec_spins = 0;
+        }
+    }
+    if (t != n->timer_t) {
+        n->timer_gen++;
+        n->timer_t = t;
+        if (t >= 0)
+            sched(t, ev_enode_timer, n->k, (int)(n->timer_gen & 0x7fffffff), NULL, 0);
+    }
+}
+
+static void ev_enode_timer(void *ctx, int a, int b, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    struct enode *n = &H.enodes[a];
+    if (b != (int)(n->timer_gen & 0x7fffffff))
+        return; /* superseded */
+    n->timer_t = -1;
+    engine_run_timers(n->eng, simclock_mono_ns(&n->clock), &n->io);
+    enode_after_call(n, 1);
+}
+
+static void ev_to_enode(void *ctx, int a, int b, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    (void)b;
+    struct enode *n = &H.enodes[a];
+    int64_t rx = simclock_real_ns(&n->clock);
+    engine_receive(n->eng, n->src_id, data, len, rx, simclock_mono_ns(&n->clock), &n->io);
+    enode_after_call(n, 0);
+}
+
+static int enode_send(void *ctx, int source_id, const uint8_t *pkt, size_t len)
+{
+    struct enode *n = ctx;
+    if (source_id != n->src_id)
+        return -ENOENT;
+    if (len + 2 > SIMWORLD_DATA_MAX - 8)
+        return -EMSGSIZE;
+    uint8_t buf[SIMWORLD_DATA_MAX];
+    uint16_t port = NTP_PORT_NUM;
+    memcpy(buf, &port, 2);
+    memcpy(buf + 2, pkt, len);
+    int64_t d = simlink_transit_ns(&n->up);
+    if (d >= 0)
+        sched(now_ns() + d, ev_to_server, n->upstream, -(n->k + 1), buf, len + 2);
+    return 0;
+}
+
 static void ev_server_tx(void *ctx, int a, int b, const uint8_t *data, size_t len)
 {
     (void)ctx;
@@ -315,16 +428,26 @@ static void ev_server_tx(void *ctx, int a, int b, const uint8_t *data, size_t le
     uint16_t lport;
     memcpy(&lport, data + 8, 2);
     from.port = lport;
+    if (b < 0) /* from engine server -b-1 */
+        from.bytes[2] = (uint8_t)(-b);
     struct server_rx rx = {.pkt = data + 10, .len = len - 10, .from = &from};
     memcpy(&rx.rx_ns, data, 8);
     struct server_ref ref;
     server_reference(a, &ref);
     uint8_t reply[SIMWORLD_DATA_MAX];
     size_t rl = 0;
+    const struct clock_ops *clk = st->node ? &st->node->ops : &st->ops;
     enum server_verdict v =
-        server_respond(&st->core, &ref, NULL, &rx, &st->ops, reply, sizeof(reply), &rl);
+        server_respond(&st->core, &ref, NULL, &rx, clk, reply, sizeof(reply), &rl);
     if (!server_verdict_sends(v) || !rl)
         return;
+    if (b < 0) {
+        struct enode *n = &H.enodes[-b - 1];
+        int64_t d = simlink_transit_ns(&n->down);
+        if (d >= 0)
+            sched(now_ns() + d, ev_to_enode, -b - 1, 0, reply, rl);
+        return;
+    }
     int64_t d = simlink_transit_ns(&st->down_link);
     if (d >= 0)
         sched(now_ns() + d, ev_to_node, a, b, reply, rl);
@@ -937,9 +1060,9 @@ __attribute__((constructor)) static void simhost_init(void)
     if (!f)
         die("cannot open %s", path);
     static char text[1 << 16];
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    size_t got = fread(text, 1, sizeof(text) - 1, f);
     fclose(f);
-    text[n] = 0;
+    text[got] = 0;
     char err[256];
     simscn_default(&H.s);
     if (simscn_parse(&H.s, text, err, sizeof err) != 0)
@@ -951,9 +1074,6 @@ __attribute__((constructor)) static void simhost_init(void)
             die("bad SIMHOST_DURATION %s", dur);
         H.s.duration_ns = (int64_t)llround(d * NS_PER_S);
     }
-    for (int k = 0; k < H.s.nservers; k++)
-        if (H.s.servers[k].sync)
-            die("server %d: engine servers (sync =) are not simulated here", k + 1);
     H.seed = env_u64("SIMHOST_SEED", 1);
     H.read_ns = (int64_t)env_u64("SIMHOST_READ_NS", 20);
     H.out = env_file("SIMHOST_OUT", "w");
@@ -993,6 +1113,45 @@ __attribute__((constructor)) static void simhost_init(void)
         simlink_init(&st->up_link, &sv->up, &H.rng);
         simlink_init(&st->down_link, &sv->down, &H.rng);
     }
+    /* Engine servers: their clock and engine seeds, then their links (sim/run.c's order). */
+    for (int k = 0; k < H.s.nservers; k++) {
+        const struct simscn_server *sv = &H.s.servers[k];
+        if (!sv->sync)
+            continue;
+        if (sv->sync < 1 || sv->sync > H.s.nservers || sv->sync - 1 == k)
+            die("server %d: bad sync = %d", k + 1, sv->sync);
+        struct enode *n = &H.enodes[k];
+        n->k = k;
+        n->upstream = sv->sync - 1;
+        n->timer_t = -1;
+        simclock_init(&n->clock, &sv->clock, simworld_now_ptr(H.w), H.s.epoch_real_ns,
+                      prng_next_u64(&H.rng));
+        simclock_set_true_leap(&n->clock, H.s.leap);
+        n->ops = simclock_ops(&n->clock);
+        n->io.ctx = n;
+        n->io.send = enode_send;
+        struct engine_params ep;
+        engine_params_default(&ep);
+        ep.makestep_threshold_s = 1.0;
+        ep.makestep_limit = 3;
+        ep.mono_is_raw = sv->clock.mono_raw;
+        n->eng = engine_new(&ep, &n->ops, prng_next_u64(&H.rng), simclock_mono_ns(&n->clock));
+        if (!n->eng)
+            die("out of memory");
+        simlink_init(&n->up, &sv->sync_up, &H.rng);
+        simlink_init(&n->down, &sv->sync_down, &H.rng);
+        struct addr a;
+        memset(&a, 0, sizeof(a));
+        a.family = ADDR_INET4;
+        a.bytes[0] = 10;
+        a.bytes[3] = (uint8_t)(1 + n->upstream);
+        a.port = NTP_PORT_NUM;
+        n->src_id = engine_add_source(n->eng, &sv->sync_source, &a, H.s.servers[n->upstream].name,
+                                      simclock_mono_ns(&n->clock));
+        if (n->src_id < 0)
+            die("server %d: engine_add_source: %d", k + 1, n->src_id);
+        H.srv[k].node = n;
+    }
     struct server_params spar;
     server_params_default(&spar);
     spar.precision_log2 = SERVER_PRECISION_LOG2;
@@ -1007,6 +1166,9 @@ __attribute__((constructor)) static void simhost_init(void)
     H.k_constant = 2;
     H.next_sock_id = 1;
     H.next_port = 40000;
+    for (int k = 0; k < H.s.nservers; k++)
+        if (H.srv[k].node)
+            enode_after_call(H.srv[k].node, 0);
     for (int i = 0; i < H.s.nevents; i++)
         sched(H.s.events[i].t_ns, ev_script, i, 0, NULL, 0);
     sched(0, ev_stat, 0, 0, NULL, 0);
