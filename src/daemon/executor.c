@@ -6,31 +6,21 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "core/access.h"
 #include "core/clientlog.h"
 #include "core/engine.h"
 #include "core/report.h"
 #include "core/server.h"
+#include "daemon/ntpserve.h"
 #include "os/loop.h"
 #include "os/udp.h"
 #include "wire/ntp.h"
 
 /* NTP packets we accept: a 48-byte header plus extension fields and a MAC. */
-#define PKT_MAX 1024
-/* Datagrams the server socket takes per recvmmsg() (and per poll() wake-up), so that a flood
- * cannot starve the timers; a reply is at most 116 octets (NTPv3 with a SHA512 MAC: 48 + 4 +
- * 64; 48 without a MAC). */
-#define SERVER_BATCH UDP_BATCH_MAX
-#define REPLY_MAX    128
-#define NS_PER_S     1000000000LL
-/* The system->engine clock mapping (map_rx_ns) is linear between clock changes (a -x virtual
- * clock: offset + freq * t; the identity otherwise), and every clock change happens in an
- * engine call or a command. So per recvmmsg batch it is evaluated twice, at the batch's first
- * receive time and 2^30 ns later, and every datagram of the batch is mapped by integer
- * interpolation: exact to well under 1 ns within MAP_SPAN_NS of the first point. */
-#define MAP_SLOPE_SHIFT 30
+#define PKT_MAX  1024
+#define NS_PER_S 1000000000LL
 /* chronyd renews the local reference's reference time when it is older than this */
 #define LOCAL_REF_MAX_AGE_NS (64LL * NS_PER_S)
-#define MAP_SPAN_NS          (50LL * 1000000LL)
 
 struct xsource {
     int id;
@@ -55,7 +45,6 @@ struct executor {
     int server_fd4, server_fd6;
     int acq_fd4, acq_fd6;
     int timer_id;
-    struct server server;
     struct clientlog *clientlog;
     struct executor_stats stats;
     int n_peers;
@@ -65,16 +54,13 @@ struct executor {
     int64_t ref_mono_ns;
     int64_t local_ref_ns; /* the local reference's reference time (0: none yet) */
     struct executor_local_state local_st;
-    /* system -> engine clock mapping of the current batch (MAP_SLOPE_SHIFT) */
-    int map_valid;
-    int64_t map_base_ns, map_delta_ns, map_slope; /* slope: ns per 2^MAP_SLOPE_SHIFT ns */
     uint8_t buf[PKT_MAX];
-    /* the server socket's batch: requests in, replies out */
-    struct udp_batch *batch;
-    uint8_t replies[SERVER_BATCH][REPLY_MAX];
-    size_t reply_len[SERVER_BATCH];
-    int reply_to[SERVER_BATCH]; /* datagram index in the batch */
-    struct server_pending pend[SERVER_BATCH];
+    /* the server sockets' packet path (one batch, one reply template) and the compiled
+     * allow/deny table it checks (rebuilt by executor_set_rules()) */
+    struct ntpserve *ntp;
+    struct access_table *access;
+    int peer_delivered; /* a peer's datagram went to the engine during this batch */
+    int mmsg_noted;     /* the sendmmsg -> sendmsg fallback was logged */
 };
 
 static int addr_same_host(const struct addr *a, const struct addr *b)
@@ -82,30 +68,17 @@ static int addr_same_host(const struct addr *a, const struct addr *b)
     return a->family == b->family && !memcmp(a->bytes, b->bytes, sizeof a->bytes);
 }
 
-/* addr_in_subnet() with IPv4 done in one 32-bit compare: this runs for every rule and every
- * request. */
-static int in_subnet(const struct addr *a, const struct addr_subnet *s)
-{
-    if (a->family == ADDR_INET4 && s->addr.family == ADDR_INET4 && s->prefix_len >= 0) {
-        const uint8_t *p = a->bytes, *q = s->addr.bytes;
-        uint32_t x = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-        uint32_t y = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
-        uint32_t mask = s->prefix_len == 0    ? 0
-                        : s->prefix_len >= 32 ? ~0u
-                                              : ~0u << (32 - s->prefix_len);
-        return ((x ^ y) & mask) == 0;
-    }
-    return addr_in_subnet(a, s);
-}
+_Static_assert(EXECUTOR_MAX_RULES <= ACCESS_MAX_RULES, "every rule fits a compiled table");
 
-/* executor_access_allowed() for the packet path: the usual single IPv4 `allow SUBNET` (or
- * `deny`) rule is one compare; anything else takes the general walk. */
-static int access_fast(struct executor *x, const struct addr *a)
+/* The packet path's form of the rules (core/access). NULL on ENOMEM. */
+static struct access_table *compile_rules(const struct executor_rule *rules, size_t n)
 {
-    if (x->p.n_rules == 1 && a->family == ADDR_INET4 &&
-        x->p.rules[0].subnet.addr.family == ADDR_INET4)
-        return in_subnet(a, &x->p.rules[0].subnet) ? x->p.rules[0].allow : 0;
-    return executor_access_allowed(x->p.rules, x->p.n_rules, a);
+    struct access_rule ar[EXECUTOR_MAX_RULES];
+    if (n > EXECUTOR_MAX_RULES)
+        n = EXECUTOR_MAX_RULES;
+    for (size_t i = 0; i < n; i++)
+        ar[i] = (struct access_rule){rules[i].allow, rules[i].all, rules[i].subnet};
+    return access_compile(ar, n);
 }
 
 int executor_access_allowed(const struct executor_rule *rules, size_t n, const struct addr *addr)
@@ -118,7 +91,7 @@ int executor_access_allowed(const struct executor_rule *rules, size_t n, const s
         if (r->subnet.addr.family == ADDR_UNSPEC) {
             len = 0;
         } else {
-            if (!in_subnet(addr, &r->subnet))
+            if (!addr_in_subnet(addr, &r->subnet))
                 continue;
             len = r->subnet.prefix_len;
         }
@@ -167,7 +140,6 @@ static void rearm(struct executor *x)
 static void after_engine(struct executor *x)
 {
     x->ref_dirty = 1;
-    x->map_valid = 0;
     rearm(x);
     if (x->cb.after_engine)
         x->cb.after_engine(x->cb.ctx);
@@ -368,127 +340,57 @@ static void refresh_ref(struct executor *x)
         return;
     struct server_ref ref;
     current_ref(x, &ref, now);
-    server_prepare(&x->server, &ref);
+    ntpserve_set_ref(x->ntp, &ref);
     x->ref_dirty = 0;
     x->ref_mono_ns = now;
 }
 
-/* A system (CLOCK_REALTIME) time on the engine's clock (see MAP_SLOPE_SHIFT). Inlined: it
- * runs twice per reply and a call costs as much as its body. */
-__attribute__((always_inline)) static inline int64_t map_fast(struct executor *x, int64_t system_ns)
+/* The packet path's hook while peers exist: a configured peer's mode 2 answers to our mode 1
+ * polls go to the engine; its own mode 1 polls are answered (mode 2) from our reference like a
+ * client's request, without the allow/deny check (configuring the peer is the permission). */
+static enum ntpserve_class classify(void *ctx, const struct udp_msg *m, int mode)
 {
-    if (!x->cb.map_rx_ns)
-        return system_ns;
-    int64_t d = system_ns - x->map_base_ns;
-    if (!x->map_valid || d > MAP_SPAN_NS || d < -MAP_SPAN_NS) {
-        x->map_base_ns = system_ns;
-        x->map_delta_ns = x->cb.map_rx_ns(x->cb.ctx, system_ns) - system_ns;
-        int64_t later = system_ns + (1LL << MAP_SLOPE_SHIFT);
-        x->map_slope = x->cb.map_rx_ns(x->cb.ctx, later) - later - x->map_delta_ns;
-        x->map_valid = 1;
-        d = 0;
+    struct executor *x = ctx;
+    struct xsource *s = find_source_by_addr(x, &m->rx.remote);
+    if (!s || !s->peer)
+        return NTPSERVE_CLIENT;
+    if (mode == 2) {
+        deliver(x, s, m->buf, m->len, &m->rx);
+        x->peer_delivered = 1;
+        return NTPSERVE_TAKEN;
     }
-    /* |d| <= MAP_SPAN_NS < 2^26 and |slope| < 2^30 (any frequency below 100 %): < 2^56 */
-    return system_ns + x->map_delta_ns + d * x->map_slope / (1LL << MAP_SLOPE_SHIFT);
+    return mode == 1 ? NTPSERVE_PEER : NTPSERVE_CLIENT;
 }
 
-/* The engine's clock now, for a transmit timestamp. */
-static int64_t tx_now(struct executor *x)
+static int64_t map_rx_hook(void *ctx, int64_t system_ns)
 {
-    if (!x->cb.map_rx_ns) /* no system clock behind the engine's (tests) */
-        return x->clock->read_real_ns(x->clock->ctx);
-    return map_fast(x, loop_real_ns());
+    struct executor *x = ctx;
+    return x->cb.map_rx_ns(x->cb.ctx, system_ns);
 }
 
-/* Request i of the server socket's batch: access check, then core/server into reply slot k.
- * Returns 1 when slot k holds a reply to finish and send. */
-static int serve(struct executor *x, int k, int i, const struct udp_msg *m, int from_peer)
+/* The packet path's hooks: classify only while peers exist (a call per datagram otherwise). */
+static void set_hooks(struct executor *x)
 {
-    x->stats.ntp_rx++;
-    if (!from_peer && !access_fast(x, &m->rx.remote)) {
-        x->stats.ntp_denied++;
-        return 0;
-    }
-    if (m->rx.ts_source == UDP_TS_KERNEL)
-        x->stats.ntp_kernel_rx++;
-    struct server_rx srx = {
-        .pkt = m->buf,
-        .len = (size_t)m->len,
-        .from = &m->rx.remote,
-        .rx_ns = map_fast(x, m->rx.rx_real_ns),
-        .from_peer = from_peer,
+    struct ntpserve_hooks h = {
+        .ctx = x,
+        .map_rx_ns = x->cb.map_rx_ns ? map_rx_hook : NULL,
+        .classify = x->n_peers > 0 ? classify : NULL,
     };
-    enum server_verdict v = server_answer(&x->server, x->clientlog, &srx, x->replies[k], REPLY_MAX,
-                                          &x->reply_len[k], &x->pend[k]);
-    if (!server_verdict_sends(v) || x->reply_len[k] == 0) {
-        x->stats.ntp_dropped++;
-        return 0;
-    }
-    x->reply_to[k] = i;
-    return 1;
-}
-
-static void send_one(struct executor *x, int fd, int k)
-{
-    /* The transmit timestamp is taken right before its own sendmsg, as chronyd does. */
-    server_finish(&x->server, x->clientlog, x->replies[k], &x->pend[k], tx_now(x));
-    if (udp_batch_reply(fd, x->batch, x->reply_to[k], x->replies[k], x->reply_len[k]) < 0)
-        x->stats.send_errors++;
-    else
-        x->stats.ntp_replies++;
-}
-
-/* sendmmsg mode: one clock read for the batch, just before the one system call. */
-static void send_batch(struct executor *x, int fd, int n)
-{
-    int64_t tx = tx_now(x);
-    for (int k = 0; k < n; k++) {
-        server_finish(&x->server, x->clientlog, x->replies[k], &x->pend[k], tx);
-        udp_batch_queue(x->batch, x->reply_to[k], x->replies[k], x->reply_len[k]);
-    }
-    int sent = udp_batch_flush(fd, x->batch);
-    if (sent < 0)
-        sent = 0;
-    x->stats.ntp_replies += (uint64_t)sent;
-    x->stats.send_errors += (uint64_t)(n - sent);
+    ntpserve_set_hooks(x->ntp, &h);
 }
 
 static void on_server_readable(void *ctx, int fd)
 {
     struct executor *x = ctx;
-    int delivered = 0, nout = 0;
-    int n = udp_batch_recv(fd, x->batch);
-    if (n <= 0)
-        return;
-    struct udp_msg *msgs = udp_batch_msgs(x->batch);
     refresh_ref(x);
-    x->map_valid = 0; /* a command may have changed the clock since the last batch */
-    for (int i = 0; i < n; i++) {
-        struct udp_msg *m = &msgs[i];
-        if (m->len < 0)
-            continue;
-        int mode = m->len > 0 ? m->buf[0] & 7 : 0;
-        struct xsource *s = x->n_peers > 0 ? find_source_by_addr(x, &m->rx.remote) : NULL;
-        /* A configured peer: its mode 2 answers to our mode 1 polls go to the engine; its own
-         * mode 1 polls are answered (mode 2) from our reference like a client's request,
-         * without the allow/deny check (configuring the peer is the permission). */
-        if (s && s->peer && mode == 2) {
-            deliver(x, s, m->buf, m->len, &m->rx);
-            delivered = 1;
-            continue;
-        }
-        int k = x->p.send_batch ? nout : 0;
-        if (!serve(x, k, i, m, s && s->peer && mode == 1))
-            continue;
-        if (x->p.send_batch)
-            nout++;
-        else
-            send_one(x, fd, 0);
-    }
-    if (nout > 0)
-        send_batch(x, fd, nout);
-    if (delivered)
+    x->peer_delivered = 0;
+    (void)ntpserve_run(x->ntp, fd);
+    if (x->peer_delivered)
         after_engine(x);
+    if (x->p.send_batch && !x->mmsg_noted && !ntpserve_send_batch_active(x->ntp)) {
+        x->mmsg_noted = 1;
+        log_info("sendmmsg refused: the NTP replies leave with sendmsg, one at a time");
+    }
 }
 
 static int open_request_socket(struct executor *x, const struct xsource *s)
@@ -584,14 +486,6 @@ struct executor *executor_new(const struct executor_params *p, struct loop *loop
     x->server_fd4 = x->server_fd6 = x->acq_fd4 = x->acq_fd6 = -1;
     x->ref_dirty = 1;
     x->local_st.start_mono_ns = loop_mono_ns();
-    x->batch = udp_batch_new(SERVER_BATCH, PKT_MAX);
-    if (!x->batch) {
-        free(x);
-        return NULL;
-    }
-    struct server_params sp;
-    server_params_default(&sp);
-    server_init(&x->server, &sp, p->seed);
     struct clientlog_params cp;
     clientlog_params_default(&cp);
     cp.disabled = p->noclientlog;
@@ -601,11 +495,22 @@ struct executor *executor_new(const struct executor_params *p, struct loop *loop
         cp.limit[CLIENTLOG_NTP] = p->ntp_ratelimit;
     cp.seed = p->seed ^ 0x9e3779b97f4a7c15ULL;
     x->clientlog = clientlog_new(&cp);
-    if (!x->clientlog) {
-        udp_batch_free(x->batch);
+    struct ntpserve_params np;
+    ntpserve_params_default(&np);
+    np.seed = p->seed;
+    np.send_batch = p->send_batch;
+    x->ntp = x->clientlog ? ntpserve_new(&np, PKT_MAX, x->clientlog, clock, NULL) : NULL;
+    if (x->ntp)
+        set_hooks(x);
+    if (x->ntp)
+        x->access = compile_rules(x->p.rules, x->p.n_rules);
+    if (!x->access) {
+        ntpserve_free(x->ntp);
+        clientlog_free(x->clientlog);
         free(x);
         return NULL;
     }
+    ntpserve_set_access(x->ntp, x->access);
     return x;
 }
 
@@ -632,8 +537,9 @@ void executor_free(struct executor *x)
     close_fd(x, &x->server_fd6);
     close_fd(x, &x->acq_fd4);
     close_fd(x, &x->acq_fd6);
+    ntpserve_free(x->ntp);
+    access_free(x->access);
     clientlog_free(x->clientlog);
-    udp_batch_free(x->batch);
     free(x);
 }
 
@@ -680,6 +586,7 @@ int executor_add_source(struct executor *x, int source_id, const struct addr *re
         (struct xsource){.id = source_id, .remote = *remote, .peer = peer, .fd = -1, .next_fd = -1};
     if (peer)
         x->n_peers++;
+    set_hooks(x);
     return 0;
 }
 
@@ -692,6 +599,7 @@ int executor_remove_source(struct executor *x, int source_id)
         udp_close(x->sources[i].next_fd);
         if (x->sources[i].peer)
             x->n_peers--;
+        set_hooks(x);
         memmove(&x->sources[i], &x->sources[i + 1],
                 sizeof x->sources[0] * (size_t)(x->n_sources - i - 1));
         x->n_sources--;
@@ -704,9 +612,18 @@ void executor_set_rules(struct executor *x, const struct executor_rule *rules, s
 {
     if (n > EXECUTOR_MAX_RULES)
         n = EXECUTOR_MAX_RULES;
+    struct access_table *t = compile_rules(rules, n);
+    if (!t) {
+        /* keep the old rules (and the table that goes with them) rather than none */
+        log_error("Could not compile the allow/deny rules: out of memory");
+        return;
+    }
     if (n > 0)
         memcpy(x->p.rules, rules, n * sizeof rules[0]);
     x->p.n_rules = n;
+    ntpserve_set_access(x->ntp, t);
+    access_free(x->access);
+    x->access = t;
 }
 
 void executor_set_local_params(struct executor *x, const struct executor_params *p)
@@ -751,7 +668,14 @@ void executor_start(struct executor *x)
 
 void executor_get_stats(const struct executor *x, struct executor_stats *s)
 {
+    const struct ntpserve_stats *n = ntpserve_get_stats(x->ntp);
     *s = x->stats;
+    s->ntp_rx += n->ntp_rx;
+    s->ntp_denied += n->ntp_denied;
+    s->ntp_replies += n->ntp_replies;
+    s->ntp_dropped += n->ntp_dropped;
+    s->send_errors += n->send_errors;
+    s->ntp_kernel_rx += n->ntp_kernel_rx;
 }
 
 int executor_last_rx_kernel(const struct executor *x, int source_id)

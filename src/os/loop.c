@@ -22,6 +22,9 @@ struct loop_timer {
 struct loop {
     struct loop_fd fds[LOOP_MAX_FDS];
     struct loop_timer timers[LOOP_MAX_TIMERS];
+    /* one past the highest slot in use: the scans of every turn stop there (a daemon uses a
+     * handful of the slots, and a full scan cost ~2000 instructions per turn) */
+    int fd_end, timer_end;
     int next_timer_id;
     int quit;
 };
@@ -72,14 +75,18 @@ int loop_add_fd(struct loop *l, int fd, loop_fd_fn fn, void *ctx)
     if (free_slot < 0)
         return -ENOSPC;
     l->fds[free_slot] = (struct loop_fd){fd, fn, ctx};
+    if (free_slot >= l->fd_end)
+        l->fd_end = free_slot + 1;
     return 0;
 }
 
 int loop_remove_fd(struct loop *l, int fd)
 {
-    for (int i = 0; i < LOOP_MAX_FDS; i++) {
+    for (int i = 0; i < l->fd_end; i++) {
         if (l->fds[i].fd == fd && fd >= 0) {
             l->fds[i].fd = -1;
+            while (l->fd_end > 0 && l->fds[l->fd_end - 1].fd < 0)
+                l->fd_end--;
             return 0;
         }
     }
@@ -94,19 +101,28 @@ int loop_add_timer(struct loop *l, int64_t when_mono_ns, loop_timer_fn fn, void 
             /* Ids stay positive and unique among live timers: skip 0 on wrap. */
             l->next_timer_id = id == INT32_MAX ? 1 : id + 1;
             l->timers[i] = (struct loop_timer){id, when_mono_ns, fn, ctx};
+            if (i >= l->timer_end)
+                l->timer_end = i + 1;
             return id;
         }
     }
     return -ENOSPC;
 }
 
+static void trim_timers(struct loop *l)
+{
+    while (l->timer_end > 0 && l->timers[l->timer_end - 1].id == 0)
+        l->timer_end--;
+}
+
 int loop_cancel_timer(struct loop *l, int id)
 {
     if (id <= 0)
         return -ENOENT;
-    for (int i = 0; i < LOOP_MAX_TIMERS; i++) {
+    for (int i = 0; i < l->timer_end; i++) {
         if (l->timers[i].id == id) {
             l->timers[i].id = 0;
+            trim_timers(l);
             return 0;
         }
     }
@@ -116,7 +132,7 @@ int loop_cancel_timer(struct loop *l, int id)
 int64_t loop_next_timer_mono_ns(const struct loop *l)
 {
     int64_t next = INT64_MAX;
-    for (int i = 0; i < LOOP_MAX_TIMERS; i++)
+    for (int i = 0; i < l->timer_end; i++)
         if (l->timers[i].id && l->timers[i].when_mono_ns < next)
             next = l->timers[i].when_mono_ns;
     return next;
@@ -130,7 +146,7 @@ static int run_due_timers(struct loop *l, int64_t now)
     int ran = 0;
     for (int pass = 0; pass < LOOP_MAX_TIMERS; pass++) {
         int best = -1;
-        for (int i = 0; i < LOOP_MAX_TIMERS; i++) {
+        for (int i = 0; i < l->timer_end; i++) {
             if (l->timers[i].id && l->timers[i].when_mono_ns <= now &&
                 (best < 0 || l->timers[i].when_mono_ns < l->timers[best].when_mono_ns))
                 best = i;
@@ -139,6 +155,7 @@ static int run_due_timers(struct loop *l, int64_t now)
             break;
         struct loop_timer t = l->timers[best];
         l->timers[best].id = 0;
+        trim_timers(l);
         t.fn(t.ctx, now);
         ran++;
     }
@@ -150,7 +167,7 @@ int loop_run_once(struct loop *l, int64_t max_wait_ns)
     struct pollfd pfds[LOOP_MAX_FDS];
     int slot_of[LOOP_MAX_FDS];
     nfds_t n = 0;
-    for (int i = 0; i < LOOP_MAX_FDS; i++) {
+    for (int i = 0; i < l->fd_end; i++) {
         if (l->fds[i].fd >= 0) {
             pfds[n] = (struct pollfd){.fd = l->fds[i].fd, .events = POLLIN};
             slot_of[n] = i;

@@ -302,7 +302,6 @@ int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, cons
     return n == (ssize_t)len ? 0 : -EMSGSIZE;
 }
 
-#define UDP_REPLY_MAX   128 /* an NTPv3 reply with a SHA512 MAC: 48 + 4 + 64 */
 #define UDP_CONTROL_MAX 160 /* pktinfo (v4 or v6) and a timestamping block, aligned */
 
 struct udp_rx_control {
@@ -310,17 +309,20 @@ struct udp_rx_control {
 };
 
 struct udp_batch {
-    int n, queued;
+    int n;
+    int last_got; /* datagrams of the last recvmmsg (their headers need a reset) */
+    int mmsg_refused;
     struct udp_msg *msg;
     struct mmsghdr *mm;
     struct iovec *iov;
     struct sockaddr_storage *from;
     struct udp_rx_control *control;
-    /* replies */
+    /* replies: slot k's header, iovec (-> replies[k].buf) and control set up once */
+    struct udp_reply *replies;
     struct mmsghdr *out_mm;
     struct iovec *out_iov;
     struct udp_send_control *out_control;
-    uint8_t (*out_buf)[UDP_REPLY_MAX];
+    unsigned char *out_ctl_v4; /* slot k's control holds an IPv4 pktinfo header */
     uint8_t *bufs;
 };
 
@@ -333,12 +335,24 @@ void udp_batch_free(struct udp_batch *b)
     free(b->iov);
     free(b->from);
     free(b->control);
+    free(b->replies);
     free(b->out_mm);
     free(b->out_iov);
     free(b->out_control);
-    free(b->out_buf);
+    free(b->out_ctl_v4);
     free(b->bufs);
     free(b);
+}
+
+/* Writes the IPv4 pktinfo control header into slot k's control buffer. */
+static void out_ctl_init_v4(struct udp_batch *b, int k)
+{
+    struct cmsghdr *c = (struct cmsghdr *)(void *)b->out_control[k].buf;
+    memset(&b->out_control[k], 0, sizeof b->out_control[k]);
+    c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    b->out_ctl_v4[k] = 1;
 }
 
 struct udp_batch *udp_batch_new(int n, size_t cap)
@@ -355,13 +369,14 @@ struct udp_batch *udp_batch_new(int n, size_t cap)
     b->iov = calloc(k, sizeof *b->iov);
     b->from = calloc(k, sizeof *b->from);
     b->control = calloc(k, sizeof *b->control);
+    b->replies = calloc(k, sizeof *b->replies);
     b->out_mm = calloc(k, sizeof *b->out_mm);
     b->out_iov = calloc(k, sizeof *b->out_iov);
     b->out_control = calloc(k, sizeof *b->out_control);
-    b->out_buf = calloc(k, sizeof *b->out_buf);
+    b->out_ctl_v4 = calloc(k, 1);
     b->bufs = calloc(k, cap);
-    if (!b->msg || !b->mm || !b->iov || !b->from || !b->control || !b->out_mm || !b->out_iov ||
-        !b->out_control || !b->out_buf || !b->bufs) {
+    if (!b->msg || !b->mm || !b->iov || !b->from || !b->control || !b->replies || !b->out_mm ||
+        !b->out_iov || !b->out_control || !b->out_ctl_v4 || !b->bufs) {
         udp_batch_free(b);
         return NULL;
     }
@@ -371,10 +386,18 @@ struct udp_batch *udp_batch_new(int n, size_t cap)
         b->iov[i] = (struct iovec){.iov_base = b->msg[i].buf, .iov_len = cap};
         b->mm[i].msg_hdr = (struct msghdr){
             .msg_name = &b->from[i],
+            .msg_namelen = sizeof b->from[i],
             .msg_iov = &b->iov[i],
             .msg_iovlen = 1,
             .msg_control = b->control[i].buf,
+            .msg_controllen = sizeof b->control[i].buf,
         };
+        b->out_iov[i] = (struct iovec){.iov_base = b->replies[i].buf, .iov_len = 0};
+        b->out_mm[i].msg_hdr = (struct msghdr){
+            .msg_iov = &b->out_iov[i],
+            .msg_iovlen = 1,
+        };
+        out_ctl_init_v4(b, (int)i);
     }
     return b;
 }
@@ -384,24 +407,75 @@ struct udp_msg *udp_batch_msgs(struct udp_batch *b)
     return b->msg;
 }
 
+struct udp_reply *udp_batch_replies(struct udp_batch *b)
+{
+    return b->replies;
+}
+
+int udp_batch_mmsg_refused(const struct udp_batch *b)
+{
+    return b->mmsg_refused;
+}
+
+void udp_batch_refuse_mmsg(struct udp_batch *b, int on)
+{
+    b->mmsg_refused = on ? 1 : 0;
+}
+
+/* The layout the kernel gives a socket udp_open() set up, in this order (udp_recvmsg: the
+ * socket's timestamps, then the IP control messages): checked and read without a walk. */
+#define TS_SPACE  CMSG_SPACE(sizeof(struct scm_timestamping))
+#define PI4_SPACE CMSG_SPACE(sizeof(struct in_pktinfo))
+#define TS_LEN    CMSG_LEN(sizeof(struct scm_timestamping))
+#define PI4_LEN   CMSG_LEN(sizeof(struct in_pktinfo))
+
+/* The control messages of datagram i into rx: the usual IPv4 layout read in place, anything
+ * else by the general walk. */
+__attribute__((always_inline)) static inline void batch_cmsgs(struct msghdr *msg, struct udp_rx *rx)
+{
+    const char *p = msg->msg_control;
+    const struct cmsghdr *c = (const struct cmsghdr *)(const void *)p;
+    const struct cmsghdr *c2 = (const struct cmsghdr *)(const void *)(p + TS_SPACE);
+    if (msg->msg_controllen == TS_SPACE + PI4_SPACE && c->cmsg_len == TS_LEN &&
+        c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+        c2->cmsg_len == PI4_LEN && c2->cmsg_level == IPPROTO_IP && c2->cmsg_type == IP_PKTINFO) {
+        struct timespec ts0;
+        struct in_pktinfo pi;
+        memcpy(&ts0, CMSG_DATA(c), sizeof ts0);
+        memcpy(&pi, CMSG_DATA(c2), sizeof pi);
+        rx->local.family = ADDR_INET4;
+        memcpy(rx->local.bytes, &pi.ipi_addr, 4);
+        rx->ifindex = pi.ipi_ifindex;
+        if (ts0.tv_sec || ts0.tv_nsec) {
+            rx->rx_real_ns = ts_to_ns(&ts0);
+            rx->ts_source = UDP_TS_KERNEL;
+        }
+        return;
+    }
+    parse_cmsgs(msg, rx);
+}
+
 int udp_batch_recv(int fd, struct udp_batch *b)
 {
     int64_t fallback_ns = 0;
-    b->queued = 0;
-    for (int i = 0; i < b->n; i++) {
-        /* the kernel rewrites these two (and the flags) on every receive */
+    /* the kernel rewrote these of the datagrams it filled last time (and the flags) */
+    for (int i = 0; i < b->last_got; i++) {
         b->mm[i].msg_hdr.msg_namelen = sizeof b->from[i];
         b->mm[i].msg_hdr.msg_controllen = sizeof b->control[i].buf;
     }
+    b->last_got = 0;
     int got = recvmmsg(fd, b->mm, (unsigned)b->n, 0, NULL);
     if (got < 0)
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
     if (got == 0)
         return -EAGAIN;
+    b->last_got = got;
     for (int i = 0; i < got; i++) {
-        struct udp_rx *rx = &b->msg[i].rx;
+        struct udp_msg *m = &b->msg[i];
+        struct udp_rx *rx = &m->rx;
+        struct msghdr *h = &b->mm[i].msg_hdr;
         const struct sockaddr_storage *ss = &b->from[i];
-        b->msg[i].len = b->mm[i].msg_hdr.msg_flags & MSG_TRUNC ? -EMSGSIZE : (int)b->mm[i].msg_len;
+        m->len = h->msg_flags & MSG_TRUNC ? -EMSGSIZE : (int)b->mm[i].msg_len;
         rx->ts_source = UDP_TS_DAEMON;
         rx->ifindex = 0;
         rx->local.family = ADDR_UNSPEC;
@@ -415,7 +489,7 @@ int udp_batch_recv(int fd, struct udp_batch *b)
         } else {
             (void)udp_from_sockaddr(ss, &rx->remote);
         }
-        parse_cmsgs(&b->mm[i].msg_hdr, rx);
+        batch_cmsgs(h, rx);
         if (rx->ts_source != UDP_TS_KERNEL) {
             if (fallback_ns == 0) {
                 struct timespec now;
@@ -428,62 +502,69 @@ int udp_batch_recv(int fd, struct udp_batch *b)
     return got;
 }
 
-/* The msghdr m of a reply to datagram i, with iov and control from the batch's slot k. */
-static void reply_hdr(struct udp_batch *b, int i, int k, struct msghdr *m, const uint8_t *buf,
-                      size_t len)
+/* Slot k's header for its datagram: destination, length, source address. */
+__attribute__((always_inline)) static inline void reply_hdr(struct udp_batch *b, int k)
 {
-    const struct udp_rx *rx = &b->msg[i].rx;
-    b->out_iov[k] = (struct iovec){.iov_base = (void *)buf, .iov_len = len};
-    m->msg_name = &b->from[i];
-    m->msg_namelen = b->mm[i].msg_hdr.msg_namelen;
-    m->msg_iov = &b->out_iov[k];
-    m->msg_iovlen = 1;
-    m->msg_flags = 0;
-    if (rx->remote.family == ADDR_INET4 && rx->local.family == ADDR_INET4) {
-        /* The common case, without put_pktinfo()'s clearing of the whole control buffer: its
-         * padding was zeroed by calloc and only ever rewritten with zeros. */
-        struct cmsghdr *c = (struct cmsghdr *)(void *)b->out_control[k].buf;
-        struct in_pktinfo pi = {.ipi_ifindex = rx->ifindex};
-        memcpy(&pi.ipi_spec_dst, rx->local.bytes, 4);
-        c->cmsg_len = CMSG_LEN(sizeof pi);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        memcpy(CMSG_DATA(c), &pi, sizeof pi);
-        m->msg_control = c;
-        m->msg_controllen = CMSG_SPACE(sizeof pi);
+    const struct udp_reply *r = &b->replies[k];
+    const struct udp_rx *rx = &b->msg[r->to].rx;
+    struct msghdr *m = &b->out_mm[k].msg_hdr;
+    m->msg_name = &b->from[r->to];
+    m->msg_namelen = b->mm[r->to].msg_hdr.msg_namelen;
+    b->out_iov[k].iov_len = (size_t)r->len;
+    if (rx->local.family == ADDR_INET4 && rx->remote.family == ADDR_INET4) {
+        /* the header is in place (out_ctl_init_v4): the address and interface only */
+        if (!b->out_ctl_v4[k])
+            out_ctl_init_v4(b, k);
+        struct in_pktinfo *pi =
+            (struct in_pktinfo *)(void *)CMSG_DATA((struct cmsghdr *)(void *)b->out_control[k].buf);
+        memcpy(&pi->ipi_spec_dst, rx->local.bytes, 4);
+        pi->ipi_ifindex = rx->ifindex;
+        m->msg_control = b->out_control[k].buf;
+        m->msg_controllen = PI4_SPACE;
         return;
     }
+    b->out_ctl_v4[k] = 0;
     put_pktinfo(m, &b->out_control[k], &rx->remote, &rx->local, rx->ifindex);
 }
 
-int udp_batch_reply(int fd, struct udp_batch *b, int i, const uint8_t *buf, size_t len)
+/* sendmmsg's own refusals (as opposed to one datagram's). */
+static int mmsg_refusal(int err)
 {
-    struct msghdr m;
-    reply_hdr(b, i, 0, &m, buf, len);
-    ssize_t n = sendmsg(fd, &m, 0);
-    if (n < 0)
-        return -errno;
-    return n == (ssize_t)len ? 0 : -EMSGSIZE;
+    return err == ENOSYS || err == EINVAL || err == EPERM || err == EACCES || err == ENOTSOCK ||
+           err == EBADF || err == EOPNOTSUPP;
 }
 
-void udp_batch_queue(struct udp_batch *b, int i, const uint8_t *buf, size_t len)
+int udp_batch_send(int fd, struct udp_batch *b, int first, int count, int use_mmsg)
 {
-    int k = b->queued;
-    if (k >= b->n || len > UDP_REPLY_MAX)
-        return;
-    memcpy(b->out_buf[k], buf, len);
-    reply_hdr(b, i, k, &b->out_mm[k].msg_hdr, b->out_buf[k], len);
-    b->queued++;
-}
-
-int udp_batch_flush(int fd, struct udp_batch *b)
-{
-    int k = b->queued;
-    b->queued = 0;
-    if (k == 0)
+    int sent = 0;
+    if (first < 0 || count <= 0 || first + count > b->n)
         return 0;
-    int r = sendmmsg(fd, b->out_mm, (unsigned)k, 0);
-    return r < 0 ? -errno : r;
+    for (int k = first; k < first + count; k++)
+        reply_hdr(b, k);
+    int k = first, end = first + count;
+    while (k < end) {
+        if (use_mmsg && !b->mmsg_refused && end - k > 1) {
+            int r = sendmmsg(fd, &b->out_mm[k], (unsigned)(end - k), 0);
+            if (r > 0) {
+                sent += r;
+                k += r;
+                continue;
+            }
+            /* The first datagram failed, or sendmmsg itself did: sendmsg tells which. */
+            int err = r < 0 ? errno : 0;
+            if (sendmsg(fd, &b->out_mm[k].msg_hdr, 0) >= 0) {
+                sent++;
+                if (mmsg_refusal(err))
+                    b->mmsg_refused = 1;
+            }
+            k++;
+            continue;
+        }
+        if (sendmsg(fd, &b->out_mm[k].msg_hdr, 0) >= 0)
+            sent++;
+        k++;
+    }
+    return sent;
 }
 
 void udp_close(int fd)

@@ -74,20 +74,36 @@ struct udp_msg *udp_batch_msgs(struct udp_batch *b);
 /* Receives up to n datagrams with one recvmmsg() (ARCHITECTURE.md's surface: one iovec per
  * message), each as udp_recv() would, except that rx.local.port is 0 (no getsockname per
  * datagram) and datagrams without a kernel timestamp share one clock read. Returns the count
- * (> 0), -EAGAIN when nothing is queued, or another -errno. Clears queued replies. */
+ * (> 0), -EAGAIN when nothing is queued, or another -errno. */
 int udp_batch_recv(int fd, struct udp_batch *b);
 
-/* Sends len bytes (<= 64) back to the sender of datagram i, from the address it was sent to
- * (IP_PKTINFO), with one sendmsg(). 0 or -errno. */
-int udp_batch_reply(int fd, struct udp_batch *b, int i, const uint8_t *buf, size_t len);
+/* Reply slots: the batch has n of them, each a buffer the caller writes a reply into, the
+ * index of the datagram it answers, and its length. Set up once: sending one costs the
+ * destination, the length and the source address (pktinfo), nothing else. */
+#define UDP_REPLY_MAX 128 /* an NTPv3 reply with a SHA512 MAC: 48 + 4 + 64 */
+struct udp_reply {
+    uint8_t buf[UDP_REPLY_MAX];
+    int to;  /* index of the received datagram it answers (its sender, its local address) */
+    int len; /* bytes of buf to send, <= UDP_REPLY_MAX */
+};
 
-/* Queues the same reply for udp_batch_flush() (the bytes are copied). */
-void udp_batch_queue(struct udp_batch *b, int i, const uint8_t *buf, size_t len);
+/* The batch's n reply slots. */
+struct udp_reply *udp_batch_replies(struct udp_batch *b);
 
-/* Sends the queued replies with one sendmmsg() (outside ARCHITECTURE.md's default system-call
- * surface: the optional batched-send mode). Returns how many left (the kernel stops at the
- * first failure), or -errno if none did; the queue is emptied either way. */
-int udp_batch_flush(int fd, struct udp_batch *b);
+/* Sends reply slots first .. first+count-1, each back to the sender of its datagram from the
+ * address that datagram was sent to (IP_PKTINFO / IPV6_PKTINFO, with its interface). With
+ * use_mmsg, with one sendmmsg() (outside ARCHITECTURE.md's default surface, hence optional);
+ * if the kernel (or a seccomp filter, or a system call interposer) refuses sendmmsg itself
+ * (ENOSYS, EINVAL, EPERM, EACCES, ENOTSOCK, EBADF, EOPNOTSUPP with nothing sent), the batch
+ * remembers it, sends with sendmsg from then on, and udp_batch_mmsg_refused() says so. A
+ * reply the kernel refuses does not stop the ones after it. Returns the number sent. */
+int udp_batch_send(int fd, struct udp_batch *b, int first, int count, int use_mmsg);
+
+/* 1 once sendmmsg was refused on this batch (it then uses sendmsg). */
+int udp_batch_mmsg_refused(const struct udp_batch *b);
+
+/* For tests: makes this batch behave as if sendmmsg had been refused (on = 1) or lifts it. */
+void udp_batch_refuse_mmsg(struct udp_batch *b, int on);
 
 /* Sends len bytes to `to`. from (may be NULL) selects the source address on a wildcard-bound
  * socket (replies leave from the address the request came to), with ifindex (0 = any).

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "base/prng.h"
+#include "core/access.h"
 #include "core/engine.h"
 #include "core/report.h"
 #include "daemon/executor.h"
@@ -203,10 +205,75 @@ static void test_client_syncs_to_local_server(void **state)
     loop_free(l);
 }
 
+/* The packet path's compiled table (core/access) against executor_access_allowed(), the rule
+ * walk cmdsrv and the executor used before: random nested IPv4/IPv6/family-less rules, with
+ * and without `all`, random addresses next to the rules' edges. */
+static void test_compiled_rules_match_walk(void **state)
+{
+    (void)state;
+    struct prng p;
+    prng_seed(&p, 5);
+    static struct executor_rule rules[EXECUTOR_MAX_RULES];
+    static struct access_rule ar[EXECUTOR_MAX_RULES];
+    long n_checks = 0, n_allowed = 0;
+    for (int round = 0; round < 300; round++) {
+        size_t n = round < 250 ? 1 + prng_below(&p, 10) : prng_below(&p, EXECUTOR_MAX_RULES + 1);
+        for (size_t i = 0; i < n; i++) {
+            struct executor_rule *r = &rules[i];
+            memset(r, 0, sizeof *r);
+            r->allow = (int)prng_below(&p, 2);
+            r->all = prng_below(&p, 5) == 0;
+            uint64_t kind = prng_below(&p, 8);
+            if (kind == 0) {
+                r->subnet.prefix_len = -1;
+            } else if (kind < 5) {
+                r->subnet.addr = a4(10, (int)prng_below(&p, 2), (int)prng_below(&p, 4),
+                                    (int)prng_below(&p, 256));
+                r->subnet.prefix_len = (int)prng_below(&p, 36);
+            } else {
+                r->subnet.addr.family = ADDR_INET6;
+                r->subnet.addr.bytes[0] = 0x20;
+                r->subnet.addr.bytes[1] = 0x01;
+                r->subnet.addr.bytes[8] = (uint8_t)prng_below(&p, 2);
+                r->subnet.addr.bytes[15] = (uint8_t)prng_below(&p, 256);
+                r->subnet.prefix_len = (int)prng_below(&p, 130);
+            }
+            ar[i] = (struct access_rule){r->allow, r->all, r->subnet};
+        }
+        struct access_table *t = access_compile(ar, n);
+        assert_non_null(t);
+        for (int k = 0; k < 200; k++) {
+            struct addr a;
+            memset(&a, 0, sizeof a);
+            if (prng_below(&p, 2)) {
+                a = a4(10, (int)prng_below(&p, 2), (int)prng_below(&p, 4),
+                       (int)prng_below(&p, 256));
+                if (prng_below(&p, 8) == 0)
+                    prng_fill(&p, a.bytes, 4);
+            } else {
+                a.family = ADDR_INET6;
+                a.bytes[0] = 0x20;
+                a.bytes[1] = 0x01;
+                a.bytes[8] = (uint8_t)prng_below(&p, 2);
+                a.bytes[15] = (uint8_t)prng_below(&p, 256);
+                if (prng_below(&p, 8) == 0)
+                    prng_fill(&p, a.bytes, 16);
+            }
+            int want = executor_access_allowed(rules, n, &a);
+            assert_int_equal(access_check(t, &a), want);
+            n_checks++;
+            n_allowed += want;
+        }
+        access_free(t);
+    }
+    assert_true(n_allowed > n_checks / 10 && n_allowed < n_checks * 9 / 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_access_rules),
+        cmocka_unit_test(test_compiled_rules_match_walk),
         cmocka_unit_test(test_client_syncs_to_local_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -233,9 +233,9 @@ static void test_resolve_async(void **state)
 
 /* recvmmsg batches: several datagrams from two senders arrive in one udp_batch_recv() with
  * their source addresses and ports, the local address (IP_PKTINFO, port 0 by contract) and
- * kernel timestamps; a reply with udp_batch_reply() and queued ones with udp_batch_flush()
- * reach the right sender with the right bytes; -EAGAIN when empty; a truncated datagram is
- * marked, not delivered whole. */
+ * kernel timestamps; replies sent with udp_batch_send() (sendmsg, sendmmsg, and sendmsg after a
+ * refused sendmmsg) reach the right sender with the right bytes, in order; -EAGAIN when empty; a
+ * truncated datagram is marked, not delivered whole. */
 static void batch_roundtrip(int family)
 {
     struct addr any = loopback(family, 0);
@@ -269,27 +269,37 @@ static void batch_roundtrip(int family)
         assert_int_equal(m[i].len, 48);
         assert_int_equal(m[i].buf[0], 'a' + i);
     }
-    /* one reply now, two queued and flushed together */
-    uint8_t r[48], got[64];
+    /* one reply alone (sendmsg), then two in one sendmmsg, then two with sendmmsg refused */
+    uint8_t got[64];
     struct udp_rx rx;
-    memset(r, 'X', sizeof r);
-    assert_int_equal(udp_batch_reply(srv, b, 0, r, 48), 0);
-    memset(r, 'Y', sizeof r);
-    udp_batch_queue(b, 1, r, 48);
-    memset(r, 'Z', sizeof r);
-    udp_batch_queue(b, 2, r, 48);
-    assert_int_equal(udp_batch_flush(srv, b), 2);
-    assert_int_equal(udp_batch_flush(srv, b), 0);
-    assert_true(wait_readable(c1) > 0);
-    assert_int_equal(udp_recv(c1, got, sizeof got, &rx), 48);
-    assert_int_equal(got[0], 'X');
-    assert_true(addr_equal(&rx.remote, &to));
-    assert_true(wait_readable(c1) > 0);
-    assert_int_equal(udp_recv(c1, got, sizeof got, &rx), 48);
-    assert_int_equal(got[0], 'Z');
-    assert_true(wait_readable(c2) > 0);
-    assert_int_equal(udp_recv(c2, got, sizeof got, &rx), 48);
-    assert_int_equal(got[0], 'Y');
+    struct udp_reply *out = udp_batch_replies(b);
+    for (int k = 0; k < 5; k++) {
+        memset(out[k].buf, 'V' + k, 48);
+        out[k].to = k;
+        out[k].len = 48;
+    }
+    assert_int_equal(udp_batch_send(srv, b, 0, 1, 1), 1);
+    assert_int_equal(udp_batch_send(srv, b, 1, 2, 1), 2);
+    assert_int_equal(udp_batch_mmsg_refused(b), 0);
+    udp_batch_refuse_mmsg(b, 1);
+    assert_int_equal(udp_batch_send(srv, b, 3, 2, 1), 2);
+    assert_int_equal(udp_batch_send(srv, b, 3, 0, 1), 0);
+    assert_int_equal(udp_batch_send(srv, b, 7, 2, 1), 0); /* past the slots */
+    /* c1 sent datagrams 0, 2, 4; c2 1, 3 */
+    const char want1[] = {'V', 'X', 'Z'}, want2[] = {'W', 'Y'};
+    for (int k = 0; k < 3; k++) {
+        assert_true(wait_readable(c1) > 0);
+        assert_int_equal(udp_recv(c1, got, sizeof got, &rx), 48);
+        assert_int_equal(got[0], want1[k]);
+        assert_true(addr_equal(&rx.remote, &to));
+        /* the reply came from the address the request was sent to (pktinfo) */
+        assert_int_equal(rx.local.family, to.family);
+    }
+    for (int k = 0; k < 2; k++) {
+        assert_true(wait_readable(c2) > 0);
+        assert_int_equal(udp_recv(c2, got, sizeof got, &rx), 48);
+        assert_int_equal(got[0], want2[k]);
+    }
     assert_int_equal(udp_recv(c2, got, sizeof got, &rx), -EAGAIN);
     udp_batch_free(b);
     udp_batch_free(NULL);

@@ -1,0 +1,216 @@
+/* daemon/ntpserve: the NTP server's packet path (see ntpserve.h). */
+#include "daemon/ntpserve.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "os/loop.h"
+
+/* The system->engine clock mapping (hooks.map_rx_ns) is linear between clock changes (a -x
+ * virtual clock: offset + freq * t; the identity otherwise), and every clock change happens in
+ * an engine call or a command, between batches. So per batch it is evaluated twice, at the
+ * batch's first receive time and 2^30 ns later, and every timestamp of the batch is mapped by
+ * integer interpolation: exact to well under 1 ns within MAP_SPAN_NS of the first point. */
+#define MAP_SLOPE_SHIFT 30
+#define MAP_SPAN_NS     (50LL * 1000000LL)
+
+struct ntpserve {
+    struct ntpserve_params p;
+    struct server server;
+    struct clientlog *clientlog;
+    const struct clock_ops *clock;
+    struct ntpserve_hooks hooks;
+    const struct access_table *access;
+    struct udp_batch *batch;
+    struct ntpserve_stats stats;
+    /* system -> engine clock mapping of the current batch (MAP_SLOPE_SHIFT) */
+    int map_valid;
+    int64_t map_base_ns, map_delta_ns, map_slope; /* slope: ns per 2^MAP_SLOPE_SHIFT ns */
+    struct server_pending pend[UDP_BATCH_MAX];
+};
+
+void ntpserve_params_default(struct ntpserve_params *p)
+{
+    memset(p, 0, sizeof *p);
+    server_params_default(&p->server);
+    p->send_batch = 1;
+}
+
+struct ntpserve *ntpserve_new(const struct ntpserve_params *p, size_t pkt_max,
+                              struct clientlog *clientlog, const struct clock_ops *clock,
+                              const struct ntpserve_hooks *hooks)
+{
+    struct ntpserve *ns = calloc(1, sizeof *ns);
+    if (!ns)
+        return NULL;
+    ns->batch = udp_batch_new(UDP_BATCH_MAX, pkt_max);
+    if (!ns->batch) {
+        free(ns);
+        return NULL;
+    }
+    ns->p = *p;
+    ns->clientlog = clientlog;
+    ns->clock = clock;
+    if (hooks)
+        ns->hooks = *hooks;
+    server_init(&ns->server, &p->server, p->seed);
+    struct server_ref unsynced;
+    memset(&unsynced, 0, sizeof unsynced);
+    server_prepare(&ns->server, &unsynced);
+    return ns;
+}
+
+void ntpserve_free(struct ntpserve *ns)
+{
+    if (!ns)
+        return;
+    udp_batch_free(ns->batch);
+    free(ns);
+}
+
+void ntpserve_set_ref(struct ntpserve *ns, const struct server_ref *ref)
+{
+    server_prepare(&ns->server, ref);
+}
+
+void ntpserve_set_access(struct ntpserve *ns, const struct access_table *t)
+{
+    ns->access = t;
+}
+
+void ntpserve_set_hooks(struct ntpserve *ns, const struct ntpserve_hooks *hooks)
+{
+    if (hooks)
+        ns->hooks = *hooks;
+    else
+        memset(&ns->hooks, 0, sizeof ns->hooks);
+    ns->map_valid = 0;
+}
+
+void ntpserve_set_send_batch(struct ntpserve *ns, int on)
+{
+    ns->p.send_batch = on ? 1 : 0;
+}
+
+int ntpserve_send_batch_active(const struct ntpserve *ns)
+{
+    return ns->p.send_batch && !udp_batch_mmsg_refused(ns->batch);
+}
+
+const struct ntpserve_stats *ntpserve_get_stats(const struct ntpserve *ns)
+{
+    return &ns->stats;
+}
+
+const struct server *ntpserve_server(const struct ntpserve *ns)
+{
+    return &ns->server;
+}
+
+/* A system (CLOCK_REALTIME) time on the engine's clock (see MAP_SLOPE_SHIFT). Inlined: it
+ * runs once per request and a call costs as much as its body. */
+__attribute__((always_inline)) static inline int64_t map_fast(struct ntpserve *ns,
+                                                              int64_t system_ns)
+{
+    if (!ns->hooks.map_rx_ns)
+        return system_ns;
+    int64_t d = system_ns - ns->map_base_ns;
+    if (!ns->map_valid || d > MAP_SPAN_NS || d < -MAP_SPAN_NS) {
+        ns->map_base_ns = system_ns;
+        ns->map_delta_ns = ns->hooks.map_rx_ns(ns->hooks.ctx, system_ns) - system_ns;
+        int64_t later = system_ns + (1LL << MAP_SLOPE_SHIFT);
+        ns->map_slope = ns->hooks.map_rx_ns(ns->hooks.ctx, later) - later - ns->map_delta_ns;
+        ns->map_valid = 1;
+        d = 0;
+    }
+    /* |d| <= MAP_SPAN_NS < 2^26 and |slope| < 2^30 (any frequency below 100 %): < 2^56 */
+    return system_ns + ns->map_delta_ns + d * ns->map_slope / (1LL << MAP_SLOPE_SHIFT);
+}
+
+/* The engine's clock now, for a transmit timestamp. */
+static int64_t tx_now(struct ntpserve *ns)
+{
+    if (!ns->hooks.map_rx_ns) {
+        if (ns->clock) /* tests: a fake clock */
+            return ns->clock->read_real_ns(ns->clock->ctx);
+        return loop_real_ns();
+    }
+    return map_fast(ns, loop_real_ns());
+}
+
+static int allowed(const struct access_table *t, const struct addr *a)
+{
+    if (!t)
+        return 0;
+    if (a->family == ADDR_INET4) {
+        const uint8_t *b = a->bytes;
+        return access_check4(t, (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+                                    b[3]);
+    }
+    return access_check(t, a);
+}
+
+int ntpserve_run(struct ntpserve *ns, int fd)
+{
+    int n = udp_batch_recv(fd, ns->batch);
+    if (n <= 0)
+        return n;
+    struct udp_msg *msgs = udp_batch_msgs(ns->batch);
+    struct udp_reply *out = udp_batch_replies(ns->batch);
+    struct ntpserve_stats *st = &ns->stats;
+    int nout = 0;
+    ns->map_valid = 0; /* a command may have changed the clock since the last batch */
+    for (int i = 0; i < n; i++) {
+        const struct udp_msg *m = &msgs[i];
+        int from_peer = 0;
+        if (m->len < 0)
+            continue;
+        if (ns->hooks.classify) {
+            enum ntpserve_class c =
+                ns->hooks.classify(ns->hooks.ctx, m, m->len > 0 ? m->buf[0] & 7 : 0);
+            if (c == NTPSERVE_TAKEN) { /* not a request: the engine's */
+                st->peer_taken++;
+                continue;
+            }
+            from_peer = c == NTPSERVE_PEER;
+        }
+        st->ntp_rx++;
+        if (!from_peer && !allowed(ns->access, &m->rx.remote)) {
+            st->ntp_denied++;
+            continue;
+        }
+        if (m->rx.ts_source == UDP_TS_KERNEL)
+            st->ntp_kernel_rx++;
+        struct server_rx srx = {
+            .pkt = m->buf,
+            .len = (size_t)m->len,
+            .from = &m->rx.remote,
+            .rx_ns = map_fast(ns, m->rx.rx_real_ns),
+            .from_peer = from_peer,
+        };
+        size_t len;
+        enum server_verdict v = server_answer(&ns->server, ns->clientlog, &srx, out[nout].buf,
+                                              UDP_REPLY_MAX, &len, &ns->pend[nout]);
+        if (!server_verdict_sends(v) || len == 0) {
+            st->ntp_dropped++;
+            continue;
+        }
+        out[nout].to = i;
+        out[nout].len = (int)len;
+        nout++;
+    }
+    /* Transmit timestamps: read right before the system call that sends them (per chunk of
+     * NTPSERVE_SEND_CHUNK with sendmmsg, per reply with sendmsg). */
+    int chunk = ns->p.send_batch && !udp_batch_mmsg_refused(ns->batch) ? NTPSERVE_SEND_CHUNK : 1;
+    for (int k = 0; k < nout; k += chunk) {
+        int c = nout - k < chunk ? nout - k : chunk;
+        int64_t tx = tx_now(ns);
+        for (int j = k; j < k + c; j++)
+            server_finish(&ns->server, ns->clientlog, out[j].buf, &ns->pend[j], tx);
+        int sent = udp_batch_send(fd, ns->batch, k, c, chunk > 1);
+        st->ntp_replies += (uint64_t)sent;
+        st->send_errors += (uint64_t)(c - sent);
+    }
+    return n;
+}

@@ -1,0 +1,112 @@
+/* daemon/ntpserve: the NTP server's packet path over one UDP socket — receive a batch with
+ * recvmmsg, check each request against the compiled allow/deny table, answer it with
+ * core/server (client log and rate limiting included) into the batch's reply slots, and send
+ * the replies with sendmmsg (default; `batchreplies off`: one sendmsg each, its transmit
+ * timestamp read right before it). No allocation and no logging per datagram.
+ *
+ * One struct ntpserve per socket and thread: the daemon's main loop has one (the executor), a
+ * worker thread its own. What it borrows (client log, access table, clock hooks) must outlive
+ * it and must not change under a running ntpserve_run(); the reference snapshot is copied
+ * (ntpserve_set_ref()).
+ */
+#ifndef TEMPUS_DAEMON_NTPSERVE_H
+#define TEMPUS_DAEMON_NTPSERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/access.h"
+#include "core/clientlog.h"
+#include "core/clock_ops.h"
+#include "core/server.h"
+#include "os/udp.h"
+
+/* Counters of one ntpserve (serverstats-like; the executor adds them to its own). */
+struct ntpserve_stats {
+    uint64_t ntp_rx;        /* datagrams on the socket (truncated ones not counted) */
+    uint64_t ntp_denied;    /* dropped by allow/deny */
+    uint64_t ntp_replies;   /* replies the kernel took */
+    uint64_t ntp_dropped;   /* malformed, not a request, rate-limited without KoD, ... */
+    uint64_t send_errors;   /* replies the kernel refused */
+    uint64_t ntp_kernel_rx; /* requests past allow/deny with a kernel receive timestamp */
+    uint64_t peer_taken;    /* datagrams the classify hook took (peers' mode 2 answers) */
+};
+
+/* What the hook says about a datagram (from a configured peer, or not). */
+enum ntpserve_class {
+    NTPSERVE_CLIENT = 0, /* a request to answer after the allow/deny check */
+    NTPSERVE_PEER = 1,   /* a configured peer's request: answered without the check */
+    NTPSERVE_TAKEN = 2,  /* the hook consumed it (say, a peer's answer for the engine) */
+};
+
+/* Calls out of the packet path. All but ctx may be NULL. Called on the thread that runs
+ * ntpserve_run(): a worker's hooks must be thread-safe. */
+struct ntpserve_hooks {
+    void *ctx;
+    /* A system (CLOCK_REALTIME) time in ns on the engine's clock (tempusd -x: offset and
+     * frequency of its virtual clock). NULL: the system clock is the engine's clock. Called
+     * twice per batch (the path interpolates linearly in between: see ntpserve.c). */
+    int64_t (*map_rx_ns)(void *ctx, int64_t system_ns);
+    /* Classifies datagram m (mode = its mode field) when set; NULL: every datagram is a
+     * client's. The executor sets it only while `peer` sources exist. */
+    enum ntpserve_class (*classify)(void *ctx, const struct udp_msg *m, int mode);
+};
+
+struct ntpserve_params {
+    struct server_params server; /* precision, interleaved, answer_unknown_active */
+    uint64_t seed;               /* timestamp fuzz */
+    /* 1 (default): the replies of a batch leave with sendmmsg (in chunks of
+     * NTPSERVE_SEND_CHUNK, each with one transmit timestamp read just before it), falling
+     * back to sendmsg for good if the kernel or a filter refuses sendmmsg. 0: one sendmsg
+     * per reply, its transmit timestamp read right before it (chronyd's way). */
+    int send_batch;
+};
+
+/* Replies per sendmmsg call, and per transmit clock read in batch mode: bounds how early a
+ * reply's transmit timestamp can be (the chunk's send time, ~1.5 us a reply here). */
+#define NTPSERVE_SEND_CHUNK 16
+
+/* Defaults: server_params_default(), seed 0, send_batch 1. */
+void ntpserve_params_default(struct ntpserve_params *p);
+
+struct ntpserve;
+
+/* A new path with its own receive batch (UDP_BATCH_MAX datagrams of pkt_max bytes) and
+ * reply slots. clientlog (may be NULL: no client log, no rate limiting, no interleaved mode),
+ * clock (read for transmit timestamps only when hooks->map_rx_ns is NULL: tests) and hooks are
+ * borrowed. Answers nothing until ntpserve_set_ref() and ntpserve_set_access(). NULL on
+ * ENOMEM. */
+struct ntpserve *ntpserve_new(const struct ntpserve_params *p, size_t pkt_max,
+                              struct clientlog *clientlog, const struct clock_ops *clock,
+                              const struct ntpserve_hooks *hooks);
+void ntpserve_free(struct ntpserve *ns);
+
+/* Publishes a new reference snapshot (copied; server_prepare()). Until the first one, every
+ * request is answered as unsynchronised. */
+void ntpserve_set_ref(struct ntpserve *ns, const struct server_ref *ref);
+
+/* The allow/deny table requests are checked against (borrowed; NULL: deny everyone). */
+void ntpserve_set_access(struct ntpserve *ns, const struct access_table *t);
+
+/* Replaces the hooks (copied; NULL: none). Not during ntpserve_run(). */
+void ntpserve_set_hooks(struct ntpserve *ns, const struct ntpserve_hooks *hooks);
+
+/* Sends replies with sendmmsg (1) or sendmsg (0) from now on. */
+void ntpserve_set_send_batch(struct ntpserve *ns, int on);
+
+/* 1 while replies leave with sendmmsg: 0 after the kernel refused it (the caller may log the
+ * fallback once). */
+int ntpserve_send_batch_active(const struct ntpserve *ns);
+
+/* One batch on fd: one recvmmsg of up to UDP_BATCH_MAX datagrams, every one answered or
+ * dropped, the replies sent. Returns the number of datagrams received (> 0), -EAGAIN when
+ * none was queued, or another -errno from recvmmsg. */
+int ntpserve_run(struct ntpserve *ns, int fd);
+
+/* The counters since ntpserve_new(). */
+const struct ntpserve_stats *ntpserve_get_stats(const struct ntpserve *ns);
+
+/* The server state (verdict counters). */
+const struct server *ntpserve_server(const struct ntpserve *ns);
+
+#endif

@@ -1,0 +1,279 @@
+/* daemon/ntpserve: the server's batch path on loopback. Requests from several client sockets
+ * (several 127/8 addresses) reach the server socket before it reads, so that one recvmmsg
+ * takes them all; the ones that must be dropped in the middle of the batch (a denied address,
+ * a malformed datagram, a reply-mode packet, a truncated one) leave the others' replies intact:
+ * right bytes, right client, same order, sent from the address the request came to. Both send
+ * modes (sendmmsg in chunks, sendmsg per reply), batches longer than a chunk, the counters,
+ * and the reference snapshot in the replies. */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "core/access.h"
+#include "core/clientlog.h"
+#include "daemon/ntpserve.h"
+#include "os/loop.h"
+#include "os/udp.h"
+#include "wire/ntp.h"
+
+static struct addr a4(int a, int b, int c, int d, uint16_t port)
+{
+    struct addr x;
+    memset(&x, 0, sizeof x);
+    x.family = ADDR_INET4;
+    x.bytes[0] = (uint8_t)a;
+    x.bytes[1] = (uint8_t)b;
+    x.bytes[2] = (uint8_t)c;
+    x.bytes[3] = (uint8_t)d;
+    x.port = port;
+    return x;
+}
+
+static int wait_readable(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, ms);
+}
+
+/* A client request whose transmit timestamp is (tag, ~tag). */
+static void request(uint8_t *pkt, uint32_t tag, int mode)
+{
+    memset(pkt, 0, 48);
+    pkt[0] = (uint8_t)(4 << 3 | mode);
+    pkt[NTP_OFF_POLL] = 6;
+    ntp_put_ts(pkt + NTP_OFF_TRANSMIT, (struct ntp_ts64){tag, ~tag});
+}
+
+struct fixture {
+    int srv;
+    struct addr srv_addr;
+    int cli[3]; /* 127.0.0.2 (allowed), 127.0.0.66 (denied), 127.0.0.3 (allowed) */
+    struct clientlog *cl;
+    struct access_table *acc;
+    struct ntpserve *ns;
+};
+
+static void setup(struct fixture *f, int send_batch)
+{
+    struct addr any = a4(127, 0, 0, 1, 0);
+    f->srv = udp_open(&any, 0);
+    assert_true(f->srv >= 0);
+    f->srv_addr = a4(127, 0, 0, 1, (uint16_t)udp_local_port(f->srv));
+    static const int last[3] = {2, 66, 3};
+    for (int i = 0; i < 3; i++) {
+        struct addr c = a4(127, 0, 0, last[i], 0);
+        f->cli[i] = udp_open(&c, 0);
+        assert_true(f->cli[i] >= 0);
+    }
+    struct access_rule rules[] = {
+        {.allow = 1, .subnet = {.addr = a4(127, 0, 0, 0, 0), .prefix_len = 8}},
+        {.allow = 0, .subnet = {.addr = a4(127, 0, 0, 66, 0), .prefix_len = 32}},
+    };
+    f->acc = access_compile(rules, 2);
+    assert_non_null(f->acc);
+    struct clientlog_params cp;
+    clientlog_params_default(&cp);
+    cp.limit[CLIENTLOG_NTP] = (struct clientlog_ratelimit){1, -8, 64, 2, -1};
+    f->cl = clientlog_new(&cp);
+    assert_non_null(f->cl);
+    struct ntpserve_params np;
+    ntpserve_params_default(&np);
+    assert_int_equal(np.send_batch, 1);
+    np.send_batch = send_batch;
+    np.seed = 7;
+    f->ns = ntpserve_new(&np, 1024, f->cl, NULL, NULL);
+    assert_non_null(f->ns);
+    ntpserve_set_access(f->ns, f->acc);
+    struct server_ref ref;
+    memset(&ref, 0, sizeof ref);
+    ref.synced = 1;
+    ref.stratum = 3;
+    ref.refid = 0x0A000001u;
+    ref.ref_time_ns = loop_real_ns() - 1000000000LL;
+    ntpserve_set_ref(f->ns, &ref);
+}
+
+static void teardown(struct fixture *f)
+{
+    ntpserve_free(f->ns);
+    access_free(f->acc);
+    clientlog_free(f->cl);
+    udp_close(f->srv);
+    for (int i = 0; i < 3; i++)
+        udp_close(f->cli[i]);
+}
+
+/* Receives the next reply on fd and checks that it answers tag from the server's address. */
+static void expect_reply(const struct fixture *f, int fd, uint32_t tag, int64_t t0, int64_t t1)
+{
+    uint8_t got[128];
+    struct udp_rx rx;
+    assert_true(wait_readable(fd, 2000) > 0);
+    assert_int_equal(udp_recv(fd, got, sizeof got, &rx), 48);
+    assert_int_equal(rx.remote.family, ADDR_INET4);
+    assert_memory_equal(rx.remote.bytes, f->srv_addr.bytes, 4);
+    assert_int_equal(rx.remote.port, f->srv_addr.port);
+    assert_int_equal(got[0] & 7, 4);
+    assert_int_equal((got[0] >> 3) & 7, 4);
+    assert_int_equal(got[NTP_OFF_STRATUM], 3);
+    assert_int_equal(ntp_get_u32(got + NTP_OFF_REFID), 0x0A000001u);
+    struct ntp_ts64 o = ntp_get_ts(got + NTP_OFF_ORIGIN);
+    assert_int_equal(o.sec, tag);
+    assert_int_equal(o.frac, ~tag);
+    /* receive and transmit within the exchange (ms resolution is enough here) */
+    int64_t rx_ns = ntp_time_to_ns(ntp_get_ts(got + NTP_OFF_RECEIVE), t0);
+    int64_t tx_ns = ntp_time_to_ns(ntp_get_ts(got + NTP_OFF_TRANSMIT), t0);
+    assert_true(rx_ns >= t0 - 1000000 && rx_ns <= t1 + 1000000);
+    assert_true(tx_ns >= rx_ns - 1000 && tx_ns <= t1 + 1000000);
+}
+
+static void expect_nothing(int fd)
+{
+    uint8_t got[128];
+    struct udp_rx rx;
+    assert_int_equal(udp_recv(fd, got, sizeof got, &rx), -EAGAIN);
+}
+
+/* Sends everything, then lets the server read until its queue is empty. Returns the number of
+ * ntpserve_run() calls that found datagrams. */
+static int serve_all(struct fixture *f, int expect_total)
+{
+    int batches = 0, total = 0;
+    assert_true(wait_readable(f->srv, 2000) > 0);
+    for (;;) {
+        int n = ntpserve_run(f->ns, f->srv);
+        if (n == -EAGAIN)
+            break;
+        assert_true(n > 0);
+        total += n;
+        batches++;
+    }
+    assert_int_equal(total, expect_total);
+    return batches;
+}
+
+static void drops_in_the_middle(int send_batch)
+{
+    struct fixture f;
+    setup(&f, send_batch);
+    int64_t t0 = loop_real_ns();
+    /* 0 A, 1 C, 2 A, 3 denied, 4 A, 5 C malformed, 6 C mode 4, 7 A, 8 C truncated (2000
+     * bytes > the batch's 1024), 9 C */
+    uint8_t pkt[2000];
+    struct {
+        int cli, mode, len;
+    } plan[10] = {{0, 3, 48}, {2, 3, 48}, {0, 3, 48}, {1, 3, 48},   {0, 3, 48},
+                  {2, 3, 47}, {2, 4, 48}, {0, 3, 48}, {2, 3, 2000}, {2, 3, 48}};
+    for (int i = 0; i < 10; i++) {
+        memset(pkt, 0, sizeof pkt);
+        request(pkt, 1000u + (uint32_t)i, plan[i].mode);
+        assert_int_equal(
+            udp_send(f.cli[plan[i].cli], pkt, (size_t)plan[i].len, &f.srv_addr, NULL, 0), 0);
+    }
+    /* all ten queued before the server reads: one batch */
+    for (int tries = 0; tries < 100; tries++) {
+        uint8_t probe[16];
+        if (recv(f.srv, probe, sizeof probe, MSG_PEEK | MSG_DONTWAIT) > 0)
+            break;
+        (void)wait_readable(f.srv, 20);
+    }
+    assert_int_equal(serve_all(&f, 10), 1);
+    int64_t t1 = loop_real_ns();
+    expect_reply(&f, f.cli[0], 1000, t0, t1);
+    expect_reply(&f, f.cli[0], 1002, t0, t1);
+    expect_reply(&f, f.cli[0], 1004, t0, t1);
+    expect_reply(&f, f.cli[0], 1007, t0, t1);
+    expect_nothing(f.cli[0]);
+    expect_reply(&f, f.cli[2], 1001, t0, t1);
+    expect_reply(&f, f.cli[2], 1009, t0, t1);
+    expect_nothing(f.cli[2]);
+    expect_nothing(f.cli[1]);
+    const struct ntpserve_stats *st = ntpserve_get_stats(f.ns);
+    assert_int_equal(st->ntp_rx, 9); /* the truncated one is not a request */
+    assert_int_equal(st->ntp_denied, 1);
+    assert_int_equal(st->ntp_dropped, 2);
+    assert_int_equal(st->ntp_replies, 6);
+    assert_int_equal(st->send_errors, 0);
+    assert_int_equal(ntpserve_server(f.ns)->counts[SERVER_REPLY], 6);
+    assert_int_equal(ntpserve_server(f.ns)->counts[SERVER_DROP_MALFORMED], 1);
+    assert_int_equal(ntpserve_server(f.ns)->counts[SERVER_DROP_MODE], 1);
+    assert_int_equal(ntpserve_send_batch_active(f.ns), send_batch);
+    /* the client log saw the two allowed clients only */
+    assert_int_equal(clientlog_count(f.cl), 2);
+    teardown(&f);
+}
+
+static void test_drops_in_the_middle_sendmmsg(void **state)
+{
+    (void)state;
+    drops_in_the_middle(1);
+}
+
+static void test_drops_in_the_middle_sendmsg(void **state)
+{
+    (void)state;
+    drops_in_the_middle(0);
+}
+
+/* More replies than a send chunk, from two clients interleaved: every reply, in order. */
+static void test_long_batch(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup(&f, 1);
+    int64_t t0 = loop_real_ns();
+    uint8_t pkt[48];
+    const int n = UDP_BATCH_MAX; /* 4 chunks */
+    for (int i = 0; i < n; i++) {
+        request(pkt, 5000u + (uint32_t)i, 3);
+        assert_int_equal(udp_send(f.cli[i % 3 == 2 ? 2 : 0], pkt, 48, &f.srv_addr, NULL, 0), 0);
+    }
+    (void)serve_all(&f, n);
+    int64_t t1 = loop_real_ns();
+    for (int i = 0; i < n; i++)
+        if (i % 3 != 2)
+            expect_reply(&f, f.cli[0], 5000u + (uint32_t)i, t0, t1);
+    for (int i = 0; i < n; i++)
+        if (i % 3 == 2)
+            expect_reply(&f, f.cli[2], 5000u + (uint32_t)i, t0, t1);
+    expect_nothing(f.cli[0]);
+    expect_nothing(f.cli[2]);
+    assert_int_equal(ntpserve_get_stats(f.ns)->ntp_replies, (uint64_t)n);
+    teardown(&f);
+}
+
+/* No access table: nobody is answered; an empty socket: -EAGAIN. */
+static void test_no_table_denies(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup(&f, 1);
+    assert_int_equal(ntpserve_run(f.ns, f.srv), -EAGAIN);
+    ntpserve_set_access(f.ns, NULL);
+    uint8_t pkt[48];
+    request(pkt, 1, 3);
+    assert_int_equal(udp_send(f.cli[0], pkt, 48, &f.srv_addr, NULL, 0), 0);
+    (void)serve_all(&f, 1);
+    assert_int_equal(ntpserve_get_stats(f.ns)->ntp_denied, 1);
+    (void)wait_readable(f.cli[0], 100);
+    expect_nothing(f.cli[0]);
+    teardown(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_drops_in_the_middle_sendmmsg),
+        cmocka_unit_test(test_drops_in_the_middle_sendmsg),
+        cmocka_unit_test(test_long_batch),
+        cmocka_unit_test(test_no_table_denies),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
