@@ -151,6 +151,8 @@ struct access_table *access_compile(const struct access_rule *rules, size_t n)
     t->n4 = compile_family(rules, n, ADDR_INET4, pts, t->allow4);
     for (uint32_t i = 0; i < t->n4; i++)
         t->start4[i] = (uint32_t)pts[i].lo;
+    for (uint32_t i = 0; i < ACCESS_SMALL; i++)
+        t->small4[i] = i < t->n4 ? t->start4[i] : 1ull << 32;
     t->n6 = compile_family(rules, n, ADDR_INET6, pts, t->allow6);
     for (uint32_t i = 0; i < t->n6; i++) {
         t->start6[i][0] = pts[i].hi;

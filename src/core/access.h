@@ -39,9 +39,14 @@ struct access_rule {
 
 /* The compiled rules: per family, n interval starts in ascending order (the first is the
  * family's lowest address) and each interval's verdict (1 allowed, 0 denied). */
+#define ACCESS_SMALL 4 /* IPv4 tables up to this many intervals: compared in one go */
+
 struct access_table {
     uint32_t n4, n6;
     int other; /* verdict for an address of no family */
+    /* start4[0 .. n4-1] widened, the rest 2^32 (above every address): up to ACCESS_SMALL
+     * intervals, the one an address is in is the count of these it reaches */
+    uint64_t small4[ACCESS_SMALL];
     uint32_t start4[ACCESS_MAX_BOUNDS];
     uint64_t start6[ACCESS_MAX_BOUNDS][2]; /* high, low 64 bits */
     uint8_t allow4[ACCESS_MAX_BOUNDS];
@@ -62,6 +67,11 @@ void access_free(struct access_table *t);
  * once per request. */
 static inline int access_check4(const struct access_table *t, uint32_t ip)
 {
+    if (t->n4 <= ACCESS_SMALL) {
+        /* the interval is the number of starts at or below ip (the first is 0) */
+        const uint64_t *s = t->small4;
+        return t->allow4[(ip >= s[1]) + (ip >= s[2]) + (ip >= s[3])];
+    }
     const uint32_t *b = t->start4;
     uint32_t n = t->n4;
     while (n > 1) {

@@ -55,6 +55,20 @@ void server_init(struct server *s, const struct server_params *params, uint64_t 
     s->params = *params;
     s->fuzz_mask = fuzz_mask(params->precision_log2);
     prng_seed(&s->prng, seed);
+    s->fuzz_state = prng_next_u64(&s->prng) | 1u; /* xorshift: any state but 0 */
+    s->tx_cache_ns = -1;
+}
+
+/* xorshift64* (Vigna): 64 random bits in a few instructions, inline. The fuzz below the
+ * precision needs no more than that; the client log's leak and KoD draws keep base/prng. */
+static inline uint64_t fuzz_next(struct server *s)
+{
+    uint64_t x = s->fuzz_state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    s->fuzz_state = x;
+    return x * 0x2545F4914F6CDD1DULL;
 }
 
 uint32_t server_root_dispersion(const struct server_ref *ref, int64_t now_ns)
@@ -197,6 +211,8 @@ enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
 {
     const uint8_t *pkt = rx->pkt;
     struct ntp_layout lay;
+    size_t n_ef, mac_len;
+    int crypto_nak;
     enum ntp_verdict pv;
     enum server_verdict v;
     enum clientlog_limit lim = CLIENTLOG_ANSWER;
@@ -212,12 +228,27 @@ enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
     pend->clientlog_index = -1;
     pend->key = NULL;
     assert(s->tmpl_valid);
-    pv = ntp_check(pkt, rx->len, &lay);
-    if (pv != NTP_OK) {
-        v = pv == NTP_BAD_VERSION ? SERVER_DROP_VERSION : SERVER_DROP_MALFORMED;
-        goto done;
-    }
     version = (pkt[0] >> 3) & 7u;
+    if (rx->len == NTP_HEADER_LEN) {
+        /* the common case as ntp_check() has it, without the call: a bare header (lay is
+         * then not filled in: only n_ef and mac_len are looked at, through these two) */
+        if (version < NTP_MIN_VERSION || version > NTP_VERSION) {
+            v = SERVER_DROP_VERSION;
+            goto done;
+        }
+        n_ef = 0;
+        mac_len = 0;
+        crypto_nak = 0;
+    } else {
+        pv = ntp_check(pkt, rx->len, &lay);
+        if (pv != NTP_OK) {
+            v = pv == NTP_BAD_VERSION ? SERVER_DROP_VERSION : SERVER_DROP_MALFORMED;
+            goto done;
+        }
+        n_ef = lay.n_ef;
+        mac_len = lay.mac_len;
+        crypto_nak = lay.crypto_nak;
+    }
     mode = pkt[0] & 7u;
     if (mode == NTP_MODE_CLIENT) {
         reply_mode = NTP_MODE_SERVER;
@@ -230,7 +261,7 @@ enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
         v = SERVER_DROP_MODE;
         goto done;
     }
-    if (lay.n_ef > 0 && has_nts_field(pkt, &lay)) {
+    if (n_ef > 0 && has_nts_field(pkt, &lay)) {
         v = SERVER_DROP_NTS;
         goto done;
     }
@@ -245,13 +276,17 @@ enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
             v = SERVER_DROP_RATELIMIT;
             goto done;
         }
-        min_poll = clientlog_ntp_min_poll(clientlog);
+        if (s->min_poll_of != clientlog) {
+            s->min_poll_of = clientlog;
+            s->min_poll = clientlog_ntp_min_poll(clientlog);
+        }
+        min_poll = s->min_poll;
     }
 
-    if (lay.mac_len > 0 || lay.crypto_nak) {
+    if (mac_len > 0 || crypto_nak) {
         /* After the rate limit, as chronyd: a flood of bad MACs costs a lookup, not a hash. */
         pend->key = request_key(s, pkt, &lay, version);
-        if (!pend->key || out_size < NTP_HEADER_LEN + lay.mac_len) {
+        if (!pend->key || out_size < NTP_HEADER_LEN + mac_len) {
             pend->key = NULL;
             v = SERVER_DROP_AUTH;
             goto done;
@@ -261,7 +296,7 @@ enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
             clientlog_note_auth(clientlog);
     }
 
-    rnd = prng_next_u64(&s->prng);
+    rnd = fuzz_next(s);
     req_poll = s8(pkt[NTP_OFF_POLL]);
     if (lim == CLIENTLOG_KOD) {
         memset(out, 0, NTP_OFF_ORIGIN);
@@ -295,7 +330,7 @@ enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
         interleaved = 1;
     memcpy(out + NTP_OFF_ORIGIN, pkt + (interleaved ? NTP_OFF_RECEIVE : NTP_OFF_TRANSMIT), 8);
     /* With a MAC: as long as the request's MAC (checked to be the key's digest length). */
-    *out_len = NTP_HEADER_LEN + (pend->key ? lay.mac_len : 0);
+    *out_len = NTP_HEADER_LEN + (pend->key ? mac_len : 0);
     v = interleaved ? SERVER_REPLY_INTERLEAVED : SERVER_REPLY;
     pend->kind = interleaved ? 2 : 1;
     pend->clientlog_index = idx;
@@ -310,10 +345,20 @@ done:
 void server_finish(struct server *s, struct clientlog *clientlog, uint8_t *out,
                    const struct server_pending *pend, int64_t tx_ns)
 {
+    struct ntp_ts64 ts;
     if (pend->kind == 0)
         return;
-    put_fuzzed(out + NTP_OFF_TRANSMIT, pend->kind == 2 ? pend->prev_tx_ns : tx_ns, s->fuzz_mask,
-               pend->rnd, 0);
+    if (pend->kind == 2) {
+        ts = ntp_from_ns(pend->prev_tx_ns);
+    } else {
+        if (tx_ns != s->tx_cache_ns) {
+            s->tx_cache_ns = tx_ns;
+            s->tx_cache = ntp_from_ns(tx_ns);
+        }
+        ts = s->tx_cache;
+    }
+    ts.frac = (ts.frac & ~(s->fuzz_mask | 1u)) | (pend->rnd & s->fuzz_mask);
+    ntp_put_ts(out + NTP_OFF_TRANSMIT, ts);
     if (pend->key) /* the MAC covers the finished header; server_answer() checked the room */
         (void)keys_sign(pend->key, pend->version, out, NTP_HEADER_LEN,
                         NTP_HEADER_LEN + 4 + keys_digest_len(pend->key, pend->version));

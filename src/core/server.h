@@ -125,11 +125,19 @@ struct server {
     struct prng prng;
     uint64_t counts[SERVER_VERDICT_COUNT];
     uint32_t fuzz_mask;
+    uint64_t fuzz_state; /* xorshift64* state for the timestamp fuzz, seeded from prng */
     struct server_template tmpl;
     struct server_ref tmpl_ref; /* what tmpl was built from */
     int tmpl_valid;
     const struct keys *keys; /* borrowed, NULL: none (every MAC is dropped); the daemon sets
                               * it after reading the key file and on `rekey` */
+    /* the client log's minimum poll (its ratelimit interval), read once per client log */
+    const struct clientlog *min_poll_of;
+    int min_poll;
+    /* the last transmit time server_finish() converted, and its NTP form (a batch's replies
+     * share one) */
+    int64_t tx_cache_ns;
+    struct ntp_ts64 tx_cache;
 };
 
 /* Initialises s with params (copied) and a seed for the timestamp fuzz. */

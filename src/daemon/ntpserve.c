@@ -1,6 +1,7 @@
 /* daemon/ntpserve: the NTP server's packet path (see ntpserve.h). */
 #include "daemon/ntpserve.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,11 @@ void ntpserve_set_ref(struct ntpserve *ns, const struct server_ref *ref)
     server_prepare(&ns->server, ref);
 }
 
+void ntpserve_set_keys(struct ntpserve *ns, const struct keys *keys)
+{
+    ns->server.keys = keys;
+}
+
 void ntpserve_set_access(struct ntpserve *ns, const struct access_table *t)
 {
     ns->access = t;
@@ -116,7 +122,7 @@ __attribute__((always_inline)) static inline int64_t map_fast(struct ntpserve *n
     if (!ns->hooks.map_rx_ns)
         return system_ns;
     int64_t d = system_ns - ns->map_base_ns;
-    if (!ns->map_valid || d > MAP_SPAN_NS || d < -MAP_SPAN_NS) {
+    if (!ns->map_valid || (uint64_t)(d + MAP_SPAN_NS) > (uint64_t)(2 * MAP_SPAN_NS)) {
         ns->map_base_ns = system_ns;
         ns->map_delta_ns = ns->hooks.map_rx_ns(ns->hooks.ctx, system_ns) - system_ns;
         int64_t later = system_ns + (1LL << MAP_SLOPE_SHIFT);
@@ -124,8 +130,9 @@ __attribute__((always_inline)) static inline int64_t map_fast(struct ntpserve *n
         ns->map_valid = 1;
         d = 0;
     }
-    /* |d| <= MAP_SPAN_NS < 2^26 and |slope| < 2^30 (any frequency below 100 %): < 2^56 */
-    return system_ns + ns->map_delta_ns + d * ns->map_slope / (1LL << MAP_SLOPE_SHIFT);
+    /* |d| <= MAP_SPAN_NS < 2^26 and |slope| < 2^30 (any frequency below 100 %): < 2^56.
+     * The shift rounds down (a division would round towards 0): at most 1 ns apart. */
+    return system_ns + ns->map_delta_ns + ((d * ns->map_slope) >> MAP_SLOPE_SHIFT);
 }
 
 /* The engine's clock now, for a transmit timestamp. */
@@ -144,9 +151,9 @@ static int allowed(const struct access_table *t, const struct addr *a)
     if (!t)
         return 0;
     if (a->family == ADDR_INET4) {
-        const uint8_t *b = a->bytes;
-        return access_check4(t, (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
-                                    b[3]);
+        uint32_t ip;
+        memcpy(&ip, a->bytes, 4);
+        return access_check4(t, ntohl(ip));
     }
     return access_check(t, a);
 }
@@ -161,6 +168,12 @@ int ntpserve_run(struct ntpserve *ns, int fd)
     struct ntpserve_stats *st = &ns->stats;
     int nout = 0;
     ns->map_valid = 0; /* a command may have changed the clock since the last batch */
+    /* The batch's mapping in locals (the stores below would make the compiler reload it):
+     * evaluated at the first datagram's time; the identity when there is no hook. */
+    (void)map_fast(ns, msgs[0].rx.rx_real_ns);
+    const int64_t base = ns->hooks.map_rx_ns ? ns->map_base_ns : msgs[0].rx.rx_real_ns;
+    const int64_t delta = ns->hooks.map_rx_ns ? ns->map_delta_ns : 0;
+    const int64_t slope = ns->hooks.map_rx_ns ? ns->map_slope : 0;
     for (int i = 0; i < n; i++) {
         const struct udp_msg *m = &msgs[i];
         int from_peer = 0;
@@ -182,11 +195,14 @@ int ntpserve_run(struct ntpserve *ns, int fd)
         }
         if (m->rx.ts_source == UDP_TS_KERNEL)
             st->ntp_kernel_rx++;
+        int64_t t = m->rx.rx_real_ns;
         struct server_rx srx = {
             .pkt = m->buf,
             .len = (size_t)m->len,
             .from = &m->rx.remote,
-            .rx_ns = map_fast(ns, m->rx.rx_real_ns),
+            .rx_ns = (uint64_t)(t - base + MAP_SPAN_NS) <= (uint64_t)(2 * MAP_SPAN_NS)
+                         ? t + delta + (((t - base) * slope) >> MAP_SLOPE_SHIFT)
+                         : map_fast(ns, t),
             .from_peer = from_peer,
         };
         size_t len;

@@ -85,6 +85,10 @@ void ntpserve_free(struct ntpserve *ns);
  * request is answered as unsynchronised. */
 void ntpserve_set_ref(struct ntpserve *ns, const struct server_ref *ref);
 
+/* The symmetric keys requests with a MAC are checked against (borrowed; NULL: none, every
+ * MAC is dropped). */
+void ntpserve_set_keys(struct ntpserve *ns, const struct keys *keys);
+
 /* The allow/deny table requests are checked against (borrowed; NULL: deny everyone). */
 void ntpserve_set_access(struct ntpserve *ns, const struct access_table *t);
 

@@ -449,9 +449,13 @@ __attribute__((always_inline)) static inline void batch_cmsgs(struct msghdr *msg
         if (ts0.tv_sec || ts0.tv_nsec) {
             rx->rx_real_ns = ts_to_ns(&ts0);
             rx->ts_source = UDP_TS_KERNEL;
-        }
+        } else
+            rx->ts_source = UDP_TS_DAEMON;
         return;
     }
+    rx->ts_source = UDP_TS_DAEMON;
+    rx->ifindex = 0;
+    rx->local.family = ADDR_UNSPEC;
     parse_cmsgs(msg, rx);
 }
 
@@ -476,9 +480,6 @@ int udp_batch_recv(int fd, struct udp_batch *b)
         struct msghdr *h = &b->mm[i].msg_hdr;
         const struct sockaddr_storage *ss = &b->from[i];
         m->len = h->msg_flags & MSG_TRUNC ? -EMSGSIZE : (int)b->mm[i].msg_len;
-        rx->ts_source = UDP_TS_DAEMON;
-        rx->ifindex = 0;
-        rx->local.family = ADDR_UNSPEC;
         rx->local.port = 0;
         if (ss->ss_family == AF_INET) {
             /* the common case, without udp_from_sockaddr()'s clearing of the whole address */
