@@ -53,6 +53,15 @@
 #ifndef POLL_RULE
 #define POLL_RULE 2
 #endif
+/* chrony's rule reads chrony's own register (srcstats' shadow of it): its size after
+ * chrony's runs test and its line's prediction error. 0: tempus's register and model
+ * (before this: fewer packets, temp 1512 us). */
+#ifndef CHR_SHADOW
+#define CHR_SHADOW 0
+#endif
+#ifndef CHR_SHADOW_NERR
+#define CHR_SHADOW_NERR 0 /* 1: the shadow's register size only, tempus's prediction error */
+#endif
 #ifndef SIGMA_POLL
 #define SIGMA_POLL 3.0 /* poll adaptation: prediction error bound in model sigmas */
 #endif
@@ -785,6 +794,7 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
         tB = 0;
     double pred_var;
     double pred = srcstats_predict(&s->st, t_mid, WANDER_PPM, &pred_var);
+    double pred_chr = srcstats_chr_predict(&s->st, t_mid);
     if (s->st.n >= 6 && s->sp.maxdelaydevratio > 0.0) {
         double inc = (delay - s->st.min_delay_s) / 2.0;
         if (inc > s->sp.maxdelaydevratio * s->st.sd_s + growth && fabs(y - pred) <= inc)
@@ -838,7 +848,7 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
             e->q_index = kb;
         kb = e->q_index;
         for (int i = 0; i < e->nsrc; i++)
-            e->src[i]->st.wander_q = srcstats_q_value(kb);
+            srcstats_set_model(&e->src[i]->st, kb);
     }
     srcstats_add(&s->st, &smp);
 
@@ -851,10 +861,11 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
      * gets short polls). */
     double pt = s->sp.polltarget;
     double err = fabs(y - pred), pdist = delay / 2.0 + disp, d_own, d_chr;
-    if (n_before >= 3 && err > pdist) {
-        d_chr = -log2(err / pdist);
+    double err_chr = CHR_SHADOW && !CHR_SHADOW_NERR ? fabs(y - pred_chr) : err;
+    if (n_before >= 3 && err_chr > pdist) {
+        d_chr = -log2(err_chr / pdist);
     } else {
-        double n = s->st.n < 64 ? s->st.n : 64;
+        double n = CHR_SHADOW ? s->st.n_chr : (s->st.n < 64 ? s->st.n : 64);
         d_chr = (n / pt - 1.0) / pt * (n < pt ? 2.0 : 1.0);
     }
     {

@@ -28,11 +28,13 @@
 #define SHIFT_Z 5.0 /* a sample this many sigmas from the prediction is suspect */
 #endif
 #ifndef QUAD_MIN_SAMPLES
-/* Off: measured temp 628 -> 586 us but failover 307 -> 402 us (docs/design/engine.md). */
-#define QUAD_MIN_SAMPLES 0 /* >0: fit a frequency drift term from this many samples */
+#define QUAD_MIN_SAMPLES 6 /* the quadratic model fits a drift term from this many samples */
+#endif
+#ifndef QUAD_MODELS
+#define QUAD_MODELS 0 /* 0: the chooser never picks a quadratic model */
 #endif
 #ifndef QUAD_T
-#define QUAD_T 3.0 /* the drift term is kept when |c| > QUAD_T standard errors */
+#define QUAD_T 0.0 /* the drift term is kept when |c| > QUAD_T standard errors */
 #endif
 #ifndef K2_PRED_MIN
 #define K2_PRED_MIN 0.0
@@ -43,6 +45,8 @@
 #ifndef ALPHA_MIN_SAMPLES
 #define ALPHA_MIN_SAMPLES 8
 #endif
+
+static void chr_add(struct srcstats *st, double t, double y, double d);
 
 void srcstats_init(struct srcstats *st, int min_samples, int max_samples)
 {
@@ -60,9 +64,12 @@ void srcstats_init(struct srcstats *st, int min_samples, int max_samples)
 
 void srcstats_clear(struct srcstats *st)
 {
-    double q = st->wander_q, md = st->fixed_min_delay_s;
+    double q = st->wander_q, q3 = st->wander_q3, md = st->fixed_min_delay_s;
+    int quad = st->quad;
     srcstats_init(st, st->min_samples, st->max_samples);
     st->wander_q = q;
+    st->wander_q3 = q3;
+    st->quad = quad;
     st->fixed_min_delay_s = md;
 }
 
@@ -106,18 +113,39 @@ void srcstats_add(struct srcstats *st, const struct srcstats_sample *in)
         st->n -= drop;
     }
     st->s[st->n++] = *smp;
+    chr_add(st, smp->t_s, smp->y_s, smp->delay_s / 2.0 + smp->disp_s);
     srcstats_fit(st);
 }
 
 /* Candidate wander rates q, (s/s)^2 per second: sqrt(q) from 0.0001 to 1 ppm/sqrt(s)
  * (a good TCXO .. a clock in a draughty room). */
 static const double q_grid[] = {0.0, 1e-20, 1e-19, 1e-18, 1e-17, 1e-16, 1e-15, 1e-14, 1e-13, 1e-12};
-#define N_Q SRCSTATS_N_Q
-_Static_assert(sizeof(q_grid) / sizeof(q_grid[0]) == SRCSTATS_N_Q, "grid size");
+#define N_Q   SRCSTATS_N_Q
+#define N_LIN SRCSTATS_N_LIN
+_Static_assert(sizeof(q_grid) / sizeof(q_grid[0]) == SRCSTATS_N_LIN, "grid size");
+/* Drift random-walk rates q3 of the quadratic models, (s/s^2)^2 per s. A sine swing of
+ * amplitude A and period P has a drift changing at up to A (2 pi / P)^3: 5 ppm peak to peak
+ * over 2 h is 1.9e-12 /s^2, about q3 = 4e-21 over 1000 s. */
+static const double q3_grid[] = {1e-24, 1e-23, 1e-22, 1e-21, 1e-20, 1e-19};
+_Static_assert(sizeof(q3_grid) / sizeof(q3_grid[0]) == SRCSTATS_N_Q - SRCSTATS_N_LIN, "grid size");
 
 double srcstats_q_value(int k)
 {
-    return k >= 0 && k < N_Q ? q_grid[k] : Q_DEFAULT;
+    return k >= 0 && k < N_LIN ? q_grid[k] : k >= N_LIN && k < N_Q ? 0.0 : Q_DEFAULT;
+}
+
+void srcstats_set_model(struct srcstats *st, int k)
+{
+    st->wander_q = srcstats_q_value(k);
+    st->quad = k >= N_LIN && k < N_Q;
+    st->wander_q3 = st->quad ? q3_grid[k - N_LIN] : 0.0;
+}
+
+/* A sample's variance as a predictor of a time tau later, beyond its measurement's. */
+static double age_var(double q, double q3, double tau)
+{
+    double t3 = tau * tau * tau;
+    return q * t3 / 3.0 + q3 * t3 * tau * tau / 20.0;
 }
 
 int srcstats_cv(const struct srcstats *st, const struct srcstats_sample *smp,
@@ -139,11 +167,11 @@ int srcstats_cv(const struct srcstats *st, const struct srcstats_sample *smp,
         e = 0.0;
     double vj = floor * floor + e * e / 12.0;
     double alpha = st->has_alpha ? st->alpha : 0.0;
-    for (int g = 0; g < N_Q; g++) {
+    for (int g = 0; g < N_LIN; g++) {
         double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
         for (int i = 0; i < n; i++) {
             double tau = smp->t_s - st->s[i].t_s;
-            double w = 1.0 / (vb[i] + q_grid[g] * tau * tau * tau / 3.0);
+            double w = 1.0 / (vb[i] + age_var(q_grid[g], 0.0, tau));
             double x = -tau;
             double y = st->s[i].y_s - alpha * (st->s[i].delay_s - st->min_delay_s);
             sw += w;
@@ -157,6 +185,26 @@ int srcstats_cv(const struct srcstats *st, const struct srcstats_sample *smp,
             return -1;
         double pred = (sxx * sy - sx * sxy) / det;
         double d = smp->y_s - alpha * e - pred;
+        z2[g] = d * d / vj;
+    }
+    /* Quadratic models: until they can be fitted they score as the plain line. */
+    for (int g = N_LIN; g < N_Q; g++) {
+        double xm[SRCSTATS_MAX_SAMPLES * 3], ym[SRCSTATS_MAX_SAMPLES], wm[SRCSTATS_MAX_SAMPLES];
+        double b[3], cov[9];
+        z2[g] = QUAD_MODELS ? z2[0] : 1e300;
+        if (!QUAD_MODELS || n < QUAD_MIN_SAMPLES)
+            continue;
+        for (int i = 0; i < n; i++) {
+            double tau = smp->t_s - st->s[i].t_s;
+            xm[3 * i] = 1.0;
+            xm[3 * i + 1] = -tau;
+            xm[3 * i + 2] = tau * tau;
+            ym[i] = st->s[i].y_s - alpha * (st->s[i].delay_s - st->min_delay_s);
+            wm[i] = 1.0 / (vb[i] + age_var(0.0, q3_grid[g - N_LIN], tau));
+        }
+        if (regress_wls(xm, ym, wm, n, 3, b, cov) < 0)
+            continue;
+        double d = smp->y_s - alpha * e - b[0];
         z2[g] = d * d / vj;
     }
     return 0;
@@ -247,7 +295,7 @@ static int fit_range(struct srcstats *st, int start, int ua, int uq, const doubl
 static int fit_model(struct srcstats *st, int start, const double *var, double *resid)
 {
     int m = st->n - start;
-    int ua = m >= ALPHA_MIN_SAMPLES, uq = QUAD_MIN_SAMPLES > 0 && m >= QUAD_MIN_SAMPLES;
+    int ua = m >= ALPHA_MIN_SAMPLES, uq = st->quad && m >= QUAD_MIN_SAMPLES;
     if (uq && fit_range(st, start, ua, 1, var, 0.0, resid) == 0) {
         /* A frequency drift (temperature) term, kept only when clearly there. */
         if (st->c * st->c < QUAD_T * QUAD_T * st->var_c)
@@ -266,6 +314,81 @@ static int fit_model(struct srcstats *st, int start, const double *var, double *
         return fit_range(st, start, 0, uq, var, a, resid);
     }
     return fit_range(st, start, 0, uq, var, 0.0, resid);
+}
+
+/* chrony's register after adding a sample (t, y, peer distance d): a weighted straight
+ * line over the register, trimmed from the oldest while its residuals over the register
+ * plus as many older samples fail the runs test, never below min_samples. Weights are
+ * chrony's: a variance growing with the square of the distance's excess over the minimum
+ * in units of sd = (median - min) / 0.7 (spec/ntp-essentials.md §14). */
+static void chr_add(struct srcstats *st, double t, double y, double d)
+{
+    enum { CAP = 2 * SRCSTATS_CHR_MAX };
+    double x[CAP * 2], w[CAP], r[CAP], tmp[CAP], yy[CAP];
+    if (st->chr_n == CAP || st->n_chr == SRCSTATS_CHR_MAX) {
+        /* The oldest register sample becomes a runs sample; the oldest runs sample goes. */
+        int drop = st->chr_n == CAP ? 1 : 0;
+        if (st->n_chr == SRCSTATS_CHR_MAX)
+            st->n_chr--;
+        if (drop) {
+            memmove(st->chr_t, st->chr_t + 1, sizeof(double) * (size_t)(CAP - 1));
+            memmove(st->chr_y, st->chr_y + 1, sizeof(double) * (size_t)(CAP - 1));
+            memmove(st->chr_d, st->chr_d + 1, sizeof(double) * (size_t)(CAP - 1));
+            st->chr_n--;
+        }
+    }
+    st->chr_t[st->chr_n] = t;
+    st->chr_y[st->chr_n] = y;
+    st->chr_d[st->chr_n] = d;
+    st->chr_n++;
+    st->n_chr++;
+
+    int n = st->chr_n, k0 = n - st->n_chr, minn = st->min_samples;
+    st->chr_a_s = y;
+    st->chr_b = 0.0;
+    st->chr_tref_s = t;
+    for (int start = k0;; start++) {
+        int m = n - start;
+        if (m <= minn || m <= 3) {
+            k0 = start;
+            break;
+        }
+        double mind = HUGE_VAL;
+        for (int i = 0; i < m; i++) {
+            tmp[i] = st->chr_d[start + i];
+            if (tmp[i] < mind)
+                mind = tmp[i];
+        }
+        double sd = (regress_median(tmp, m) - mind) / 0.7;
+        for (int i = 0; i < m; i++) {
+            double v = sd > 0.0 ? 1.0 + (st->chr_d[start + i] - mind) / sd : 1.0;
+            w[i] = 1.0 / (v * v);
+            x[2 * i] = 1.0;
+            x[2 * i + 1] = st->chr_t[start + i] - t;
+            yy[i] = st->chr_y[start + i];
+        }
+        double b[2], cov[4];
+        k0 = start;
+        if (regress_wls(x, yy, w, m, 2, b, cov) < 0)
+            break;
+        st->chr_a_s = b[0];
+        st->chr_b = b[1];
+        st->chr_tref_s = t;
+        int first = start - m > 0 ? start - m : 0, nr = 0;
+        for (int i = first; i < n; i++)
+            r[nr++] = st->chr_y[i] - b[0] - b[1] * (st->chr_t[i] - t);
+        if (regress_runs(r, nr) >= regress_runs_critical(nr))
+            break;
+    }
+    st->n_chr = n - k0;
+    /* Keep at most as many runs samples as register samples. */
+    if (k0 > st->n_chr) {
+        int drop = k0 - st->n_chr;
+        memmove(st->chr_t, st->chr_t + drop, sizeof(double) * (size_t)(n - drop));
+        memmove(st->chr_y, st->chr_y + drop, sizeof(double) * (size_t)(n - drop));
+        memmove(st->chr_d, st->chr_d + drop, sizeof(double) * (size_t)(n - drop));
+        st->chr_n -= drop;
+    }
 }
 
 void srcstats_fit(struct srcstats *st)
@@ -332,7 +455,7 @@ void srcstats_fit(struct srcstats *st)
     double tl = st->s[st->n - 1].t_s;
     for (int i = 0; i < st->n; i++) {
         double tau = tl - st->s[i].t_s;
-        var[i] = vbase[i] + st->wander_q * tau * tau * tau / 3.0;
+        var[i] = vbase[i] + age_var(st->wander_q, st->wander_q3, tau);
     }
     /* Effective number of samples within the wander horizon (as if all had the median
      * measurement variance): the poll adaptation keeps this near polltarget. */
@@ -340,7 +463,7 @@ void srcstats_fit(struct srcstats *st)
         double vm = floor * floor + med * med / 12.0, s1 = 0.0, s2 = 0.0;
         for (int i = 0; i < st->n; i++) {
             double tau = tl - st->s[i].t_s;
-            double w = 1.0 / (vm + st->wander_q * tau * tau * tau / 3.0);
+            double w = 1.0 / (vm + age_var(st->wander_q, st->wander_q3, tau));
             s1 += w;
             s2 += w * w;
         }
@@ -413,9 +536,18 @@ double srcstats_predict(const struct srcstats *st, double t_s, double wander_ppm
             age = 0.0;
         double wd = wander_ppm * 1e-6 * age;
         double q = st->nfit >= 2 ? st->wander_q : Q_DEFAULT;
-        *var_s2 = v + wd * wd + q * age * age * age / 3.0;
+        *var_s2 = v + wd * wd + age_var(q, st->wander_q3, age);
     }
     return y;
+}
+
+double srcstats_chr_predict(const struct srcstats *st, double t_s)
+{
+    if (st->chr_n == 0)
+        return 0.0;
+    if (st->n_chr < 3)
+        return st->chr_y[st->chr_n - 1];
+    return st->chr_a_s + st->chr_b * (t_s - st->chr_tref_s);
 }
 
 double srcstats_freq(const struct srcstats *st, double t_s)

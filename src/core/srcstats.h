@@ -25,7 +25,9 @@
 #define SRCSTATS_MAX_SAMPLES 128 /* chrony: 64; more helps when the clock is stable */
 #endif
 #define SRCSTATS_OUTLIER_SIGMA 4.0
-#define SRCSTATS_N_Q           10 /* candidate wander rates */
+#define SRCSTATS_N_LIN         10 /* candidate wander rates of the straight-line model */
+#define SRCSTATS_N_Q           16 /* candidate models: lines, then quadratics (drift) */
+#define SRCSTATS_CHR_MAX       64 /* chrony's register size */
 
 struct srcstats_sample {
     double t_s;          /* engine time of the sample (midpoint of request and response) */
@@ -65,10 +67,22 @@ struct srcstats {
     double skew; /* frequency error bound, s/s */
     double min_delay_s;
     int runs;
-    double n_eff;    /* samples that count, given the wander (<= n) */
-    double floor_s;  /* weight floor of the last fit */
-    double k2;       /* reduced chi^2 of the last fit (noise scale) */
-    double wander_q; /* frequency random-walk rate in use, (s/s)^2 per s (set by caller) */
+    double n_eff;     /* samples that count, given the wander (<= n) */
+    double floor_s;   /* weight floor of the last fit */
+    double k2;        /* reduced chi^2 of the last fit (noise scale) */
+    double wander_q;  /* frequency random-walk rate in use, (s/s)^2 per s (set by caller) */
+    double wander_q3; /* drift random-walk rate of the quadratic model, (s/s^2)^2 per s */
+    int quad;         /* the caller chose the quadratic (frequency drift) model */
+
+    /* chrony 4.3's register as its own rules would keep it, for chrony's poll rule (the
+     * packet bar): every good sample, a straight line without a wander term, a runs test
+     * over the fitted samples plus up to as many older ones (chrony's "runs samples"), and
+     * samples the runs test trims never come back into the fit. Oldest first: chr_n
+     * samples, of which the newest n_chr are chrony's register. */
+    int chr_n;
+    int n_chr;
+    double chr_a_s, chr_b, chr_tref_s; /* chrony's line: offset at chr_tref, frequency */
+    double chr_t[2 * SRCSTATS_CHR_MAX], chr_y[2 * SRCSTATS_CHR_MAX], chr_d[2 * SRCSTATS_CHR_MAX];
 };
 
 /* Empty register. min/max samples <= 0 take the defaults (6, SRCSTATS_MAX_SAMPLES). */
@@ -95,13 +109,23 @@ double srcstats_freq(const struct srcstats *st, double t_s);
  * (skew + clock_error) over its age. A large value when empty. */
 double srcstats_distance(const struct srcstats *st, double t_s, double clock_error_ppm);
 
-/* The k-th candidate wander rate q (k in 0 .. SRCSTATS_N_Q-1), (s/s)^2 per second. */
+/* The k-th candidate model's frequency wander rate q (k in 0 .. SRCSTATS_N_Q-1), (s/s)^2
+ * per second (0 for the quadratic models, k >= SRCSTATS_N_LIN). */
 double srcstats_q_value(int k);
 
-/* Prediction errors of smp (not yet added) by the register fitted with each candidate q:
+/* Uses the k-th candidate model for the next fits: k < SRCSTATS_N_LIN a straight line whose
+ * samples age by the wander rate q_value(k), else a line plus a frequency drift term whose
+ * samples age by a random walk of the drift (variance q3 age^5 / 20). */
+void srcstats_set_model(struct srcstats *st, int k);
+
+/* Prediction errors of smp (not yet added) by the register fitted with each candidate model:
  * z2[k] = error^2 / smp's measurement variance. 0, or -1 when too few samples. */
 int srcstats_cv(const struct srcstats *st, const struct srcstats_sample *smp,
                 double z2[SRCSTATS_N_Q]);
+
+/* chrony's prediction of the raw offset at t_s from its own register (its poll rule's
+ * "error in estimate"): the line, or the newest sample while fewer than 3. 0 when empty. */
+double srcstats_chr_predict(const struct srcstats *st, double t_s);
 
 /* The newest sample, or NULL. */
 const struct srcstats_sample *srcstats_last(const struct srcstats *st);

@@ -180,6 +180,70 @@ static void test_wander_choice(void **state)
     assert_true(k_walk > k_flat);
 }
 
+/* The shadow of chrony's register (for chrony's poll rule): a straight line fills it to
+ * chrony's 64 samples; a frequency change makes its runs test trim it, and the trimmed
+ * samples stay out while new ones arrive. */
+static void test_chrony_register(void **state)
+{
+    (void)state;
+    struct prng r;
+    prng_seed(&r, 3);
+    struct srcstats st;
+    srcstats_init(&st, 0, 0);
+    feed(&st, &r, 100, 0.0, 64.0, 0.010, 20e-6, 100e-6, 10e-6, 10e-6);
+    assert_int_equal(st.n_chr, SRCSTATS_CHR_MAX);
+    double t = 99 * 64.0;
+    assert_true(fabs(srcstats_chr_predict(&st, t + 64.0) - (0.010 + 20e-6 * (t + 64.0))) < 10e-6);
+    /* +1 ppm from t = 100 x 64 s: continuous offset, new slope. */
+    double a2 = 0.010 + 20e-6 * 6400.0 - 21e-6 * 6400.0;
+    feed(&st, &r, 12, 6400.0, 64.0, a2, 21e-6, 100e-6, 10e-6, 10e-6);
+    assert_true(st.n_chr >= 6 && st.n_chr <= 24);
+    int trimmed = st.n_chr;
+    feed(&st, &r, 1, 6400.0 + 12 * 64.0, 64.0, a2, 21e-6, 100e-6, 10e-6, 10e-6);
+    assert_true(st.n_chr <= trimmed + 1);
+    double t2 = 6400.0 + 13 * 64.0;
+    assert_true(fabs(srcstats_chr_predict(&st, t2) - (a2 + 21e-6 * t2)) < 20e-6);
+    srcstats_clear(&st);
+    assert_int_equal(st.n_chr, 0);
+    assert_true(srcstats_chr_predict(&st, t2) == 0.0);
+}
+
+/* The quadratic models (k >= SRCSTATS_N_LIN) fit a frequency drift: a clock whose
+ * frequency ramps by 1e-9 /s is followed in offset and frequency. */
+static void test_quadratic_model(void **state)
+{
+    (void)state;
+    struct prng r;
+    prng_seed(&r, 4);
+    struct srcstats st;
+    srcstats_init(&st, 0, 0);
+    srcstats_set_model(&st, SRCSTATS_N_LIN + 3);
+    assert_true(st.quad && st.wander_q3 > 0.0 && st.wander_q == 0.0);
+    const double b = 10e-6, c = 0.5e-9; /* y = b t + c t^2: frequency b + 2 c t */
+    for (int i = 0; i < 40; i++) {
+        double t = i * 64.0, up = prng_exponential(&r, 10e-6), down = prng_exponential(&r, 10e-6);
+        struct srcstats_sample s = {.t_s = t,
+                                    .y_s = b * t + c * t * t + (up - down) / 2.0,
+                                    .delay_s = 100e-6 + up + down,
+                                    .disp_s = 1e-6,
+                                    .root_delay_s = 100e-6,
+                                    .root_disp_s = 1e-6,
+                                    .stratum = 1};
+        srcstats_add(&st, &s);
+    }
+    double t = 39 * 64.0;
+    assert_true(st.has_quad);
+    assert_true(fabs(srcstats_freq(&st, t) - (b + 2.0 * c * t)) < 0.05e-6);
+    assert_true(fabs(srcstats_predict(&st, t + 64.0, 0.0, NULL) -
+                     (b * (t + 64) + c * (t + 64) * (t + 64))) < 10e-6);
+    /* A line model on the same data lags the ramp. */
+    struct srcstats lin = st;
+    srcstats_set_model(&lin, 0);
+    srcstats_fit(&lin);
+    assert_false(lin.has_quad);
+    assert_true(fabs(srcstats_freq(&lin, t) - (b + 2.0 * c * t)) > 0.2e-6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +254,8 @@ int main(void)
         cmocka_unit_test(test_few_samples_and_distance),
         cmocka_unit_test(test_level_shift_followed),
         cmocka_unit_test(test_wander_choice),
+        cmocka_unit_test(test_chrony_register),
+        cmocka_unit_test(test_quadratic_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
