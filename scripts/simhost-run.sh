@@ -10,7 +10,9 @@
 # Environment: SIMHOST_BUILD (build dir with tempusd and the library; default ./build),
 #   SIMHOST_DURATION (shorter runs, e.g. 1h), SIMHOST_TIMEOUT (wall-clock limit, s; 900),
 #   SIMHOST_STRACE=FILE (run under strace, recording every clock-setting system call that
-#   reaches the kernel into FILE: there must be none).
+#   reaches the kernel into FILE: there must be none), SIMHOST_WRAP="CMD ARGS" (run the
+#   daemon under CMD, e.g. "valgrind -q --error-exitcode=9": a memory check of the real
+#   daemon through hours of simulated time).
 #
 # The daemon runs WITHOUT -x (the library simulates the kernel clock) and without
 # CAP_SYS_TIME (setpriv): whatever the library might miss, the kernel refuses. The library
@@ -90,7 +92,7 @@ if [ -n "${SIMHOST_STRACE:-}" ]; then
     wrap=(strace -f -qq -o "$SIMHOST_STRACE"
         -e trace=clock_adjtime,adjtimex,clock_settime,settimeofday)
 fi
-timeout -k 5 "${SIMHOST_TIMEOUT:-900}" "${wrap[@]}" "${priv[@]}" env LD_PRELOAD="$lib" "$bin" -d -f "$dir/chrony.conf" -u root > "$dir/daemon.log" 2>&1
+timeout -k 5 "${SIMHOST_TIMEOUT:-900}" "${wrap[@]}" "${priv[@]}" env LD_PRELOAD="$lib" ${SIMHOST_WRAP:-} "$bin" -d -f "$dir/chrony.conf" -u root > "$dir/daemon.log" 2>&1
 rc=$?
 if [ $rc -ne 0 ] || ! grep -q '^summary ' "$dir/summary" 2>/dev/null; then
     echo "simhost-run: $kind on $scn seed $seed failed (exit $rc); last lines of its log:" >&2
