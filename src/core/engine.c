@@ -71,6 +71,7 @@ struct source {
     char name[64];
     struct addr remote;
     uint32_t remote_refid;
+    uint32_t local_refid; /* our address towards it as a refid, 0 = unknown */
     struct engine_source_params sp;
 
     /* Polling. */
@@ -528,8 +529,32 @@ static void build_candidate(const struct engine *e, struct source *s, double t,
         c->state = SELECT_DISTANCE;
     else if (s->st.sd_s > e->p.maxjitter_s && s->st.n >= 3)
         c->state = SELECT_JITTERY;
+    else if (e->p.local_orphan && e->p.local_stratum > 0 && c->stratum >= e->p.local_stratum)
+        c->state = SELECT_ORPHAN;
     else
         c->state = SELECT_CANDIDATE;
+}
+
+/* chrony's orphan mode: when no source below the local stratum is selectable, the reachable
+ * orphan at exactly the local stratum with the smallest reference ID becomes a candidate if
+ * that ID is below ours towards it, so among orphan servers polling each other the one with
+ * the smallest ID serves its local reference and the others follow it. */
+static void orphan_fallback(const struct engine *e, struct select_cand *c)
+{
+    if (!e->p.local_orphan || e->p.local_stratum <= 0)
+        return;
+    int best = -1;
+    for (int i = 0; i < e->nsrc; i++) {
+        if (c[i].state == SELECT_CANDIDATE)
+            return;
+        if (c[i].state == SELECT_ORPHAN && c[i].stratum == e->p.local_stratum &&
+            e->src[i]->reach != 0 &&
+            (best < 0 || e->src[i]->remote_refid < e->src[best]->remote_refid))
+            best = i;
+    }
+    if (best >= 0 && e->src[best]->local_refid != 0 &&
+        e->src[best]->remote_refid < e->src[best]->local_refid)
+        c[best].state = SELECT_CANDIDATE;
 }
 
 static void set_unsynced(struct engine *e)
@@ -558,6 +583,7 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
     discipline_advance(&e->d, t);
     for (int i = 0; i < e->nsrc; i++)
         build_candidate(e, e->src[i], t, &c[i]);
+    orphan_fallback(e, c);
     select_run(c, e->nsrc, &sp, e->selected, &res);
     for (int i = 0; i < e->nsrc; i++) {
         e->src[i]->sel_state = c[i].state;
@@ -800,8 +826,11 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
         if (inc > s->sp.maxdelaydevratio * s->st.sd_s + growth && fabs(y - pred) <= inc)
             tC = 0;
     }
-    /* Test D (sync loop) needs our own address's refid, which the engine does not know:
-     * a server synchronised to us would show it. Passed. */
+    /* Test D (sync loop): a server above stratum 1 whose reference ID is our address
+     * towards it is synchronised to us (chrony's test D). Passes while our address is
+     * unknown. */
+    if (stratum > 1 && s->local_refid != 0 && p.refid == s->local_refid)
+        tD = 0;
     flags |= (uint16_t)((tA ? REPORT_TEST_A : 0) | (tB ? REPORT_TEST_B : 0) |
                         (tC ? REPORT_TEST_C : 0) | (tD ? REPORT_TEST_D : 0));
     s->test_flags = flags;
@@ -1193,6 +1222,21 @@ int engine_set_source_param(struct engine *e, int source_id, enum engine_source_
         return 0;
     }
     return -EINVAL;
+}
+
+int engine_set_source_local_refid(struct engine *e, int source_id, uint32_t refid)
+{
+    int i = find_index(e, source_id);
+    if (i < 0)
+        return -ENOENT;
+    e->src[i]->local_refid = refid;
+    return 0;
+}
+
+void engine_set_local(struct engine *e, int stratum, int orphan)
+{
+    e->p.local_stratum = stratum > 0 ? stratum : 0;
+    e->p.local_orphan = stratum > 0 && orphan;
 }
 
 /* ---- Run-time changes (chronyc makestep/maxupdateskew/dfreq/doffset/selectopts/offset/

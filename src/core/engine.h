@@ -83,6 +83,13 @@ struct engine_params {
      * clock over an untouched system clock, -x): a correction is then counted as a ppm per
      * mono second instead of a/(1+a). */
     int mono_is_raw;
+    /* `local stratum N [orphan]`: local_stratum 0 = no local directive. With local_orphan,
+     * sources whose stratum is >= local_stratum are not selectable (state 'O'), except that
+     * when nothing else is, the reachable one at exactly local_stratum with the smallest
+     * reference ID is selected if that ID is below our own (engine_set_source_local_refid):
+     * chrony's orphan mode. Without orphan, local changes nothing in selection. */
+    int local_stratum;
+    int local_orphan;
 };
 
 void engine_params_default(struct engine_params *p);
@@ -163,6 +170,17 @@ enum engine_source_param {
  * once. 0, -ENOENT for an unknown id, -EINVAL for an unknown `which` or a NaN value. */
 int engine_set_source_param(struct engine *e, int source_id, enum engine_source_param which,
                             double value);
+
+/* Our own reference ID towards source_id: the refid of the local address its replies come to
+ * (ntp_refid_from_addr()), 0 = unknown. Used by orphan mode (the orphan with the smallest
+ * reference ID serves, the others follow it) and by test D: a reply from a server at stratum
+ * > 1 whose reference ID is ours is from a server synchronised to us (a loop) and gives no
+ * sample. 0 or -ENOENT. */
+int engine_set_source_local_refid(struct engine *e, int source_id, uint32_t refid);
+
+/* The `local` directive at run time (chronyc local): stratum 0 = off; see engine_params.
+ * Selection is rerun at the next sample. */
+void engine_set_local(struct engine *e, int stratum, int orphan);
 
 /* ---- Run-time changes (chronyc makestep THRESHOLD LIMIT, maxupdateskew, dfreq, doffset,
  * selectopts, offset, reset sources), as chronyd's cmdmon handlers. ---- */

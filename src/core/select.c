@@ -21,7 +21,7 @@ const char *select_state_text(int state)
     case SELECT_STALE:
         return "no recent samples (stale or unreachable)";
     case SELECT_ORPHAN:
-        return "orphan stratum";
+        return "orphan: its stratum is at or above the local orphan stratum";
     case SELECT_UNTRUSTED:
         return "disagrees with the trusted sources";
     case SELECT_FALSETICKER:

@@ -32,6 +32,9 @@ void conf_engine_params(const struct conf *c, struct engine_params *p)
     p->stratumweight_s = c->stratumweight_s;
     p->combinelimit = c->combinelimit;
     p->have_initial_freq = 0;
+    /* orphan mode is the engine's selection rule (sources at the local stratum or above) */
+    p->local_stratum = c->local_enabled ? c->local_stratum : 0;
+    p->local_orphan = c->local_enabled && c->local_orphan;
 }
 
 static int clamp_poll(int v, int dflt)

@@ -163,8 +163,11 @@ static void deliver(struct executor *x, struct xsource *s, const uint8_t *buf, i
 {
     x->stats.source_rx++;
     s->last_rx_kernel = rx->ts_source == UDP_TS_KERNEL;
-    if (rx->local.family != ADDR_UNSPEC)
+    if (rx->local.family != ADDR_UNSPEC && !addr_equal(&s->local, &rx->local)) {
         s->local = rx->local;
+        /* our refid towards it: orphan mode's comparison and test D (sync loop) */
+        engine_set_source_local_refid(x->engine, s->id, ntp_refid_from_addr(&s->local));
+    }
     if (s->last_rx_kernel) {
         x->stats.kernel_rx_ts++;
         s->n_rx_kernel++;
@@ -639,6 +642,7 @@ void executor_set_local_params(struct executor *x, const struct executor_params 
     x->p.local_activate_s = p->local_activate_s;
     x->p.local_waitsynced_s = p->local_waitsynced_s;
     x->p.local_waitunsynced_s = p->local_waitunsynced_s;
+    engine_set_local(x->engine, p->local_enabled ? p->local_stratum : 0, p->local_orphan);
     x->ref_dirty = 1;
 }
 

@@ -38,6 +38,8 @@ struct world {
     double base_s[8], jit_up_s[8], jit_down_s[8];
     int drop_all[8];
     int kod_rate[8];
+    int srv_stratum[8];    /* 0: 1 */
+    uint32_t srv_refid[8]; /* 0: GPS */
     struct reply q[MAXQ];
     int nq;
     int sent[8];
@@ -108,9 +110,9 @@ static int w_send(void *ctx, int id, const uint8_t *pkt, size_t len)
     memset(&rp, 0, sizeof(rp));
     rp.version = 4;
     rp.mode = NTP_MODE_SERVER;
-    rp.stratum = 1;
+    rp.stratum = (uint8_t)(w->srv_stratum[id] ? w->srv_stratum[id] : 1);
     rp.precision = -20;
-    rp.refid = NTP_REFID('G', 'P', 'S', 0);
+    rp.refid = w->srv_refid[id] ? w->srv_refid[id] : NTP_REFID('G', 'P', 'S', 0);
     rp.origin = rq.transmit;
     int64_t so = (int64_t)(w->srv_offset_s[id] * 1e9);
     rp.reference = ntp_time_from_ns(EPOCH_NS + srv_rx - 1000000000 + so);
@@ -509,6 +511,171 @@ static void test_decades_offset_timeout_sane(void **state)
     engine_free(w.e);
 }
 
+/* Orphan servers: n sources at stratum `stratum` (192.0.2.1 .. n), our own address towards
+ * them 192.0.2.own (0: unknown), `local stratum 10 orphan` (or plain local); runs 20 min. */
+static void orphan_world(struct world *w, struct clock_ops *ops, const struct engine_io *io,
+                         const int *stratum, int n, int own, int orphan)
+{
+    world_init(w, n, 20);
+    w->f0_ppm = 10.0;
+    for (int i = 0; i < n; i++)
+        w->srv_stratum[i] = stratum[i];
+    *ops = w_ops(w);
+    struct engine_params p;
+    engine_params_default(&p);
+    p.local_stratum = 10;
+    p.local_orphan = orphan;
+    w->e = engine_new(&p, ops, 9, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.iburst = 1;
+    for (int i = 0; i < n; i++) {
+        int id = add_src(w, &sp, i + 1);
+        if (own)
+            engine_set_source_local_refid(w->e, id, 0xC0000200u | (uint32_t)own);
+    }
+    run(w, io, 1200 * 1000000000LL, 0);
+}
+
+static char sel_char(const struct world *w, int i)
+{
+    struct report_source rs;
+    assert_int_equal(engine_source_report(w->e, i, w->t_ns, &rs), 0);
+    return rs.select_state_char;
+}
+
+/* chrony's orphan mode: two orphan servers at the local stratum, our refid above both: the
+ * one with the smallest refid is followed, the other is 'O'. */
+static void test_orphan_follows_smallest_refid(void **state)
+{
+    (void)state;
+    struct world w;
+    struct clock_ops ops;
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    const int st[] = {10, 10};
+    orphan_world(&w, &ops, &io, st, 2, 9, 1);
+    struct report_tracking tr;
+    engine_tracking(w.e, w.t_ns, &tr);
+    assert_true(tr.synced);
+    assert_int_equal(tr.ref_id, 0xC0000201u);
+    assert_int_equal(tr.stratum, 11);
+    assert_int_equal(sel_char(&w, 0), '*');
+    assert_int_equal(sel_char(&w, 1), 'O');
+    struct report_source rs;
+    engine_source_report(w.e, 1, w.t_ns, &rs);
+    assert_int_equal(rs.state, REPORT_STATE_NONSELECTABLE);
+    assert_non_null(strstr(rs.reason, "orphan"));
+    engine_free(w.e);
+}
+
+/* Our refid is the smallest: we are the orphan server, no source is selected. */
+static void test_orphan_we_serve_when_smallest(void **state)
+{
+    (void)state;
+    struct world w;
+    struct clock_ops ops;
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    const int st[] = {10, 10};
+    orphan_world(&w, &ops, &io, st, 2, 0, 1);
+    /* own refid unknown (0): never follow an orphan */
+    struct report_tracking tr;
+    engine_tracking(w.e, w.t_ns, &tr);
+    assert_false(tr.synced);
+    engine_free(w.e);
+
+    /* 192.0.2.1 is ours: the sources at .1 (equal) and .2 are not below it */
+    orphan_world(&w, &ops, &io, st, 2, 1, 1);
+    engine_tracking(w.e, w.t_ns, &tr);
+    assert_false(tr.synced);
+    assert_int_equal(sel_char(&w, 0), 'O');
+    assert_int_equal(sel_char(&w, 1), 'O');
+    assert_int_equal(w.steps, 0);
+    engine_free(w.e);
+}
+
+/* A source above the local stratum is never followed (it can only be following an orphan);
+ * a real upstream below it is preferred to any orphan. */
+static void test_orphan_strata(void **state)
+{
+    (void)state;
+    struct world w;
+    struct clock_ops ops;
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    const int st1[] = {11};
+    orphan_world(&w, &ops, &io, st1, 1, 9, 1);
+    struct report_tracking tr;
+    engine_tracking(w.e, w.t_ns, &tr);
+    assert_false(tr.synced);
+    assert_int_equal(sel_char(&w, 0), 'O');
+    engine_free(w.e);
+
+    const int st2[] = {10, 3};
+    orphan_world(&w, &ops, &io, st2, 2, 9, 1);
+    engine_tracking(w.e, w.t_ns, &tr);
+    assert_true(tr.synced);
+    assert_int_equal(tr.ref_id, 0xC0000202u);
+    assert_int_equal(tr.stratum, 4);
+    assert_int_equal(sel_char(&w, 0), 'O');
+    assert_int_equal(sel_char(&w, 1), '*');
+    engine_free(w.e);
+
+    /* local without orphan: the stratum-11 source is an ordinary one */
+    orphan_world(&w, &ops, &io, st1, 1, 9, 0);
+    engine_tracking(w.e, w.t_ns, &tr);
+    assert_true(tr.synced);
+    assert_int_equal(tr.stratum, 12);
+    engine_free(w.e);
+
+    /* orphan switched off at run time (chronyc local): followed at the next sample */
+    orphan_world(&w, &ops, &io, st1, 1, 9, 1);
+    engine_set_local(w.e, 10, 0);
+    run(&w, &io, 3000 * 1000000000LL, 0);
+    engine_tracking(w.e, w.t_ns, &tr);
+    assert_true(tr.synced);
+    engine_free(w.e);
+}
+
+/* Test D: a server above stratum 1 whose reference ID is our own address is synchronised to
+ * us; its replies are valid (reach) but give no sample. */
+static void test_sync_loop_rejected(void **state)
+{
+    (void)state;
+    struct world w;
+    struct clock_ops ops;
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    const int st[] = {3};
+    world_init(&w, 1, 21);
+    w.srv_stratum[0] = st[0];
+    w.srv_refid[0] = 0xC0000209u;
+    ops = w_ops(&w);
+    w.e = engine_new(NULL, &ops, 10, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.iburst = 1;
+    int id = add_src(&w, &sp, 1);
+    assert_int_equal(engine_set_source_local_refid(w.e, id, 0xC0000209u), 0);
+    assert_int_equal(engine_set_source_local_refid(w.e, id + 5, 1), -ENOENT);
+    run(&w, &io, 600 * 1000000000LL, 0);
+    struct report_source rs;
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.test_flags & REPORT_TEST_D, 0);
+    assert_true(rs.test_flags & REPORT_TEST_A);
+    assert_true(rs.total_valid > 0);
+    assert_int_equal(rs.total_good, 0);
+    assert_int_equal(rs.n_samples, 0);
+    struct report_tracking tr;
+    engine_tracking(w.e, w.t_ns, &tr);
+    assert_false(tr.synced);
+    /* another refid: the same server is followed */
+    w.srv_refid[0] = 0xC0000208u;
+    run(&w, &io, 1800 * 1000000000LL, 0);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_true(rs.test_flags & REPORT_TEST_D);
+    engine_tracking(w.e, w.t_ns, &tr);
+    assert_true(tr.synced);
+    engine_free(w.e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +687,10 @@ int main(void)
         cmocka_unit_test(test_poll_adapts_up_and_unreachable),
         cmocka_unit_test(test_poll_no_faster_than_chrony_rule),
         cmocka_unit_test(test_decades_offset_timeout_sane),
+        cmocka_unit_test(test_orphan_follows_smallest_refid),
+        cmocka_unit_test(test_orphan_we_serve_when_smallest),
+        cmocka_unit_test(test_orphan_strata),
+        cmocka_unit_test(test_sync_loop_rejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
