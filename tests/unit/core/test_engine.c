@@ -676,6 +676,50 @@ static void test_sync_loop_rejected(void **state)
     engine_free(w.e);
 }
 
+/* A preferred source that stops answering no longer keeps the others out once it missed two
+ * polls: the clock keeps being updated (by the others, combined with its aging prediction)
+ * long before its reach register empties. */
+static void test_prefer_lapses_when_silent(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 2, 22);
+    w.f0_ppm = 10.0;
+    struct clock_ops ops = w_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = w_send};
+    w.e = engine_new(NULL, &ops, 11, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.iburst = 1;
+    sp.maxpoll_log2 = 8;
+    sp.prefer = 1;
+    add_src(&w, &sp, 1);
+    sp.prefer = 0;
+    add_src(&w, &sp, 2);
+    run(&w, &io, 2 * 3600 * 1000000000LL, 0);
+    assert_int_equal(sel_char(&w, 0), '*');
+    assert_int_equal(sel_char(&w, 1), 'P');
+    w.drop_all[0] = 1;
+    /* one miss: still preferred */
+    int sent = w.sent[0];
+    while (w.sent[0] < sent + 2)
+        run(&w, &io, w.t_ns + 1000000000LL, 0);
+    assert_int_equal(sel_char(&w, 1), 'P');
+    struct report_tracking tr;
+    engine_tracking(w.e, w.t_ns, &tr);
+    uint32_t updates = tr.n_updates;
+    /* two misses (about 2 x 256 s): the other source takes part again */
+    run(&w, &io, w.t_ns + 900 * 1000000000LL, 0);
+    assert_true(sel_char(&w, 1) == '+' || sel_char(&w, 1) == '*');
+    engine_tracking(w.e, w.t_ns, &tr);
+    assert_true(tr.n_updates > updates);
+    assert_true(tr.synced);
+    struct report_source rs;
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_true(rs.reach != 0); /* long before the reach register empties */
+    engine_free(w.e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -691,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_orphan_we_serve_when_smallest),
         cmocka_unit_test(test_orphan_strata),
         cmocka_unit_test(test_sync_loop_rejected),
+        cmocka_unit_test(test_prefer_lapses_when_silent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
