@@ -843,26 +843,46 @@ static void set_from_driftfile(struct daemon *d)
         log_info("System time restored from driftfile");
 }
 
+/* What stays after the drop: CAP_SYS_TIME only while the clock is really controlled (not
+ * -x, not after an EPERM), CAP_NET_BIND_SERVICE only when a port below 1024 may still have to
+ * be bound at run time: the NTP port at the first run-time `allow` when it is not open yet
+ * (cmdsrv_io), and the lazily opened `acquisitionport` socket. chronyd 4.3 keeps the latter
+ * whenever the NTP port is below 1024. */
+static unsigned kept_caps(const struct daemon *d)
+{
+    unsigned keep = d->guard.using_null ? 0u : PRIVS_KEEP_SYS_TIME;
+    if (d->o->oneshot)
+        return keep;
+    int port = d->c->port, acq = d->c->acquisitionport;
+    int server_open = executor_server_port(d->ex, 4) || executor_server_port(d->ex, 6);
+    if ((port > 0 && port < 1024 && !server_open) || (acq > 0 && acq < 1024))
+        keep |= PRIVS_KEEP_NET_BIND;
+    return keep;
+}
+
 static int drop_privileges(struct daemon *d)
 {
     const char *user = d->o->user ? d->o->user : d->c->user;
-    if (!user || geteuid() != 0)
-        return 0;
-    if (!getpwnam(user)) {
-        /* The compiled-in default user need not exist on every host: stay root, say so. */
-        if (!d->o->user && !strcmp(user, CONF_DEFAULT_USER)) {
-            log_debug("Running with root privileges (no user %s)", user);
-            return 0;
+    unsigned keep = kept_caps(d);
+    if (user && geteuid() == 0 && !getpwnam(user)) {
+        if (d->o->user || strcmp(user, CONF_DEFAULT_USER)) {
+            log_error("Fatal error : Could not get user/group ID of %s", user);
+            return -1;
         }
-        log_error("Fatal error : Could not get user/group ID of %s", user);
-        return -1;
+        /* The compiled-in default user need not exist on every host: stay root, say so,
+         * but with the capabilities trimmed all the same. */
+        log_debug("Running with root privileges (no user %s)", user);
+        user = NULL;
     }
-    int r = privs_drop(user, !d->guard.using_null);
+    if (geteuid() != 0)
+        user = NULL;
+    int r = privs_drop(user, keep);
     if (r < 0) {
-        log_error("Fatal error : Could not drop privileges to %s : %s", user, strerror(-r));
+        log_error("Fatal error : Could not drop privileges to %s : %s", user ? user : "root",
+                  strerror(-r));
         return -1;
     }
-    struct passwd *pw = getpwnam(user);
+    struct passwd *pw = user ? getpwnam(user) : NULL;
     if (pw && pw->pw_uid == 0)
         log_info("Running with root privileges");
     return 0;

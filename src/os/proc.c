@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 int proc_detach(void)
@@ -93,5 +94,9 @@ int proc_set_fifo_priority(int prio)
 
 int proc_lock_memory(void)
 {
+    /* MCL_FUTURE makes later allocations count against RLIMIT_MEMLOCK, and CAP_IPC_LOCK is
+     * gone after the privilege drop: lift the limit while still privileged, as chronyd -m. */
+    struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
+    (void)setrlimit(RLIMIT_MEMLOCK, &unlimited);
     return mlockall(MCL_CURRENT | MCL_FUTURE) == 0 ? 0 : -errno;
 }
