@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test command (README, "Quick start"): installs what is missing, builds, runs every test.
-#   1. a --werror build (build-check/) and its whole test suite;
-#   2. the same suite under ASan+UBSan in its own build directory (build-asan/);
-#   3. once: static analysis (cppcheck, clang-tidy), the unit and fuzz suites under valgrind
-#      memcheck, the install layout, the Debian package and RPM spec, the Ansible fleet rollout;
+#   1. a --werror build (build-check/) and its whole test suite but the 'asanonly' tests;
+#   2. the same suite under ASan+UBSan in its own build directory (build-asan/), but the
+#      'noasan' tests (every test runs at least once; the lists: tests/system/meson.build);
+#   3. once: static analysis (cppcheck, clang-tidy), the unit and fuzz suites and a set of
+#      system tests (tempusd, tempusc) under valgrind memcheck, the install layout, the
+#      Debian package and RPM spec, the Ansible fleet rollout;
 #   4. clang-format and the layering check (with its self-test).
 # Ends with one line "N passed, N failed[, N skipped]" and exits non-zero on any failure.
 # TEMPUS_SUITES="unit sim" limits the meson suites (default: all of them).
@@ -20,10 +22,11 @@ ko() { failed=$((failed + 1)); failures+=("$1"); }
 suite_args=()
 for s in ${TEMPUS_SUITES:-}; do suite_args+=(--suite "$s"); done
 
-# run_meson DIR NAME SETUP-ARGS...: configure, build, test; counts each test's result.
+# run_meson DIR NAME SKIP-SUITE SETUP-ARGS...: configure, build, test (but the tests of suite
+# SKIP-SUITE); counts each test's result.
 run_meson() {
-    local dir=$1 name=$2
-    shift 2
+    local dir=$1 name=$2 skip_suite=$3
+    shift 3
     if [ -d "$dir" ]; then
         meson setup --reconfigure "$dir" "$@" >"$dir.setup.log" 2>&1 || rm -rf "$dir"
     fi
@@ -35,7 +38,8 @@ run_meson() {
     fi
     ok
     echo "== $name: running tests"
-    meson test -C "$dir" --print-errorlogs --num-processes 2 "${suite_args[@]}" 2>&1 |
+    meson test -C "$dir" --print-errorlogs --num-processes 2 "${suite_args[@]}" \
+        --no-suite "$skip_suite" 2>&1 |
         grep -vE '^ *[0-9]+/[0-9]+ .* (OK|SKIP) ' | tail -n 200
     local counts
     counts=$(python3 - "$dir/meson-logs/testlog.json" <<'PY'
@@ -58,8 +62,10 @@ PY
     echo "== $name: $p passed, $f failed, $s skipped"
 }
 
-run_meson build-check werror --werror
-CC=${ASAN_CC:-gcc} run_meson build-asan asan -Db_sanitize=address,undefined -Db_lundef=false
+# Tests that need one run only (docs/design/hardening.md, "CI time"): suite 'asanonly' runs in
+# the ASan build only, suite 'noasan' in the --werror build only.
+run_meson build-check werror asanonly --werror
+CC=${ASAN_CC:-gcc} run_meson build-asan asan noasan -Db_sanitize=address,undefined -Db_lundef=false
 
 # run_once NAME CMD...: a check that runs once, outside the two meson builds; exit 77 = skip.
 run_once() {
@@ -76,6 +82,7 @@ run_once() {
 if [ -z "${TEMPUS_SUITES:-}" ]; then
     run_once "static analysis" scripts/check-static.sh build-check
     run_once "valgrind" scripts/check-valgrind.sh build-valgrind unit fuzz
+    run_once "valgrind system" scripts/check-valgrind.sh build-valgrind system
     run_once "install layout" tests/install/layout.sh
     run_once "debian package" tests/package/deb.sh
     run_once "rpm spec" tests/package/rpm.sh

@@ -865,7 +865,7 @@ static int drop_privileges(struct daemon *d)
     const char *user = d->o->user ? d->o->user : d->c->user;
     unsigned keep = kept_caps(d);
     if (user && geteuid() == 0 && !getpwnam(user)) {
-        if (d->o->user || strcmp(user, CONF_DEFAULT_USER)) {
+        if (d->o->user || strcmp(user, CONF_DEFAULT_USER) != 0) {
             log_error("Fatal error : Could not get user/group ID of %s", user);
             return -1;
         }
