@@ -27,6 +27,11 @@ default_system_tests="daemon_cli daemon_sync_chronyd daemon_server_client daemon
 daemon_local_options ratelimit tempusc_transport attack_probe"
 read -r -a system_tests <<<"$(echo ${VALGRIND_SYSTEM_TESTS:-$default_system_tests})"
 
+# A run killed before its clean-up left the memcheck wrappers in place: put the binaries back
+# before ninja looks at them.
+for b in tempusd tempusc; do
+    [ -f "$build/$b.real" ] && mv -f "$build/$b.real" "$build/$b"
+done
 if [ ! -d "$build" ]; then
     meson setup "$build" --buildtype=debug >"$build.setup.log" 2>&1 || { cat "$build.setup.log"; exit 1; }
 fi
