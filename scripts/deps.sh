@@ -16,6 +16,7 @@ test_pkgs=(libcmocka-dev clang libclang-rt-14-dev clang-format binutils python3 
 test_pkgs+=(groff-base man-db systemd nftables)  # tests/install: man pages, units (systemd-analyze), docs/FIREWALL.md (nft)
 test_pkgs+=(debhelper dpkg-dev lintian rpm)  # tests/package: deb.sh builds, installs and lints the .deb; rpm.sh checks packaging/rpm/tempus.spec
 test_pkgs+=(cppcheck clang-tidy strace)  # check-static.sh; interop's strace watch that busybox ntpd makes no clock call
+test_pkgs+=(tzdata)  # leapsectz: core_tzif and daemon_cli read /usr/share/zoneinfo/right/UTC
 
 pkgs=("${build_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")

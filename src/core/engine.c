@@ -158,7 +158,8 @@ struct engine {
     int maxchange_ignored;
     double q_score[SRCSTATS_N_Q]; /* decaying sums of prediction errors per wander rate */
     int q_index;
-    int64_t leap_midnight_real_ns; /* the midnight a leap was last armed for, 0 = none */
+    int64_t leap_midnight_real_ns;       /* the midnight a leap was last armed for, 0 = none */
+    const struct tzif_leaps *leap_table; /* leapsectz, borrowed; NULL = none */
 };
 
 void engine_params_default(struct engine_params *p)
@@ -713,16 +714,23 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
     e->ref_id = best->remote_refid;
     e->ref_addr = best->remote;
     e->stratum = best->stratum + 1;
-    e->leap = res.leap;
     e->synced = 1;
 
-    /* Leap seconds: armed on the last day of June or December, voted by the survivors. */
+    /* Leap seconds: armed on the last day of June or December, voted by the survivors; when
+     * they announce none, the leapsectz table's (chronyd's rule). On other days the status
+     * is normal, which tracking and served packets show. */
     int64_t real = e->ref_time_real_ns;
     struct ntp_time_civil cv;
     ntp_time_civil_from_ns(real, &cv);
     int last_day = (cv.month == 6 && cv.day == 30) || (cv.month == 12 && cv.day == 31);
-    discipline_set_leap(&e->d, last_day ? res.leap : 0);
-    if (last_day && res.leap)
+    int leap = res.leap;
+    if (leap == 0 && e->leap_table)
+        leap = tzif_leap_on_day(e->leap_table, real / 1000000000LL - (real < 0), NULL);
+    if (!last_day)
+        leap = 0;
+    e->leap = leap;
+    discipline_set_leap(&e->d, leap);
+    if (leap)
         e->leap_midnight_real_ns =
             ntp_time_ns_from_civil(cv.year, cv.month, cv.day, 0, 0, 0) + 86400LL * 1000000000LL;
     if (e->clock && e->clock->set_sync_status) {
@@ -1369,6 +1377,11 @@ int engine_set_source_offset(struct engine *e, int source_id, double offset_s)
     if (s->st.n > 0)
         srcstats_fit(&s->st);
     return 0;
+}
+
+void engine_set_leap_table(struct engine *e, const struct tzif_leaps *table)
+{
+    e->leap_table = table;
 }
 
 void engine_reset_sources(struct engine *e, int64_t now_mono_ns)

@@ -21,6 +21,7 @@
 #include "base/addr.h"
 #include "core/clock_ops.h"
 #include "core/report.h"
+#include "core/tzif.h"
 
 struct engine;
 
@@ -223,6 +224,12 @@ int engine_set_select_opts(struct engine *e, int source_id, unsigned mask, unsig
  * samples already kept are corrected by the change so the estimate does not jump. 0,
  * -ENOENT, or -EINVAL for NaN. */
 int engine_set_source_offset(struct engine *e, int source_id, double offset_s);
+
+/* leapsectz: the leap-second table (core/tzif.h; borrowed, must outlive the engine), NULL =
+ * none. At each clock update on the last day of June or December, a leap that the sources'
+ * vote does not announce is taken from the table (chronyd combines its sources and the time
+ * zone the same way); tracking's leap status and the served LI follow. */
+void engine_set_leap_table(struct engine *e, const struct tzif_leaps *table);
 
 /* reset sources: every source forgets its samples and reachability; selection is rerun, so
  * the engine is unsynchronised until new samples arrive. */

@@ -700,7 +700,7 @@ static const struct directive directives[] = {
     {"initstepslew", K_FUNC, 0, h_initstepslew, 0},
     {"keyfile", K_STRING, OFF(keyfile), NULL, 0},
     {"leapsecmode", K_FUNC, 0, h_leapsecmode, 0},
-    {"leapsectz", K_STRING, OFF(leapsectz), NULL, 0},
+    {"leapsectz", K_STRING, OFF(leapsectz), NULL, 1},
     {"linux_freq_scale", K_OBSOLETE, 0, NULL, 0},
     {"linux_hz", K_OBSOLETE, 0, NULL, 0},
     {"local", K_FUNC, 0, h_local, 1},

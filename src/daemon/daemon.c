@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "core/engine.h"
 #include "core/report.h"
+#include "core/tzif.h"
 #include "daemon/clockguard.h"
 #include "daemon/cmdsrv_io.h"
 #include "daemon/conf.h"
@@ -37,6 +38,10 @@
 #include "os/seccomp.h"
 #include "os/signals.h"
 #include "tempus_config.h"
+
+#ifndef TEMPUS_ZONEINFO_DIR
+#define TEMPUS_ZONEINFO_DIR "/usr/share/zoneinfo"
+#endif
 
 /* The drift file is rewritten at most this often (chronyd: hourly) and at exit. */
 #define DRIFT_SAVE_INTERVAL_NS (3600LL * 1000000000LL)
@@ -168,8 +173,9 @@ struct daemon {
     uint32_t last_updates;
     int last_selected;
     int64_t start_mono;
-    int dump_loading; /* -r: sources added during start-up load their dump files */
-    int dump_started; /* the start-up's dump files are dealt with (loaded, removed) */
+    struct tzif_leaps leaps; /* leapsectz's table, given to the engine */
+    int dump_loading;        /* -r: sources added during start-up load their dump files */
+    int dump_started;        /* the start-up's dump files are dealt with (loaded, removed) */
     int64_t last_drift_save_mono;
     int64_t last_status_mono;
     int64_t oneshot_deadline_mono;
@@ -912,6 +918,47 @@ static void cycle_logs(void *ctx)
             statlog_cycle(d->logs[k]);
 }
 
+/* leapsectz: the zone's leap seconds for the engine. chronyd checks the zone against 2012
+ * (an insert at the end of 30 June, TAI - UTC 34 then 35 s) and ignores it with a warning
+ * when that fails: a missing file and a zone without leap records (posix/UTC) included. A
+ * name is looked up under /usr/share/zoneinfo (as libc does for TZ); an absolute path is
+ * read as is. */
+static void load_leapsectz(struct daemon *d)
+{
+    const char *tz = d->c->leapsectz;
+    if (!tz)
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s", tz[0] == '/' ? "" : TEMPUS_ZONEINFO_DIR "/", tz);
+    /* right/UTC is ~1.6 kB; zones with long histories stay well below this. */
+    enum { TZ_FILE_MAX = 256 * 1024 };
+    char *buf = malloc(TZ_FILE_MAX);
+    if (!buf)
+        return;
+    int n = files_read(path, buf, TZ_FILE_MAX);
+    enum tzif_status st = TZIF_OK;
+    if (n >= 0)
+        st = tzif_parse((const uint8_t *)buf, (size_t)n, &d->leaps);
+    free(buf);
+    if (n < 0)
+        log_debug("Could not read %s : %s", path, strerror(-n));
+    else if (st != TZIF_OK)
+        log_debug("Could not parse %s : %s", path, tzif_status_str(st));
+    if (n < 0 || st != TZIF_OK || !tzif_check_2012(&d->leaps)) {
+        log_warn("Timezone %s failed leap second check, ignoring", tz);
+        return;
+    }
+    int tai = 0;
+    int64_t now_s = d->ops.read_real_ns(d->ops.ctx) / 1000000000LL;
+    int leap = tzif_leap_on_day(&d->leaps, now_s, &tai);
+    log_info("Using %s timezone to obtain leap second data", tz); /* chronyd's line */
+    log_debug("%s : %d leap seconds, TAI-UTC %d s, today %s", path, d->leaps.n, tai,
+              leap == 1   ? "ends with an inserted second"
+              : leap == 2 ? "ends with a deleted second"
+                          : "no leap second");
+    engine_set_leap_table(d->engine, &d->leaps);
+}
+
 /* `tempusc dump`: 0, or -1 when a file could not be written. */
 static int dump_now(void *ctx)
 {
@@ -1050,6 +1097,7 @@ int daemon_run(const struct options *o, struct conf *c)
         log_error("Fatal error : out of memory");
         goto out;
     }
+    load_leapsectz(&d);
     open_logs(&d);
     if (want_server)
         executor_open_server(d.ex);

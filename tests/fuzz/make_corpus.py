@@ -175,3 +175,16 @@ full = dump_text(b'127.0.0.1', T0, good)
 put('fuzz_dump', full[:len(full) // 2])
 put('fuzz_dump', full.replace(b'tempus-dump 1', b'tempus-dump 2'))
 put('fuzz_dump', full.replace(b'samples 20', b'samples 21'))
+
+
+# fuzz_tzif: zoneinfo files: the system's right/UTC and UTC when tzdata has them, and a
+# version 1 table built here (one inserted second), cut short.
+for z in ('right/UTC', 'UTC', 'right/Europe/Paris'):
+    p = os.path.join('/usr/share/zoneinfo', z)
+    if os.path.exists(p):
+        with open(p, 'rb') as f:
+            put('fuzz_tzif', f.read())
+v1 = (b'TZif' + b'\0' * 16 + struct.pack('>6I', 0, 0, 1, 0, 1, 4) + struct.pack('>iBB', 0, 0, 0)
+      + b'UTC\0' + struct.pack('>iI', 78796800, 1))
+put('fuzz_tzif', v1)
+put('fuzz_tzif', v1[:50])

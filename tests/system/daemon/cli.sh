@@ -43,6 +43,23 @@ touch -d '-1 hour' "$WORK/s.drift"
 grep -q 'Could not step system clock' "$WORK/s2.out" && fail "-s with an older drift file stepped"
 grep -q 'not supported' "$WORK/s2.out" && fail "-s said not supported"
 
+# leapsectz: a zone with leap seconds is used (chronyd's line), one without them, or a
+# missing one, is ignored with chronyd's warning; the daemon runs on either way.
+if [ -f /usr/share/zoneinfo/right/UTC ]; then
+    for tz in right/UTC /usr/share/zoneinfo/right/UTC UTC /nonexistent/zone; do
+        "$TEMPUSD" -x -d -u root -t 1 "leapsectz $tz" "server 127.0.0.1 port $(port_for 1)" \
+            "pidfile $WORK/tz.pid" >"$WORK/tz.out" 2>&1
+        case $tz in
+        *right/UTC) want="Using $tz timezone to obtain leap second data" ;;
+        *) want="Timezone $tz failed leap second check, ignoring" ;;
+        esac
+        grep -q "$want" "$WORK/tz.out" || fail "leapsectz $tz: $(cat "$WORK/tz.out")"
+        grep -q 'Timeout reached' "$WORK/tz.out" || fail "leapsectz $tz: did not run"
+    done
+else
+    echo "no /usr/share/zoneinfo/right/UTC (tzdata): leapsectz not checked"
+fi
+
 # -l FILE and detaching: the foreground returns 0, the daemon keeps running and logging.
 "$TEMPUSD" -x -u root -l "$WORK/daemon.log" "local stratum 5" "port $P" \
     "bindaddress 127.0.0.1" "allow 127.0.0.1" "pidfile $WORK/bg.pid"
