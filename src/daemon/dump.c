@@ -162,19 +162,21 @@ enum dump_status dump_parse(const char *text, size_t len, struct dump_data *d, i
 
     NEXT();
     int version;
-    if (tokens(buf, tok, 2) != 2 || strcmp(tok[0], MAGIC) || parse_int(tok[1], 0, 1000, &version) ||
-        version != DUMP_VERSION)
+    if (tokens(buf, tok, 2) != 2 || strcmp(tok[0], MAGIC) != 0 ||
+        parse_int(tok[1], 0, 1000, &version) || version != DUMP_VERSION)
         return DUMP_E_FORMAT;
     NEXT();
-    if (tokens(buf, tok, 2) != 2 || strcmp(tok[0], "source") || strlen(tok[1]) >= ADDR_TEXT_MAX)
+    if (tokens(buf, tok, 2) != 2 || strcmp(tok[0], "source") != 0 ||
+        strlen(tok[1]) >= ADDR_TEXT_MAX)
         return DUMP_E_SYNTAX;
     snprintf(d->source, sizeof d->source, "%s", tok[1]);
     NEXT();
-    if (tokens(buf, tok, 2) != 2 || strcmp(tok[0], "saved") || parse_i64(tok[1], &d->saved_real_ns))
+    if (tokens(buf, tok, 2) != 2 || strcmp(tok[0], "saved") != 0 ||
+        parse_i64(tok[1], &d->saved_real_ns))
         return DUMP_E_SYNTAX;
     NEXT();
     int n;
-    if (tokens(buf, tok, 2) != 2 || strcmp(tok[0], "samples") ||
+    if (tokens(buf, tok, 2) != 2 || strcmp(tok[0], "samples") != 0 ||
         parse_int(tok[1], 1, DUMP_MAX_SAMPLES, &n))
         return DUMP_E_SYNTAX;
     for (int k = 0; k < n; k++) {
@@ -190,7 +192,7 @@ enum dump_status dump_parse(const char *text, size_t len, struct dump_data *d, i
     }
     size_t body = pos;
     NEXT();
-    if (tokens(buf, tok, 2) != 2 || strcmp(tok[0], "check") || strlen(tok[1]) != 16)
+    if (tokens(buf, tok, 2) != 2 || strcmp(tok[0], "check") != 0 || strlen(tok[1]) != 16)
         return DUMP_E_SYNTAX;
     char *end;
     uint64_t want = strtoull(tok[1], &end, 16);
@@ -208,7 +210,7 @@ enum dump_status dump_parse(const char *text, size_t len, struct dump_data *d, i
 
 enum dump_status dump_check(const struct dump_data *d, const char *source, int64_t now_real_ns)
 {
-    if (strcmp(d->source, source))
+    if (strcmp(d->source, source) != 0)
         return DUMP_E_SOURCE;
     /* In seconds, as doubles: the saved time is anything an int64 holds. */
     double age_s = ((double)now_real_ns - (double)d->saved_real_ns) * 1e-9;

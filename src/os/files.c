@@ -89,7 +89,7 @@ int files_remove_suffix(const char *dir, const char *suffix)
     struct dirent *de;
     while ((de = readdir(dp)) != NULL) {
         size_t nl = strlen(de->d_name);
-        if (nl <= sl || strcmp(de->d_name + nl - sl, suffix))
+        if (nl <= sl || strcmp(de->d_name + nl - sl, suffix) != 0)
             continue;
         struct stat st;
         if (fstatat(dirfd(dp), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
