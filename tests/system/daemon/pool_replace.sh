@@ -35,8 +35,14 @@ timeout 120 unshare -m -n bash -c '
     "$2" -x -d -u root -f "$1/t.conf" >"$1/tempusd.out" 2>&1 &
     pids+=($!)
     trap "kill \${pids[*]} 2>/dev/null; wait" EXIT
-    sleep 1
-    echo "first: $(chronyc -n -h "$1/sock/tempusd.sock" -c sources 2>&1 | cut -d, -f3 | sort | tr "\n" " ")"
+    # Wait (up to 30 s: a loaded machine, ASan) until the socket answers with the three
+    # first resolutions, before the names change.
+    for _ in $(seq 1 60); do
+        first=$(chronyc -n -h "$1/sock/tempusd.sock" -c sources 2>&1 | cut -d, -f3 | sort | tr "\n" " ")
+        [ "$first" = "127.0.0.2 127.0.0.3 127.0.0.6 " ] && break
+        sleep 0.5
+    done
+    echo "first: $first"
     # The names now point at the live servers (the bind mount keeps the inode: write in place).
     printf "127.0.0.1 localhost\n127.0.0.4 pool.tempus.test\n127.0.0.5 pool.tempus.test\n127.0.0.7 srv.tempus.test\n" >"$1/hosts"
     for _ in $(seq 1 90); do
