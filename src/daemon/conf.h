@@ -24,6 +24,8 @@
 #define CONF_DEFAULT_FILE       "/etc/tempus.conf"
 #define CONF_DEFAULT_PIDFILE    "/run/tempus/tempusd.pid"
 #define CONF_DEFAULT_CMD_SOCKET "/run/tempus/tempusd.sock"
+/* serverworkers: most NTP server threads (tempus extension) */
+#define CONF_MAX_SERVERWORKERS  64
 #define CONF_DEFAULT_USER       "_tempus"
 #define CONF_DEFAULT_RTC_DEVICE "/dev/rtc"
 #define CONF_DEFAULT_HWCLOCK    "/etc/adjtime"
@@ -258,7 +260,8 @@ struct conf {
     size_t n_broadcasts;
     unsigned long clientloglimit; /* 524288 bytes */
     int noclientlog;
-    int batchreplies; /* tempus: a receive batch's NTP replies leave in one sendmmsg */
+    int batchreplies;  /* tempus: a receive batch's NTP replies leave in one sendmmsg */
+    int serverworkers; /* tempus: NTP server threads with SO_REUSEPORT sockets; 0 = none */
     int local_enabled;
     int local_stratum; /* 10 */
     int local_orphan;

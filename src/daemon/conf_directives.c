@@ -659,6 +659,19 @@ static int h_source(struct conf_parser *P, const char *word, const char *args)
     return conf_parse_source_line(P, word, args);
 }
 
+/* serverworkers N (tempus extension): 0 (off, the default) .. CONF_MAX_SERVERWORKERS. */
+static int h_serverworkers(struct conf_parser *P, const char *word, const char *args)
+{
+    int n, end = 0;
+    if (check_args(P, word, args, 1, 1) < 0)
+        return -1;
+    if (sscanf(args, "%d %n", &n, &end) != 1 || args[end] != '\0' || n < 0 ||
+        n > CONF_MAX_SERVERWORKERS)
+        return conf_fail_parse(P, word);
+    P->c->serverworkers = n;
+    return 0;
+}
+
 static int h_ntscachedir(struct conf_parser *P, const char *word, const char *args)
 {
     if (check_args(P, word, args, 1, 1) < 0)
@@ -753,6 +766,7 @@ static const struct directive directives[] = {
     {"rtcsync", K_NULL, OFF(rtcsync), NULL, 1},
     {"sched_priority", K_INT, OFF(sched_priority), NULL, 0},
     {"server", K_FUNC, 0, h_source, 1},
+    {"serverworkers", K_FUNC, 0, h_serverworkers, 0}, /* tempus extension */
     {"smoothtime", K_FUNC, 0, h_smoothtime, 0},
     {"sourcedir", K_FUNC, 0, h_sourcedir, 0},
     {"stratumweight", K_DOUBLE, OFF(stratumweight_s), NULL, 1},

@@ -572,6 +572,31 @@ static void test_args(void **state)
     conf_free(&c);
 }
 
+/* serverworkers (tempus extension): default 0, 0..64, anything else a parse error. */
+static void test_serverworkers(void **state)
+{
+    (void)state;
+    struct conf c;
+    struct conf_error err;
+    assert_int_equal(parse(&c, "allow\n", &err), 0);
+    assert_int_equal(c.serverworkers, 0);
+    conf_free(&c);
+    assert_int_equal(parse(&c, "serverworkers 2\nserverworkers 4 \n", &err), 0);
+    assert_int_equal(c.serverworkers, 4);
+    conf_free(&c);
+    assert_int_equal(parse(&c, "serverworkers 64\n", &err), 0);
+    assert_int_equal(c.serverworkers, CONF_MAX_SERVERWORKERS);
+    conf_free(&c);
+    assert_string_equal(parse_err("serverworkers\n"),
+                        "Missing arguments for serverworkers directive at line 1 in file t.conf");
+    assert_string_equal(parse_err("\nserverworkers 65\n"),
+                        "Could not parse serverworkers directive at line 2 in file t.conf");
+    assert_string_equal(parse_err("serverworkers -1\n"),
+                        "Could not parse serverworkers directive at line 1 in file t.conf");
+    assert_string_equal(parse_err("serverworkers 2x\n"),
+                        "Could not parse serverworkers directive at line 1 in file t.conf");
+}
+
 static void test_sourcedirs(void **state)
 {
     static const struct fake_file files[] = {
@@ -669,6 +694,7 @@ int main(void)
         cmocka_unit_test_setup(test_include_fanout, setup),
         cmocka_unit_test_setup(test_args, setup),
         cmocka_unit_test_setup(test_sourcedirs, setup),
+        cmocka_unit_test_setup(test_serverworkers, setup),
         cmocka_unit_test_setup(test_engine_mapping, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
