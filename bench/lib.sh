@@ -95,6 +95,8 @@ bench_server_cmd() {
         # tempusd-batch: the optional sendmmsg reply mode (tempus's `batchreplies` directive)
         local more=()
         [[ $kind == *-batch* ]] && more=(batchreplies)
+        # tempusd-wN (also tempusd-batch-wN): N server worker threads (`serverworkers N`)
+        [[ $kind =~ -w([0-9]+) ]] && more+=("serverworkers ${BASH_REMATCH[1]}")
         conf=$(bench_conf "$kind-$port" "$port" "$@" "${more[@]}")
         printf '%s\n' "$TEMPUSD" -x -d -f "$conf"
         ;;

@@ -535,6 +535,34 @@ static int64_t find_client(const struct clientlog *log, const struct addr *a, in
     return -1;
 }
 
+/* The NTP server's client records: the executor's hooks (server workers) or ntp_log. */
+static uint32_t ntp_capacity(const struct cmdsrv *s)
+{
+    if (s->ex_hooks.ntp_clients_capacity && s->ex_hooks.ntp_client_report)
+        return s->ex_hooks.ntp_clients_capacity(s->ex_hooks.ctx);
+    return s->ntp_log ? clientlog_capacity(s->ntp_log) : 0;
+}
+
+static int ntp_report(const struct cmdsrv *s, uint32_t index, int64_t now_real,
+                      struct clientlog_report *r)
+{
+    if (s->ex_hooks.ntp_clients_capacity && s->ex_hooks.ntp_client_report)
+        return s->ex_hooks.ntp_client_report(s->ex_hooks.ctx, index, now_real, r);
+    return s->ntp_log ? clientlog_report(s->ntp_log, index, now_real, r) : 0;
+}
+
+/* 1 when the NTP server has a record of a (a scan, as find_client()). */
+static int ntp_has_client(const struct cmdsrv *s, const struct addr *a, int64_t now_real)
+{
+    uint32_t cap = ntp_capacity(s);
+    for (uint32_t i = 0; i < cap; i++) {
+        struct clientlog_report r;
+        if (ntp_report(s, i, now_real, &r) && addr_equal(&r.addr, a))
+            return 1;
+    }
+    return 0;
+}
+
 /* chronyd keeps one record per address for every service: a row carries its NTP and its
  * command counters. Here the NTP server's log (the executor's, read only) and cmdsrv's
  * command log are two: one index space over both (the NTP log's slots, then the command
@@ -545,7 +573,7 @@ static int h_clients(struct cmdsrv *s, const struct cmdmon_req_clients *q, int64
 {
     struct cmdmon_rep_client_accesses *o = &rep->u.client_accesses;
     rep->reply = CMDMON_REP_CLIENT_ACCESSES_BY_INDEX3;
-    uint32_t ntp_cap = s->ntp_log ? clientlog_capacity(s->ntp_log) : 0;
+    uint32_t ntp_cap = ntp_capacity(s);
     uint32_t cap = ntp_cap + clientlog_capacity(s->cmd_log);
     uint32_t want = q->n_clients < CMDMON_MAX_CLIENTS ? q->n_clients : CMDMON_MAX_CLIENTS;
     uint32_t i = q->first_index;
@@ -554,7 +582,7 @@ static int h_clients(struct cmdsrv *s, const struct cmdmon_req_clients *q, int64
         struct clientlog_report r, c;
         int64_t cmd_slot = -1;
         if (i < ntp_cap) {
-            if (!clientlog_report(s->ntp_log, i, now_real, &r))
+            if (!ntp_report(s, i, now_real, &r))
                 continue;
             cmd_slot = find_client(s->cmd_log, &r.addr, now_real);
             if (cmd_slot >= 0 && clientlog_report(s->cmd_log, (uint32_t)cmd_slot, now_real, &c)) {
@@ -567,7 +595,7 @@ static int h_clients(struct cmdsrv *s, const struct cmdmon_req_clients *q, int64
             cmd_slot = i - ntp_cap;
             if (!clientlog_report(s->cmd_log, (uint32_t)cmd_slot, now_real, &r))
                 continue;
-            if (s->ntp_log && find_client(s->ntp_log, &r.addr, now_real) >= 0)
+            if (ntp_has_client(s, &r.addr, now_real))
                 continue; /* shown with its NTP row */
         }
         uint64_t hits = (uint64_t)r.ntp_hits + r.nke_hits + r.cmd_hits;

@@ -94,6 +94,12 @@ struct cmdsrv_ex_hooks {
     /* 1 when the local reference is in use now (executor_local_active()), for tracking.
      * NULL hook: executor_local_in_use() with cmdsrv_params' local fields. */
     int (*local_active)(void *ctx, int64_t now_mono_ns);
+    /* The NTP server's client records for `clients`, when they are not (only) ntp_log (the
+     * server workers keep one table each): slot count, and one slot's row (1, or 0 when
+     * empty). NULL hooks: ntp_log. */
+    uint32_t (*ntp_clients_capacity)(void *ctx);
+    int (*ntp_client_report)(void *ctx, uint32_t index, int64_t now_real_ns,
+                             struct clientlog_report *out);
 };
 
 /* Installs h (copied; NULL removes): ntpdata and serverstats use it from then on. */

@@ -409,6 +409,27 @@ static void ntp_ts_stats(void *ctx, uint64_t v[6])
     v[2] = st.ntp_kernel_rx;
 }
 
+/* serverstats' NTP counters and the clients rows: the executor's (with server workers,
+ * the sum and the union of theirs). */
+static void ntp_stats(void *ctx, struct clientlog_stats *out)
+{
+    struct cmdsrv_io *io = ctx;
+    executor_ntp_stats(io->ex, out);
+}
+
+static uint32_t ntp_clients_capacity(void *ctx)
+{
+    struct cmdsrv_io *io = ctx;
+    return executor_clients_capacity(io->ex);
+}
+
+static int ntp_client_report(void *ctx, uint32_t index, int64_t now_real_ns,
+                             struct clientlog_report *out)
+{
+    struct cmdsrv_io *io = ctx;
+    return executor_client_report(io->ex, index, now_real_ns, out);
+}
+
 struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family, int client_only,
                               int clock_fixed, struct loop *loop, struct engine *engine,
                               struct executor *ex)
@@ -428,13 +449,18 @@ struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family
     struct cmdsrv_params p;
     cmdsrv_params_from_conf(c, seed, &p);
     p.clock_fixed = clock_fixed;
-    struct cmdsrv_hooks h = {io, run, engine_changed, NULL};
+    struct cmdsrv_hooks h = {io, run, engine_changed, ex ? ntp_stats : NULL};
     io->srv = cmdsrv_new(&p, engine, ex ? executor_clientlog(ex) : NULL, &h);
     if (!io->srv) {
         free(io);
         return NULL;
     }
-    struct cmdsrv_ex_hooks th = {io, source_rx_ts, ntp_ts_stats, local_active};
+    struct cmdsrv_ex_hooks th = {io,
+                                 source_rx_ts,
+                                 ntp_ts_stats,
+                                 local_active,
+                                 ex ? ntp_clients_capacity : NULL,
+                                 ex ? ntp_client_report : NULL};
     cmdsrv_set_ex_hooks(io->srv, &th);
     /* -Q: chronyd's client-only defaults are cmdport 0 and no socket; a value other than
      * the default was set explicitly and still counts. */

@@ -766,7 +766,7 @@ static const struct directive directives[] = {
     {"rtcsync", K_NULL, OFF(rtcsync), NULL, 1},
     {"sched_priority", K_INT, OFF(sched_priority), NULL, 0},
     {"server", K_FUNC, 0, h_source, 1},
-    {"serverworkers", K_FUNC, 0, h_serverworkers, 0}, /* tempus extension */
+    {"serverworkers", K_FUNC, 0, h_serverworkers, 1}, /* tempus extension */
     {"smoothtime", K_FUNC, 0, h_smoothtime, 0},
     {"sourcedir", K_FUNC, 0, h_sourcedir, 0},
     {"stratumweight", K_DOUBLE, OFF(stratumweight_s), NULL, 1},

@@ -465,9 +465,17 @@ static int fill_executor_params(const struct conf *c, const struct options *o, u
         if (!a->any_family)
             r->subnet = a->subnet;
     }
+    int peers = 0;
     for (size_t i = 0; i < c->n_sources; i++)
         if (c->sources[i].type == CONF_SOURCE_PEER)
-            want_server = 1;
+            peers = want_server = 1;
+    /* serverworkers: the workers own the NTP port, and a peer's symmetric packets must reach
+     * the engine in the main thread */
+    xp->server_workers = c->serverworkers;
+    if (c->serverworkers > 0 && peers) {
+        log_warn("serverworkers is not used with peer sources");
+        xp->server_workers = 0;
+    }
     /* chronyd opens the NTP port only when something needs it (a run-time `allow` opens it
      * later: cmdsrv_io); -Q never serves. */
     xp->server_port = o->oneshot != 'Q' ? c->port : 0;

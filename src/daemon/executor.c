@@ -12,6 +12,7 @@
 #include "core/report.h"
 #include "core/server.h"
 #include "daemon/ntpserve.h"
+#include "daemon/workers.h"
 #include "os/loop.h"
 #include "os/udp.h"
 #include "wire/ntp.h"
@@ -21,6 +22,10 @@
 #define NS_PER_S 1000000000LL
 /* chronyd renews the local reference's reference time when it is older than this */
 #define LOCAL_REF_MAX_AGE_NS (64LL * NS_PER_S)
+/* With server workers, the reference they answer from is published after every engine call
+ * and `local` change, and at least this often (local's distance test, its reference time,
+ * the clock mapping's base). */
+#define PUBLISH_INTERVAL_NS NS_PER_S
 
 struct xsource {
     int id;
@@ -61,6 +66,12 @@ struct executor {
     struct access_table *access;
     int peer_delivered; /* a peer's datagram went to the engine during this batch */
     int mmsg_noted;     /* the sendmmsg -> sendmsg fallback was logged */
+    /* serverworkers: the threads that answer NTP clients instead of on_server_readable(),
+     * and the timer that republishes their reference every PUBLISH_INTERVAL_NS */
+    struct workers *workers;
+    int workers_running;
+    int publish_timer_id;
+    int started; /* executor_start() was called */
 };
 
 static int addr_same_host(const struct addr *a, const struct addr *b)
@@ -137,8 +148,11 @@ static void rearm(struct executor *x)
         log_error("Could not arm the engine timer (%d)", id);
 }
 
+static void publish_workers(struct executor *x);
+
 static void after_engine(struct executor *x)
 {
+    publish_workers(x);
     x->ref_dirty = 1;
     rearm(x);
     if (x->cb.after_engine)
@@ -348,6 +362,32 @@ static void refresh_ref(struct executor *x)
     x->ref_mono_ns = now;
 }
 
+/* The workers' reference: what refresh_ref() gives the main thread's packet path, and the
+ * system -> engine clock mapping at two points 2^WORKERS_MAP_SHIFT ns apart. */
+static void publish_workers(struct executor *x)
+{
+    if (!x->workers)
+        return;
+    struct workers_ref r;
+    memset(&r, 0, sizeof r);
+    current_ref(x, &r.ref, loop_mono_ns());
+    if (x->cb.map_rx_ns) {
+        int64_t base = loop_real_ns(), later = base + (1LL << WORKERS_MAP_SHIFT);
+        r.map_base_ns = base;
+        r.map_delta_ns = x->cb.map_rx_ns(x->cb.ctx, base) - base;
+        r.map_slope = x->cb.map_rx_ns(x->cb.ctx, later) - later - r.map_delta_ns;
+    }
+    workers_publish(x->workers, &r);
+}
+
+static void on_publish_timer(void *ctx, int64_t now_mono_ns)
+{
+    struct executor *x = ctx;
+    publish_workers(x);
+    x->publish_timer_id =
+        loop_add_timer(x->loop, now_mono_ns + PUBLISH_INTERVAL_NS, on_publish_timer, x);
+}
+
 /* The packet path's hook while peers exist: a configured peer's mode 2 answers to our mode 1
  * polls go to the engine; its own mode 1 polls are answered (mode 2) from our reference like a
  * client's request, without the allow/deny check (configuring the peer is the permission). */
@@ -532,6 +572,20 @@ void executor_free(struct executor *x)
         return;
     if (x->timer_id > 0)
         (void)loop_cancel_timer(x->loop, x->timer_id);
+    if (x->publish_timer_id > 0)
+        (void)loop_cancel_timer(x->loop, x->publish_timer_id);
+    if (x->workers) {
+        workers_stop(x->workers);
+        for (int i = 0; x->workers_running && i < workers_count(x->workers); i++) {
+            struct workers_counts c;
+            workers_get_counts(x->workers, i, &c);
+            log_info("NTP server worker %d: %llu requests, %llu replies, %llu denied, "
+                     "%llu dropped",
+                     i, (unsigned long long)c.rx, (unsigned long long)c.replies,
+                     (unsigned long long)c.denied, (unsigned long long)c.dropped);
+        }
+        workers_free(x->workers); /* before the access table the workers borrow */
+    }
     for (int i = 0; i < x->n_sources; i++) {
         close_fd(x, &x->sources[i].fd);
         udp_close(x->sources[i].next_fd);
@@ -565,10 +619,49 @@ static int open_server(struct executor *x, enum addr_family fam, int *fd)
     return 1;
 }
 
+static void start_workers(struct executor *x);
+
+/* serverworkers: the workers' sockets instead of the main thread's. 0 when none could be
+ * opened (the caller then opens its own). */
+static int open_workers(struct executor *x)
+{
+    struct workers_params wp = {
+        .n = x->p.server_workers,
+        .family = x->p.family,
+        .port = x->p.server_port,
+        .bind4 = x->p.bind4,
+        .bind6 = x->p.bind6,
+        .noclientlog = x->p.noclientlog,
+        .clientloglimit = x->p.clientloglimit,
+        .ntp_ratelimit = x->p.ntp_ratelimit,
+        .send_batch = x->p.send_batch,
+        .seed = x->p.seed ^ 0x94d049bb133111ebULL,
+    };
+    struct workers *w = workers_new(&wp);
+    int n = w ? workers_open(w) : 0;
+    if (n <= 0) {
+        log_warn("Could not set up %d NTP server workers: the main thread answers",
+                 x->p.server_workers);
+        workers_free(w);
+        return 0;
+    }
+    workers_set_access(w, x->access);
+    x->workers = w;
+    publish_workers(x);
+    if (x->started) /* opened at run time (the first `allow`) */
+        start_workers(x);
+    return n;
+}
+
 int executor_open_server(struct executor *x)
 {
     if (x->p.server_port <= 0)
         return 0;
+    if (x->p.server_workers > 0 && !x->workers) {
+        int nw = open_workers(x);
+        if (nw > 0)
+            return nw;
+    }
     int n = 0;
     if (x->p.family != 6 && !(x->p.bind6.family == ADDR_INET6 && x->p.bind4.family != ADDR_INET4))
         n += open_server(x, ADDR_INET4, &x->server_fd4);
@@ -590,6 +683,12 @@ int executor_add_source(struct executor *x, int source_id, const struct addr *re
     if (peer)
         x->n_peers++;
     set_hooks(x);
+    if (peer && x->workers) {
+        char t[ADDR_TEXT_MAX];
+        log_warn("NTP server workers answer on the NTP port: symmetric traffic of peer %s is "
+                 "not served",
+                 addr_format(remote, t, sizeof t));
+    }
     return 0;
 }
 
@@ -625,6 +724,9 @@ void executor_set_rules(struct executor *x, const struct executor_rule *rules, s
         memcpy(x->p.rules, rules, n * sizeof rules[0]);
     x->p.n_rules = n;
     ntpserve_set_access(x->ntp, t);
+    /* the workers borrow the table too: once this returns none reads the old one */
+    if (x->workers)
+        workers_set_access(x->workers, t);
     access_free(x->access);
     x->access = t;
 }
@@ -644,6 +746,7 @@ void executor_set_local_params(struct executor *x, const struct executor_params 
     x->p.local_waitunsynced_s = p->local_waitunsynced_s;
     engine_set_local(x->engine, p->local_enabled ? p->local_stratum : 0, p->local_orphan);
     x->ref_dirty = 1;
+    publish_workers(x);
 }
 
 void executor_set_local(struct executor *x, int on, int stratum, double distance_s)
@@ -658,6 +761,7 @@ void executor_set_local(struct executor *x, int on, int stratum, double distance
         x->p.local_distance_s = distance_s;
     }
     x->ref_dirty = 1;
+    publish_workers(x);
 }
 
 const struct clientlog *executor_clientlog(const struct executor *x)
@@ -665,9 +769,37 @@ const struct clientlog *executor_clientlog(const struct executor *x)
     return x->clientlog;
 }
 
+static void start_workers(struct executor *x)
+{
+    if (!x->workers || x->workers_running)
+        return;
+    int r = workers_start(x->workers);
+    if (r < 0) {
+        log_warn("Could not start NTP server workers (%s): the main thread answers", strerror(-r));
+        workers_free(x->workers);
+        x->workers = NULL;
+        x->p.server_workers = 0;
+        (void)executor_open_server(x);
+        return;
+    }
+    x->workers_running = 1;
+    x->publish_timer_id =
+        loop_add_timer(x->loop, loop_mono_ns() + PUBLISH_INTERVAL_NS, on_publish_timer, x);
+    log_info("NTP server: %d worker threads", workers_count(x->workers));
+}
+
 void executor_start(struct executor *x)
 {
     rearm(x);
+    /* also after commands (cmdsrv's engine_changed): they may have moved the clock */
+    publish_workers(x);
+    x->started = 1;
+    start_workers(x);
+}
+
+int executor_server_workers(const struct executor *x)
+{
+    return x->workers_running ? workers_count(x->workers) : 0;
 }
 
 void executor_get_stats(const struct executor *x, struct executor_stats *s)
@@ -680,6 +812,37 @@ void executor_get_stats(const struct executor *x, struct executor_stats *s)
     s->ntp_dropped += n->ntp_dropped;
     s->send_errors += n->send_errors;
     s->ntp_kernel_rx += n->ntp_kernel_rx;
+    if (x->workers) {
+        struct workers_counts c;
+        workers_get_counts(x->workers, -1, &c);
+        s->ntp_rx += c.rx;
+        s->ntp_denied += c.denied;
+        s->ntp_replies += c.replies;
+        s->ntp_dropped += c.dropped;
+        s->send_errors += c.send_errors;
+        s->ntp_kernel_rx += c.kernel_rx;
+    }
+}
+
+void executor_ntp_stats(struct executor *x, struct clientlog_stats *out)
+{
+    if (x->workers)
+        workers_clientlog_stats(x->workers, out);
+    else
+        clientlog_get_stats(x->clientlog, out);
+}
+
+uint32_t executor_clients_capacity(const struct executor *x)
+{
+    return x->workers ? workers_clients_capacity(x->workers) : clientlog_capacity(x->clientlog);
+}
+
+int executor_client_report(struct executor *x, uint32_t index, int64_t now_real_ns,
+                           struct clientlog_report *out)
+{
+    if (x->workers)
+        return workers_client_report(x->workers, index, now_real_ns, out);
+    return clientlog_report(x->clientlog, index, now_real_ns, out);
 }
 
 int executor_last_rx_kernel(const struct executor *x, int source_id)
@@ -706,6 +869,8 @@ int executor_source_rx_ts(const struct executor *x, const struct addr *a, int *l
 
 int executor_server_port(const struct executor *x, int family)
 {
+    if (x->workers)
+        return workers_port(x->workers, family);
     int fd = family == 6 ? x->server_fd6 : x->server_fd4;
     if (fd < 0)
         return 0;

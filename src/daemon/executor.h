@@ -58,6 +58,11 @@ struct executor_params {
      * system-call surface). 0 (default): one sendmsg per reply, its transmit timestamp taken
      * right before it (chronyd's accuracy). */
     int send_batch;
+    /* serverworkers (tempus extension): > 0 answers NTP clients in that many threads with
+     * SO_REUSEPORT sockets of their own (daemon/workers) instead of the main thread's server
+     * socket; 0 (default): single-threaded. The daemon leaves it 0 when a peer is configured
+     * (symmetric traffic needs the main thread on the NTP port). */
+    int server_workers;
     uint64_t seed;
 };
 
@@ -179,6 +184,20 @@ int executor_last_rx_kernel(const struct executor *x, int source_id);
  * how many of its datagrams had one. 0, or -ENOENT when no source has that address. */
 int executor_source_rx_ts(const struct executor *x, const struct addr *a, int *last_kernel,
                           uint32_t *n_kernel);
+
+/* The NTP server's client log counters for serverstats: the executor's log, or with
+ * server workers the sum of theirs. */
+void executor_ntp_stats(struct executor *x, struct clientlog_stats *out);
+
+/* `clients`: the NTP server's client records, one index space (with workers, over all of
+ * their tables). capacity = number of slots; report fills *out from one slot: 1, or 0 when
+ * it is empty. */
+uint32_t executor_clients_capacity(const struct executor *x);
+int executor_client_report(struct executor *x, uint32_t index, int64_t now_real_ns,
+                           struct clientlog_report *out);
+
+/* Number of server worker threads running (0: the main thread answers). */
+int executor_server_workers(const struct executor *x);
 
 /* The server sockets' ports (0 when closed), for tests and logs. */
 int executor_server_port(const struct executor *x, int family);

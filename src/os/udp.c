@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/errqueue.h>
+#include <linux/filter.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -119,6 +121,12 @@ int udp_open(const struct addr *local, int flags)
     }
     if (flags & UDP_OPEN_REUSEADDR)
         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    /* Unlike the options above, a worker socket without SO_REUSEPORT would fail to bind or
+     * take every datagram from the others: an error. */
+    if ((flags & UDP_OPEN_REUSEPORT) && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on)) {
+        err = -errno;
+        goto fail;
+    }
     mark_ts(fd, 0);
     if (!(flags & UDP_OPEN_NO_TIMESTAMPS))
         enable_timestamps(fd);
@@ -566,6 +574,83 @@ int udp_batch_send(int fd, struct udp_batch *b, int first, int count, int use_mm
         k++;
     }
     return sent;
+}
+
+int udp_steer_by_address(int fd, int n, int v6)
+{
+    if (n < 1 || n > 65536)
+        return -EINVAL;
+    /* A = the source address (IPv6: its four words XORed), A = (A * 2^32/phi) >> 16 (a
+     * multiplicative hash: the high bits of the product mix every bit of the address), return
+     * A mod n. SKF_NET_OFF addresses the network header (the program runs at the UDP
+     * payload). Constant per n, so it cannot be aimed at one socket any better than the
+     * kernel's own hash could. */
+    const uint32_t net = (uint32_t)SKF_NET_OFF;
+    struct sock_filter v4prog[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 12),
+        BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9E3779B1u),
+        BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)n),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_filter v6prog[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 8),
+        BPF_STMT(BPF_MISC | BPF_TAX, 0),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 12),
+        BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+        BPF_STMT(BPF_MISC | BPF_TAX, 0),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 16),
+        BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+        BPF_STMT(BPF_MISC | BPF_TAX, 0),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, net + 20),
+        BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+        BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9E3779B1u),
+        BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)n),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog prog = {
+        .len = (unsigned short)(v6 ? sizeof v6prog / sizeof v6prog[0]
+                                   : sizeof v4prog / sizeof v4prog[0]),
+        .filter = v6 ? v6prog : v4prog,
+    };
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0)
+        return -errno;
+    return 0;
+}
+
+/* The socket number udp_steer_by_address()'s program picks for address a among n (what the
+ * kernel computes, for tests and logs). */
+int udp_steer_index(const struct addr *a, int n)
+{
+    uint32_t w;
+    if (a->family == ADDR_INET6) {
+        w = 0;
+        for (int i = 0; i < 4; i++)
+            w ^= (uint32_t)a->bytes[4 * i] << 24 | (uint32_t)a->bytes[4 * i + 1] << 16 |
+                 (uint32_t)a->bytes[4 * i + 2] << 8 | a->bytes[4 * i + 3];
+    } else {
+        w = (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 | (uint32_t)a->bytes[2] << 8 |
+            a->bytes[3];
+    }
+    return (int)(((w * 0x9E3779B1u) >> 16) % (uint32_t)n);
+}
+
+int udp_wait_readable(const int *fds, int n, int timeout_ms)
+{
+    struct pollfd p[8];
+    if (n < 0 || n > 8)
+        return -EINVAL;
+    for (int i = 0; i < n; i++)
+        p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+    int r = poll(p, (nfds_t)n, timeout_ms);
+    if (r < 0)
+        return errno == EINTR ? 0 : -errno;
+    int mask = 0;
+    for (int i = 0; i < n; i++)
+        if (p[i].revents & (POLLIN | POLLERR))
+            mask |= 1 << i;
+    return mask;
 }
 
 void udp_close(int fd)

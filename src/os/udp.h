@@ -18,6 +18,7 @@ struct sockaddr_storage;
 /* udp_open() flags */
 #define UDP_OPEN_NO_TIMESTAMPS 0x1 /* skip kernel timestamps (tests the fallback path) */
 #define UDP_OPEN_REUSEADDR     0x2 /* SO_REUSEADDR, for a server port */
+#define UDP_OPEN_REUSEPORT     0x4 /* SO_REUSEPORT: one of several sockets on a port (workers) */
 
 /* Where a receive timestamp came from, as chrony's measurements log prints it. */
 enum udp_ts_source {
@@ -110,6 +111,23 @@ void udp_batch_refuse_mmsg(struct udp_batch *b, int on);
  * 0 or -errno. */
 int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, const struct addr *from,
              int ifindex);
+
+/* For the server workers: makes the SO_REUSEPORT group fd belongs to (n sockets bound to
+ * one address and port, fd among them) hand every datagram to socket number hash(source
+ * address) mod n, numbered in the order they were bound, instead of the kernel's hash of
+ * source and destination address and port: a client then always reaches the same socket
+ * whatever its source port (a classic BPF program, SO_ATTACH_REUSEPORT_CBPF, Linux >= 4.5).
+ * v6: the group is of IPv6 sockets. 0 or -errno (the kernel's own spreading stays). */
+int udp_steer_by_address(int fd, int n, int v6);
+
+/* The socket number (0..n-1) udp_steer_by_address()'s program picks for a datagram from a
+ * (the same computation in C: tests, logs). */
+int udp_steer_index(const struct addr *a, int n);
+
+/* Waits up to timeout_ms (-1: no limit) for any of fds[0..n) (n <= 8) to be readable, with
+ * poll(). Returns a bit mask of the readable ones (bit i: fds[i]; 0 on timeout or EINTR), or
+ * -errno. */
+int udp_wait_readable(const int *fds, int n, int timeout_ms);
 
 /* Closes fd; negative fds are ignored. */
 void udp_close(int fd);
