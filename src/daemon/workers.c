@@ -243,7 +243,7 @@ void workers_free(struct workers *w)
     workers_stop(w);
     if (w->k) {
         for (int i = 0; i < w->n; i++) {
-            if (w->k[i] && i < w->mutexes)
+            if (i < w->mutexes && w->k[i])
                 thread_mutex_destroy(&w->k[i]->mu);
             worker_free(w->k[i]);
         }
