@@ -96,11 +96,6 @@ void workers_set_access(struct workers *w, const struct access_table *t);
  * then free. */
 void workers_set_keys(struct workers *w, const struct keys *keys);
 
-/* Symmetric keys for MAC'd requests (core/keys; borrowed, NULL: none). Swapped under every
- * worker's mutex: once this returns no worker uses the previous keys, which the caller may
- * then free. */
-void workers_set_keys(struct workers *w, const struct keys *keys);
-
 /* Number of workers. */
 int workers_count(const struct workers *w);
 
