@@ -609,11 +609,12 @@ int udp_steer_by_address(int fd, int n, int v6)
         BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)n),
         BPF_STMT(BPF_RET | BPF_A, 0),
     };
-    struct sock_fprog prog = {
-        .len = (unsigned short)(v6 ? sizeof v6prog / sizeof v6prog[0]
-                                   : sizeof v4prog / sizeof v4prog[0]),
-        .filter = v6 ? v6prog : v4prog,
-    };
+    /* cleared first: the padding after len goes to the kernel too (valgrind checks it) */
+    struct sock_fprog prog;
+    memset(&prog, 0, sizeof prog);
+    prog.len =
+        (unsigned short)(v6 ? sizeof v6prog / sizeof v6prog[0] : sizeof v4prog / sizeof v4prog[0]);
+    prog.filter = v6 ? v6prog : v4prog;
     if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0)
         return -errno;
     return 0;
