@@ -51,6 +51,7 @@ measure() {
     port=$(bench_free_port)
     kind=${cfg%%-*}
     [[ $cfg == *-batch* ]] && kind=$kind-batch # `batchreplies` (bench_server_cmd)
+    [[ $cfg =~ -w([0-9]+) ]] && kind=$kind-w${BASH_REMATCH[1]} # `serverworkers N`
     case $cfg in
     *-noclientlog) extra=("noclientlog") ;;
     *-ratelimit) extra=("$RATELIMIT") ;;
