@@ -851,7 +851,10 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
         tB = 0;
     double pred_var;
     double pred = srcstats_predict(&s->st, t_mid, WANDER_PPM, &pred_var);
+#if CHR_SHADOW && !CHR_SHADOW_NERR
+    /* before the sample joins the register (a dead store when the shadow is off) */
     double pred_chr = srcstats_chr_predict(&s->st, t_mid);
+#endif
     if (s->st.n >= 6 && s->sp.maxdelaydevratio > 0.0) {
         double inc = (delay - s->st.min_delay_s) / 2.0;
         if (inc > s->sp.maxdelaydevratio * s->st.sd_s + growth && fabs(y - pred) <= inc)
@@ -921,7 +924,11 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
      * gets short polls). */
     double pt = s->sp.polltarget;
     double err = fabs(y - pred), pdist = delay / 2.0 + disp, d_own, d_chr;
-    double err_chr = CHR_SHADOW && !CHR_SHADOW_NERR ? fabs(y - pred_chr) : err;
+#if CHR_SHADOW && !CHR_SHADOW_NERR
+    double err_chr = fabs(y - pred_chr);
+#else
+    double err_chr = err;
+#endif
     if (n_before >= 3 && err_chr > pdist) {
         d_chr = -log2(err_chr / pdist);
     } else {
