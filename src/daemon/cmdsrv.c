@@ -419,9 +419,15 @@ static int h_ntp_data(struct cmdsrv *s, const struct cmdmon_request *req, size_t
     struct cmdmon_rep_ntp_data *o = &rep->u.ntp_data;
     rep->reply = (uint16_t)cmdmon_reply_code_for(CMDMON_REQ_NTP_DATA, len);
     to_ip(&r.remote, &o->remote_addr);
-    /* The local address of a wildcard socket is not tracked per source: the unspecified
-     * address of the remote's family (chronyd prints its bound address). */
-    o->local_addr.family = o->remote_addr.family;
+    /* Our address its replies arrived on (IP_PKTINFO), as chronyd prints; unknown (no
+     * reply yet): the unspecified address of the remote's family. */
+    struct addr local;
+    if (s->ex_hooks.source_local_addr &&
+        s->ex_hooks.source_local_addr(s->ex_hooks.ctx, &r.remote, &local) == 0 &&
+        local.family == r.remote.family)
+        to_ip(&local, &o->local_addr);
+    else
+        o->local_addr.family = o->remote_addr.family;
     o->remote_port = r.remote_port ? r.remote_port : r.remote.port;
     o->leap = (uint8_t)r.leap;
     o->version = (uint8_t)r.version;

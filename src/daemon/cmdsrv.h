@@ -100,6 +100,9 @@ struct cmdsrv_ex_hooks {
     uint32_t (*ntp_clients_capacity)(void *ctx);
     int (*ntp_client_report)(void *ctx, uint32_t index, int64_t now_real_ns,
                              struct clientlog_report *out);
+    /* Our address the source at remote answers to (ntpdata's Local address): 0 with *local
+     * set, else nonzero (then the unspecified address of its family, as before). */
+    int (*source_local_addr)(void *ctx, const struct addr *remote, struct addr *local);
 };
 
 /* Installs h (copied; NULL removes): ntpdata and serverstats use it from then on. */

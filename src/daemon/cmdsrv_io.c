@@ -394,6 +394,12 @@ static int source_rx_ts(void *ctx, const struct addr *remote, int *last_kernel, 
     return io->ex ? executor_source_rx_ts(io->ex, remote, last_kernel, n_kernel) : -ENOENT;
 }
 
+static int source_local_addr(void *ctx, const struct addr *remote, struct addr *local)
+{
+    struct cmdsrv_io *io = ctx;
+    return io->ex ? executor_source_local_addr(io->ex, remote, local) : -ENOENT;
+}
+
 /* serverstats' RX counters are of the requests served (past allow/deny), as chronyd's; every
  * reply's transmit timestamp is a daemon one (no kernel TX timestamping). */
 static void ntp_ts_stats(void *ctx, uint64_t v[6])
@@ -460,7 +466,8 @@ struct cmdsrv_io *cmdsrv_open(const struct conf *c, const char *user, int family
                                  ntp_ts_stats,
                                  local_active,
                                  ex ? ntp_clients_capacity : NULL,
-                                 ex ? ntp_client_report : NULL};
+                                 ex ? ntp_client_report : NULL,
+                                 source_local_addr};
     cmdsrv_set_ex_hooks(io->srv, &th);
     /* -Q: chronyd's client-only defaults are cmdport 0 and no socket; a value other than
      * the default was set explicitly and still counts. */

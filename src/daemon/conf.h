@@ -20,8 +20,15 @@
 #include <stdint.h>
 
 #include "base/addr.h"
+#include "tempus_config.h"
 
-#define CONF_DEFAULT_FILE       "/etc/tempus.conf"
+/* -f's default: TEMPUS_CONF_FILE from the build (meson.build: SYSCONFDIR/tempus.conf,
+ * /etc/tempus.conf for the /usr and /usr/local prefixes). */
+#ifdef TEMPUS_CONF_FILE
+#define CONF_DEFAULT_FILE TEMPUS_CONF_FILE
+#else
+#define CONF_DEFAULT_FILE "/etc/tempus.conf"
+#endif
 #define CONF_DEFAULT_PIDFILE    "/run/tempus/tempusd.pid"
 #define CONF_DEFAULT_CMD_SOCKET "/run/tempus/tempusd.sock"
 /* serverworkers: most NTP server threads (tempus extension) */

@@ -389,9 +389,11 @@ static int check_stop(void *ctx)
     int64_t now = loop_mono_ns();
     if (d->o->timeout_s >= 0 && now - d->start_mono >= (int64_t)d->o->timeout_s * 1000000000LL) {
         log_info("Timeout reached");
+        /* chronyd: exit 1 when the stratum it would serve is 16. The local reference counts
+         * only while in use (activate, waitsynced, waitunsynced: executor_local_rule). */
         struct report_reference r;
         engine_reference(d->engine, now, &r);
-        int synced = d->o->oneshot ? 0 : (r.synced || d->c->local_enabled);
+        int synced = d->o->oneshot ? 0 : (r.synced || executor_local_active(d->ex, now));
         d->exit_status = synced ? 0 : 1;
         return 1;
     }

@@ -867,6 +867,21 @@ int executor_source_rx_ts(const struct executor *x, const struct addr *a, int *l
     return -ENOENT;
 }
 
+int executor_source_local_addr(const struct executor *x, const struct addr *a, struct addr *local)
+{
+    for (int i = 0; i < x->n_sources; i++) {
+        const struct xsource *s = &x->sources[i];
+        if (addr_same_host(&s->remote, a) && (a->port == 0 || s->remote.port == a->port)) {
+            if (s->local.family == ADDR_UNSPEC)
+                return -ENOENT;
+            *local = s->local;
+            local->port = 0;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
 int executor_server_port(const struct executor *x, int family)
 {
     if (x->workers)

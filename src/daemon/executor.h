@@ -199,6 +199,11 @@ int executor_client_report(struct executor *x, uint32_t index, int64_t now_real_
 /* Number of server worker threads running (0: the main thread answers). */
 int executor_server_workers(const struct executor *x);
 
+/* Our address that the replies of the source with address a (and port, when a->port != 0)
+ * came to (IP_PKTINFO), for ntpdata's Local address. 0 with *local set, or -ENOENT (no such
+ * source, or no reply with that information yet). */
+int executor_source_local_addr(const struct executor *x, const struct addr *a, struct addr *local);
+
 /* The server sockets' ports (0 when closed), for tests and logs. */
 int executor_server_port(const struct executor *x, int family);
 

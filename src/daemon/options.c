@@ -204,5 +204,5 @@ void options_usage(char *buf, size_t len)
              "  -p\t\tPrint configuration and exit\n"
              "  -v, --version\tPrint version and exit\n"
              "  -h, --help\tPrint usage and exit\n",
-             "/etc/tempus.conf", CONF_DEFAULT_USER);
+             CONF_DEFAULT_FILE, CONF_DEFAULT_USER);
 }

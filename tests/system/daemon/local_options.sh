@@ -2,7 +2,8 @@
 # `local` options on a real tempusd -x without sources: `waitunsynced 2` keeps the local
 # reference off for 2 s after start (tracking shows no reference, a client gets no usable
 # answer), then on (tracking: 7F7F0101 at the local stratum); `activate 0.1` never turns it
-# on for a server that never synchronised; plain `local stratum 4` is on at once.
+# on for a server that never synchronised; plain `local stratum 4` is on at once. -t exits 0
+# only when the local reference is in use at the timeout.
 . "$(dirname "$0")/lib.sh"
 TEMPUSC=$BUILD/tempusc
 need "$TEMPUSD" "$TEMPUSC"
@@ -31,4 +32,17 @@ sleep 2.2
 [ "$(refid w)" = 7F7F0101 ] || fail "waitunsynced 2: local still off after 2 s"
 "$TEMPUSC" -n -h "$WORK/w/sock" tracking | grep -q '^Stratum *: 6$' || fail "local stratum 6"
 [ "$(refid a)" = 00000000 ] || fail "activate 0.1 without a sync: $(refid a)"
+
+# -t: the exit status is 0 only when the daemon serves a stratum below 16 at the timeout
+# (chronyd's rule): a local reference counts only once in use.
+tstatus() { # tstatus LOCAL-LINE SECONDS: tempusd -t's exit status
+    "$TEMPUSD" -x -d -u root -t "$2" "$1" "cmdport 0" "pidfile $WORK/t.pid" >"$WORK/t.log" 2>&1
+    echo $?
+}
+[ "$(tstatus "local stratum 4" 1)" = 0 ] || fail "-t with plain local: not 0"
+[ "$(tstatus "local stratum 4 activate 0.1" 1)" = 1 ] || fail "-t with local activate, no sync: not 1"
+[ "$(tstatus "local stratum 4 waitunsynced 5" 1)" = 1 ] || fail "-t 1 with waitunsynced 5: not 1"
+[ "$(tstatus "local stratum 4 waitunsynced 1" 3)" = 0 ] || fail "-t 3 with waitunsynced 1: not 0"
+grep -q 'Timeout reached' "$WORK/t.log" || fail "-t: no 'Timeout reached'"
+echo "-t: local 0, activate (never synced) 1, waitunsynced 5 at 1 s 1, waitunsynced 1 at 3 s 0"
 echo "PASS"

@@ -21,6 +21,10 @@ wait_for "$WORK/client.out" 'reach 377' 60 || fail "client: reach 377 not seen"
     fail "tempusc ntpdata"
 grep -q '^RX timestamping : Kernel$' "$WORK/ntpdata.out" || fail "ntpdata: $(cat "$WORK/ntpdata.out")"
 grep '^RX timestamping' "$WORK/ntpdata.out"
+# Local address: the address the replies arrived on (IP_PKTINFO), as chronyd prints it
+# (was 0.0.0.0).
+grep -q '^Local address   : 127\.0\.0\.1 (7F000001)$' "$WORK/ntpdata.out" ||
+    fail "ntpdata local address: $(grep '^Local' "$WORK/ntpdata.out")"
 
 "$TEMPUSC" -n -h "$WORK/s/sock" serverstats >"$WORK/serverstats.out" 2>&1 ||
     fail "tempusc serverstats"
@@ -46,6 +50,7 @@ CONF
             grep -q '^Total good RX *: [1-9]' "$WORK/chronyc.out" && break
         sleep 0.2
     done
-    echo "chronyd 4.3 -x, same setup: $(grep '^RX timestamping' "$WORK/chronyc.out")"
+    echo "chronyd 4.3 -x, same setup: $(grep '^RX timestamping' "$WORK/chronyc.out");" \
+        "$(grep '^Local address' "$WORK/chronyc.out")"
 fi
 echo "PASS"
