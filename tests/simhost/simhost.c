@@ -1330,6 +1330,20 @@ long syscall(long n, ...)
             }
             return r;
         }
+        case SYS_capset: {
+            /* The simulated CAP_SYS_TIME that capget reported: a daemon that keeps it when it
+             * drops privileges asks the real kernel for a capability the process does not
+             * hold (EPERM). Keep it in the simulation only: strip it from the real request. */
+            struct __user_cap_data_struct *d = (struct __user_cap_data_struct *)a2;
+            struct __user_cap_data_struct c[2];
+            if (!d)
+                break;
+            memcpy(c, d, sizeof c);
+            c[0].effective &= ~(1u << CAP_BIT_SYS_TIME);
+            c[0].permitted &= ~(1u << CAP_BIT_SYS_TIME);
+            c[0].inheritable &= ~(1u << CAP_BIT_SYS_TIME);
+            return REAL(syscall)(n, a1, (long)c, a3, a4, a5, a6);
+        }
         case SYS_adjtimex:
             return sim_adjtimex((struct timex *)a1);
         case SYS_clock_adjtime:
