@@ -92,9 +92,11 @@ bench_server_cmd() {
         printf '%s\n' "$CHRONYD" -x -d -u root -f "$conf"
         ;;
     tempusd*)
-        # tempusd-batch: the optional sendmmsg reply mode (tempus's `batchreplies` directive)
+        # tempusd: the default, replies with sendmmsg; tempusd-sendmsg: one sendmsg per reply
+        # (`nobatchreplies`); tempusd-batch: `batchreplies`, the default said explicitly
         local more=()
         [[ $kind == *-batch* ]] && more=(batchreplies)
+        [[ $kind == *-sendmsg* ]] && more+=(nobatchreplies)
         # tempusd-wN (also tempusd-batch-wN): N server worker threads (`serverworkers N`)
         [[ $kind =~ -w([0-9]+) ]] && more+=("serverworkers ${BASH_REMATCH[1]}")
         conf=$(bench_conf "$kind-$port" "$port" "$@" "${more[@]}")

@@ -34,14 +34,14 @@ check() { # NAME VALUE OP LIMIT
 e=$(get throughput.echo)
 check "throughput, replies/s" "$(get throughput.tempusd)" ">=" \
     "$([ -n "$e" ] && awk -v e="$e" 'BEGIN {printf "%.0f", 0.95 * e}')"
-check "throughput with batchreplies, replies/s" "$(get throughput.tempusd-batch)" ">=" \
-    "$([ -n "$e" ] && awk -v e="$e" 'BEGIN {printf "%.0f", 0.95 * e}')"
+check "throughput with nobatchreplies (sendmsg), replies/s" "$(get throughput.tempusd-sendmsg)" \
+    ">=" "$([ -n "$e" ] && awk -v e="$e" 'BEGIN {printf "%.0f", 0.95 * e}')"
 check "instructions per reply, client log + rate limiting" "$(get instr.tempusd-ratelimit)" "<=" 600
-check "instructions per reply, client log + rate limiting, batchreplies" \
-    "$(get instr.tempusd-batch-ratelimit)" "<=" 600
+check "instructions per reply, client log + rate limiting, nobatchreplies" \
+    "$(get instr.tempusd-sendmsg-ratelimit)" "<=" 600
 check "instructions of server_answer() + server_finish() alone (no sockets), client log + rate limiting" \
     "$(get instr.respond-ratelimit)" "<=" 600
 check "p99 latency at 10000/s, us" "$(get p99_us.tempusd)" "<=" "$(get p99_us.chronyd)"
-check "p99 latency at 10000/s with batchreplies, us" "$(get p99_us.tempusd-batch)" "<=" \
+check "p99 latency at 10000/s with nobatchreplies, us" "$(get p99_us.tempusd-sendmsg)" "<=" \
     "$(get p99_us.chronyd)"
 check "RSS after 100000 clients, kB" "$(get rss_kb.tempusd)" "<" "$(get rss_kb.chronyd)"

@@ -7,7 +7,8 @@
 # round-trip delay; and the replies/s the flood got. The clock is never touched (-x).
 #
 #   bench/run-discipline-bench.sh [BUILDDIR]          (about 2 x PHASE_S + 20 s)
-# Environment: PHASE_S (40, <= 120), BATCH (1: tempusd with batchreplies).
+# Environment: PHASE_S (40, <= 120), SENDMSG (1: tempusd with nobatchreplies, one sendmsg
+# per reply; default: sendmmsg).
 set -u
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -28,7 +29,7 @@ tport=$(bench_free_port)
 mkdir -p "$BENCH_TMP/log"
 extra=("server 127.0.0.1 port $cport iburst minpoll -2 maxpoll -2" "logdir $BENCH_TMP/log"
     "log measurements")
-[ "${BATCH:-0}" = 1 ] && extra+=("batchreplies")
+[ "${SENDMSG:-0}" = 1 ] && extra+=("nobatchreplies")
 tconf=$(bench_conf tempusd-disc "$tport" "${extra[@]}")
 bench_start tempusd "$TEMPUSD" -x -d -f "$tconf"
 tpid=$BENCH_PID

@@ -35,7 +35,7 @@ DUR_S=${DUR_S:-2}
 WINDOW=${WINDOW:-128}
 SOURCES=${SOURCES:-"-a 2000 -P 2"}
 # Also available: chronyd-ratelimit, tempusd-noclientlog (left out by default for time).
-CONFIGS=${CONFIGS:-"echo chronyd chronyd-noclientlog tempusd tempusd-ratelimit tempusd-batch-ratelimit"}
+CONFIGS=${CONFIGS:-"echo chronyd chronyd-noclientlog tempusd tempusd-ratelimit tempusd-sendmsg-ratelimit"}
 RATELIMIT="ratelimit interval -8 burst 64"
 awk "BEGIN {exit !($DUR_S > 0 && $DUR_S <= 20)}" || { echo "DUR_S must be in (0, 20]" >&2; exit 1; }
 
@@ -50,7 +50,8 @@ measure() {
     local cfg=$1 win=$2 port kind extra=() out row
     port=$(bench_free_port)
     kind=${cfg%%-*}
-    [[ $cfg == *-batch* ]] && kind=$kind-batch # `batchreplies` (bench_server_cmd)
+    [[ $cfg == *-batch* ]] && kind=$kind-batch                 # `batchreplies` (bench_server_cmd)
+    [[ $cfg == *-sendmsg* ]] && kind=$kind-sendmsg             # `nobatchreplies`
     [[ $cfg =~ -w([0-9]+) ]] && kind=$kind-w${BASH_REMATCH[1]} # `serverworkers N`
     case $cfg in
     *-noclientlog) extra=("noclientlog") ;;

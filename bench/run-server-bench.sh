@@ -14,8 +14,10 @@
 #
 # Environment: RAMPS (6), STEP_S (1), RATES ("150000 250000 350000 500000"),
 # LAT_RATE (10000), LAT_S (2), LAT_REPS (3), SOURCES ("-a 1000 -P 4"), SERVERS
-# ("echo chronyd tempusd tempusd-batch"; tempusd-batch = tempusd with `batchreplies`;
-# tempusd-wN, tempusd-batch-wN: with `serverworkers N`, all pinned to SERVER_CPU too), OUT (a directory to keep runs.csv in), SUMMARY (a file to append
+# ("echo chronyd tempusd tempusd-sendmsg"; tempusd replies with sendmmsg, its default;
+# tempusd-sendmsg = tempusd with `nobatchreplies`; tempusd-wN, tempusd-sendmsg-wN: with
+# `serverworkers N`, all pinned to SERVER_CPU too), OUT (a directory to keep runs.csv in),
+# SUMMARY (a file to append
 # "throughput.SERVER N" and "p99_us.SERVER N" lines to, for run-all.sh).
 # Bounded: every load run lasts at most STEP_S (<= 20) seconds plus 0.1 s of draining.
 set -u
@@ -30,7 +32,7 @@ LAT_RATE=${LAT_RATE:-10000}
 LAT_S=${LAT_S:-2}
 LAT_REPS=${LAT_REPS:-3}
 SOURCES=${SOURCES:-"-a 1000 -P 4"}
-SERVERS=${SERVERS:-"echo chronyd tempusd tempusd-batch"}
+SERVERS=${SERVERS:-"echo chronyd tempusd tempusd-sendmsg"}
 awk "BEGIN {exit !($STEP_S > 0 && $STEP_S <= 20 && $LAT_S > 0 && $LAT_S <= 20)}" ||
     { echo "STEP_S and LAT_S must be in (0, 20]" >&2; exit 1; }
 OUT=${OUT:-$BUILD/bench/server-$(date -u +%Y%m%dT%H%M%SZ)}

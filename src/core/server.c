@@ -205,9 +205,11 @@ static uint32_t tmpl_dispersion(struct server_template *t, int64_t now_ns)
     return t->disp_cache_short;
 }
 
-enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
-                                  const struct server_rx *rx, uint8_t *out, size_t out_size,
-                                  size_t *out_len, struct server_pending *pend)
+/* server_answer()'s body, inlined into it and into server_answer_now() (where pend stays in
+ * registers). */
+__attribute__((always_inline)) static inline enum server_verdict
+answer(struct server *s, struct clientlog *clientlog, const struct server_rx *rx, uint8_t *out,
+       size_t out_size, size_t *out_len, struct server_pending *pend)
 {
     const uint8_t *pkt = rx->pkt;
     struct ntp_layout lay;
@@ -342,8 +344,18 @@ done:
     return v;
 }
 
-void server_finish(struct server *s, struct clientlog *clientlog, uint8_t *out,
-                   const struct server_pending *pend, int64_t tx_ns)
+enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
+                                  const struct server_rx *rx, uint8_t *out, size_t out_size,
+                                  size_t *out_len, struct server_pending *pend)
+{
+    return answer(s, clientlog, rx, out, out_size, out_len, pend);
+}
+
+/* server_finish()'s body (see answer()). */
+__attribute__((always_inline)) static inline void finish(struct server *s,
+                                                         struct clientlog *clientlog, uint8_t *out,
+                                                         const struct server_pending *pend,
+                                                         int64_t tx_ns)
 {
     struct ntp_ts64 ts;
     if (pend->kind == 0)
@@ -368,6 +380,22 @@ void server_finish(struct server *s, struct clientlog *clientlog, uint8_t *out,
         if (pend->kind == 2)
             clientlog_note_interleaved(clientlog);
     }
+}
+
+void server_finish(struct server *s, struct clientlog *clientlog, uint8_t *out,
+                   const struct server_pending *pend, int64_t tx_ns)
+{
+    finish(s, clientlog, out, pend, tx_ns);
+}
+
+enum server_verdict server_answer_now(struct server *s, struct clientlog *clientlog,
+                                      const struct server_rx *rx, uint8_t *out, size_t out_size,
+                                      size_t *out_len, int64_t tx_ns)
+{
+    struct server_pending pend;
+    enum server_verdict v = answer(s, clientlog, rx, out, out_size, out_len, &pend);
+    finish(s, clientlog, out, &pend, tx_ns);
+    return v;
 }
 
 /* Field by field: the struct has padding, which callers need not have cleared. */

@@ -190,6 +190,13 @@ enum server_verdict server_answer(struct server *s, struct clientlog *clientlog,
 void server_finish(struct server *s, struct clientlog *clientlog, uint8_t *out,
                    const struct server_pending *pend, int64_t tx_ns);
 
+/* server_answer() and server_finish() in one call, for a caller that read the clock for the
+ * transmit timestamp before the request (tx_ns >= the request's receive time): the daemon's
+ * batched send, which reads it once per chunk of replies. The same bytes as the two calls. */
+enum server_verdict server_answer_now(struct server *s, struct clientlog *clientlog,
+                                      const struct server_rx *rx, uint8_t *out, size_t out_size,
+                                      size_t *out_len, int64_t tx_ns);
+
 /* NTP timestamp of a real time in ns (>= 0), integer multiply and shift only: within one
  * fraction unit of ntp_time_from_ns(). */
 struct ntp_ts64 server_ntp_from_ns(int64_t real_ns);

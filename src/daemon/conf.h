@@ -267,7 +267,10 @@ struct conf {
     size_t n_broadcasts;
     unsigned long clientloglimit; /* 524288 bytes */
     int noclientlog;
-    int batchreplies;  /* tempus: a receive batch's NTP replies leave in one sendmmsg */
+    /* tempus: the NTP replies of a receive batch leave with sendmmsg (the default since
+     * session 3; `batchreplies` is still accepted) unless `nobatchreplies`: one sendmsg each */
+    int batchreplies;
+    int nobatchreplies;
     int serverworkers; /* tempus: NTP server threads with SO_REUSEPORT sockets; 0 = none */
     int local_enabled;
     int local_stratum; /* 10 */

@@ -737,6 +737,7 @@ static const struct directive directives[] = {
     {"minsamples", K_INT, OFF(minsamples), NULL, 1},
     {"minsources", K_INT, OFF(minsources), NULL, 1},
     {"nocerttimecheck", K_INT, OFF(nocerttimecheck), NULL, 0},
+    {"nobatchreplies", K_NULL, OFF(nobatchreplies), NULL, 1}, /* tempus extension */
     {"noclientlog", K_NULL, OFF(noclientlog), NULL, 1},
     {"nosystemcert", K_NULL, OFF(nosystemcert), NULL, 0},
     {"ntpsigndsocket", K_STRING, OFF(ntpsigndsocket), NULL, 0},

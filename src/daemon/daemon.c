@@ -452,7 +452,7 @@ static int fill_executor_params(const struct conf *c, const struct options *o, u
     xp->ntp_ratelimit =
         (struct clientlog_ratelimit){c->ratelimit.enabled, c->ratelimit.interval,
                                      c->ratelimit.burst, c->ratelimit.leak, c->ratelimit.kod};
-    xp->send_batch = c->batchreplies;
+    xp->send_batch = !c->nobatchreplies; /* sendmmsg unless `nobatchreplies` */
     xp->seed = seed;
     int want_server = 0;
     for (size_t i = 0; i < c->n_access && xp->n_rules < EXECUTOR_MAX_RULES; i++) {

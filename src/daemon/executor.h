@@ -53,10 +53,11 @@ struct executor_params {
     size_t clientloglimit;
     /* `ratelimit`: enabled 0 = off (all-zero params); kod_log2 -1 = no KoD */
     struct clientlog_ratelimit ntp_ratelimit;
-    /* 1: the server socket's replies of one recvmmsg batch leave in one sendmmsg, with one
-     * transmit timestamp taken just before it (throughput; outside ARCHITECTURE.md's default
-     * system-call surface). 0 (default): one sendmsg per reply, its transmit timestamp taken
-     * right before it (chronyd's accuracy). */
+    /* 1 (the daemon's default; `nobatchreplies` = 0): the replies of one recvmmsg batch leave
+     * with sendmmsg in chunks of NTPSERVE_SEND_CHUNK, each with one transmit timestamp taken
+     * just before it, falling back to sendmsg by itself where sendmmsg is refused (so the
+     * default does not need it: ARCHITECTURE.md). 0: one sendmsg per reply, its transmit
+     * timestamp taken right before it (chronyd's way). */
     int send_batch;
     /* serverworkers (tempus extension): > 0 answers NTP clients in that many threads with
      * SO_REUSEPORT sockets of their own (daemon/workers) instead of the main thread's server

@@ -158,6 +158,14 @@ static int allowed(const struct access_table *t, const struct addr *a)
     return access_check(t, a);
 }
 
+/* Sends reply slots first .. first+count-1 and counts the outcome. */
+static void send_replies(struct ntpserve *ns, int fd, int first, int count, int use_mmsg)
+{
+    int sent = udp_batch_send(fd, ns->batch, first, count, use_mmsg);
+    ns->stats.ntp_replies += (uint64_t)sent;
+    ns->stats.send_errors += (uint64_t)(count - sent);
+}
+
 int ntpserve_run(struct ntpserve *ns, int fd)
 {
     int n = udp_batch_recv(fd, ns->batch);
@@ -166,7 +174,12 @@ int ntpserve_run(struct ntpserve *ns, int fd)
     struct udp_msg *msgs = udp_batch_msgs(ns->batch);
     struct udp_reply *out = udp_batch_replies(ns->batch);
     struct ntpserve_stats *st = &ns->stats;
-    int nout = 0;
+    /* sendmmsg mode: a chunk's transmit timestamp is read once, before its first request is
+     * answered, and each reply is finished at once (server_answer_now); the chunk leaves as
+     * soon as it is full. sendmsg mode: answered now, finished right before its own send. */
+    const int batch_mode = ns->p.send_batch && !udp_batch_mmsg_refused(ns->batch);
+    int nout = 0, chunk_start = 0;
+    int64_t tx = 0;
     ns->map_valid = 0; /* a command may have changed the clock since the last batch */
     /* The batch's mapping in locals (the stores below would make the compiler reload it):
      * evaluated at the first datagram's time; the identity when there is no hook. */
@@ -206,8 +219,16 @@ int ntpserve_run(struct ntpserve *ns, int fd)
             .from_peer = from_peer,
         };
         size_t len;
-        enum server_verdict v = server_answer(&ns->server, ns->clientlog, &srx, out[nout].buf,
-                                              UDP_REPLY_MAX, &len, &ns->pend[nout]);
+        enum server_verdict v;
+        if (batch_mode) {
+            if (nout == chunk_start)
+                tx = tx_now(ns);
+            v = server_answer_now(&ns->server, ns->clientlog, &srx, out[nout].buf, UDP_REPLY_MAX,
+                                  &len, tx);
+        } else {
+            v = server_answer(&ns->server, ns->clientlog, &srx, out[nout].buf, UDP_REPLY_MAX, &len,
+                              &ns->pend[nout]);
+        }
         if (!server_verdict_sends(v) || len == 0) {
             st->ntp_dropped++;
             continue;
@@ -215,18 +236,20 @@ int ntpserve_run(struct ntpserve *ns, int fd)
         out[nout].to = i;
         out[nout].len = (int)len;
         nout++;
+        if (batch_mode && nout - chunk_start == NTPSERVE_SEND_CHUNK) {
+            send_replies(ns, fd, chunk_start, NTPSERVE_SEND_CHUNK, 1);
+            chunk_start = nout;
+        }
     }
-    /* Transmit timestamps: read right before the system call that sends them (per chunk of
-     * NTPSERVE_SEND_CHUNK with sendmmsg, per reply with sendmsg). */
-    int chunk = ns->p.send_batch && !udp_batch_mmsg_refused(ns->batch) ? NTPSERVE_SEND_CHUNK : 1;
-    for (int k = 0; k < nout; k += chunk) {
-        int c = nout - k < chunk ? nout - k : chunk;
-        int64_t tx = tx_now(ns);
-        for (int j = k; j < k + c; j++)
-            server_finish(&ns->server, ns->clientlog, out[j].buf, &ns->pend[j], tx);
-        int sent = udp_batch_send(fd, ns->batch, k, c, chunk > 1);
-        st->ntp_replies += (uint64_t)sent;
-        st->send_errors += (uint64_t)(c - sent);
+    if (batch_mode) {
+        if (nout > chunk_start)
+            send_replies(ns, fd, chunk_start, nout - chunk_start, 1);
+        return n;
+    }
+    /* sendmsg: each transmit timestamp read right before its own system call */
+    for (int k = 0; k < nout; k++) {
+        server_finish(&ns->server, ns->clientlog, out[k].buf, &ns->pend[k], tx_now(ns));
+        send_replies(ns, fd, k, 1, 0);
     }
     return n;
 }

@@ -161,8 +161,17 @@ static void test_defaults(void **state)
     assert_string_equal(addr_format(&c.bindcmdaddress4, buf, sizeof buf), "127.0.0.1");
     assert_string_equal(addr_format(&c.bindcmdaddress6, buf, sizeof buf), "::1");
     assert_int_equal(c.makestep_set, 0);
+    assert_int_equal(c.nobatchreplies, 0); /* replies leave with sendmmsg by default */
     conf_free(&c);
     conf_free(NULL);
+    /* the tempus send-mode directives: flags without arguments */
+    struct conf_error err;
+    assert_int_equal(parse(&c, "nobatchreplies\nbatchreplies\n", &err), 0);
+    assert_int_equal(c.nobatchreplies, 1);
+    assert_int_equal(c.batchreplies, 1);
+    conf_free(&c);
+    assert_string_equal(parse_err("nobatchreplies 1\n"),
+                        "Too many arguments for nobatchreplies directive at line 1 in file t.conf");
 }
 
 static void test_lexer_comments_case_whitespace(void **state)
