@@ -3,11 +3,11 @@
  * before tempusd serves and without the kernel's noise.
  *
  * Builds a ring of NTP client requests from -a distinct 127/8 addresses, then calls
- * server_answer() + server_finish() -n times as the daemon does (receive timestamps advancing as at
- * -r requests/s, the transmit time given, as the daemon gives it after its own clock read), and
- * prints the verdict counts and the wall-clock ns per reply. For an exact instruction count, run it
- * under valgrind --tool=callgrind --toggle-collect=answer_finish ... and divide the total by -n
- * (bench/run-instr-bench.sh does).
+ * server_answer_now() (server_answer() + server_finish() in one) -n times as the daemon does
+ * (receive timestamps advancing as at -r requests/s, the transmit time given, as the daemon gives
+ * it after its own clock read), and prints the verdict counts and the wall-clock ns per reply. For
+ * an exact instruction count, run it under valgrind --tool=callgrind --toggle-collect=answer_finish
+ * ... and divide the total by -n (bench/run-instr-bench.sh does).
  *
  * Exit status: 0 if every request got a reply (none is expected to be rate limited with the
  * parameters used), 1 on usage errors, 2 otherwise.
@@ -45,8 +45,8 @@ static uint64_t mono_ns(void)
 }
 
 /* What the daemon runs per request (the template built once before): core/server's answer and
- * finish, the transmit time given (the clock read is the caller's). callgrind counts
- * exactly this function (--toggle-collect=answer_finish). */
+ * finish in one (server_answer_now), the transmit time given (the clock read is the caller's).
+ * callgrind counts exactly this function (--toggle-collect=answer_finish). */
 __attribute__((noinline)) enum server_verdict
 answer_finish(struct server *srv, struct clientlog *cl, const struct server_rx *rx, uint8_t *out,
               size_t size, size_t *out_len, int64_t tx_ns);
@@ -54,10 +54,9 @@ __attribute__((noinline)) enum server_verdict
 answer_finish(struct server *srv, struct clientlog *cl, const struct server_rx *rx, uint8_t *out,
               size_t size, size_t *out_len, int64_t tx_ns)
 {
-    struct server_pending pend;
-    enum server_verdict v = server_answer(srv, cl, rx, out, size, out_len, &pend);
-    server_finish(srv, cl, out, &pend, tx_ns);
-    return v;
+    /* the daemon's default (sendmmsg) path: answer and finish in one call, the transmit time
+     * read before it; `nobatchreplies` splits it into server_answer() + server_finish() */
+    return server_answer_now(srv, cl, rx, out, size, out_len, tx_ns);
 }
 
 static void usage(FILE *out)

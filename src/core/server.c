@@ -57,6 +57,7 @@ void server_init(struct server *s, const struct server_params *params, uint64_t 
     prng_seed(&s->prng, seed);
     s->fuzz_state = prng_next_u64(&s->prng) | 1u; /* xorshift: any state but 0 */
     s->tx_cache_ns = -1;
+    s->rx_sec_start_ns = INT64_MIN / 2; /* no second yet */
 }
 
 /* xorshift64* (Vigna): 64 random bits in a few instructions, inline. The fuzz below the
@@ -107,6 +108,25 @@ __attribute__((always_inline)) static inline struct ntp_ts64 ntp_from_ns(int64_t
 struct ntp_ts64 server_ntp_from_ns(int64_t real_ns)
 {
     return ntp_from_ns(real_ns);
+}
+
+/* ntp_from_ns() for the receive timestamps of a batch, which fall in the same second: the
+ * second's start is kept, so a conversion is a subtraction and a multiply. */
+__attribute__((always_inline)) static inline struct ntp_ts64 rx_ntp(struct server *s, int64_t ns)
+{
+    uint64_t rem = (uint64_t)(ns - s->rx_sec_start_ns);
+    struct ntp_ts64 ts;
+    if (rem >= 1000000000u) { /* another second, or before this one */
+        if (ns < 0)
+            return ntp_time_from_ns(ns);
+        uint64_t sec = (uint64_t)ns / 1000000000u;
+        s->rx_sec_start_ns = (int64_t)(sec * 1000000000u);
+        s->rx_sec_ntp = (uint32_t)((sec + NTP_TIME_UNIX_OFFSET_S) & 0xFFFFFFFFu);
+        rem = (uint64_t)ns - sec * 1000000000u;
+    }
+    ts.sec = s->rx_sec_ntp;
+    ts.frac = (uint32_t)((rem * 18446744074ull) >> 32); /* as ntp_from_ns() */
+    return ts;
 }
 
 /* Writes ts with random bits below the precision and chrony's marker bit. */
@@ -181,7 +201,8 @@ void server_prepare(struct server *s, const struct server_ref *ref)
 
 /* Root dispersion at now_ns as NTP short, from the template: the same arithmetic as
  * server_root_dispersion(), redone only when the elapsed whole milliseconds change. */
-static uint32_t tmpl_dispersion(struct server_template *t, int64_t now_ns)
+__attribute__((always_inline)) static inline uint32_t tmpl_dispersion(struct server_template *t,
+                                                                      int64_t now_ns)
 {
     int64_t elapsed;
     if (t->disp_rate_ppb == 0) {
@@ -320,7 +341,11 @@ answer(struct server *s, struct clientlog *clientlog, const struct server_rx *rx
     out[NTP_OFF_LVM] = (uint8_t)(out[NTP_OFF_LVM] | version << 3 | reply_mode);
     out[NTP_OFF_POLL] = (uint8_t)(req_poll > min_poll ? req_poll : min_poll);
     ntp_put_u32(out + NTP_OFF_ROOT_DISP, tmpl_dispersion(&s->tmpl, rx->rx_ns));
-    put_fuzzed(out + NTP_OFF_RECEIVE, rx->rx_ns, mask, (uint32_t)rnd, 1);
+    {
+        struct ntp_ts64 rts = rx_ntp(s, rx->rx_ns);
+        rts.frac = (rts.frac & ~(mask | 1u)) | ((uint32_t)rnd & mask) | 1u;
+        ntp_put_ts(out + NTP_OFF_RECEIVE, rts);
+    }
     if (s->tmpl.ref_time_is_rx)
         memcpy(out + NTP_OFF_REFERENCE, out + NTP_OFF_RECEIVE, 8);
 

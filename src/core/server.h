@@ -138,6 +138,9 @@ struct server {
      * share one) */
     int64_t tx_cache_ns;
     struct ntp_ts64 tx_cache;
+    /* the second the last receive timestamp fell in: its start and its NTP seconds */
+    int64_t rx_sec_start_ns;
+    uint32_t rx_sec_ntp;
 };
 
 /* Initialises s with params (copied) and a seed for the timestamp fuzz. */

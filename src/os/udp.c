@@ -352,6 +352,13 @@ void udp_batch_free(struct udp_batch *b)
     free(b);
 }
 
+/* The layout the kernel gives a socket udp_open() set up, in this order (udp_recvmsg: the
+ * socket's timestamps, then the IP control messages): checked and read without a walk. */
+#define TS_SPACE  CMSG_SPACE(sizeof(struct scm_timestamping))
+#define PI4_SPACE CMSG_SPACE(sizeof(struct in_pktinfo))
+#define TS_LEN    CMSG_LEN(sizeof(struct scm_timestamping))
+#define PI4_LEN   CMSG_LEN(sizeof(struct in_pktinfo))
+
 /* Writes the IPv4 pktinfo control header into slot k's control buffer. */
 static void out_ctl_init_v4(struct udp_batch *b, int k)
 {
@@ -360,6 +367,8 @@ static void out_ctl_init_v4(struct udp_batch *b, int k)
     c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
     c->cmsg_level = IPPROTO_IP;
     c->cmsg_type = IP_PKTINFO;
+    b->out_mm[k].msg_hdr.msg_control = c;
+    b->out_mm[k].msg_hdr.msg_controllen = PI4_SPACE;
     b->out_ctl_v4[k] = 1;
 }
 
@@ -429,13 +438,6 @@ void udp_batch_refuse_mmsg(struct udp_batch *b, int on)
 {
     b->mmsg_refused = on ? 1 : 0;
 }
-
-/* The layout the kernel gives a socket udp_open() set up, in this order (udp_recvmsg: the
- * socket's timestamps, then the IP control messages): checked and read without a walk. */
-#define TS_SPACE  CMSG_SPACE(sizeof(struct scm_timestamping))
-#define PI4_SPACE CMSG_SPACE(sizeof(struct in_pktinfo))
-#define TS_LEN    CMSG_LEN(sizeof(struct scm_timestamping))
-#define PI4_LEN   CMSG_LEN(sizeof(struct in_pktinfo))
 
 /* The control messages of datagram i into rx: the usual IPv4 layout read in place, anything
  * else by the general walk. */
@@ -515,21 +517,26 @@ int udp_batch_recv(int fd, struct udp_batch *b)
 __attribute__((always_inline)) static inline void reply_hdr(struct udp_batch *b, int k)
 {
     const struct udp_reply *r = &b->replies[k];
-    const struct udp_rx *rx = &b->msg[r->to].rx;
+    const int to = r->to;
+    const struct udp_rx *rx = &b->msg[to].rx;
     struct msghdr *m = &b->out_mm[k].msg_hdr;
-    m->msg_name = &b->from[r->to];
-    m->msg_namelen = b->mm[r->to].msg_hdr.msg_namelen;
+    m->msg_name = &b->from[to];
+    m->msg_namelen = b->mm[to].msg_hdr.msg_namelen;
     b->out_iov[k].iov_len = (size_t)r->len;
-    if (rx->local.family == ADDR_INET4 && rx->remote.family == ADDR_INET4) {
-        /* the header is in place (out_ctl_init_v4): the address and interface only */
-        if (!b->out_ctl_v4[k])
-            out_ctl_init_v4(b, k);
-        struct in_pktinfo *pi =
-            (struct in_pktinfo *)(void *)CMSG_DATA((struct cmsghdr *)(void *)b->out_control[k].buf);
+    if (rx->local.family == ADDR_INET4 && b->out_ctl_v4[k]) {
+        /* header, msg_control and msg_controllen in place (out_ctl_init_v4): the source
+         * address and interface only (an IPv4 local address means an IPv4 socket and peer:
+         * IPv6 sockets are V6ONLY) */
+        struct in_pktinfo *pi = (struct in_pktinfo *)(void *)(b->out_control[k].buf + CMSG_LEN(0));
         memcpy(&pi->ipi_spec_dst, rx->local.bytes, 4);
         pi->ipi_ifindex = rx->ifindex;
-        m->msg_control = b->out_control[k].buf;
-        m->msg_controllen = PI4_SPACE;
+        return;
+    }
+    if (rx->local.family == ADDR_INET4 && rx->remote.family == ADDR_INET4) {
+        out_ctl_init_v4(b, k); /* the slot held an IPv6 pktinfo */
+        struct in_pktinfo *pi = (struct in_pktinfo *)(void *)(b->out_control[k].buf + CMSG_LEN(0));
+        memcpy(&pi->ipi_spec_dst, rx->local.bytes, 4);
+        pi->ipi_ifindex = rx->ifindex;
         return;
     }
     b->out_ctl_v4[k] = 0;
