@@ -729,6 +729,66 @@ static void test_answer_finish_split(void **state)
                 (1u << 12));
 }
 
+/* server_answer_now() (the daemon's batched path) gives the bytes of server_answer() +
+ * server_finish() with the same seed, with and without a client log, in basic and
+ * interleaved mode; and its receive timestamps, converted from a cached second, are the exact
+ * conversion but for the fuzzed bits, on receive times that jump back and forth across
+ * seconds. */
+static void test_answer_now(void **state)
+{
+    struct server a, b;
+    struct server_params sp;
+    struct server_ref ref;
+    struct server_pending pend;
+    struct clientlog_params cp;
+    uint8_t req[48], out1[128], out2[128];
+    size_t l1, l2;
+    struct prng p;
+    (void)state;
+    server_params_default(&sp);
+    server_init(&a, &sp, 9);
+    server_init(&b, &sp, 9);
+    synced_ref(&ref);
+    server_prepare(&a, &ref);
+    server_prepare(&b, &ref);
+    clientlog_params_default(&cp);
+    struct clientlog *ca = clientlog_new(&cp), *cb = clientlog_new(&cp);
+    assert_non_null(ca);
+    assert_non_null(cb);
+    prng_seed(&p, 3);
+    int64_t t = T0;
+    uint32_t fuzz = ((1u << (32 + sp.precision_log2)) - 1) & ~1u;
+    for (int i = 0; i < 20000; i++) {
+        struct addr from = client_addr((uint16_t)(1024 + prng_below(&p, 4)));
+        from.bytes[3] = (uint8_t)prng_below(&p, 8);
+        /* mostly forward within a second, sometimes seconds away either way */
+        uint64_t jump = prng_below(&p, 10);
+        t += jump == 0   ? -(int64_t)prng_below(&p, 5 * NS)
+             : jump == 1 ? (int64_t)prng_below(&p, 5 * NS)
+                         : (int64_t)prng_below(&p, 300000);
+        request(req, 4, 3, 6, prng_next_u64(&p));
+        if (i % 3 == 0) /* an interleaved request: origin = our last RX for this client, maybe */
+            memcpy(req + NTP_OFF_ORIGIN, out1 + NTP_OFF_RECEIVE, 8);
+        struct clientlog *la = i < 10000 ? ca : NULL, *lb = i < 10000 ? cb : NULL;
+        struct server_rx rx = {req, 48, &from, t, 0};
+        enum server_verdict va = server_answer(&a, la, &rx, out1, sizeof out1, &l1, &pend);
+        server_finish(&a, la, out1, &pend, t + 5000);
+        enum server_verdict vb = server_answer_now(&b, lb, &rx, out2, sizeof out2, &l2, t + 5000);
+        assert_int_equal(va, vb);
+        assert_int_equal(l1, l2);
+        assert_memory_equal(out1, out2, l1);
+        struct ntp_ts64 want = server_ntp_from_ns(t), got = ntp_get_ts(out2 + NTP_OFF_RECEIVE);
+        if (vb == SERVER_REPLY) {
+            assert_int_equal(got.sec, want.sec);
+            assert_int_equal(got.frac & ~(fuzz | 1u), want.frac & ~(fuzz | 1u));
+            assert_int_equal(got.frac & 1u, 1u);
+        }
+    }
+    assert_true(a.counts[SERVER_REPLY_INTERLEAVED] > 100);
+    clientlog_free(ca);
+    clientlog_free(cb);
+}
+
 /* Symmetric keys: a good MAC gets a reply with a MAC of the same key and length (checked
  * with the key, and byte for byte against the digest of the reply's header); an unknown key,
  * a bad digest, a wrong digest length and a crypto-NAK are dropped and counted; the reply is
@@ -868,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_ntp_from_ns),
         cmocka_unit_test(test_dispersion_vs_float),
         cmocka_unit_test(test_answer_finish_split),
+        cmocka_unit_test(test_answer_now),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
