@@ -756,6 +756,8 @@ static void test_answer_now(void **state)
     assert_non_null(ca);
     assert_non_null(cb);
     prng_seed(&p, 3);
+    memset(out1, 0, sizeof out1); /* the first "previous RX" copied into an origin */
+    memset(out2, 0, sizeof out2);
     int64_t t = T0;
     uint32_t fuzz = ((1u << (32 + sp.precision_log2)) - 1) & ~1u;
     for (int i = 0; i < 20000; i++) {
