@@ -140,7 +140,7 @@ static int parse_line(const char *line, size_t len, unsigned lineno, const char 
 
     while (pos < end && is_space(*pos))
         pos++;
-    if (pos == end || strchr("!;#%", *pos))
+    if (pos == end || (*pos != '\0' && strchr("!;#%", *pos)))
         return 0;
     if (memchr(line, '\0', len) != NULL) {
         warnf(warn, ctx, "Could not parse key at line %u in file %s", lineno, file);

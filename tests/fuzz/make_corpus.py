@@ -188,3 +188,34 @@ v1 = (b'TZif' + b'\0' * 16 + struct.pack('>6I', 0, 0, 1, 0, 1, 4) + struct.pack(
       + b'UTC\0' + struct.pack('>iI', 78796800, 1))
 put('fuzz_tzif', v1)
 put('fuzz_tzif', v1[:50])
+
+# fuzz_keys: key files (chrony's format: ID [TYPE] KEY), good and bad lines.
+KEYS = (b'# chrony.keys: ID TYPE KEY\n'
+        b'1 MD5 HEX:0102030405060708090A0B0C0D0E0F10\n'
+        b'2 SHA1 ASCII:secretsha1\n'
+        b'\t3   SHA256\tHEX:00112233445566778899aabbccddeeff  \r\n'
+        b'4 SHA384 HEX:000102030405060708090a0b0c0d0e0f10111213\n'
+        b'5 SHA512 plainpass\n'
+        b'6 noTypeKey\n'
+        b'! comment\n; comment\n% comment\n\n'
+        b'4294967295 ASCII:ASCII:x\n')
+put('fuzz_keys', KEYS)
+put('fuzz_keys', b'10 MD5 HEX:010\n11 MD5 HEX:zz\n12 md5 abc\n13 AES128 HEX:00\n'
+                 b'14 SHA3-256 abc\n0 MD5 abc\n4294967296 MD5 abc\n-1 MD5 x\n15\n'
+                 b'16 MD5 a b\n1 MD5 dup\n1 SHA1 dup2\n17 MD5 ASCII:\n18 MD5 HEX:\n')
+put('fuzz_keys', b'1 MD5 ' + b'k' * 2041 + b'\n2 MD5 ' + b'k' * 2042 + b'\n')
+put('fuzz_keys', b'1 MD5 a\x00b\n\x00\n 2 SHA1 c')
+put('fuzz_keys', b'')
+
+# fuzz_server with keys: option byte 0 bit 7 makes the target re-sign MACs of its keys (1 MD5,
+# 2 SHA1, 3 SHA256, 5 SHA512); NTPv4 digests at most 20 octets, NTPv3 whole.
+def mac_req(version, key_id, digest_len):
+    return bytes([version << 3 | 3]) + base[1:48] + struct.pack('>I', key_id) + bytes(digest_len)
+
+signed = [mac_req(4, 1, 16), mac_req(4, 2, 20), mac_req(4, 3, 20), mac_req(4, 5, 20),
+          mac_req(3, 1, 16), mac_req(3, 3, 32), mac_req(3, 5, 64), mac_req(4, 9, 16),
+          mac_req(3, 3, 20), mac_req(4, 1, 16) + bytes(0), base + bytes(4)]
+put('fuzz_server', b'\x81\x00\x00\x01' + b''.join(rec(p, 0x40) for p in signed))
+put('fuzz_server', b'\x81\x31\x12\x01' + b''.join(rec(p, 0x40 | (i % 8) << 3)
+                                                  for i, p in enumerate(signed * 3)))
+put('fuzz_server', b'\x01\x00\x00\x01' + b''.join(rec(p, 0x40) for p in signed))
