@@ -130,6 +130,7 @@ struct source {
 struct engine {
     struct engine_params p;
     const struct clock_ops *clock;
+    const struct keys *keys; /* borrowed: engine_set_keys() */
     struct prng prng;
     int64_t start_mono_ns;
     double now_s;
@@ -178,6 +179,16 @@ void engine_params_default(struct engine_params *p)
     p->reselectdist_s = 100e-6;
     p->stratumweight_s = 1e-3;
     p->combinelimit = 3.0;
+}
+
+void engine_set_keys(struct engine *e, const struct keys *keys)
+{
+    e->keys = keys;
+}
+
+const struct keys *engine_keys(const struct engine *e)
+{
+    return e->keys;
 }
 
 void engine_source_params_default(struct engine_source_params *p)
@@ -298,8 +309,8 @@ int engine_add_source(struct engine *e, const struct engine_source_params *sp,
         s->sp.maxpoll_log2 = s->sp.minpoll_log2;
     if (s->sp.polltarget < 6)
         s->sp.polltarget = 6;
-    if (s->sp.version < 1 || s->sp.version > 4)
-        s->sp.version = 4;
+    if (s->sp.version < 0 || s->sp.version > 4)
+        s->sp.version = 4; /* 0 stays: chosen per request from the key */
     s->id = e->next_id++;
     if (remote)
         s->remote = *remote;
@@ -410,10 +421,21 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
         if (s->reach == 0 && s->sel_state != SELECT_STALE)
             select_and_update(e, tsec(e, now_mono_ns), NULL); /* it just became unreachable */
     }
+    const struct keys_key *key = NULL;
+    if (s->sp.key_id != 0) {
+        key = keys_find(e->keys, s->sp.key_id);
+        if (!key) {
+            /* chronyd sends nothing with a missing key; the poll counts as unanswered. */
+            s->awaiting = 1;
+            return;
+        }
+    }
     struct ntp_packet p;
     memset(&p, 0, sizeof(p));
     p.leap = 0;
-    p.version = (uint8_t)s->sp.version;
+    p.version = (uint8_t)(s->sp.version                                    ? s->sp.version
+                          : key && hash_len(key->alg) > KEYS_V4_DIGEST_MAX ? 3
+                                                                           : 4);
     p.mode = s->sp.kind == ENGINE_SOURCE_PEER ? NTP_MODE_ACTIVE : NTP_MODE_CLIENT;
     p.poll = (int8_t)s->poll;
     p.precision = 32;
@@ -423,8 +445,10 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
     while (r == 0);
     s->cookie = ntp_time_ts_from_u64(r);
     p.transmit = s->cookie;
-    uint8_t buf[NTP_HEADER_LEN];
+    uint8_t buf[NTP_HEADER_LEN + 4 + KEYS_DIGEST_MAX];
     size_t len = ntp_build(&p, buf, sizeof(buf));
+    if (key)
+        len = keys_sign(key, p.version, buf, len, sizeof(buf));
     discipline_advance(&e->d, tsec(e, now_mono_ns));
     s->tx_real_ns = read_real(e);
     s->tx_mono_ns = now_mono_ns;
@@ -764,7 +788,8 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     s->total_rx++;
 
     struct ntp_packet p;
-    if (ntp_parse(pkt, len, &p, NULL) != NTP_OK)
+    struct ntp_layout lay;
+    if (ntp_parse(pkt, len, &p, &lay) != NTP_OK)
         return;
     int want_peer = s->sp.kind == ENGINE_SOURCE_PEER;
     if (want_peer ? (p.mode != NTP_MODE_ACTIVE && p.mode != NTP_MODE_PASSIVE)
@@ -775,7 +800,15 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     int t2 = s->awaiting && ntp_time_equal(p.origin, s->cookie);
     int t3 = !ntp_time_is_zero(p.origin) && !ntp_time_is_zero(p.receive) &&
              !ntp_time_is_zero(p.transmit);
-    int t5 = 1;
+    /* Test 5: with a key, the reply must carry a good MAC of that key (chrony:
+     * NAU_CheckResponseAuth); without one, anything goes. */
+    int t5 = 1, authenticated = 0;
+    if (s->sp.key_id != 0) {
+        const struct keys_key *key = keys_find(e->keys, s->sp.key_id);
+        t5 = authenticated =
+            key && lay.mac_len > 0 &&
+            keys_check(key, p.version, pkt, lay.mac_off, pkt + lay.mac_off, lay.mac_len);
+    }
     /* KoD: believed only when it answers our outstanding request. */
     if (ntp_is_kod(&p) && t1 && t2 && t5) {
         s->awaiting = 0;
@@ -798,7 +831,8 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
 
     uint16_t flags =
         (uint16_t)((t1 ? REPORT_TEST_1 : 0) | (t2 ? REPORT_TEST_2 : 0) | (t3 ? REPORT_TEST_3 : 0) |
-                   (t5 ? REPORT_TEST_5 : 0) | (t6 ? REPORT_TEST_6 : 0) | (t7 ? REPORT_TEST_7 : 0));
+                   (t5 ? REPORT_TEST_5 : 0) | (t6 ? REPORT_TEST_6 : 0) | (t7 ? REPORT_TEST_7 : 0) |
+                   (authenticated ? REPORT_FLAG_AUTHENTICATED : 0));
     if (!valid) {
         s->test_flags = flags;
         return;
@@ -1129,6 +1163,7 @@ int engine_source_report(const struct engine *e, int index, int64_t now_mono_ns,
     r->response_time_s = s->resp_s;
     r->jitter_asymmetry = s->st.has_alpha ? s->st.alpha : 0.0;
     r->test_flags = s->test_flags;
+    r->key_id = s->sp.key_id;
     r->tx_tss_char = 'D';
     r->rx_tss_char = 'D';
     r->total_tx = s->total_tx;

@@ -20,6 +20,7 @@
 
 #include "base/addr.h"
 #include "core/clock_ops.h"
+#include "core/keys.h"
 #include "core/report.h"
 #include "core/tzif.h"
 
@@ -43,7 +44,9 @@ struct engine_source_params {
     int trust;
     int require;
     int xleave;
-    int version;             /* NTP version of our requests, default 4 */
+    int version;             /* NTP version of our requests, default 4; 0: 4, or 3 when the key's
+                              * digest is longer than 20 octets (chrony's default) */
+    uint32_t key_id;         /* symmetric key (engine_set_keys()); 0: none */
     int minstratum;          /* default 0 */
     int polltarget;          /* default 8 */
     int minsamples;          /* default -1: engine's choice */
@@ -113,6 +116,15 @@ void engine_free(struct engine *e);
 int engine_add_source(struct engine *e, const struct engine_source_params *sp,
                       const struct addr *remote, const char *name, int64_t now_mono_ns);
 int engine_remove_source(struct engine *e, int source_id);
+
+/* The symmetric keys (core/keys) that sources with a key_id use: requests carry a MAC of the
+ * key, replies must carry a good one of the same key (test 5). keys is borrowed and must
+ * live until the next call (the daemon swaps tables on `rekey`); NULL: no keys, and sources
+ * with a key_id send nothing (chronyd: "Key N is missing"). */
+void engine_set_keys(struct engine *e, const struct keys *keys);
+
+/* The table engine_set_keys() gave, or NULL. */
+const struct keys *engine_keys(const struct engine *e);
 
 /* Runs what is due at now: polls, bursts, reachability updates, discipline steps. */
 void engine_run_timers(struct engine *e, int64_t now_mono_ns, const struct engine_io *io);

@@ -102,7 +102,8 @@ struct report_source {
 
     /* ntpdata (from the last packet that passed tests 1-3 and 5) */
     uint16_t remote_port;
-    int leap; /* packet's LI */
+    uint32_t key_id; /* the source's symmetric key (authdata); 0: none */
+    int leap;        /* packet's LI */
     int version;
     int pkt_mode; /* 4 server, 2 symmetric passive, 1 symmetric active */
     int pkt_stratum;

@@ -735,6 +735,18 @@ static int dispatch(struct cmdsrv *s, const struct cmdmon_request *req, size_t l
         if (find_source(s, &req->u.ip, now, &r) < 0)
             return CMDMON_STT_NOSUCHSOURCE;
         rep->reply = CMDMON_REP_AUTH_DATA; /* mode 0: no authentication */
+        rep->u.auth_data.last_ke_ago = 0xFFFFFFFFu; /* no NTS-KE ever: chronyc prints "-" */
+        if (r.key_id != 0) {
+            /* chronyd: mode SK with the key's hash id and bits; a missing key shows 0, 0 */
+            const struct keys_key *key = keys_find(engine_keys(s->engine), r.key_id);
+            rep->u.auth_data.mode = 1;
+            rep->u.auth_data.key_id = r.key_id;
+            if (key) {
+                rep->u.auth_data.key_type = (uint16_t)key->alg;
+                rep->u.auth_data.key_length =
+                    (uint16_t)(key->len * 8 > 0xFFFF ? 0xFFFF : key->len * 8);
+            }
+        }
         return CMDMON_STT_SUCCESS;
     }
     case CMDMON_REQ_ACTIVITY:

@@ -49,7 +49,17 @@ struct cmdsrv_io {
     void *cyclelogs_ctx;
     int (*dump)(void *ctx);
     void *dump_ctx;
+    void (*rekey)(void *ctx);
+    void *rekey_ctx;
 };
+
+void cmdsrv_on_rekey(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx)
+{
+    if (!io)
+        return;
+    io->rekey = fn;
+    io->rekey_ctx = ctx;
+}
 
 void cmdsrv_on_dump(struct cmdsrv_io *io, int (*fn)(void *ctx), void *ctx)
 {
@@ -318,7 +328,10 @@ static int run(void *ctx, const struct cmdmon_request *req)
     case CMDMON_REQ_RESELECT: /* selection runs at every update anyway */
     case CMDMON_REQ_REFRESH:
     case CMDMON_REQ_RELOAD_SOURCES:
-    case CMDMON_REQ_REKEY: /* no keyfile support: nothing to reload (chronyd: SUCCESS) */
+        return CMDMON_STT_SUCCESS;
+    case CMDMON_REQ_REKEY: /* chronyd answers SUCCESS, also without a keyfile */
+        if (io->rekey)
+            io->rekey(io->rekey_ctx);
         return CMDMON_STT_SUCCESS;
     default:
         /* Everything else cmdsrv does not do itself: not supported by tempusd. */

@@ -34,6 +34,10 @@ void cmdsrv_on_cyclelogs(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx)
  * does nothing (chronyd without dumpdir). fn(ctx) is borrowed; io may be NULL (no-op). */
 void cmdsrv_on_dump(struct cmdsrv_io *io, int (*fn)(void *ctx), void *ctx);
 
+/* What `rekey` runs: the daemon reads its keyfile again. Without it, `rekey` answers
+ * SUCCESS and does nothing (chronyd without keyfile). fn(ctx) is borrowed; io may be NULL. */
+void cmdsrv_on_rekey(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx);
+
 /* Closes the sockets (unlinking the Unix socket) and frees; NULL is a no-op. */
 void cmdsrv_close(struct cmdsrv_io *io);
 

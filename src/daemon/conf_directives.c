@@ -711,7 +711,7 @@ static const struct directive directives[] = {
     {"hwclockfile", K_STRING, OFF(hwclockfile), NULL, 0},
     {"hwtimestamp", K_FUNC, 0, h_hwtimestamp, 0},
     {"initstepslew", K_FUNC, 0, h_initstepslew, 0},
-    {"keyfile", K_STRING, OFF(keyfile), NULL, 0},
+    {"keyfile", K_STRING, OFF(keyfile), NULL, 1},
     {"leapsecmode", K_FUNC, 0, h_leapsecmode, 0},
     {"leapsectz", K_STRING, OFF(leapsectz), NULL, 1},
     {"linux_freq_scale", K_OBSOLETE, 0, NULL, 0},

@@ -62,9 +62,12 @@ void conf_engine_source_params(const struct conf *c, const struct conf_source *s
     sp->trust = s->trust;
     sp->require = s->require;
     sp->xleave = s->xleave;
-    sp->version = s->version < 1 ? 4 : s->version > 4 ? 4 : s->version;
+    /* Unset: 4, or 3 with a key whose digest is longer than 20 octets (the engine decides
+     * when it knows the key), as chronyd. */
+    sp->version = s->version < 1 ? 0 : s->version > 4 ? 4 : s->version;
     if (s->xleave || s->extfields)
         sp->version = 4;
+    sp->key_id = s->key_id;
     sp->minstratum = s->minstratum > 15 ? 15 : s->minstratum;
     sp->polltarget = s->polltarget;
     sp->minsamples = s->minsamples >= 0 ? s->minsamples : c->minsamples;

@@ -33,7 +33,7 @@ static const struct source_option options[] = {
     {"extfield", O_EXTFIELD, SOFF(extfields), 0},
     {"filter", O_INT, SOFF(filter), 1},
     {"iburst", O_FLAG, SOFF(iburst), 1},
-    {"key", O_U32, SOFF(key_id), 0},
+    {"key", O_U32, SOFF(key_id), 1},
     {"maxdelay", O_DOUBLE, SOFF(maxdelay_s), 1},
     {"maxdelaydevratio", O_DOUBLE, SOFF(maxdelaydevratio), 1},
     {"maxdelayquant", O_DOUBLE, SOFF(maxdelayquant), 0},

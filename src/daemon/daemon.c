@@ -25,6 +25,7 @@
 #include "daemon/driftfile.h"
 #include "daemon/dump.h"
 #include "daemon/executor.h"
+#include "daemon/keyfile.h"
 #include "daemon/options.h"
 #include "daemon/statlog.h"
 #include "os/clock_linux.h"
@@ -189,6 +190,7 @@ struct daemon {
     int stop;
     int exit_status;
     const char *pidfile; /* claimed, to release */
+    struct keys *keys;   /* keyfile (engine and server borrow it); NULL without one */
 };
 
 static int64_t map_rx(void *ctx, int64_t system_ns)
@@ -975,6 +977,28 @@ static int dump_now(void *ctx)
     return save_dumps(ctx);
 }
 
+static void use_keys(struct daemon *d)
+{
+    engine_set_keys(d->engine, d->keys);
+    executor_set_keys(d->ex, d->keys);
+}
+
+/* `tempusc rekey`: the keyfile again; the old table is freed once nothing points at it. */
+static void rekey(void *ctx)
+{
+    struct daemon *d = ctx;
+    struct keys *k;
+    if (!d->c->keyfile)
+        return;
+    k = keyfile_load(d->c->keyfile);
+    if (!k)
+        return; /* out of memory: keep the old keys */
+    struct keys *old = d->keys;
+    d->keys = k;
+    use_keys(d);
+    keys_free(old);
+}
+
 static void cleanup(struct daemon *d)
 {
     for (size_t i = 0; i < d->n_pending; i++)
@@ -997,6 +1021,8 @@ static void cleanup(struct daemon *d)
     clocklinux_free(d->linux_clock);
     clockguard_fini(&d->guard);
     loop_free(d->loop);
+    keys_free(d->keys); /* after the engine and server that borrowed it */
+    d->keys = NULL;
     if (d->pidfile)
         files_pidfile_release(d->pidfile);
 }
@@ -1115,6 +1141,12 @@ int daemon_run(const struct options *o, struct conf *c)
                         d.guard.using_null, d.loop, d.engine, d.ex);
     cmdsrv_on_cyclelogs(d.cmd, cycle_logs, &d);
     cmdsrv_on_dump(d.cmd, dump_now, &d);
+    if (c->keyfile) {
+        d.keys = keyfile_load(c->keyfile);
+        use_keys(&d);
+        keyfile_check_sources(c, d.keys);
+    }
+    cmdsrv_on_rekey(d.cmd, rekey, &d);
     d.dump_loading = o->reload_dump && c->dumpdir && !o->oneshot;
     d.dump_started = o->oneshot != 0; /* -q/-Q leave the dump files alone */
     int n = add_sources(&d, loop_mono_ns());

@@ -710,6 +710,11 @@ int executor_remove_source(struct executor *x, int source_id)
     return -ENOENT;
 }
 
+void executor_set_keys(struct executor *x, const struct keys *keys)
+{
+    x->server.keys = keys;
+}
+
 void executor_set_rules(struct executor *x, const struct executor_rule *rules, size_t n)
 {
     if (n > EXECUTOR_MAX_RULES)

@@ -18,6 +18,7 @@
 #include "base/addr.h"
 #include "core/clientlog.h"
 #include "core/clock_ops.h"
+#include "core/keys.h"
 
 struct engine;
 struct loop;
@@ -116,6 +117,10 @@ int executor_remove_source(struct executor *x, int source_id);
 /* Replaces the allow/deny rules of NTP service (chronyc allow/deny at run time); n is
  * clamped to EXECUTOR_MAX_RULES. rules is copied. */
 void executor_set_rules(struct executor *x, const struct executor_rule *rules, size_t n);
+
+/* The symmetric keys the NTP server checks and signs with (borrowed until the next call;
+ * NULL: none, every request with a MAC is dropped). */
+void executor_set_keys(struct executor *x, const struct keys *keys);
 
 /* `local` at run time: on (stratum, distance_s) or off. */
 void executor_set_local(struct executor *x, int on, int stratum, double distance_s);
