@@ -734,7 +734,7 @@ static int dispatch(struct cmdsrv *s, const struct cmdmon_request *req, size_t l
         struct report_source r;
         if (find_source(s, &req->u.ip, now, &r) < 0)
             return CMDMON_STT_NOSUCHSOURCE;
-        rep->reply = CMDMON_REP_AUTH_DATA; /* mode 0: no authentication */
+        rep->reply = CMDMON_REP_AUTH_DATA;          /* mode 0: no authentication */
         rep->u.auth_data.last_ke_ago = 0xFFFFFFFFu; /* no NTS-KE ever: chronyc prints "-" */
         if (r.key_id != 0) {
             /* chronyd: mode SK with the key's hash id and bits; a missing key shows 0, 0 */
