@@ -712,7 +712,7 @@ int executor_remove_source(struct executor *x, int source_id)
 
 void executor_set_keys(struct executor *x, const struct keys *keys)
 {
-    x->server.keys = keys;
+    ntpserve_set_keys(x->ntp, keys);
 }
 
 void executor_set_rules(struct executor *x, const struct executor_rule *rules, size_t n)
