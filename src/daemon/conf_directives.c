@@ -683,7 +683,7 @@ static int h_ntscachedir(struct conf_parser *P, const char *word, const char *ar
 static const struct directive directives[] = {
     {"acquisitionport", K_INT, OFF(acquisitionport), NULL, 1},
     {"allow", K_FUNC, 0, h_allow, 1},
-    {"authselectmode", K_FUNC, 0, h_authselectmode, 0},
+    {"authselectmode", K_FUNC, 0, h_authselectmode, 1},
     {"batchreplies", K_NULL, OFF(batchreplies), NULL, 1}, /* tempus extension */
     {"bindacqaddress", K_FUNC, 0, h_bindacqaddress, 1},
     {"bindacqdevice", K_STRING, OFF(bindacqdevice), NULL, 0},

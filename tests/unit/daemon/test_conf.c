@@ -688,10 +688,62 @@ static void test_engine_mapping(void **state)
     conf_free(&c);
 }
 
+/* keys and authselectmode: the key ID reaches the engine, the version is left to the engine
+ * (4, or 3 for long digests) unless set, and chrony's four modes add noselect / require+trust
+ * by the sources' authentication (noselect sources not counted). */
+static void test_authselectmode(void **state)
+{
+    static const char *const srcs = "server a key 1\nserver b\nserver c noselect key 2\n";
+    static const struct {
+        const char *mode;
+        int a_req, a_trust, a_nosel, b_nosel;
+    } want[] = {
+        {"", 1, 1, 0, 0}, /* mix is the default */
+        {"authselectmode mix\n", 1, 1, 0, 0},
+        {"authselectmode require\n", 0, 0, 0, 1},
+        {"authselectmode prefer\n", 0, 0, 0, 1},
+        {"authselectmode ignore\n", 0, 0, 0, 0},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        struct conf c;
+        struct conf_error err;
+        struct engine_source_params sp;
+        char text[200];
+        snprintf(text, sizeof text, "%s%s", want[i].mode, srcs);
+        assert_int_equal(parse(&c, text, &err), 0);
+        conf_engine_source_params(&c, &c.sources[0], &sp);
+        assert_int_equal(sp.key_id, 1);
+        assert_int_equal(sp.version, 0);
+        assert_int_equal(sp.require, want[i].a_req);
+        assert_int_equal(sp.trust, want[i].a_trust);
+        assert_int_equal(sp.noselect, want[i].a_nosel);
+        conf_engine_source_params(&c, &c.sources[1], &sp);
+        assert_int_equal(sp.key_id, 0);
+        assert_int_equal(sp.noselect, want[i].b_nosel);
+        assert_int_equal(sp.require, 0);
+        conf_free(&c);
+    }
+    /* Only authenticated sources: mix adds nothing; prefer leaves them alone. */
+    {
+        struct conf c;
+        struct conf_error err;
+        struct engine_source_params sp;
+        assert_int_equal(parse(&c, "server a key 1 version 2\nserver b key 2 xleave\n", &err), 0);
+        conf_engine_source_params(&c, &c.sources[0], &sp);
+        assert_int_equal(sp.require, 0);
+        assert_int_equal(sp.version, 2);
+        conf_engine_source_params(&c, &c.sources[1], &sp);
+        assert_int_equal(sp.version, 4); /* xleave forces 4 */
+        conf_free(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_defaults, setup),
+        cmocka_unit_test_setup(test_authselectmode, setup),
         cmocka_unit_test_setup(test_lexer_comments_case_whitespace, setup),
         cmocka_unit_test_setup(test_line_length, setup),
         cmocka_unit_test_setup(test_arg_counts_and_numbers, setup),
