@@ -997,6 +997,7 @@ static void rekey(void *ctx)
     d->keys = k;
     use_keys(d);
     keys_free(old);
+    keyfile_check_sources(d->c, d->keys);
 }
 
 static void cleanup(struct daemon *d)
