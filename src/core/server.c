@@ -251,8 +251,8 @@ answer(struct server *s, struct clientlog *clientlog, const struct server_rx *rx
     pend->clientlog_index = -1;
     pend->key = NULL;
     assert(s->tmpl_valid);
-    version = (pkt[0] >> 3) & 7u;
     if (rx->len == NTP_HEADER_LEN) {
+        version = (pkt[0] >> 3) & 7u;
         /* the common case as ntp_check() has it, without the call: a bare header (lay is
          * then not filled in: only n_ef and mac_len are looked at, through these two) */
         if (version < NTP_MIN_VERSION || version > NTP_VERSION) {
@@ -268,6 +268,8 @@ answer(struct server *s, struct clientlog *clientlog, const struct server_rx *rx
             v = pv == NTP_BAD_VERSION ? SERVER_DROP_VERSION : SERVER_DROP_MALFORMED;
             goto done;
         }
+        /* read only now: a datagram may be shorter than one octet (an empty one) */
+        version = (pkt[0] >> 3) & 7u;
         n_ef = lay.n_ef;
         mac_len = lay.mac_len;
         crypto_nak = lay.crypto_nak;
