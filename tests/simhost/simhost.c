@@ -929,6 +929,7 @@ static ssize_t sim_send(struct ssock *s, const struct iovec *iov, size_t iovlen,
     memcpy(buf, &port, 2);
     H.packets++;
     H.srv[k].requests++;
+    hlog("request to server %d (%llu)", k + 1, (unsigned long long)H.srv[k].requests);
     int64_t d = simlink_transit_ns(&H.srv[k].up_link);
     if (d >= 0)
         sched(now_ns() + d, ev_to_server, k, (int)s->id, buf, len + 2);
