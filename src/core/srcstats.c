@@ -119,7 +119,13 @@ void srcstats_add(struct srcstats *st, const struct srcstats_sample *in)
 
 /* Candidate wander rates q, (s/s)^2 per second: sqrt(q) from 0.0001 to 1 ppm/sqrt(s)
  * (a good TCXO .. a clock in a draughty room). */
+#ifdef Q_GRID_FINE
+static const double q_grid[] = {0.0,   1e-20, 3e-20, 1e-19, 3e-19, 1e-18, 3e-18,
+                                1e-17, 3e-17, 1e-16, 3e-16, 1e-15, 3e-15, 1e-14,
+                                3e-14, 1e-13, 3e-13, 1e-12, 3e-12};
+#else
 static const double q_grid[] = {0.0, 1e-20, 1e-19, 1e-18, 1e-17, 1e-16, 1e-15, 1e-14, 1e-13, 1e-12};
+#endif
 #define N_Q   SRCSTATS_N_Q
 #define N_LIN SRCSTATS_N_LIN
 _Static_assert(sizeof(q_grid) / sizeof(q_grid[0]) == SRCSTATS_N_LIN, "grid size");
@@ -136,6 +142,9 @@ double srcstats_q_value(int k)
 
 void srcstats_set_model(struct srcstats *st, int k)
 {
+#ifdef Q_FORCE
+    k = Q_FORCE; /* experiments: one model for every world */
+#endif
     st->wander_q = srcstats_q_value(k);
     st->quad = k >= N_LIN && k < N_Q;
     st->wander_q3 = st->quad ? q3_grid[k - N_LIN] : 0.0;

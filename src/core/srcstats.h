@@ -25,9 +25,13 @@
 #define SRCSTATS_MAX_SAMPLES 128 /* chrony: 64; more helps when the clock is stable */
 #endif
 #define SRCSTATS_OUTLIER_SIGMA 4.0
-#define SRCSTATS_N_LIN         10 /* candidate wander rates of the straight-line model */
-#define SRCSTATS_N_Q           16 /* candidate models: lines, then quadratics (drift) */
-#define SRCSTATS_CHR_MAX       64 /* chrony's register size */
+#ifdef Q_GRID_FINE
+#define SRCSTATS_N_LIN 19
+#else
+#define SRCSTATS_N_LIN 10 /* candidate wander rates of the straight-line model */
+#endif
+#define SRCSTATS_N_Q     (SRCSTATS_N_LIN + 6) /* candidate models: lines, then quadratics (drift) */
+#define SRCSTATS_CHR_MAX 64                   /* chrony's register size */
 
 struct srcstats_sample {
     double t_s;          /* engine time of the sample (midpoint of request and response) */
