@@ -1123,8 +1123,12 @@ int engine_source_report(const struct engine *e, int index, int64_t now_mono_ns,
     r->reach = s->reach;
     r->since_sample_s = s->have_sample ? secs_u32(t - s->last_sample_t) : UINT32_MAX;
     r->orig_latest_meas_s = s->last_meas_s;
-    /* Adjusted for corrections made since the sample was taken. */
-    r->latest_meas_s = s->last_meas_s + (d.corr_s - s->last_meas_corr_s);
+    /* Adjusted for corrections made since the sample was taken: what moved the clock away
+     * from the timeline the current frequency defines (slews, steps, frequency changes), not
+     * the frequency compensation itself, as chronyd's adjusted offset. */
+    r->latest_meas_s = s->have_sample ? s->last_meas_s + (d.corr_s - s->last_meas_corr_s) -
+                                            d.base_ppm * 1e-6 * (t - s->last_sample_t)
+                                      : s->last_meas_s;
     r->latest_meas_err_s = s->last_err_s;
 
     r->n_samples = (uint32_t)s->st.n;

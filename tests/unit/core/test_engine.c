@@ -233,6 +233,12 @@ static void test_lan_converges(void **state)
     assert_int_equal(rs.test_flags, 0x3ff);
     assert_true(rs.n_samples >= 3);
     assert_string_equal(rs.reason, "");
+    /* sources' adjusted offset allows for offset corrections since the sample, not for the
+     * frequency compensation (50 ppm here: 1.5 ms over the 30 s below). */
+    advance(&w, w.t_ns + 30 * 1000000000LL);
+    assert_int_equal(engine_source_report(w.e, 0, w.t_ns, &rs), 0);
+    assert_true(rs.since_sample_s >= 30);
+    assert_true(fabs(rs.latest_meas_s - rs.orig_latest_meas_s) < 100e-6);
     assert_int_equal(engine_source_report(w.e, 1, w.t_ns, &rs), -ENOENT);
     struct report_reference ref;
     engine_reference(w.e, w.t_ns, &ref);
