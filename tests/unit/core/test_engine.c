@@ -1,6 +1,6 @@
-/* core/engine driven through its entry points against a small in-test world: a clock with a
- * frequency error, servers answering from true time over delayed links. Packet tests, KoD
- * RATE, the reach register, poll adaptation, iburst, makestep and convergence. */
+/* core/engine driven through its entry points against a small simulated world (engine_world.h):
+ * a clock with a frequency error, servers answering from true time over delayed links. Packet
+ * tests, KoD RATE, the reach register, poll adaptation, iburst, makestep and convergence. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -15,191 +15,8 @@
 #include "base/ntp_time.h"
 #include "base/prng.h"
 #include "core/engine.h"
+#include "engine_world.h"
 #include "wire/ntp.h"
-
-#define EPOCH_NS 1780000000000000000LL /* 2026-05-28 */
-#define MAXQ     64
-
-struct reply {
-    int64_t at_ns; /* true time of arrival at the client */
-    int src;
-    uint8_t pkt[48];
-};
-
-struct world {
-    int64_t t_ns; /* true time since start; also the client's mono clock */
-    double x_s;   /* local - true */
-    double f0_ppm, adj_ppm;
-    double wander_ppm; /* random walk of f0: sd of the change per second (0 = none) */
-    int steps;
-    struct prng rng;
-    int nsrv;
-    double srv_offset_s[8];
-    double base_s[8], jit_up_s[8], jit_down_s[8];
-    int drop_all[8];
-    int kod_rate[8];
-    int srv_stratum[8];    /* 0: 1 */
-    uint32_t srv_refid[8]; /* 0: GPS */
-    struct reply q[MAXQ];
-    int nq;
-    int sent[8];
-    uint8_t last_req[8][48];
-    struct engine *e;
-};
-
-static void advance(struct world *w, int64_t t)
-{
-    if (t > w->t_ns) {
-        w->x_s += (w->f0_ppm + w->adj_ppm) * 1e-6 * (double)(t - w->t_ns) * 1e-9;
-        w->t_ns = t;
-    }
-}
-
-static int64_t c_read(void *ctx)
-{
-    struct world *w = ctx;
-    return EPOCH_NS + w->t_ns + (int64_t)llround(w->x_s * 1e9);
-}
-
-static int c_freq(void *ctx, double ppm)
-{
-    struct world *w = ctx;
-    w->adj_ppm = ppm;
-    return 0;
-}
-
-static int c_step(void *ctx, double off)
-{
-    struct world *w = ctx;
-    w->x_s += off;
-    w->steps++;
-    return 0;
-}
-
-static int c_leap(void *ctx, enum clock_leap l)
-{
-    (void)ctx;
-    (void)l;
-    return 0;
-}
-
-static int c_sync(void *ctx, int synced, double est, double max)
-{
-    (void)ctx;
-    (void)synced;
-    (void)est;
-    (void)max;
-    return 0;
-}
-
-static int w_send(void *ctx, int id, const uint8_t *pkt, size_t len)
-{
-    struct world *w = ctx;
-    assert_int_equal(len, 48);
-    w->sent[id]++;
-    memcpy(w->last_req[id], pkt, 48);
-    if (w->drop_all[id] || w->nq >= MAXQ)
-        return 0;
-    struct ntp_packet rq, rp;
-    assert_int_equal(ntp_parse(pkt, len, &rq, NULL), NTP_OK);
-    assert_int_equal(rq.mode, NTP_MODE_CLIENT);
-    double up = w->base_s[id] + prng_exponential(&w->rng, w->jit_up_s[id]);
-    double down = w->base_s[id] + prng_exponential(&w->rng, w->jit_down_s[id]);
-    int64_t srv_rx = w->t_ns + (int64_t)(up * 1e9);
-    int64_t srv_tx = srv_rx + 20000;
-    memset(&rp, 0, sizeof(rp));
-    rp.version = 4;
-    rp.mode = NTP_MODE_SERVER;
-    rp.stratum = (uint8_t)(w->srv_stratum[id] ? w->srv_stratum[id] : 1);
-    rp.precision = -20;
-    rp.refid = w->srv_refid[id] ? w->srv_refid[id] : NTP_REFID('G', 'P', 'S', 0);
-    rp.origin = rq.transmit;
-    int64_t so = (int64_t)(w->srv_offset_s[id] * 1e9);
-    rp.reference = ntp_time_from_ns(EPOCH_NS + srv_rx - 1000000000 + so);
-    rp.receive = ntp_time_from_ns(EPOCH_NS + srv_rx + so);
-    rp.transmit = ntp_time_from_ns(EPOCH_NS + srv_tx + so);
-    if (w->kod_rate[id]) {
-        rp.stratum = 0;
-        rp.leap = NTP_LEAP_UNSYNC;
-        rp.refid = NTP_KISS_RATE;
-    }
-    struct reply *r = &w->q[w->nq++];
-    r->at_ns = srv_tx + (int64_t)(down * 1e9);
-    r->src = id;
-    ntp_build(&rp, r->pkt, sizeof(r->pkt));
-    return 0;
-}
-
-static struct clock_ops w_ops(struct world *w)
-{
-    struct clock_ops o = {
-        .ctx = w,
-        .read_real_ns = c_read,
-        .set_freq_ppm = c_freq,
-        .step_s = c_step,
-        .set_leap = c_leap,
-        .set_sync_status = c_sync,
-        .max_freq_ppm = 100000.0,
-    };
-    return o;
-}
-
-/* Runs the world until true time end_ns. Returns the RMS of x over samples every second
- * after from_ns (0 if none). */
-static double run(struct world *w, const struct engine_io *io, int64_t end_ns, int64_t from_ns)
-{
-    double sum = 0.0;
-    long n = 0;
-    int64_t next_sample = from_ns;
-    while (w->t_ns < end_ns) {
-        int64_t t = engine_next_timeout_mono_ns(w->e);
-        int qi = -1;
-        for (int i = 0; i < w->nq; i++)
-            if (w->q[i].at_ns < t && (qi < 0 || w->q[i].at_ns < w->q[qi].at_ns))
-                qi = i;
-        if (qi >= 0)
-            t = w->q[qi].at_ns;
-        if (t > end_ns)
-            t = end_ns;
-        while (next_sample <= t && next_sample < end_ns) {
-            advance(w, next_sample);
-            if (w->wander_ppm > 0.0)
-                w->f0_ppm += w->wander_ppm * prng_normal(&w->rng);
-            sum += w->x_s * w->x_s;
-            n++;
-            next_sample += 1000000000;
-        }
-        advance(w, t);
-        if (qi >= 0) {
-            struct reply r = w->q[qi];
-            w->q[qi] = w->q[--w->nq];
-            engine_receive(w->e, r.src, r.pkt, 48, c_read(w), w->t_ns, io);
-        } else if (t >= engine_next_timeout_mono_ns(w->e)) {
-            engine_run_timers(w->e, w->t_ns, io);
-        }
-    }
-    return n ? sqrt(sum / (double)n) : 0.0;
-}
-
-static void world_init(struct world *w, int nsrv, uint64_t seed)
-{
-    memset(w, 0, sizeof(*w));
-    prng_seed(&w->rng, seed);
-    w->nsrv = nsrv;
-    for (int i = 0; i < nsrv; i++) {
-        w->base_s[i] = 50e-6;
-        w->jit_up_s[i] = 10e-6;
-        w->jit_down_s[i] = 10e-6;
-    }
-}
-
-static int add_src(struct world *w, struct engine_source_params *sp, int last_octet)
-{
-    struct addr a = {.family = ADDR_INET4, .bytes = {192, 0, 2, (uint8_t)last_octet}, .port = 123};
-    char name[16];
-    snprintf(name, sizeof(name), "s%d", last_octet);
-    return engine_add_source(w->e, sp, &a, name, w->t_ns);
-}
 
 static void test_lan_converges(void **state)
 {
@@ -208,16 +25,16 @@ static void test_lan_converges(void **state)
     world_init(&w, 1, 11);
     w.x_s = 0.010;
     w.f0_ppm = 50.0;
-    struct clock_ops ops = w_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
     struct engine_params p;
     engine_params_default(&p);
     w.e = engine_new(&p, &ops, 1, 0);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.iburst = 1;
-    assert_int_equal(add_src(&w, &sp, 1), 0);
-    double rms = run(&w, &io, 4 * 3600 * 1000000000LL, 3600 * 1000000000LL);
+    assert_int_equal(world_add_src(&w, &sp, 1), 0);
+    double rms = world_run(&w, &io, 4 * 3600 * 1000000000LL, 3600 * 1000000000LL);
     assert_true(rms < 30e-6);
     struct report_tracking tr;
     engine_tracking(w.e, w.t_ns, &tr);
@@ -235,7 +52,7 @@ static void test_lan_converges(void **state)
     assert_string_equal(rs.reason, "");
     /* sources' adjusted offset allows for offset corrections since the sample, not for the
      * frequency compensation (50 ppm here: 1.5 ms over the 30 s below). */
-    advance(&w, w.t_ns + 30 * 1000000000LL);
+    world_advance(&w, w.t_ns + 30 * 1000000000LL);
     assert_int_equal(engine_source_report(w.e, 0, w.t_ns, &rs), 0);
     assert_true(rs.since_sample_s >= 30);
     assert_true(fabs(rs.latest_meas_s - rs.orig_latest_meas_s) < 100e-6);
@@ -255,8 +72,8 @@ static void test_iburst_makestep(void **state)
     world_init(&w, 1, 12);
     w.x_s = 100.0;
     w.f0_ppm = -30.0;
-    struct clock_ops ops = w_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
     struct engine_params p;
     engine_params_default(&p);
     p.makestep_threshold_s = 1.0;
@@ -265,12 +82,12 @@ static void test_iburst_makestep(void **state)
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.iburst = 1;
-    add_src(&w, &sp, 1);
-    run(&w, &io, 6 * 1000000000LL, 0);
+    world_add_src(&w, &sp, 1);
+    world_run(&w, &io, 6 * 1000000000LL, 0);
     assert_int_equal(w.steps, 1);
     assert_true(fabs(w.x_s) < 1e-3);
     assert_true(w.sent[0] <= 8);
-    run(&w, &io, 3600 * 1000000000LL, 0);
+    world_run(&w, &io, 3600 * 1000000000LL, 0);
     assert_int_equal(w.steps, 1);
     assert_true(fabs(w.x_s) < 100e-6);
     engine_free(w.e);
@@ -283,8 +100,8 @@ static void test_falseticker_never_selected(void **state)
     world_init(&w, 4, 13);
     w.srv_offset_s[2] = 1.0;
     w.f0_ppm = 10.0;
-    struct clock_ops ops = w_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
     struct engine_params p;
     engine_params_default(&p);
     w.e = engine_new(&p, &ops, 3, 0);
@@ -292,9 +109,9 @@ static void test_falseticker_never_selected(void **state)
     engine_source_params_default(&sp);
     sp.iburst = 1;
     for (int i = 0; i < 4; i++)
-        add_src(&w, &sp, i + 1);
+        world_add_src(&w, &sp, i + 1);
     for (int k = 0; k < 60; k++) {
-        run(&w, &io, (int64_t)(k + 1) * 60 * 1000000000LL, 0);
+        world_run(&w, &io, (int64_t)(k + 1) * 60 * 1000000000LL, 0);
         assert_true(fabs(w.x_s) < 0.01);
     }
     struct report_source rs;
@@ -317,8 +134,8 @@ static void make_reply(struct world *w, uint8_t *out, int64_t rx_true_ns)
     rp.precision = -24;
     rp.refid = 0x0A000001;
     rp.origin = rq.transmit;
-    rp.receive = ntp_time_from_ns(EPOCH_NS + rx_true_ns - 50000);
-    rp.transmit = ntp_time_from_ns(EPOCH_NS + rx_true_ns - 40000);
+    rp.receive = ntp_time_from_ns(WORLD_EPOCH_NS + rx_true_ns - 50000);
+    rp.transmit = ntp_time_from_ns(WORLD_EPOCH_NS + rx_true_ns - 40000);
     ntp_build(&rp, out, 48);
 }
 
@@ -327,7 +144,7 @@ static void next_request(struct world *w, const struct engine_io *io)
 {
     int sent = w->sent[0];
     while (w->sent[0] == sent) {
-        advance(w, engine_next_timeout_mono_ns(w->e));
+        world_advance(w, engine_next_timeout_mono_ns(w->e));
         engine_run_timers(w->e, w->t_ns, io);
     }
 }
@@ -338,28 +155,28 @@ static void test_packet_tests_and_reach(void **state)
     struct world w;
     world_init(&w, 1, 14);
     w.drop_all[0] = 1; /* we answer by hand */
-    struct clock_ops ops = w_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
     w.e = engine_new(NULL, &ops, 4, 0);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.minpoll_log2 = 4;
-    add_src(&w, &sp, 1);
+    world_add_src(&w, &sp, 1);
     struct report_source rs;
     uint8_t pkt[48];
 
     /* Poll 1: answered correctly. */
     next_request(&w, &io);
     assert_int_equal(w.sent[0], 1);
-    advance(&w, w.t_ns + 100000);
+    world_advance(&w, w.t_ns + 100000);
     make_reply(&w, pkt, w.t_ns);
-    engine_receive(w.e, 0, pkt, 48, c_read(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_valid, 1);
     assert_int_equal(rs.total_good, 1);
     assert_int_equal(rs.reach, 1);
     /* The same packet again: duplicate (test 1) and no request outstanding (test 2). */
-    engine_receive(w.e, 0, pkt, 48, c_read(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_valid, 1);
     assert_int_equal(rs.test_flags & REPORT_TEST_1, 0);
@@ -367,17 +184,17 @@ static void test_packet_tests_and_reach(void **state)
 
     /* Poll 2: a reply with a wrong origin (bogus), then one with a zero receive stamp. */
     next_request(&w, &io);
-    advance(&w, w.t_ns + 100000);
+    world_advance(&w, w.t_ns + 100000);
     make_reply(&w, pkt, w.t_ns);
     pkt[NTP_OFF_ORIGIN + 7] ^= 1;
-    engine_receive(w.e, 0, pkt, 48, c_read(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_valid, 1);
     assert_int_equal(rs.test_flags & REPORT_TEST_2, 0);
     assert_true(rs.test_flags & REPORT_TEST_1);
     make_reply(&w, pkt, w.t_ns);
     memset(pkt + NTP_OFF_RECEIVE, 0, 8);
-    engine_receive(w.e, 0, pkt, 48, c_read(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_valid, 1);
     assert_int_equal(rs.test_flags & REPORT_TEST_3, 0);
@@ -387,9 +204,9 @@ static void test_packet_tests_and_reach(void **state)
     next_request(&w, &io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.reach, 2);
-    advance(&w, w.t_ns + 100000);
+    world_advance(&w, w.t_ns + 100000);
     make_reply(&w, pkt, w.t_ns);
-    engine_receive(w.e, 0, pkt, 48, c_read(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.reach, 5);
     assert_int_equal(rs.total_valid, 2);
@@ -401,11 +218,11 @@ static void test_packet_tests_and_reach(void **state)
 
     /* A reply from the wrong mode is ignored entirely. */
     pkt[0] = (uint8_t)((pkt[0] & ~7) | NTP_MODE_BROADCAST);
-    engine_receive(w.e, 0, pkt, 48, c_read(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_valid, 2);
     /* Garbage is counted and dropped. */
-    engine_receive(w.e, 0, pkt, 20, c_read(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 20, world_read_ns(&w), w.t_ns, &io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_rx, 7);
     engine_free(w.e);
@@ -416,21 +233,21 @@ static void test_kod_rate_backs_off(void **state)
     (void)state;
     struct world w;
     world_init(&w, 1, 15);
-    struct clock_ops ops = w_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
     w.e = engine_new(NULL, &ops, 5, 0);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.minpoll_log2 = 4;
     sp.maxpoll_log2 = 10;
-    add_src(&w, &sp, 1);
-    run(&w, &io, 200 * 1000000000LL, 0);
+    world_add_src(&w, &sp, 1);
+    world_run(&w, &io, 200 * 1000000000LL, 0);
     int before = w.sent[0];
     struct report_source rs;
     engine_source_report(w.e, 0, w.t_ns, &rs);
     int poll_before = rs.poll_log2;
     w.kod_rate[0] = 1;
-    run(&w, &io, 2000 * 1000000000LL, 0);
+    world_run(&w, &io, 2000 * 1000000000LL, 0);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_true(rs.poll_log2 > poll_before);
     /* at poll 4 the 1800 s would take ~110 requests; backing off sends far fewer */
@@ -443,20 +260,20 @@ static void test_poll_adapts_up_and_unreachable(void **state)
     (void)state;
     struct world w;
     world_init(&w, 1, 16);
-    struct clock_ops ops = w_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
     w.e = engine_new(NULL, &ops, 6, 0);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.minpoll_log2 = 4;
     sp.maxpoll_log2 = 8;
-    add_src(&w, &sp, 1);
-    run(&w, &io, 3 * 3600 * 1000000000LL, 0);
+    world_add_src(&w, &sp, 1);
+    world_run(&w, &io, 3 * 3600 * 1000000000LL, 0);
     struct report_source rs;
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.poll_log2, 8); /* a quiet clock and LAN: polls lengthen to maxpoll */
     w.drop_all[0] = 1;
-    run(&w, &io, 6 * 3600 * 1000000000LL, 0);
+    world_run(&w, &io, 6 * 3600 * 1000000000LL, 0);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.reach, 0);
     assert_int_equal(rs.state, REPORT_STATE_NONSELECTABLE);
@@ -477,14 +294,14 @@ static void test_poll_no_faster_than_chrony_rule(void **state)
     world_init(&w, 1, 18);
     w.f0_ppm = 20.0;
     w.wander_ppm = 0.001;
-    struct clock_ops ops = w_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
     w.e = engine_new(NULL, &ops, 8, 0);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.iburst = 1;
-    add_src(&w, &sp, 1);
-    double rms = run(&w, &io, 6 * 3600 * 1000000000LL, 1800 * 1000000000LL);
+    world_add_src(&w, &sp, 1);
+    double rms = world_run(&w, &io, 6 * 3600 * 1000000000LL, 1800 * 1000000000LL);
     assert_true(w.sent[0] <= 90);
     assert_true(w.sent[0] >= 25); /* not stuck at maxpoll from the start either */
     assert_true(rms < 100e-6);
@@ -502,14 +319,14 @@ static void test_decades_offset_timeout_sane(void **state)
     struct world w;
     world_init(&w, 1, 17);
     w.srv_offset_s[0] = 40.0 * 365 * 86400; /* 40 years ahead */
-    struct clock_ops ops = w_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
     w.e = engine_new(NULL, &ops, 7, 0);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.iburst = 1;
-    add_src(&w, &sp, 1);
-    run(&w, &io, 30 * 1000000000LL, 0);
+    world_add_src(&w, &sp, 1);
+    world_run(&w, &io, 30 * 1000000000LL, 0);
     int64_t next = engine_next_timeout_mono_ns(w.e);
     assert_true(next > w.t_ns);
     assert_true(next - w.t_ns < 3600 * 1000000000LL); /* the polls go on */
@@ -526,7 +343,7 @@ static void orphan_world(struct world *w, struct clock_ops *ops, const struct en
     w->f0_ppm = 10.0;
     for (int i = 0; i < n; i++)
         w->srv_stratum[i] = stratum[i];
-    *ops = w_ops(w);
+    *ops = world_clock_ops(w);
     struct engine_params p;
     engine_params_default(&p);
     p.local_stratum = 10;
@@ -536,11 +353,11 @@ static void orphan_world(struct world *w, struct clock_ops *ops, const struct en
     engine_source_params_default(&sp);
     sp.iburst = 1;
     for (int i = 0; i < n; i++) {
-        int id = add_src(w, &sp, i + 1);
+        int id = world_add_src(w, &sp, i + 1);
         if (own)
             engine_set_source_local_refid(w->e, id, 0xC0000200u | (uint32_t)own);
     }
-    run(w, io, 1200 * 1000000000LL, 0);
+    world_run(w, io, 1200 * 1000000000LL, 0);
 }
 
 static char sel_char(const struct world *w, int i)
@@ -557,7 +374,7 @@ static void test_orphan_follows_smallest_refid(void **state)
     (void)state;
     struct world w;
     struct clock_ops ops;
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct engine_io io = {.ctx = &w, .send = world_send};
     const int st[] = {10, 10};
     orphan_world(&w, &ops, &io, st, 2, 9, 1);
     struct report_tracking tr;
@@ -580,7 +397,7 @@ static void test_orphan_we_serve_when_smallest(void **state)
     (void)state;
     struct world w;
     struct clock_ops ops;
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct engine_io io = {.ctx = &w, .send = world_send};
     const int st[] = {10, 10};
     orphan_world(&w, &ops, &io, st, 2, 0, 1);
     /* own refid unknown (0): never follow an orphan */
@@ -606,7 +423,7 @@ static void test_orphan_strata(void **state)
     (void)state;
     struct world w;
     struct clock_ops ops;
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct engine_io io = {.ctx = &w, .send = world_send};
     const int st1[] = {11};
     orphan_world(&w, &ops, &io, st1, 1, 9, 1);
     struct report_tracking tr;
@@ -635,7 +452,7 @@ static void test_orphan_strata(void **state)
     /* orphan switched off at run time (chronyc local): followed at the next sample */
     orphan_world(&w, &ops, &io, st1, 1, 9, 1);
     engine_set_local(w.e, 10, 0);
-    run(&w, &io, 3000 * 1000000000LL, 0);
+    world_run(&w, &io, 3000 * 1000000000LL, 0);
     engine_tracking(w.e, w.t_ns, &tr);
     assert_true(tr.synced);
     engine_free(w.e);
@@ -648,20 +465,20 @@ static void test_sync_loop_rejected(void **state)
     (void)state;
     struct world w;
     struct clock_ops ops;
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct engine_io io = {.ctx = &w, .send = world_send};
     const int st[] = {3};
     world_init(&w, 1, 21);
     w.srv_stratum[0] = st[0];
     w.srv_refid[0] = 0xC0000209u;
-    ops = w_ops(&w);
+    ops = world_clock_ops(&w);
     w.e = engine_new(NULL, &ops, 10, 0);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.iburst = 1;
-    int id = add_src(&w, &sp, 1);
+    int id = world_add_src(&w, &sp, 1);
     assert_int_equal(engine_set_source_local_refid(w.e, id, 0xC0000209u), 0);
     assert_int_equal(engine_set_source_local_refid(w.e, id + 5, 1), -ENOENT);
-    run(&w, &io, 600 * 1000000000LL, 0);
+    world_run(&w, &io, 600 * 1000000000LL, 0);
     struct report_source rs;
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.test_flags & REPORT_TEST_D, 0);
@@ -674,7 +491,7 @@ static void test_sync_loop_rejected(void **state)
     assert_false(tr.synced);
     /* another refid: the same server is followed */
     w.srv_refid[0] = 0xC0000208u;
-    run(&w, &io, 1800 * 1000000000LL, 0);
+    world_run(&w, &io, 1800 * 1000000000LL, 0);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_true(rs.test_flags & REPORT_TEST_D);
     engine_tracking(w.e, w.t_ns, &tr);
@@ -691,31 +508,31 @@ static void test_prefer_lapses_when_silent(void **state)
     struct world w;
     world_init(&w, 2, 22);
     w.f0_ppm = 10.0;
-    struct clock_ops ops = w_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
     w.e = engine_new(NULL, &ops, 11, 0);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.iburst = 1;
     sp.maxpoll_log2 = 8;
     sp.prefer = 1;
-    add_src(&w, &sp, 1);
+    world_add_src(&w, &sp, 1);
     sp.prefer = 0;
-    add_src(&w, &sp, 2);
-    run(&w, &io, 2 * 3600 * 1000000000LL, 0);
+    world_add_src(&w, &sp, 2);
+    world_run(&w, &io, 2 * 3600 * 1000000000LL, 0);
     assert_int_equal(sel_char(&w, 0), '*');
     assert_int_equal(sel_char(&w, 1), 'P');
     w.drop_all[0] = 1;
     /* one miss: still preferred */
     int sent = w.sent[0];
     while (w.sent[0] < sent + 2)
-        run(&w, &io, w.t_ns + 1000000000LL, 0);
+        world_run(&w, &io, w.t_ns + 1000000000LL, 0);
     assert_int_equal(sel_char(&w, 1), 'P');
     struct report_tracking tr;
     engine_tracking(w.e, w.t_ns, &tr);
     uint32_t updates = tr.n_updates;
     /* two misses (about 2 x 256 s): the other source takes part again */
-    run(&w, &io, w.t_ns + 900 * 1000000000LL, 0);
+    world_run(&w, &io, w.t_ns + 900 * 1000000000LL, 0);
     assert_true(sel_char(&w, 1) == '+' || sel_char(&w, 1) == '*');
     engine_tracking(w.e, w.t_ns, &tr);
     assert_true(tr.n_updates > updates);

@@ -1,7 +1,7 @@
 /* core/tzif (leapsectz): TZif files of versions 1, 2 and 4 built by the test, damaged ones,
  * the system's right/UTC when tzdata has it, and the engine combining the table with its
- * sources' leap vote on the last day of June/December (the world harness is
- * test_engine.c's, with the epoch and the servers' LI variable). */
+ * sources' leap vote on the last day of June/December (in engine_world.h's world, with the
+ * epoch and the servers' LI set per run). */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -17,192 +17,10 @@
 #include "base/prng.h"
 #include "core/engine.h"
 #include "core/tzif.h"
+#include "engine_world.h"
 #include "wire/ntp.h"
 
-static int64_t epoch_ns = 1780000000000000000LL;
-static int srv_leap; /* LI of the servers' replies */
-static int armed_leap;
-#define MAXQ 64
-
-struct reply {
-    int64_t at_ns; /* true time of arrival at the client */
-    int src;
-    uint8_t pkt[48];
-};
-
-struct world {
-    int64_t t_ns; /* true time since start; also the client's mono clock */
-    double x_s;   /* local - true */
-    double f0_ppm, adj_ppm;
-    double wander_ppm; /* random walk of f0: sd of the change per second (0 = none) */
-    int steps;
-    struct prng rng;
-    int nsrv;
-    double srv_offset_s[8];
-    double base_s[8], jit_up_s[8], jit_down_s[8];
-    int drop_all[8];
-    int kod_rate[8];
-    struct reply q[MAXQ];
-    int nq;
-    int sent[8];
-    uint8_t last_req[8][48];
-    struct engine *e;
-};
-
-static void advance(struct world *w, int64_t t)
-{
-    if (t > w->t_ns) {
-        w->x_s += (w->f0_ppm + w->adj_ppm) * 1e-6 * (double)(t - w->t_ns) * 1e-9;
-        w->t_ns = t;
-    }
-}
-
-static int64_t c_read(void *ctx)
-{
-    struct world *w = ctx;
-    return epoch_ns + w->t_ns + (int64_t)llround(w->x_s * 1e9);
-}
-
-static int c_freq(void *ctx, double ppm)
-{
-    struct world *w = ctx;
-    w->adj_ppm = ppm;
-    return 0;
-}
-
-static int c_step(void *ctx, double off)
-{
-    struct world *w = ctx;
-    w->x_s += off;
-    w->steps++;
-    return 0;
-}
-
-static int c_leap(void *ctx, enum clock_leap l)
-{
-    (void)ctx;
-    armed_leap = (int)l;
-    return 0;
-}
-
-static int c_sync(void *ctx, int synced, double est, double max)
-{
-    (void)ctx;
-    (void)synced;
-    (void)est;
-    (void)max;
-    return 0;
-}
-
-static int w_send(void *ctx, int id, const uint8_t *pkt, size_t len)
-{
-    struct world *w = ctx;
-    assert_int_equal(len, 48);
-    w->sent[id]++;
-    memcpy(w->last_req[id], pkt, 48);
-    if (w->drop_all[id] || w->nq >= MAXQ)
-        return 0;
-    struct ntp_packet rq, rp;
-    assert_int_equal(ntp_parse(pkt, len, &rq, NULL), NTP_OK);
-    assert_int_equal(rq.mode, NTP_MODE_CLIENT);
-    double up = w->base_s[id] + prng_exponential(&w->rng, w->jit_up_s[id]);
-    double down = w->base_s[id] + prng_exponential(&w->rng, w->jit_down_s[id]);
-    int64_t srv_rx = w->t_ns + (int64_t)(up * 1e9);
-    int64_t srv_tx = srv_rx + 20000;
-    memset(&rp, 0, sizeof(rp));
-    rp.version = 4;
-    rp.leap = srv_leap;
-    rp.mode = NTP_MODE_SERVER;
-    rp.stratum = 1;
-    rp.precision = -20;
-    rp.refid = NTP_REFID('G', 'P', 'S', 0);
-    rp.origin = rq.transmit;
-    int64_t so = (int64_t)(w->srv_offset_s[id] * 1e9);
-    rp.reference = ntp_time_from_ns(epoch_ns + srv_rx - 1000000000 + so);
-    rp.receive = ntp_time_from_ns(epoch_ns + srv_rx + so);
-    rp.transmit = ntp_time_from_ns(epoch_ns + srv_tx + so);
-    if (w->kod_rate[id]) {
-        rp.stratum = 0;
-        rp.leap = NTP_LEAP_UNSYNC;
-        rp.refid = NTP_KISS_RATE;
-    }
-    struct reply *r = &w->q[w->nq++];
-    r->at_ns = srv_tx + (int64_t)(down * 1e9);
-    r->src = id;
-    ntp_build(&rp, r->pkt, sizeof(r->pkt));
-    return 0;
-}
-
-static struct clock_ops w_ops(struct world *w)
-{
-    struct clock_ops o = {
-        .ctx = w,
-        .read_real_ns = c_read,
-        .set_freq_ppm = c_freq,
-        .step_s = c_step,
-        .set_leap = c_leap,
-        .set_sync_status = c_sync,
-        .max_freq_ppm = 100000.0,
-    };
-    return o;
-}
-
-/* Runs the world until true time end_ns. Returns the RMS of x over samples every second
- * after from_ns (0 if none). */
-static double run(struct world *w, const struct engine_io *io, int64_t end_ns, int64_t from_ns)
-{
-    double sum = 0.0;
-    long n = 0;
-    int64_t next_sample = from_ns;
-    while (w->t_ns < end_ns) {
-        int64_t t = engine_next_timeout_mono_ns(w->e);
-        int qi = -1;
-        for (int i = 0; i < w->nq; i++)
-            if (w->q[i].at_ns < t && (qi < 0 || w->q[i].at_ns < w->q[qi].at_ns))
-                qi = i;
-        if (qi >= 0)
-            t = w->q[qi].at_ns;
-        if (t > end_ns)
-            t = end_ns;
-        while (next_sample <= t && next_sample < end_ns) {
-            advance(w, next_sample);
-            if (w->wander_ppm > 0.0)
-                w->f0_ppm += w->wander_ppm * prng_normal(&w->rng);
-            sum += w->x_s * w->x_s;
-            n++;
-            next_sample += 1000000000;
-        }
-        advance(w, t);
-        if (qi >= 0) {
-            struct reply r = w->q[qi];
-            w->q[qi] = w->q[--w->nq];
-            engine_receive(w->e, r.src, r.pkt, 48, c_read(w), w->t_ns, io);
-        } else if (t >= engine_next_timeout_mono_ns(w->e)) {
-            engine_run_timers(w->e, w->t_ns, io);
-        }
-    }
-    return n ? sqrt(sum / (double)n) : 0.0;
-}
-
-static void world_init(struct world *w, int nsrv, uint64_t seed)
-{
-    memset(w, 0, sizeof(*w));
-    prng_seed(&w->rng, seed);
-    w->nsrv = nsrv;
-    for (int i = 0; i < nsrv; i++) {
-        w->base_s[i] = 50e-6;
-        w->jit_up_s[i] = 10e-6;
-        w->jit_down_s[i] = 10e-6;
-    }
-}
-
-static int add_src(struct world *w, struct engine_source_params *sp, int last_octet)
-{
-    struct addr a = {.family = ADDR_INET4, .bytes = {192, 0, 2, (uint8_t)last_octet}, .port = 123};
-    char name[16];
-    snprintf(name, sizeof(name), "s%d", last_octet);
-    return engine_add_source(w->e, sp, &a, name, w->t_ns);
-}
+static int armed_leap; /* the leap the last leap_after_sync()'s engine armed */
 
 /* ---- TZif files built here ---- */
 
@@ -448,21 +266,20 @@ static void test_system_right_utc(void **state)
 static int leap_after_sync(int y, int m, int d, int start_h, int srv_li,
                            const struct tzif_leaps *table)
 {
-    epoch_ns = ntp_time_ns_from_civil(y, m, d, start_h, 0, 0);
-    srv_leap = srv_li;
-    armed_leap = -1;
     struct world w;
     world_init(&w, 1, 5);
-    struct clock_ops ops = w_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = w_send};
+    w.epoch_ns = ntp_time_ns_from_civil(y, m, d, start_h, 0, 0);
+    w.srv_leap = srv_li;
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
     w.e = engine_new(NULL, &ops, 3, 0);
     engine_set_leap_table(w.e, table);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.iburst = 1;
     sp.maxpoll_log2 = 6;
-    assert_int_equal(add_src(&w, &sp, 1), 0);
-    run(&w, &io, 3600 * 1000000000LL, 0);
+    assert_int_equal(world_add_src(&w, &sp, 1), 0);
+    world_run(&w, &io, 3600 * 1000000000LL, 0);
     struct report_tracking tr;
     engine_tracking(w.e, w.t_ns, &tr);
     assert_true(tr.synced);
@@ -470,6 +287,7 @@ static int leap_after_sync(int y, int m, int d, int start_h, int srv_li,
     engine_reference(w.e, w.t_ns, &ref);
     assert_int_equal(ref.leap, tr.leap_status);
     engine_free(w.e);
+    armed_leap = w.armed_leap;
     return tr.leap_status;
 }
 
