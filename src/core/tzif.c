@@ -131,6 +131,10 @@ enum tzif_status tzif_parse(const uint8_t *buf, size_t len, struct tzif_leaps *o
             midnight += 1;
         if (midnight % DAY_S != 0)
             return TZIF_E_LEAPS;
+        /* Occurrences one second apart can name the same midnight (an insert, then another
+         * insert a second later): two leaps at one midnight is no table (found by fuzz_tzif). */
+        if (out->n > 0 && midnight <= out->midnight_s[out->n - 1])
+            return TZIF_E_LEAPS;
         out->midnight_s[out->n] = midnight;
         out->corr[out->n] = corr;
         out->n++;
