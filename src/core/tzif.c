@@ -44,8 +44,8 @@ struct header {
 static enum tzif_status read_header(const uint8_t *p, size_t len, struct header *h)
 {
     if (len < HEADER_LEN)
-        return len >= 4 && !memcmp(p, "TZif", 4) ? TZIF_E_TRUNCATED : TZIF_E_MAGIC;
-    if (memcmp(p, "TZif", 4))
+        return len >= 4 && memcmp(p, "TZif", 4) == 0 ? TZIF_E_TRUNCATED : TZIF_E_MAGIC;
+    if (memcmp(p, "TZif", 4) != 0)
         return TZIF_E_MAGIC;
     /* Version 0 is '\0'; later versions are ASCII digits. */
     h->version = p[4] == 0 ? 1 : p[4] >= '2' && p[4] <= '9' ? p[4] - '0' : -1;
