@@ -20,14 +20,14 @@ struct cmdsrv {
     uint8_t offline[CMDSRV_MAX_SOURCES]; /* 1: set offline by a command */
 };
 
-static void copy_rules(const struct conf *c, int cmd, struct executor_rule *rules, size_t *n)
+static void copy_rules(const struct conf *c, int cmd, struct access_rule *rules, size_t *n)
 {
     *n = 0;
     for (size_t i = 0; i < c->n_access && *n < CMDSRV_MAX_RULES; i++) {
         const struct conf_access *a = &c->access[i];
         if (a->cmd != cmd)
             continue;
-        struct executor_rule *r = &rules[(*n)++];
+        struct access_rule *r = &rules[(*n)++];
         memset(r, 0, sizeof *r);
         r->allow = a->allow;
         r->all = a->all;
@@ -650,12 +650,12 @@ static int h_mask_cmd(struct cmdsrv *s, const struct cmdmon_request *req, int64_
 static int h_access(struct cmdsrv *s, const struct cmdmon_request *req, int cmd)
 {
     const struct cmdmon_req_subnet *q = &req->u.subnet;
-    struct executor_rule *rules = cmd ? s->p.cmd_rules : s->p.ntp_rules;
+    struct access_rule *rules = cmd ? s->p.cmd_rules : s->p.ntp_rules;
     size_t *n = cmd ? &s->p.n_cmd_rules : &s->p.n_ntp_rules;
     if (*n >= CMDSRV_MAX_RULES)
         return CMDMON_STT_FAILED;
     unsigned c = req->command;
-    struct executor_rule r;
+    struct access_rule r;
     memset(&r, 0, sizeof r);
     r.allow = c == CMDMON_REQ_CMDALLOW || c == CMDMON_REQ_CMDALLOWALL || c == CMDMON_REQ_ALLOW ||
               c == CMDMON_REQ_ALLOWALL;
@@ -674,13 +674,13 @@ static int h_access(struct cmdsrv *s, const struct cmdmon_request *req, int cmd)
     return CMDMON_STT_SUCCESS;
 }
 
-const struct executor_rule *cmdsrv_ntp_rules(const struct cmdsrv *s, size_t *n)
+const struct access_rule *cmdsrv_ntp_rules(const struct cmdsrv *s, size_t *n)
 {
     *n = s->p.n_ntp_rules;
     return s->p.ntp_rules;
 }
 
-static int h_accheck(const struct executor_rule *rules, size_t n, const struct cmdmon_ip *ip)
+static int h_accheck(const struct access_rule *rules, size_t n, const struct cmdmon_ip *ip)
 {
     struct addr a;
     if (from_ip(ip, &a) != 0)

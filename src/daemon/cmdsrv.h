@@ -48,9 +48,9 @@ struct cmdsrv_hooks {
 };
 
 struct cmdsrv_params {
-    struct executor_rule cmd_rules[CMDSRV_MAX_RULES]; /* cmdallow/cmddeny */
+    struct access_rule cmd_rules[CMDSRV_MAX_RULES]; /* cmdallow/cmddeny */
     size_t n_cmd_rules;
-    struct executor_rule ntp_rules[CMDSRV_MAX_RULES]; /* allow/deny (for ACCHECK) */
+    struct access_rule ntp_rules[CMDSRV_MAX_RULES]; /* allow/deny (for ACCHECK) */
     size_t n_ntp_rules;
     struct clientlog_ratelimit cmdratelimit; /* enabled = 0: off */
     size_t clientloglimit;                   /* bytes, 0 = default */
@@ -118,7 +118,7 @@ size_t cmdsrv_handle(struct cmdsrv *s, enum cmdsrv_transport t, const struct add
 
 /* The NTP allow/deny rules as changed by ALLOW..DENYALL so far (for the daemon's run hook,
  * which hands them to the executor). Borrowed; *n set to their count. */
-const struct executor_rule *cmdsrv_ntp_rules(const struct cmdsrv *s, size_t *n);
+const struct access_rule *cmdsrv_ntp_rules(const struct cmdsrv *s, size_t *n);
 
 /* 1 when addr may send UDP commands (localhost, or allowed by the cmdallow rules). */
 int cmdsrv_udp_allowed(const struct cmdsrv *s, const struct addr *addr);

@@ -289,7 +289,7 @@ static int run(void *ctx, const struct cmdmon_request *req)
     case CMDMON_REQ_DENYALL: {
         /* cmdsrv added the rule to its set (ACCHECK answers from it); the server follows. */
         size_t n = 0;
-        const struct executor_rule *rules = cmdsrv_ntp_rules(io->srv, &n);
+        const struct access_rule *rules = cmdsrv_ntp_rules(io->srv, &n);
         executor_set_rules(io->ex, rules, n);
         /* chronyd opens the NTP port at the first allow when nothing needed it at start
          * (unless `port 0`); CAP_NET_BIND_SERVICE is kept for port 123. */

@@ -463,7 +463,7 @@ static int fill_executor_params(const struct conf *c, const struct options *o, u
             continue;
         if (a->allow)
             want_server = 1;
-        struct executor_rule *r = &xp->rules[xp->n_rules++];
+        struct access_rule *r = &xp->rules[xp->n_rules++];
         r->allow = a->allow;
         r->all = a->all;
         if (!a->any_family)

@@ -82,36 +82,14 @@ static int addr_same_host(const struct addr *a, const struct addr *b)
 _Static_assert(EXECUTOR_MAX_RULES <= ACCESS_MAX_RULES, "every rule fits a compiled table");
 
 /* The packet path's form of the rules (core/access). NULL on ENOMEM. */
-static struct access_table *compile_rules(const struct executor_rule *rules, size_t n)
+static struct access_table *compile_rules(const struct access_rule *rules, size_t n)
 {
-    struct access_rule ar[EXECUTOR_MAX_RULES];
-    if (n > EXECUTOR_MAX_RULES)
-        n = EXECUTOR_MAX_RULES;
-    for (size_t i = 0; i < n; i++)
-        ar[i] = (struct access_rule){rules[i].allow, rules[i].all, rules[i].subnet};
-    return access_compile(ar, n);
+    return access_compile(rules, n < EXECUTOR_MAX_RULES ? n : EXECUTOR_MAX_RULES);
 }
 
-int executor_access_allowed(const struct executor_rule *rules, size_t n, const struct addr *addr)
+int executor_access_allowed(const struct access_rule *rules, size_t n, const struct addr *addr)
 {
-    const struct executor_rule *best = NULL;
-    int best_len = -1;
-    for (size_t i = 0; i < n; i++) {
-        const struct executor_rule *r = &rules[i];
-        int len;
-        if (r->subnet.addr.family == ADDR_UNSPEC) {
-            len = 0;
-        } else {
-            if (!addr_in_subnet(addr, &r->subnet))
-                continue;
-            len = r->subnet.prefix_len;
-        }
-        if (r->all || len >= best_len) {
-            best = r;
-            best_len = len;
-        }
-    }
-    return best ? best->allow : 0;
+    return access_walk(rules, n, addr);
 }
 
 static struct xsource *find_source_by_id(struct executor *x, int id)
@@ -715,7 +693,7 @@ void executor_set_keys(struct executor *x, const struct keys *keys)
     ntpserve_set_keys(x->ntp, keys);
 }
 
-void executor_set_rules(struct executor *x, const struct executor_rule *rules, size_t n)
+void executor_set_rules(struct executor *x, const struct access_rule *rules, size_t n)
 {
     if (n > EXECUTOR_MAX_RULES)
         n = EXECUTOR_MAX_RULES;

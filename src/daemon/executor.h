@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "base/addr.h"
+#include "core/access.h"
 #include "core/clientlog.h"
 #include "core/clock_ops.h"
 #include "core/keys.h"
@@ -25,12 +26,7 @@ struct loop;
 struct conf_access;
 struct clientlog;
 
-/* One allow/deny rule for NTP service. */
-struct executor_rule {
-    int allow;
-    int all;                   /* "allow all"/"deny all": overrides earlier, more specific rules */
-    struct addr_subnet subnet; /* prefix_len 0 with family ADDR_UNSPEC = every address */
-};
+/* Allow/deny rules (NTP service and control access) are core/access's struct access_rule. */
 
 #define EXECUTOR_MAX_RULES   256
 #define EXECUTOR_MAX_SOURCES 128
@@ -41,7 +37,7 @@ struct executor_params {
     struct addr bind4, bind6; /* bindaddress; ADDR_UNSPEC = wildcard */
     int acquisition_port;     /* <= 0: random port per request */
     struct addr bindacq4, bindacq6;
-    struct executor_rule rules[EXECUTOR_MAX_RULES];
+    struct access_rule rules[EXECUTOR_MAX_RULES];
     size_t n_rules;
     int local_enabled; /* local stratum N when not synchronised */
     int local_stratum;
@@ -116,7 +112,7 @@ int executor_remove_source(struct executor *x, int source_id);
 
 /* Replaces the allow/deny rules of NTP service (chronyc allow/deny at run time); n is
  * clamped to EXECUTOR_MAX_RULES. rules is copied. */
-void executor_set_rules(struct executor *x, const struct executor_rule *rules, size_t n);
+void executor_set_rules(struct executor *x, const struct access_rule *rules, size_t n);
 
 /* The symmetric keys the NTP server checks and signs with (borrowed until the next call;
  * NULL: none, every request with a MAC is dropped). */
@@ -136,7 +132,7 @@ void executor_start(struct executor *x);
 /* The answer allow/deny gives for addr (1 allowed, 0 denied): the most specific matching
  * rule wins, the later of two equally specific ones, and an `all` rule overrides earlier
  * more specific ones; no match = denied (chronyd's default). Pure. */
-int executor_access_allowed(const struct executor_rule *rules, size_t n, const struct addr *addr);
+int executor_access_allowed(const struct access_rule *rules, size_t n, const struct addr *addr);
 
 /* The one rule for `local`: 1 when the server answers from the local reference instead of
  * the engine's, i.e. local is enabled and the engine is not synchronised or its root distance

@@ -673,7 +673,7 @@ static void test_ntp_access(void **state)
     assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
     assert_int_equal(f->seen.last_command, CMDMON_REQ_ALLOW);
     size_t nr = 0;
-    const struct executor_rule *rules = cmdsrv_ntp_rules(f->s, &nr);
+    const struct access_rule *rules = cmdsrv_ntp_rules(f->s, &nr);
     assert_int_equal(nr, 1);
     assert_int_equal(rules[0].allow, 1);
     assert_int_equal(rules[0].subnet.prefix_len, 8);

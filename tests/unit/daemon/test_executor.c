@@ -32,9 +32,9 @@ static struct addr a4(int a, int b, int c, int d)
     return x;
 }
 
-static struct executor_rule rule(int allow, int all, struct addr net, int len)
+static struct access_rule rule(int allow, int all, struct addr net, int len)
 {
-    struct executor_rule r;
+    struct access_rule r;
     memset(&r, 0, sizeof r);
     r.allow = allow;
     r.all = all;
@@ -54,24 +54,24 @@ static void test_access_rules(void **state)
     /* no rules: deny */
     assert_int_equal(executor_access_allowed(NULL, 0, &h1), 0);
     /* allow 192.168/16, deny 192.168.1/24: the more specific one wins either order */
-    struct executor_rule r1[] = {rule(1, 0, a4(192, 168, 0, 0), 16),
-                                 rule(0, 0, a4(192, 168, 1, 0), 24)};
+    struct access_rule r1[] = {rule(1, 0, a4(192, 168, 0, 0), 16),
+                               rule(0, 0, a4(192, 168, 1, 0), 24)};
     assert_int_equal(executor_access_allowed(r1, 2, &h1), 0);
     assert_int_equal(executor_access_allowed(r1, 2, &h2), 1);
     assert_int_equal(executor_access_allowed(r1, 2, &h3), 0);
-    struct executor_rule r2[] = {rule(0, 0, a4(192, 168, 1, 0), 24),
-                                 rule(1, 0, a4(192, 168, 0, 0), 16)};
+    struct access_rule r2[] = {rule(0, 0, a4(192, 168, 1, 0), 24),
+                               rule(1, 0, a4(192, 168, 0, 0), 16)};
     assert_int_equal(executor_access_allowed(r2, 2, &h1), 0);
     /* equally specific: the later wins */
-    struct executor_rule r3[] = {rule(1, 0, a4(192, 168, 1, 0), 24),
-                                 rule(0, 0, a4(192, 168, 1, 0), 24)};
+    struct access_rule r3[] = {rule(1, 0, a4(192, 168, 1, 0), 24),
+                               rule(0, 0, a4(192, 168, 1, 0), 24)};
     assert_int_equal(executor_access_allowed(r3, 2, &h1), 0);
     /* "allow all 192.168/16" overrides the earlier more specific deny */
-    struct executor_rule r4[] = {rule(0, 0, a4(192, 168, 1, 0), 24),
-                                 rule(1, 1, a4(192, 168, 0, 0), 16)};
+    struct access_rule r4[] = {rule(0, 0, a4(192, 168, 1, 0), 24),
+                               rule(1, 1, a4(192, 168, 0, 0), 16)};
     assert_int_equal(executor_access_allowed(r4, 2, &h1), 1);
     /* bare "allow" (every address), then "deny" of one host */
-    struct executor_rule r5[] = {rule(1, 0, none, -1), rule(0, 0, a4(10, 0, 0, 1), 32)};
+    struct access_rule r5[] = {rule(1, 0, none, -1), rule(0, 0, a4(10, 0, 0, 1), 32)};
     assert_int_equal(executor_access_allowed(r5, 2, &h3), 0);
     assert_int_equal(executor_access_allowed(r5, 2, &h2), 1);
 }
@@ -213,13 +213,13 @@ static void test_compiled_rules_match_walk(void **state)
     (void)state;
     struct prng p;
     prng_seed(&p, 5);
-    static struct executor_rule rules[EXECUTOR_MAX_RULES];
+    static struct access_rule rules[EXECUTOR_MAX_RULES];
     static struct access_rule ar[EXECUTOR_MAX_RULES];
     long n_checks = 0, n_allowed = 0;
     for (int round = 0; round < 300; round++) {
         size_t n = round < 250 ? 1 + prng_below(&p, 10) : prng_below(&p, EXECUTOR_MAX_RULES + 1);
         for (size_t i = 0; i < n; i++) {
-            struct executor_rule *r = &rules[i];
+            struct access_rule *r = &rules[i];
             memset(r, 0, sizeof *r);
             r->allow = (int)prng_below(&p, 2);
             r->all = prng_below(&p, 5) == 0;
