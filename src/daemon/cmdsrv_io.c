@@ -422,10 +422,11 @@ static void ntp_ts_stats(void *ctx, uint64_t v[6])
         return;
     struct executor_stats st;
     executor_get_stats(io->ex, &st);
-    uint64_t served = st.ntp_rx - st.ntp_denied;
-    v[0] = served > st.ntp_kernel_rx ? served - st.ntp_kernel_rx : 0;
-    v[1] = st.ntp_replies;
-    v[2] = st.ntp_kernel_rx;
+    const struct ntpserve_stats *n = &st.server;
+    uint64_t served = n->ntp_rx - n->ntp_denied;
+    v[0] = served > n->ntp_kernel_rx ? served - n->ntp_kernel_rx : 0;
+    v[1] = n->ntp_replies;
+    v[2] = n->ntp_kernel_rx;
 }
 
 /* serverstats' NTP counters and the clients rows: the executor's (with server workers,

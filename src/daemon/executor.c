@@ -555,12 +555,12 @@ void executor_free(struct executor *x)
     if (x->workers) {
         workers_stop(x->workers);
         for (int i = 0; x->workers_running && i < workers_count(x->workers); i++) {
-            struct workers_counts c;
-            workers_get_counts(x->workers, i, &c);
+            struct ntpserve_stats c;
+            workers_get_stats(x->workers, i, &c);
             log_info("NTP server worker %d: %llu requests, %llu replies, %llu denied, "
                      "%llu dropped",
-                     i, (unsigned long long)c.rx, (unsigned long long)c.replies,
-                     (unsigned long long)c.denied, (unsigned long long)c.dropped);
+                     i, (unsigned long long)c.ntp_rx, (unsigned long long)c.ntp_replies,
+                     (unsigned long long)c.ntp_denied, (unsigned long long)c.ntp_dropped);
         }
         workers_free(x->workers); /* before the access table the workers borrow */
     }
@@ -787,23 +787,12 @@ int executor_server_workers(const struct executor *x)
 
 void executor_get_stats(const struct executor *x, struct executor_stats *s)
 {
-    const struct ntpserve_stats *n = ntpserve_get_stats(x->ntp);
     *s = x->stats;
-    s->ntp_rx += n->ntp_rx;
-    s->ntp_denied += n->ntp_denied;
-    s->ntp_replies += n->ntp_replies;
-    s->ntp_dropped += n->ntp_dropped;
-    s->send_errors += n->send_errors;
-    s->ntp_kernel_rx += n->ntp_kernel_rx;
+    ntpserve_stats_add(&s->server, ntpserve_get_stats(x->ntp));
     if (x->workers) {
-        struct workers_counts c;
-        workers_get_counts(x->workers, -1, &c);
-        s->ntp_rx += c.rx;
-        s->ntp_denied += c.denied;
-        s->ntp_replies += c.replies;
-        s->ntp_dropped += c.dropped;
-        s->send_errors += c.send_errors;
-        s->ntp_kernel_rx += c.kernel_rx;
+        struct ntpserve_stats w;
+        workers_get_stats(x->workers, -1, &w);
+        ntpserve_stats_add(&s->server, &w);
     }
 }
 

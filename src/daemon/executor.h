@@ -20,6 +20,7 @@
 #include "core/clientlog.h"
 #include "core/clock_ops.h"
 #include "core/keys.h"
+#include "daemon/ntpserve.h"
 
 struct engine;
 struct loop;
@@ -74,17 +75,12 @@ struct executor_callbacks {
 
 /* Counters (serverstats-like). */
 struct executor_stats {
-    uint64_t ntp_rx;     /* requests on the server socket */
-    uint64_t ntp_denied; /* dropped by allow/deny */
-    uint64_t ntp_replies;
-    uint64_t ntp_dropped;    /* malformed, rate-limited, ... */
+    /* the server sockets': the executor's own ntpserve plus every worker's */
+    struct ntpserve_stats server;
     uint64_t source_rx;      /* datagrams handed to the engine */
     uint64_t source_ignored; /* from an unexpected address/port */
-    uint64_t send_errors;
-    uint64_t kernel_rx_ts; /* datagrams with a kernel receive timestamp */
-    /* requests past allow/deny on the server socket with a kernel receive timestamp (the
-     * others had a daemon one): serverstats' NTP kernel/daemon RX timestamps */
-    uint64_t ntp_kernel_rx;
+    uint64_t send_errors;    /* requests to sources that did not leave */
+    uint64_t kernel_rx_ts;   /* source datagrams with a kernel receive timestamp */
 };
 
 struct executor;

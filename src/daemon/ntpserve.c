@@ -109,6 +109,17 @@ const struct ntpserve_stats *ntpserve_get_stats(const struct ntpserve *ns)
     return &ns->stats;
 }
 
+void ntpserve_stats_add(struct ntpserve_stats *sum, const struct ntpserve_stats *s)
+{
+    sum->ntp_rx += s->ntp_rx;
+    sum->ntp_denied += s->ntp_denied;
+    sum->ntp_replies += s->ntp_replies;
+    sum->ntp_dropped += s->ntp_dropped;
+    sum->send_errors += s->send_errors;
+    sum->ntp_kernel_rx += s->ntp_kernel_rx;
+    sum->peer_taken += s->peer_taken;
+}
+
 const struct server *ntpserve_server(const struct ntpserve *ns)
 {
     return &ns->server;

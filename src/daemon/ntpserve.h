@@ -21,7 +21,8 @@
 #include "core/server.h"
 #include "os/udp.h"
 
-/* Counters of one ntpserve (serverstats-like; the executor adds them to its own). */
+/* Counters of one ntpserve (serverstats-like); the executor's and the workers' totals are
+ * sums of these (ntpserve_stats_add). */
 struct ntpserve_stats {
     uint64_t ntp_rx;        /* datagrams on the socket (truncated ones not counted) */
     uint64_t ntp_denied;    /* dropped by allow/deny */
@@ -109,6 +110,9 @@ int ntpserve_run(struct ntpserve *ns, int fd);
 
 /* The counters since ntpserve_new(). */
 const struct ntpserve_stats *ntpserve_get_stats(const struct ntpserve *ns);
+
+/* sum += s, counter by counter (the executor's and the workers' totals). */
+void ntpserve_stats_add(struct ntpserve_stats *sum, const struct ntpserve_stats *s);
 
 /* The server state (verdict counters). */
 const struct server *ntpserve_server(const struct ntpserve *ns);

@@ -294,20 +294,14 @@ int workers_count(const struct workers *w)
     return w->n;
 }
 
-void workers_get_counts(struct workers *w, int i, struct workers_counts *out)
+void workers_get_stats(struct workers *w, int i, struct ntpserve_stats *out)
 {
     memset(out, 0, sizeof *out);
     for (int j = 0; j < w->n; j++) {
         if (i >= 0 && j != i)
             continue;
         thread_mutex_lock(&w->k[j]->mu);
-        const struct ntpserve_stats *s = ntpserve_get_stats(w->k[j]->ns);
-        out->rx += s->ntp_rx;
-        out->denied += s->ntp_denied;
-        out->replies += s->ntp_replies;
-        out->dropped += s->ntp_dropped;
-        out->send_errors += s->send_errors;
-        out->kernel_rx += s->ntp_kernel_rx;
+        ntpserve_stats_add(out, ntpserve_get_stats(w->k[j]->ns));
         thread_mutex_unlock(&w->k[j]->mu);
     }
 }

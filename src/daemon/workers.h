@@ -33,6 +33,7 @@
 #include "core/keys.h"
 #include "core/server.h"
 #include "daemon/executor.h"
+#include "daemon/ntpserve.h"
 
 struct workers_params {
     int n;                    /* 1..CONF_MAX_SERVERWORKERS */
@@ -55,11 +56,6 @@ struct workers_ref {
     int64_t map_base_ns;
     int64_t map_delta_ns;
     int64_t map_slope; /* ns per 2^WORKERS_MAP_SHIFT ns */
-};
-
-/* Per-worker counters (executor_stats' server fields). */
-struct workers_counts {
-    uint64_t rx, denied, replies, dropped, send_errors, kernel_rx;
 };
 
 struct workers;
@@ -99,8 +95,8 @@ void workers_set_keys(struct workers *w, const struct keys *keys);
 /* Number of workers. */
 int workers_count(const struct workers *w);
 
-/* Worker i's counters, and the sum over all workers (i = -1). */
-void workers_get_counts(struct workers *w, int i, struct workers_counts *out);
+/* Worker i's ntpserve counters, or the sum over all workers (i = -1). */
+void workers_get_stats(struct workers *w, int i, struct ntpserve_stats *out);
 
 /* serverstats: the workers' client log counters, summed (span: the largest). */
 void workers_clientlog_stats(struct workers *w, struct clientlog_stats *out);

@@ -187,9 +187,9 @@ static void test_client_syncs_to_local_server(void **state)
     assert_true(cs.source_rx >= 3);
     assert_int_equal(cs.source_ignored, 0);
     assert_int_equal(cs.send_errors, 0);
-    assert_true(ss.ntp_rx >= cs.source_rx);
-    assert_true(ss.ntp_replies >= cs.source_rx);
-    assert_int_equal(ss.ntp_denied, 0);
+    assert_true(ss.server.ntp_rx >= cs.source_rx);
+    assert_true(ss.server.ntp_replies >= cs.source_rx);
+    assert_int_equal(ss.server.ntp_denied, 0);
     assert_true(cli.after_calls > 0);
 
     struct report_source rs;
