@@ -3,7 +3,6 @@
 #include "base/md5.h"
 
 #include <stdint.h>
-#include <string.h>
 
 static const uint32_t md5_k[64] = {
     0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
@@ -27,8 +26,9 @@ static uint32_t rotl32(uint32_t x, unsigned k)
     return (x << k) | (x >> (32 - k));
 }
 
-static void md5_block(uint32_t state[4], const uint8_t *blk)
+static void md5_block(void *hv, const uint8_t *blk)
 {
+    uint32_t *state = hv;
     uint32_t w[16];
     uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
     for (int i = 0; i < 16; i++)
@@ -68,39 +68,17 @@ void md5_init(struct md5 *m)
     m->state[1] = 0xefcdab89;
     m->state[2] = 0x98badcfe;
     m->state[3] = 0x10325476;
-    m->total_len = 0;
-    m->block_len = 0;
+    hashblock_init(&m->buf, 64);
 }
 
 void md5_update(struct md5 *m, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    m->total_len += len;
-    while (len > 0) {
-        size_t take = 64 - m->block_len;
-        if (take > len)
-            take = len;
-        memcpy(m->block + m->block_len, p, take);
-        m->block_len += take;
-        p += take;
-        len -= take;
-        if (m->block_len == 64) {
-            md5_block(m->state, m->block);
-            m->block_len = 0;
-        }
-    }
+    hashblock_update(&m->buf, data, len, md5_block, m->state);
 }
 
 void md5_final(struct md5 *m, uint8_t out[MD5_DIGEST_LEN])
 {
-    uint64_t bits = m->total_len * 8;
-    uint8_t pad[72];
-    size_t padlen = (m->block_len < 56 ? 56 : 120) - m->block_len;
-    memset(pad, 0, sizeof pad);
-    pad[0] = 0x80;
-    for (int i = 0; i < 8; i++)
-        pad[padlen + (size_t)i] = (uint8_t)(bits >> (8 * i));
-    md5_update(m, pad, padlen + 8);
+    hashblock_final(&m->buf, HASHBLOCK_LEN64_LE, md5_block, m->state);
     for (int i = 0; i < 4; i++) {
         out[4 * i] = (uint8_t)m->state[i];
         out[4 * i + 1] = (uint8_t)(m->state[i] >> 8);

@@ -8,14 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/hashblock.h"
+
 #define MD5_DIGEST_LEN 16
 
 /* Incremental state; initialise with md5_init(). */
 struct md5 {
     uint32_t state[4];
-    uint64_t total_len; /* bytes hashed so far */
-    uint8_t block[64];
-    size_t block_len; /* bytes waiting in block */
+    struct hashblock buf; /* the message's unhashed tail and length */
 };
 
 void md5_init(struct md5 *m);

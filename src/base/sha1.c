@@ -2,15 +2,15 @@
 #include "base/sha1.h"
 
 #include <stdint.h>
-#include <string.h>
 
 static uint32_t rotl32(uint32_t x, unsigned k)
 {
     return (x << k) | (x >> (32 - k));
 }
 
-static void sha1_block(uint32_t h[5], const uint8_t *blk)
+static void sha1_block(void *hv, const uint8_t *blk)
 {
+    uint32_t *h = hv;
     uint32_t w[80];
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
     for (unsigned t = 0; t < 16; t++)
@@ -54,39 +54,17 @@ void sha1_init(struct sha1 *s)
     s->state[2] = 0x98badcfe;
     s->state[3] = 0x10325476;
     s->state[4] = 0xc3d2e1f0;
-    s->total_len = 0;
-    s->block_len = 0;
+    hashblock_init(&s->buf, 64);
 }
 
 void sha1_update(struct sha1 *s, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    s->total_len += len;
-    while (len > 0) {
-        size_t take = 64 - s->block_len;
-        if (take > len)
-            take = len;
-        memcpy(s->block + s->block_len, p, take);
-        s->block_len += take;
-        p += take;
-        len -= take;
-        if (s->block_len == 64) {
-            sha1_block(s->state, s->block);
-            s->block_len = 0;
-        }
-    }
+    hashblock_update(&s->buf, data, len, sha1_block, s->state);
 }
 
 void sha1_final(struct sha1 *s, uint8_t out[SHA1_DIGEST_LEN])
 {
-    uint64_t bits = s->total_len * 8;
-    uint8_t pad[72];
-    size_t padlen = (s->block_len < 56 ? 56 : 120) - s->block_len;
-    memset(pad, 0, sizeof pad);
-    pad[0] = 0x80;
-    for (unsigned i = 0; i < 8; i++) /* big-endian length */
-        pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha1_update(s, pad, padlen + 8);
+    hashblock_final(&s->buf, HASHBLOCK_LEN64_BE, sha1_block, s->state);
     for (unsigned i = 0; i < 5; i++) {
         out[4 * i] = (uint8_t)(s->state[i] >> 24);
         out[4 * i + 1] = (uint8_t)(s->state[i] >> 16);

@@ -7,14 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/hashblock.h"
+
 #define SHA1_DIGEST_LEN 20
 
 /* Incremental state; initialise with sha1_init(). */
 struct sha1 {
     uint32_t state[5];
-    uint64_t total_len; /* bytes hashed so far */
-    uint8_t block[64];
-    size_t block_len; /* bytes waiting in block */
+    struct hashblock buf; /* the message's unhashed tail and length */
 };
 
 void sha1_init(struct sha1 *s);

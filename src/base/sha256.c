@@ -22,8 +22,9 @@ static uint32_t rotr32(uint32_t x, unsigned k)
     return (x >> k) | (x << (32 - k));
 }
 
-static void sha256_block(uint32_t h[8], const uint8_t *blk)
+static void sha256_block(void *hv, const uint8_t *blk)
 {
+    uint32_t *h = hv;
     uint32_t w[64];
     uint32_t v[8];
     for (unsigned t = 0; t < 16; t++)
@@ -61,39 +62,17 @@ void sha256_init(struct sha256 *s)
         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
     };
     memcpy(s->state, h0, sizeof h0);
-    s->total_len = 0;
-    s->block_len = 0;
+    hashblock_init(&s->buf, 64);
 }
 
 void sha256_update(struct sha256 *s, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    s->total_len += len;
-    while (len > 0) {
-        size_t take = 64 - s->block_len;
-        if (take > len)
-            take = len;
-        memcpy(s->block + s->block_len, p, take);
-        s->block_len += take;
-        p += take;
-        len -= take;
-        if (s->block_len == 64) {
-            sha256_block(s->state, s->block);
-            s->block_len = 0;
-        }
-    }
+    hashblock_update(&s->buf, data, len, sha256_block, s->state);
 }
 
 void sha256_final(struct sha256 *s, uint8_t out[SHA256_DIGEST_LEN])
 {
-    uint64_t bits = s->total_len * 8;
-    uint8_t pad[72];
-    size_t padlen = (s->block_len < 56 ? 56 : 120) - s->block_len;
-    memset(pad, 0, sizeof pad);
-    pad[0] = 0x80;
-    for (unsigned i = 0; i < 8; i++) /* big-endian length */
-        pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha256_update(s, pad, padlen + 8);
+    hashblock_final(&s->buf, HASHBLOCK_LEN64_BE, sha256_block, s->state);
     for (unsigned i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(s->state[i] >> 24);
         out[4 * i + 1] = (uint8_t)(s->state[i] >> 16);

@@ -6,14 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/hashblock.h"
+
 #define SHA256_DIGEST_LEN 32
 
 /* Incremental state; initialise with sha256_init(). */
 struct sha256 {
     uint32_t state[8];
-    uint64_t total_len; /* bytes hashed so far */
-    uint8_t block[64];
-    size_t block_len; /* bytes waiting in block */
+    struct hashblock buf; /* the message's unhashed tail and length */
 };
 
 void sha256_init(struct sha256 *s);

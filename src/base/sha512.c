@@ -35,8 +35,9 @@ static uint64_t rotr64(uint64_t x, unsigned k)
     return (x >> k) | (x << (64 - k));
 }
 
-static void sha512_block(uint64_t h[8], const uint8_t *blk)
+static void sha512_block(void *hv, const uint8_t *blk)
 {
+    uint64_t *h = hv;
     uint64_t w[80];
     uint64_t v[8];
     for (unsigned t = 0; t < 16; t++) {
@@ -77,8 +78,7 @@ void sha512_init(struct sha512 *s)
         0x510e527fade682d1ull, 0x9b05688c2b3e6c1full, 0x1f83d9abfb41bd6bull, 0x5be0cd19137e2179ull,
     };
     memcpy(s->state, h0, sizeof h0);
-    s->total_len = 0;
-    s->block_len = 0;
+    hashblock_init(&s->buf, 128);
     s->digest_len = SHA512_DIGEST_LEN;
 }
 
@@ -89,41 +89,18 @@ void sha512_init_384(struct sha512 *s)
         0x67332667ffc00b31ull, 0x8eb44a8768581511ull, 0xdb0c2e0d64f98fa7ull, 0x47b5481dbefa4fa4ull,
     };
     memcpy(s->state, h0, sizeof h0);
-    s->total_len = 0;
-    s->block_len = 0;
+    hashblock_init(&s->buf, 128);
     s->digest_len = SHA384_DIGEST_LEN;
 }
 
 void sha512_update(struct sha512 *s, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    s->total_len += len;
-    while (len > 0) {
-        size_t take = 128 - s->block_len;
-        if (take > len)
-            take = len;
-        memcpy(s->block + s->block_len, p, take);
-        s->block_len += take;
-        p += take;
-        len -= take;
-        if (s->block_len == 128) {
-            sha512_block(s->state, s->block);
-            s->block_len = 0;
-        }
-    }
+    hashblock_update(&s->buf, data, len, sha512_block, s->state);
 }
 
 void sha512_final(struct sha512 *s, uint8_t *out)
 {
-    uint64_t bits = s->total_len * 8;
-    uint8_t pad[144];
-    /* 0x80, zeros to 112 mod 128, then the 128-bit big-endian length (upper 64 bits 0). */
-    size_t padlen = (s->block_len < 112 ? 112 : 240) - s->block_len;
-    memset(pad, 0, sizeof pad);
-    pad[0] = 0x80;
-    for (unsigned i = 0; i < 8; i++)
-        pad[padlen + 8 + i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha512_update(s, pad, padlen + 16);
+    hashblock_final(&s->buf, HASHBLOCK_LEN128_BE, sha512_block, s->state);
     for (size_t i = 0; i < s->digest_len; i++)
         out[i] = (uint8_t)(s->state[i / 8] >> (56 - 8 * (i % 8)));
 }

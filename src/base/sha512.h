@@ -8,16 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/hashblock.h"
+
 #define SHA512_DIGEST_LEN 64
 #define SHA384_DIGEST_LEN 48
 
 /* Incremental state of either; initialise with sha512_init() or sha512_init_384(). */
 struct sha512 {
     uint64_t state[8];
-    uint64_t total_len; /* bytes hashed so far (messages < 2^61 bytes) */
-    uint8_t block[128];
-    size_t block_len;  /* bytes waiting in block */
-    size_t digest_len; /* 64 (SHA-512) or 48 (SHA-384) */
+    struct hashblock buf; /* the message's unhashed tail and length */
+    size_t digest_len;    /* 64 (SHA-512) or 48 (SHA-384) */
 };
 
 void sha512_init(struct sha512 *s);
