@@ -19,9 +19,9 @@ import sys
 import tempfile
 
 BOUNDS = {
-    # tempusd: the in-process tempus-sim bounds of iburst1 (tests/sim/meson.build) widened
-    # for one seed instead of a 5-seed median.
-    "tempusd": ["t1ms_s<=8", "rms_us<=30", "max_us<=100", "steps==1", "late_steps==0",
+    # tempusd: seeds 1..8 with the chrony-register shadow (CHR_SHADOW=1) gave RMS 4.5 .. 18.9
+    # us (seed 1: 16.4) and 30-34 packets; packets at most chronyd's on the same seed (40).
+    "tempusd": ["t1ms_s<=8", "rms_us<=25", "max_us<=100", "steps==1", "late_steps==0",
                 "packets<=40", "unsupported==0"],
     # chronyd 4.3 as measured here (seed 1: within 1 ms at 4.3 s, RMS 7.6 us, 40 packets):
     # the simulator must keep running the real chronyd the way it did.
@@ -31,8 +31,11 @@ BOUNDS = {
 # stratum2 for 1 h: the client's server 2 is a tempus engine on its own clock syncing from
 # server 1 (the library's engine servers). Seed 1 measured: tempusd 5.0 us, 73 requests
 # (35/38), chronyd 13.3 us, 78 (40/38); every request answered (no loss in this world).
+# With the shadow, seeds 1..8: tempusd 5.4 .. 32 us (seed 1: 6.4), 61-70 requests; a change
+# that reshuffles the trajectories can move seed 1 anywhere in that range. Packets: at most
+# chronyd's on seed 1 (78).
 STRATUM2 = {
-    "tempusd": ["rms_us<=20", "steps==0", "packets<=90", "unsupported==0"],
+    "tempusd": ["rms_us<=20", "steps==0", "packets<=78", "unsupported==0"],
     "chronyd": ["rms_us<=40", "steps==0", "packets<=100", "unsupported==0"],
 }
 CAP_SYS_TIME = 25
