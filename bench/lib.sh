@@ -93,17 +93,32 @@ bench_server_cmd() {
         ;;
     tempusd*)
         # tempusd: the default, replies with sendmmsg; tempusd-sendmsg: one sendmsg per reply
-        # (`nobatchreplies`); tempusd-batch: `batchreplies`, the default said explicitly
-        local more=()
+        # (`nobatchreplies`); tempusd-batch: `batchreplies`, the default said explicitly.
+        local more=() bin
+        bench_tempusd_bin "$kind" || return 1
+        bin=$BENCH_BIN
         [[ $kind == *-batch* ]] && more=(batchreplies)
         [[ $kind == *-sendmsg* ]] && more+=(nobatchreplies)
         # tempusd-wN (also tempusd-batch-wN): N server worker threads (`serverworkers N`)
         [[ $kind =~ -w([0-9]+) ]] && more+=("serverworkers ${BASH_REMATCH[1]}")
         conf=$(bench_conf "$kind-$port" "$port" "$@" "${more[@]}")
-        printf '%s\n' "$TEMPUSD" -x -d -f "$conf"
+        printf '%s\n' "$bin" -x -d -f "$conf"
         ;;
     *) echo "unknown server $kind" >&2; return 1 ;;
     esac
+}
+
+# bench_tempusd_bin KIND: the tempusd binary of a server kind, in BENCH_BIN: $TEMPUSD, or for
+# tempusd@X... (X: letters, digits, _) the binary in $TEMPUSD_X, for A/B runs of two trees in one
+# interleaved run: TEMPUSD_main=/path/to/main/tempusd SERVERS="echo tempusd@main tempusd".
+# Fails when that is not an executable.
+bench_tempusd_bin() {
+    BENCH_BIN=$TEMPUSD
+    if [[ $1 =~ ^tempusd@([A-Za-z0-9_]+) ]]; then
+        local var=TEMPUSD_${BASH_REMATCH[1]}
+        BENCH_BIN=${!var:-}
+    fi
+    [ -n "$BENCH_BIN" ] && [ -x "$BENCH_BIN" ]
 }
 
 # bench_start NAME WRAPPER... -- CMD...: starts CMD (optionally under a wrapper such as valgrind)

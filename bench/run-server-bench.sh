@@ -49,8 +49,8 @@ notes=()
 for s in $SERVERS; do
     PORT[$s]=$(bench_free_port)
     mapfile -t cmd < <(bench_server_cmd "$s" "${PORT[$s]}")
-    if [[ $s == tempusd* ]] && [ ! -x "$TEMPUSD" ]; then
-        notes+=("tempusd: not built ($TEMPUSD): skipped")
+    if [[ $s == tempusd* ]] && ! bench_tempusd_bin "$s"; then
+        notes+=("$s: not built or not set (${BENCH_BIN:-empty}): skipped")
         continue
     fi
     bench_start "$s" "${cmd[@]}"

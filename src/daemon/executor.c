@@ -405,7 +405,8 @@ static void on_server_readable(void *ctx, int fd)
     struct executor *x = ctx;
     refresh_ref(x);
     x->peer_delivered = 0;
-    (void)ntpserve_run(x->ntp, fd);
+    /* full batches in a row, then back to poll() and the timers */
+    (void)ntpserve_drain(x->ntp, fd, NTPSERVE_DRAIN_BATCHES);
     if (x->peer_delivered)
         after_engine(x);
     if (x->p.send_batch && !x->mmsg_noted && !ntpserve_send_batch_active(x->ntp)) {
@@ -548,6 +549,23 @@ void executor_free(struct executor *x)
 {
     if (!x)
         return;
+    if (x->ntp) {
+        const struct ntpserve_stats *n = ntpserve_get_stats(x->ntp);
+        if (n->batches)
+            log_info("NTP server: %llu requests in %llu batches (%llu full), %llu empty reads",
+                     (unsigned long long)n->ntp_rx, (unsigned long long)n->batches,
+                     (unsigned long long)n->batches_full, (unsigned long long)n->empty_reads);
+#ifdef NTPSERVE_BATCH_HIST
+        const uint64_t *h = ntpserve_batch_hist(x->ntp);
+        char line[1024];
+        size_t used = 0;
+        for (int i = 0; i <= UDP_BATCH_MAX && used < sizeof line; i++)
+            if (h[i])
+                used += (size_t)snprintf(line + used, sizeof line - used, " %d:%llu", i,
+                                         (unsigned long long)h[i]);
+        log_info("NTP server batch sizes:%s", used ? line : " none");
+#endif
+    }
     if (x->timer_id > 0)
         (void)loop_cancel_timer(x->loop, x->timer_id);
     if (x->publish_timer_id > 0)
@@ -592,6 +610,11 @@ static int open_server(struct executor *x, enum addr_family fam, int *fd)
     }
     if (!udp_has_kernel_timestamps(r))
         log_warn("No kernel receive timestamps on the NTP socket: using daemon timestamps");
+    /* a flood comes in bursts: room for them while the loop is elsewhere (the default
+     * buffer, about 270 requests, overflowed with the CPU idle half the time) */
+    int rb = udp_set_rcvbuf(r, NTPSERVE_RCVBUF_BYTES);
+    if (rb >= 0 && rb < NTPSERVE_RCVBUF_BYTES)
+        log_info("NTP socket receive buffer: %d bytes (net.core.rmem_max limits it)", rb);
     *fd = r;
     (void)loop_add_fd(x->loop, r, on_server_readable, x);
     return 1;

@@ -29,6 +29,9 @@ struct ntpserve {
     int map_valid;
     int64_t map_base_ns, map_delta_ns, map_slope; /* slope: ns per 2^MAP_SLOPE_SHIFT ns */
     struct server_pending pend[UDP_BATCH_MAX];
+#ifdef NTPSERVE_BATCH_HIST
+    uint64_t hist[UDP_BATCH_MAX + 1];
+#endif
 };
 
 void ntpserve_params_default(struct ntpserve_params *p)
@@ -177,14 +180,43 @@ static void send_replies(struct ntpserve *ns, int fd, int first, int count, int 
     ns->stats.send_errors += (uint64_t)(count - sent);
 }
 
+#ifdef NTPSERVE_BATCH_HIST
+const uint64_t *ntpserve_batch_hist(const struct ntpserve *ns)
+{
+    return ns->hist;
+}
+#endif
+
+int ntpserve_drain(struct ntpserve *ns, int fd, int max_batches)
+{
+    int total = 0;
+    for (int b = 0; b < max_batches; b++) {
+        int n = ntpserve_run(ns, fd);
+        if (n <= 0)
+            return total > 0 ? total : n;
+        total += n;
+        if (n < UDP_BATCH_MAX)
+            break;
+    }
+    return total;
+}
+
 int ntpserve_run(struct ntpserve *ns, int fd)
 {
     int n = udp_batch_recv(fd, ns->batch);
-    if (n <= 0)
+    struct ntpserve_stats *st = &ns->stats;
+#ifdef NTPSERVE_BATCH_HIST
+    ns->hist[n > 0 ? n : 0]++;
+#endif
+    if (n <= 0) {
+        if (n == -EAGAIN)
+            st->empty_reads++;
         return n;
+    }
+    st->batches++;
+    st->batches_full += n == UDP_BATCH_MAX;
     struct udp_msg *msgs = udp_batch_msgs(ns->batch);
     struct udp_reply *out = udp_batch_replies(ns->batch);
-    struct ntpserve_stats *st = &ns->stats;
     /* sendmmsg mode: a chunk's transmit timestamp is read once, before its first request is
      * answered, and each reply is finished at once (server_answer_now); the chunk leaves as
      * soon as it is full. sendmsg mode: answered now, finished right before its own send. */

@@ -31,6 +31,9 @@ struct ntpserve_stats {
     uint64_t send_errors;   /* replies the kernel refused */
     uint64_t ntp_kernel_rx; /* requests past allow/deny with a kernel receive timestamp */
     uint64_t peer_taken;    /* datagrams the classify hook took (peers' mode 2 answers) */
+    uint64_t batches;       /* recvmmsg calls that returned datagrams */
+    uint64_t batches_full;  /* ... of them UDP_BATCH_MAX (more was probably queued) */
+    uint64_t empty_reads;   /* recvmmsg calls that found nothing (EAGAIN) */
 };
 
 /* What the hook says about a datagram (from a configured peer, or not). */
@@ -107,6 +110,27 @@ int ntpserve_send_batch_active(const struct ntpserve *ns);
  * dropped, the replies sent. Returns the number of datagrams received (> 0), -EAGAIN when
  * none was queued, or another -errno from recvmmsg. */
 int ntpserve_run(struct ntpserve *ns, int fd);
+
+/* Runs batches (ntpserve_run()) while they come back full, at most max_batches of them: one
+ * wake-up of the caller's poll() then drains a flood's queue instead of a batch of it, and
+ * the bound leaves the caller's timers their turn (max_batches x UDP_BATCH_MAX requests, about
+ * 1 ms of work). Returns the datagrams received in all, or what the first ntpserve_run()
+ * returned when it found none (-EAGAIN, -errno). */
+int ntpserve_drain(struct ntpserve *ns, int fd, int max_batches);
+
+/* Batches a drain runs at most per wake-up (the main loop's and a worker's). */
+#define NTPSERVE_DRAIN_BATCHES 16
+
+/* Receive buffer asked for on server sockets (udp_set_rcvbuf): a flood arrives in bursts
+ * (a client's sendmmsg, the scheduler) and the default (net.core.rmem_default, 208 KiB: about
+ * 270 small datagrams) overflows while the daemon answers the previous burst. */
+#define NTPSERVE_RCVBUF_BYTES (4 << 20)
+
+#ifdef NTPSERVE_BATCH_HIST
+/* Build with -DNTPSERVE_BATCH_HIST (a debugging aid, off by default): how many batches held
+ * 0..UDP_BATCH_MAX datagrams (index 0: the empty reads). */
+const uint64_t *ntpserve_batch_hist(const struct ntpserve *ns);
+#endif
 
 /* The counters since ntpserve_new(). */
 const struct ntpserve_stats *ntpserve_get_stats(const struct ntpserve *ns);

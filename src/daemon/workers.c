@@ -181,6 +181,8 @@ static int open_family(struct workers *w, enum addr_family fam)
                 udp_close(fds[j]);
             return 0;
         }
+        /* room for bursts, as the main thread's socket (executor.c) */
+        (void)udp_set_rcvbuf(fds[i], NTPSERVE_RCVBUF_BYTES);
     }
     /* The group numbers its sockets in bind order: worker i's is number i. */
     int r = udp_steer_by_address(fds[0], w->n, fam == ADDR_INET6);

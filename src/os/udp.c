@@ -141,6 +141,30 @@ fail:
     return err;
 }
 
+static int get_rcvbuf(int fd)
+{
+    int v = 0;
+    socklen_t l = sizeof v;
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &l) != 0)
+        return -errno;
+    return v;
+}
+
+int udp_set_rcvbuf(int fd, int bytes)
+{
+    int cur = get_rcvbuf(fd);
+    if (cur < 0)
+        return cur;
+    if (bytes <= 0 || cur / 2 >= bytes)
+        return cur;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) != 0)
+        return -errno;
+    /* SO_RCVBUF silently caps at rmem_max: what the kernel granted is what counts */
+    cur = get_rcvbuf(fd);
+    return cur;
+}
+
 int udp_local_port(int fd)
 {
     struct sockaddr_storage ss;

@@ -40,6 +40,12 @@ struct udp_rx {
  * sockets are IPV6_V6ONLY. Returns the fd or -errno. */
 int udp_open(const struct addr *local, int flags);
 
+/* Asks for a receive buffer of bytes on fd: SO_RCVBUFFORCE (with CAP_NET_ADMIN), else
+ * SO_RCVBUF, which the kernel caps at net.core.rmem_max; never shrinks the buffer. Returns the
+ * size the kernel reports afterwards (twice the request: it counts its own bookkeeping), or
+ * -errno. A server socket needs one to absorb bursts while the daemon is busy elsewhere. */
+int udp_set_rcvbuf(int fd, int bytes);
+
 /* 1 when fd delivers kernel receive timestamps, 0 when it falls back to a clock read. */
 int udp_has_kernel_timestamps(int fd);
 

@@ -255,6 +255,53 @@ static void test_long_batch(void **state)
     teardown(&f);
 }
 
+/* ntpserve_drain: batches while they come back full, at most max_batches, and the counters
+ * of batches, full ones and empty reads. 150 requests: a bound of 1 takes one full batch; the
+ * next drain the 64 + 22 left (and stops at the short batch: no empty read); then -EAGAIN.
+ * Every request answered or dropped, every reply received. */
+static void test_drain(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup(&f, 1);
+    assert_true(udp_set_rcvbuf(f.srv, 1 << 20) > 0); /* 150 requests must all be queued */
+    const int n = 150;
+    int64_t t0 = loop_real_ns();
+    uint8_t pkt[48];
+    for (int i = 0; i < n; i++) {
+        request(pkt, 9000u + (uint32_t)i, 3);
+        assert_int_equal(udp_send(f.cli[i % 2 ? 2 : 0], pkt, 48, &f.srv_addr, NULL, 0), 0);
+    }
+    assert_true(wait_readable(f.srv, 2000) > 0);
+    assert_int_equal(ntpserve_drain(f.ns, f.srv, 1), UDP_BATCH_MAX);
+    const struct ntpserve_stats *st = ntpserve_get_stats(f.ns);
+    assert_int_equal(st->batches, 1);
+    assert_int_equal(st->batches_full, 1);
+    assert_int_equal(ntpserve_drain(f.ns, f.srv, NTPSERVE_DRAIN_BATCHES), n - UDP_BATCH_MAX);
+    assert_int_equal(st->batches, 3);
+    assert_int_equal(st->batches_full, 2);
+    assert_int_equal(st->empty_reads, 0);
+    /* two addresses, 75 requests each: the fixture's rate limit (burst 64) drops some */
+    assert_int_equal(st->ntp_replies + st->ntp_dropped, (uint64_t)n);
+    assert_true(st->ntp_replies >= 2 * 64);
+    assert_int_equal(ntpserve_drain(f.ns, f.srv, NTPSERVE_DRAIN_BATCHES), -EAGAIN);
+    assert_int_equal(st->empty_reads, 1);
+    assert_int_equal(st->batches, 3);
+    int64_t t1 = loop_real_ns();
+    uint64_t got = 0;
+    for (int c = 0; c < 3; c += 2) {
+        uint8_t buf[128];
+        struct udp_rx rx;
+        while (wait_readable(f.cli[c], 100) > 0 && udp_recv(f.cli[c], buf, sizeof buf, &rx) == 48) {
+            int64_t tx_ns = ntp_time_to_ns(ntp_get_ts(buf + NTP_OFF_TRANSMIT), t0);
+            assert_true(tx_ns >= t0 - 1000000 && tx_ns <= t1 + 1000000);
+            got++;
+        }
+    }
+    assert_int_equal(got, st->ntp_replies);
+    teardown(&f);
+}
+
 /* No access table: nobody is answered; an empty socket: -EAGAIN. */
 static void test_no_table_denies(void **state)
 {
@@ -346,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_drops_in_the_middle_sendmmsg),
         cmocka_unit_test(test_drops_in_the_middle_sendmsg),
         cmocka_unit_test(test_long_batch),
+        cmocka_unit_test(test_drain),
         cmocka_unit_test(test_no_table_denies),
         cmocka_unit_test(test_sendmmsg_refused_falls_back),
     };

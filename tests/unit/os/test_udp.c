@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -160,6 +161,26 @@ static void test_truncated_is_dropped(void **state)
 
 /* RFC 9109: every request socket gets its own port, unpredictable: 16 sockets bound to port 0
  * get (nearly) all different ports, not a sequence. */
+/* udp_set_rcvbuf: grows the buffer (to exactly twice the request where SO_RCVBUFFORCE is
+ * allowed, i.e. as root), never shrinks it, reports what the kernel granted. */
+static void test_set_rcvbuf(void **state)
+{
+    (void)state;
+    struct addr any = loopback(4, 0);
+    int fd = udp_open(&any, 0);
+    assert_true(fd >= 0);
+    int g0 = udp_set_rcvbuf(fd, 0);
+    assert_true(g0 > 0);
+    assert_int_equal(udp_set_rcvbuf(fd, g0 / 4), g0);
+    int g1 = udp_set_rcvbuf(fd, 1 << 20);
+    assert_true(g1 >= g0);
+    if (geteuid() == 0)
+        assert_int_equal(g1, 2 << 20);
+    assert_int_equal(udp_set_rcvbuf(fd, 1 << 10), g1);
+    udp_close(fd);
+    assert_int_equal(udp_set_rcvbuf(-1, 1 << 20), -EBADF);
+}
+
 static void test_random_source_ports(void **state)
 {
     (void)state;
@@ -357,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_truncated_is_dropped),
         cmocka_unit_test(test_batch_ipv4),
         cmocka_unit_test(test_batch_ipv6),
+        cmocka_unit_test(test_set_rcvbuf),
         cmocka_unit_test(test_random_source_ports),
         cmocka_unit_test(test_resolve_numeric),
         cmocka_unit_test(test_resolve_async),
