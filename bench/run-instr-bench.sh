@@ -15,7 +15,8 @@
 #
 # Configurations: the echo; chronyd with its client log (default) and with `noclientlog`;
 # tempusd with its client log, and with `ratelimit` on top (the bar's case), when it answers a
-# probe. CONFIGS may add chronyd-ratelimit and tempusd-noclientlog.
+# probe. CONFIGS may add chronyd-ratelimit and tempusd-noclientlog; tempusd@X-... runs the
+# binary $TEMPUSD_X (bench_tempusd_bin in lib.sh), e.g. main's for an A/B.
 # The rate limit (interval -8 = 256 requests/s per address, burst 64) is never reached by these
 # sources (2000 addresses), so every request is answered while the limiter does its bookkeeping.
 # Last, tempus's reply builder alone (bench/respond-bench, core/server + core/clientlog without
@@ -99,8 +100,8 @@ echo "|---|---|---|---|"
 notes=()
 profiles=()
 for cfg in $CONFIGS; do
-    if [[ $cfg == tempusd* ]] && [ ! -x "$TEMPUSD" ]; then
-        notes+=("$cfg: not built: skipped")
+    if [[ $cfg == tempusd* ]] && ! bench_tempusd_bin "${cfg%%-*}"; then
+        notes+=("$cfg: not built or not set (${BENCH_BIN:-empty}): skipped")
         continue
     fi
     measure "$cfg" 0
