@@ -576,9 +576,10 @@ void executor_free(struct executor *x)
             struct ntpserve_stats c;
             workers_get_stats(x->workers, i, &c);
             log_info("NTP server worker %d: %llu requests, %llu replies, %llu denied, "
-                     "%llu dropped",
+                     "%llu dropped, %llu batches (%llu full)",
                      i, (unsigned long long)c.ntp_rx, (unsigned long long)c.ntp_replies,
-                     (unsigned long long)c.ntp_denied, (unsigned long long)c.ntp_dropped);
+                     (unsigned long long)c.ntp_denied, (unsigned long long)c.ntp_dropped,
+                     (unsigned long long)c.batches, (unsigned long long)c.batches_full);
         }
         workers_free(x->workers); /* before the access table the workers borrow */
     }

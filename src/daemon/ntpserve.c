@@ -121,6 +121,9 @@ void ntpserve_stats_add(struct ntpserve_stats *sum, const struct ntpserve_stats 
     sum->send_errors += s->send_errors;
     sum->ntp_kernel_rx += s->ntp_kernel_rx;
     sum->peer_taken += s->peer_taken;
+    sum->batches += s->batches;
+    sum->batches_full += s->batches_full;
+    sum->empty_reads += s->empty_reads;
 }
 
 const struct server *ntpserve_server(const struct ntpserve *ns)
