@@ -17,7 +17,6 @@
  *         engine before the request.
  * Invariants: no crash or sanitizer report; a reply is never longer than its request, never
  * longer than CMDMON_MAX_REP_LEN, and carries the request's sequence and command. */
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -32,131 +31,50 @@
 #include "wire/cmdmon.h"
 #include "wire/ntp.h"
 
+#include "../unit/core/engine_world.h"
+
 #define FUZZ_START_NS     1795564800000000000LL /* 2026-11-25 00:00:00 UTC */
 #define FUZZ_SEC          1000000000LL
 #define FUZZ_MAX_REQUESTS 64
 #define FUZZ_MAX_LEN      1024
 #define FUZZ_MAX_EVENTS   200 /* engine calls per input: each reply refits the regression */
 
-struct world {
-    int64_t mono_ns;
-    double x_s; /* fake clock minus true time */
-    double adj_ppm;
-    struct engine *e;
-    int pending; /* a reply waits: source, bytes */
-    int pending_src;
-    uint8_t pkt[48];
+/* The engine in tests/unit/core's world (two servers answering from true time, the second
+ * 20 us ahead, 90 us each way), within an event budget per input (each reply refits the
+ * regression); the daemon hook's answer. */
+struct fixture {
+    struct world w;
     int fail_hook;
-    int events; /* engine calls made for this input (at most FUZZ_MAX_EVENTS) */
 };
 
-static int64_t w_read(void *ctx)
+/* Runs the engine (and the fake servers) for secs seconds, within the input's budget (time
+ * still moves on when it is spent). */
+static void run_for(struct fixture *f, int64_t secs)
 {
-    struct world *w = ctx;
-    return FUZZ_START_NS + w->mono_ns + (int64_t)llround(w->x_s * 1e9);
-}
-
-static int w_freq(void *ctx, double ppm)
-{
-    struct world *w = ctx;
-    w->adj_ppm = ppm;
-    return 0;
-}
-
-static int w_step(void *ctx, double off)
-{
-    struct world *w = ctx;
-    if (fabs(off) < 1e6)
-        w->x_s += off;
-    return 0;
-}
-
-static int w_leap(void *ctx, enum clock_leap l)
-{
-    (void)ctx;
-    (void)l;
-    return 0;
-}
-
-static int w_sync(void *ctx, int synced, double est, double max)
-{
-    (void)ctx;
-    (void)synced;
-    (void)est;
-    (void)max;
-    return 0;
-}
-
-/* The fake server: answers every request at once from true time (source 1 is 20 us ahead). */
-static int w_send(void *ctx, int id, const uint8_t *pkt, size_t len)
-{
-    struct world *w = ctx;
-    struct ntp_packet rq, rp;
-    if (len < 48 || ntp_parse(pkt, len, &rq, NULL) != NTP_OK || id < 0 || id > 1)
-        return 0;
-    int64_t t = FUZZ_START_NS + w->mono_ns + 100000 + (id ? 20000 : 0);
-    memset(&rp, 0, sizeof rp);
-    rp.version = 4;
-    rp.mode = NTP_MODE_SERVER;
-    rp.stratum = 1;
-    rp.precision = -20;
-    rp.refid = NTP_REFID('G', 'P', 'S', 0);
-    rp.origin = rq.transmit;
-    rp.reference = ntp_time_from_ns(t - FUZZ_SEC);
-    rp.receive = ntp_time_from_ns(t);
-    rp.transmit = ntp_time_from_ns(t + 10000);
-    ntp_build(&rp, w->pkt, sizeof w->pkt);
-    w->pending = 1;
-    w->pending_src = id;
-    return 0;
-}
-
-/* Runs the engine (and the fake server) for secs seconds, within the input's event budget
- * (time still moves on when it is spent). */
-static void run_for(struct world *w, int64_t secs)
-{
-    struct engine_io io = {.ctx = w, .send = w_send};
-    int64_t end = w->mono_ns + secs * FUZZ_SEC;
-    for (; w->events < FUZZ_MAX_EVENTS && w->mono_ns < end; w->events++) {
-        if (w->pending) {
-            w->pending = 0;
-            w->mono_ns += 200000;
-            engine_receive(w->e, w->pending_src, w->pkt, 48, w_read(w), w->mono_ns, &io);
-            continue;
-        }
-        int64_t t = engine_next_timeout_mono_ns(w->e);
-        if (t > end)
-            break;
-        if (t > w->mono_ns) {
-            w->x_s += w->adj_ppm * 1e-6 * (double)(t - w->mono_ns) * 1e-9;
-            w->mono_ns = t;
-        }
-        engine_run_timers(w->e, w->mono_ns, &io);
-    }
-    if (w->mono_ns < end)
-        w->mono_ns = end;
+    struct engine_io io = {.ctx = &f->w, .send = world_send};
+    (void)world_run(&f->w, &io, f->w.t_ns + secs * FUZZ_SEC, INT64_MAX);
 }
 
 /* The daemon's side, faked: what cmdsrv_io's run hook answers, without sockets. */
 static int hook_run(void *ctx, const struct cmdmon_request *req)
 {
-    struct world *w = ctx;
-    if (w->fail_hook)
+    struct fixture *f = ctx;
+    if (f->fail_hook)
         return CMDMON_STT_FAILED;
     switch (req->command) {
     case CMDMON_REQ_ADD_SOURCE:
         return CMDMON_STT_SOURCEALREADYKNOWN;
     case CMDMON_REQ_DEL_SOURCE: {
         /* The real hook removes the engine source: do it, so later reports see fewer. */
-        int n = engine_source_count(w->e);
+        int n = engine_source_count(f->w.e);
         for (int i = 0; i < n; i++) {
             struct report_source r;
             struct addr a;
             memset(&a, 0, sizeof a);
             a.family = req->u.ip.family == CMDMON_FAMILY_INET6 ? ADDR_INET6 : ADDR_INET4;
             memcpy(a.bytes, req->u.ip.addr, a.family == ADDR_INET6 ? 16 : 4);
-            if (engine_source_report(w->e, i, w->mono_ns, &r) == 0 && addr_equal(&r.remote, &a)) {
-                (void)engine_remove_source(w->e, r.id);
+            if (engine_source_report(f->w.e, i, f->w.t_ns, &r) == 0 && addr_equal(&r.remote, &a)) {
+                (void)engine_remove_source(f->w.e, r.id);
                 return CMDMON_STT_SUCCESS;
             }
         }
@@ -191,16 +109,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fuzz_in in = {data, size};
     uint8_t opt = fuzz_u8(&in);
 
-    struct world w;
-    memset(&w, 0, sizeof w);
-    w.x_s = 0.01;
-    w.fail_hook = (opt & 8) != 0;
-    struct clock_ops ops = {&w, w_read, w_freq, w_step, w_leap, w_sync, 100000.0};
+    struct fixture f;
+    memset(&f, 0, sizeof f);
+    struct world *w = &f.w;
+    world_init(w, 2, 1);
+    w->epoch_ns = FUZZ_START_NS;
+    w->x_s = 0.01;
+    w->max_events = FUZZ_MAX_EVENTS;
+    for (int i = 0; i < 2; i++) {
+        w->base_s[i] = 90e-6;
+        w->jit_up_s[i] = w->jit_down_s[i] = 0.0;
+    }
+    w->srv_offset_s[1] = 20e-6;
+    f.fail_hook = (opt & 8) != 0;
+    struct clock_ops ops = world_clock_ops(w);
     struct engine_params ep;
     engine_params_default(&ep);
     ep.mono_is_raw = 1;
-    w.e = engine_new(&ep, &ops, 11, 0);
-    FUZZ_CHECK(w.e != NULL);
+    w->e = engine_new(&ep, &ops, 11, 0);
+    FUZZ_CHECK(w->e != NULL);
     for (int i = 0; i < 2; i++) {
         struct engine_source_params sp;
         engine_source_params_default(&sp);
@@ -208,9 +135,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sp.minpoll_log2 = 0;
         sp.maxpoll_log2 = 2;
         struct addr a = {.family = ADDR_INET4, .bytes = {127, 0, 0, (uint8_t)(1 + i)}, .port = 123};
-        FUZZ_CHECK(engine_add_source(w.e, &sp, &a, i ? "127.0.0.2" : "127.0.0.1", 0) == i);
+        FUZZ_CHECK(engine_add_source(w->e, &sp, &a, i ? "127.0.0.2" : "127.0.0.1", 0) == i);
     }
-    run_for(&w, 16 * (opt >> 4));
+    run_for(&f, 16 * (opt >> 4));
 
     struct clientlog_params lp;
     clientlog_params_default(&lp);
@@ -223,7 +150,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct addr a;
         FUZZ_CHECK(addr_parse(clients[i], &a) == 0);
         for (int k = 0; k <= i; k++)
-            (void)clientlog_access(ntp, CLIENTLOG_NTP, &a, w_read(&w) - (int64_t)k * FUZZ_SEC);
+            (void)clientlog_access(ntp, CLIENTLOG_NTP, &a,
+                                   world_read_ns(w) - (int64_t)k * FUZZ_SEC);
     }
 
     struct cmdsrv_params p;
@@ -243,8 +171,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.ntp_rules[0].allow = 1;
     FUZZ_CHECK(addr_parse("127.0.0.0", &p.ntp_rules[0].subnet.addr) == 0);
     p.ntp_rules[0].subnet.prefix_len = 8;
-    struct cmdsrv_hooks h = {&w, hook_run, NULL, NULL};
-    struct cmdsrv *s = cmdsrv_new(&p, w.e, ntp, &h);
+    struct cmdsrv_hooks h = {&f, hook_run, NULL, NULL};
+    struct cmdsrv *s = cmdsrv_new(&p, w->e, ntp, &h);
     FUZZ_CHECK(s != NULL);
 
     static uint8_t out[CMDMON_MAX_REP_LEN + 64];
@@ -254,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t lb[2] = {fuzz_u8(&in), fuzz_u8(&in)};
         size_t len = be16(lb) % (FUZZ_MAX_LEN + 1), got;
         const uint8_t *req = fuzz_bytes(&in, len, &got);
-        run_for(&w, ctl >> 3);
+        run_for(&f, ctl >> 3);
         if ((ctl & 4) && !allowed) {
             /* cmdallow 192.0.2.0/24, as a run-time CMDALLOW would add it. */
             uint8_t b[CMDMON_MAX_REQ_LEN];
@@ -268,7 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             q.u.subnet.subnet_bits = 24;
             int n = cmdmon_request_encode(&q, b, sizeof b);
             FUZZ_CHECK(n > 0);
-            (void)cmdsrv_handle(s, CMDSRV_UNIX, NULL, b, (size_t)n, w.mono_ns, w_read(&w), out,
+            (void)cmdsrv_handle(s, CMDSRV_UNIX, NULL, b, (size_t)n, w->t_ns, world_read_ns(w), out,
                                 CMDMON_MAX_REP_LEN);
             allowed = 1;
         }
@@ -284,7 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         memset(out, 0xA5, sizeof out);
         size_t m =
-            cmdsrv_handle(s, t, fp, req, got, w.mono_ns, w_read(&w), out, CMDMON_MAX_REP_LEN);
+            cmdsrv_handle(s, t, fp, req, got, w->t_ns, world_read_ns(w), out, CMDMON_MAX_REP_LEN);
         FUZZ_CHECK(m <= got);
         FUZZ_CHECK(m <= CMDMON_MAX_REP_LEN);
         FUZZ_CHECK(out[CMDMON_MAX_REP_LEN] == 0xA5); /* nothing written past cap */
@@ -296,6 +224,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     cmdsrv_free(s);
     clientlog_free(ntp);
-    engine_free(w.e);
+    engine_free(w->e);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* The engine unit tests' simulated world (engine_world.h). */
 #include "engine_world.h"
 
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -39,6 +40,8 @@ static int c_freq(void *ctx, double ppm)
 static int c_step(void *ctx, double off)
 {
     struct world *w = ctx;
+    if (!(fabs(off) < 1e6))
+        return -ERANGE;
     w->x_s += off;
     w->steps++;
     return 0;
@@ -137,6 +140,11 @@ double world_run(struct world *w, const struct engine_io *io, int64_t end_ns, in
             next_sample += 1000000000;
         }
         world_advance(w, t);
+        if (w->max_events > 0 && w->events >= w->max_events) {
+            world_advance(w, end_ns);
+            break;
+        }
+        w->events++;
         if (qi >= 0) {
             struct world_reply r = w->q[qi];
             w->q[qi] = w->q[--w->nq];

@@ -3,7 +3,8 @@
  * per-server offset) over links with a base delay and exponential jitter each way, a queue of
  * replies in flight. The engine under test is driven only through its entry points:
  * world_run() delivers replies and runs its timers in true-time order.
- * Used by test_engine.c, test_engine_saved.c and test_tzif.c. */
+ * Used by test_engine.c, test_engine_saved.c and test_tzif.c, tests/unit/daemon's
+ * test_cmdsrv_engine.c and tests/fuzz/fuzz_cmdsrv.c. */
 #ifndef TEMPUS_TESTS_UNIT_CORE_ENGINE_WORLD_H
 #define TEMPUS_TESTS_UNIT_CORE_ENGINE_WORLD_H
 
@@ -45,6 +46,10 @@ struct world {
     int nq;
     int sent[WORLD_MAXSRV];
     uint8_t last_req[WORLD_MAXSRV][48];
+    /* steps (a reply delivered or timers run) world_run may take in all (0: no limit; the
+     * fuzz target's time budget): once spent, world_run only moves time on */
+    int max_events;
+    int events;       /* steps world_run took so far */
     struct engine *e; /* the engine under test, created and freed by the test */
 };
 
@@ -57,7 +62,8 @@ void world_advance(struct world *w, int64_t t_ns);
 /* The client's real clock (clock_ops.read_real_ns; ctx is the world). */
 int64_t world_read_ns(void *ctx);
 
-/* The client clock's operations, with ctx = w. */
+/* The client clock's operations, with ctx = w. A step of 1e6 s or more is refused (-ERANGE:
+ * the fuzz target's wild offsets would overflow the clock's nanoseconds). */
 struct clock_ops world_clock_ops(struct world *w);
 
 /* engine_io.send (ctx is the world): the request to server id is answered into the queue

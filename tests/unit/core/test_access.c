@@ -12,45 +12,7 @@
 #include "base/prng.h"
 #include "core/access.h"
 
-static struct addr a4(int a, int b, int c, int d)
-{
-    struct addr x;
-    memset(&x, 0, sizeof x);
-    x.family = ADDR_INET4;
-    x.bytes[0] = (uint8_t)a;
-    x.bytes[1] = (uint8_t)b;
-    x.bytes[2] = (uint8_t)c;
-    x.bytes[3] = (uint8_t)d;
-    return x;
-}
-
-static struct addr a6(uint16_t w0, uint16_t w7)
-{
-    struct addr x;
-    memset(&x, 0, sizeof x);
-    x.family = ADDR_INET6;
-    x.bytes[0] = (uint8_t)(w0 >> 8);
-    x.bytes[1] = (uint8_t)w0;
-    x.bytes[14] = (uint8_t)(w7 >> 8);
-    x.bytes[15] = (uint8_t)w7;
-    return x;
-}
-
-/* len < 0: a rule without an address (every address of both families) */
-static struct access_rule rule(int allow, int all, struct addr net, int len)
-{
-    struct access_rule r;
-    memset(&r, 0, sizeof r);
-    r.allow = allow;
-    r.all = all;
-    if (len >= 0) {
-        r.subnet.addr = net;
-        r.subnet.prefix_len = len;
-    } else {
-        r.subnet.prefix_len = -1;
-    }
-    return r;
-}
+#include "../addr_util.h"
 
 /* Both forms give want for a. */
 static void check(const struct access_rule *rules, size_t n, struct addr a, int want)
@@ -65,60 +27,62 @@ static void check(const struct access_rule *rules, size_t n, struct addr a, int 
 static void test_semantics(void **state)
 {
     (void)state;
-    struct addr none, h1 = a4(192, 168, 1, 5), h2 = a4(192, 168, 2, 5), h3 = a4(10, 0, 0, 1);
+    struct addr none, h1 = tu_v4(192, 168, 1, 5), h2 = tu_v4(192, 168, 2, 5),
+                      h3 = tu_v4(10, 0, 0, 1);
     memset(&none, 0, sizeof none);
     /* nothing configured: denied */
     check(NULL, 0, h1, 0);
-    check(NULL, 0, a6(0x2001, 1), 0);
+    check(NULL, 0, tu_v6(0x2001, 1), 0);
     /* the seed's rule */
-    struct access_rule seed[] = {rule(1, 0, a4(192, 168, 111, 0), 24)};
-    check(seed, 1, a4(192, 168, 111, 0), 1);
-    check(seed, 1, a4(192, 168, 111, 255), 1);
-    check(seed, 1, a4(192, 168, 112, 0), 0);
-    check(seed, 1, a4(192, 168, 110, 255), 0);
-    check(seed, 1, a6(0xc0a8, 1), 0);
+    struct access_rule seed[] = {tu_rule(1, 0, tu_v4(192, 168, 111, 0), 24)};
+    check(seed, 1, tu_v4(192, 168, 111, 0), 1);
+    check(seed, 1, tu_v4(192, 168, 111, 255), 1);
+    check(seed, 1, tu_v4(192, 168, 112, 0), 0);
+    check(seed, 1, tu_v4(192, 168, 110, 255), 0);
+    check(seed, 1, tu_v6(0xc0a8, 1), 0);
     /* the more specific rule wins, whatever the order */
-    struct access_rule r1[] = {rule(1, 0, a4(192, 168, 0, 0), 16), rule(0, 0, h1, 24)};
+    struct access_rule r1[] = {tu_rule(1, 0, tu_v4(192, 168, 0, 0), 16), tu_rule(0, 0, h1, 24)};
     check(r1, 2, h1, 0);
     check(r1, 2, h2, 1);
     check(r1, 2, h3, 0);
-    struct access_rule r2[] = {rule(0, 0, h1, 24), rule(1, 0, a4(192, 168, 0, 0), 16)};
+    struct access_rule r2[] = {tu_rule(0, 0, h1, 24), tu_rule(1, 0, tu_v4(192, 168, 0, 0), 16)};
     check(r2, 2, h1, 0);
     check(r2, 2, h2, 1);
     /* equally specific: the later one */
-    struct access_rule r3[] = {rule(1, 0, h1, 24), rule(0, 0, a4(192, 168, 1, 0), 24)};
+    struct access_rule r3[] = {tu_rule(1, 0, h1, 24), tu_rule(0, 0, tu_v4(192, 168, 1, 0), 24)};
     check(r3, 2, h1, 0);
     /* `all` overrides earlier, more specific rules inside it, not later ones */
-    struct access_rule r4[] = {rule(0, 0, h1, 24), rule(1, 1, a4(192, 168, 0, 0), 16),
-                               rule(0, 0, a4(192, 168, 2, 0), 24)};
+    struct access_rule r4[] = {tu_rule(0, 0, h1, 24), tu_rule(1, 1, tu_v4(192, 168, 0, 0), 16),
+                               tu_rule(0, 0, tu_v4(192, 168, 2, 0), 24)};
     check(r4, 3, h1, 1);
     check(r4, 3, h2, 0);
     /* a rule without an address covers both families and only them */
-    struct access_rule r5[] = {rule(1, 0, none, -1), rule(0, 0, h3, 32)};
+    struct access_rule r5[] = {tu_rule(1, 0, none, -1), tu_rule(0, 0, h3, 32)};
     check(r5, 2, h3, 0);
     check(r5, 2, h2, 1);
-    check(r5, 2, a6(0x2001, 1), 1);
+    check(r5, 2, tu_v6(0x2001, 1), 1);
     check(r5, 2, none, 1);
     /* the whole space, and its top address */
-    struct access_rule r6[] = {rule(1, 0, a4(0, 0, 0, 0), 0),
-                               rule(0, 0, a4(255, 255, 255, 255), 32)};
-    check(r6, 2, a4(255, 255, 255, 254), 1);
-    check(r6, 2, a4(255, 255, 255, 255), 0);
-    check(r6, 2, a4(0, 0, 0, 0), 1);
+    struct access_rule r6[] = {tu_rule(1, 0, tu_v4(0, 0, 0, 0), 0),
+                               tu_rule(0, 0, tu_v4(255, 255, 255, 255), 32)};
+    check(r6, 2, tu_v4(255, 255, 255, 254), 1);
+    check(r6, 2, tu_v4(255, 255, 255, 255), 0);
+    check(r6, 2, tu_v4(0, 0, 0, 0), 1);
     /* IPv6 nesting, and a rule reaching the top of the space */
-    struct access_rule r7[] = {rule(1, 0, a6(0x2001, 0), 16), rule(0, 0, a6(0x2001, 0x100), 120),
-                               rule(1, 0, a6(0xffff, 0), 1)};
-    check(r7, 3, a6(0x2001, 0x1ff), 0);
-    check(r7, 3, a6(0x2001, 0x200), 1);
-    check(r7, 3, a6(0x2001, 0x0ff), 1);
-    check(r7, 3, a6(0x2002, 0), 0);
-    check(r7, 3, a6(0xffff, 0xffff), 1);
+    struct access_rule r7[] = {tu_rule(1, 0, tu_v6(0x2001, 0), 16),
+                               tu_rule(0, 0, tu_v6(0x2001, 0x100), 120),
+                               tu_rule(1, 0, tu_v6(0xffff, 0), 1)};
+    check(r7, 3, tu_v6(0x2001, 0x1ff), 0);
+    check(r7, 3, tu_v6(0x2001, 0x200), 1);
+    check(r7, 3, tu_v6(0x2001, 0x0ff), 1);
+    check(r7, 3, tu_v6(0x2002, 0), 0);
+    check(r7, 3, tu_v6(0xffff, 0xffff), 1);
     check(r7, 3, h1, 0);
     /* prefix lengths beyond the family's bits match like the full length, but are more
      * specific than it */
-    struct access_rule r8[] = {rule(0, 0, h1, 40), rule(1, 0, h1, 24)};
+    struct access_rule r8[] = {tu_rule(0, 0, h1, 40), tu_rule(1, 0, h1, 24)};
     check(r8, 2, h1, 0);
-    check(r8, 2, a4(192, 168, 1, 6), 1);
+    check(r8, 2, tu_v4(192, 168, 1, 6), 1);
 }
 
 /* A random subnet near one of a few bases, so that rules nest and overlap. */

@@ -21,156 +21,48 @@
 #include "wire/cmdmon.h"
 #include "wire/ntp.h"
 
-#define EPOCH_NS 1780000000000000000LL
-#define SEC      1000000000LL
-#define MAXQ     16
+#include "../core/engine_world.h"
 
-struct reply {
-    int64_t at_ns;
-    int src;
-    uint8_t pkt[48];
-};
+#define SEC 1000000000LL
 
-struct world {
-    int64_t t_ns; /* true time since start; also the engine's mono clock */
-    double x_s;   /* local - true */
-    double f0_ppm, adj_ppm;
-    int steps;
-    double srv_offset_s[2];
-    struct reply q[MAXQ];
-    int nq;
-    struct engine *e;
+/* The engine in tests/unit/core's world, and the control server under test. */
+struct fixture {
+    struct world w;
     struct cmdsrv *s;
-    int changed;
+    int changed; /* engine_changed hook calls */
 };
 
-static void advance(struct world *w, int64_t t)
+/* Two servers answering from true time over a 50 us link each way, no jitter. */
+static void fixture_init(struct fixture *f)
 {
-    if (t > w->t_ns) {
-        w->x_s += (w->f0_ppm + w->adj_ppm) * 1e-6 * (double)(t - w->t_ns) * 1e-9;
-        w->t_ns = t;
-    }
+    memset(f, 0, sizeof *f);
+    world_init(&f->w, 2, 1);
+    for (int i = 0; i < 2; i++)
+        f->w.jit_up_s[i] = f->w.jit_down_s[i] = 0.0;
 }
 
-static int64_t c_read(void *ctx)
+static void run_until(struct fixture *f, int64_t end_ns)
 {
-    struct world *w = ctx;
-    return EPOCH_NS + w->t_ns + (int64_t)llround(w->x_s * 1e9);
-}
-
-static int c_freq(void *ctx, double ppm)
-{
-    struct world *w = ctx;
-    w->adj_ppm = ppm;
-    return 0;
-}
-
-static int c_step(void *ctx, double off)
-{
-    struct world *w = ctx;
-    w->x_s += off;
-    w->steps++;
-    return 0;
-}
-
-static int c_leap(void *ctx, enum clock_leap l)
-{
-    (void)ctx;
-    (void)l;
-    return 0;
-}
-
-static int c_sync(void *ctx, int synced, double est, double max)
-{
-    (void)ctx;
-    (void)synced;
-    (void)est;
-    (void)max;
-    return 0;
-}
-
-static int w_send(void *ctx, int id, const uint8_t *pkt, size_t len)
-{
-    struct world *w = ctx;
-    assert_int_equal(len, 48);
-    assert_true(id >= 0 && id < 2);
-    if (w->nq >= MAXQ)
-        return 0;
-    struct ntp_packet rq, rp;
-    assert_int_equal(ntp_parse(pkt, len, &rq, NULL), NTP_OK);
-    int64_t srv_rx = w->t_ns + 50000, srv_tx = srv_rx + 20000;
-    int64_t so = (int64_t)(w->srv_offset_s[id] * 1e9);
-    memset(&rp, 0, sizeof rp);
-    rp.version = 4;
-    rp.mode = NTP_MODE_SERVER;
-    rp.stratum = 1;
-    rp.precision = -20;
-    rp.refid = NTP_REFID('G', 'P', 'S', 0);
-    rp.origin = rq.transmit;
-    rp.reference = ntp_time_from_ns(EPOCH_NS + srv_rx - SEC + so);
-    rp.receive = ntp_time_from_ns(EPOCH_NS + srv_rx + so);
-    rp.transmit = ntp_time_from_ns(EPOCH_NS + srv_tx + so);
-    struct reply *r = &w->q[w->nq++];
-    r->at_ns = srv_tx + 50000;
-    r->src = id;
-    ntp_build(&rp, r->pkt, sizeof r->pkt);
-    return 0;
-}
-
-static void run_until(struct world *w, int64_t end_ns)
-{
-    struct engine_io io = {.ctx = w, .send = w_send};
-    while (w->t_ns < end_ns) {
-        int64_t t = engine_next_timeout_mono_ns(w->e);
-        int qi = -1;
-        for (int i = 0; i < w->nq; i++)
-            if (w->q[i].at_ns < t && (qi < 0 || w->q[i].at_ns < w->q[qi].at_ns))
-                qi = i;
-        if (qi >= 0)
-            t = w->q[qi].at_ns;
-        if (t > end_ns)
-            t = end_ns;
-        advance(w, t);
-        if (qi >= 0) {
-            struct reply r = w->q[qi];
-            w->q[qi] = w->q[--w->nq];
-            engine_receive(w->e, r.src, r.pkt, 48, c_read(w), w->t_ns, &io);
-        } else if (t >= engine_next_timeout_mono_ns(w->e)) {
-            engine_run_timers(w->e, w->t_ns, &io);
-        }
-    }
+    struct engine_io io = {.ctx = &f->w, .send = world_send};
+    (void)world_run(&f->w, &io, end_ns, end_ns);
 }
 
 static void on_changed(void *ctx)
 {
-    struct world *w = ctx;
-    w->changed++;
+    struct fixture *f = ctx;
+    f->changed++;
 }
 
-static struct clock_ops ops_of(struct world *w)
-{
-    struct clock_ops o = {
-        .ctx = w,
-        .read_real_ns = c_read,
-        .set_freq_ppm = c_freq,
-        .step_s = c_step,
-        .set_leap = c_leap,
-        .set_sync_status = c_sync,
-        .max_freq_ppm = 100000.0,
-    };
-    return o;
-}
-
-/* A world with nsrv servers (192.0.2.1, .2) at minpoll/maxpoll 0 with iburst. */
-static void world_new(struct world *w, struct clock_ops *ops, const struct engine_params *p,
+/* The engine with nsrv servers (192.0.2.1, .2) at minpoll/maxpoll 0 with iburst. */
+static void world_new(struct fixture *f, struct clock_ops *ops, const struct engine_params *p,
                       int nsrv)
 {
-    *ops = ops_of(w);
+    *ops = world_clock_ops(&f->w);
     /* The world's mono clock is true time: it does not follow the adjustment. */
     struct engine_params ep = *p;
     ep.mono_is_raw = 1;
-    w->e = engine_new(&ep, ops, 3, 0);
-    assert_non_null(w->e);
+    f->w.e = engine_new(&ep, ops, 3, 0);
+    assert_non_null(f->w.e);
     for (int i = 0; i < nsrv; i++) {
         struct engine_source_params sp;
         engine_source_params_default(&sp);
@@ -180,24 +72,24 @@ static void world_new(struct world *w, struct clock_ops *ops, const struct engin
         struct addr a = {.family = ADDR_INET4, .bytes = {192, 0, 2, (uint8_t)(i + 1)}, .port = 123};
         char name[16];
         snprintf(name, sizeof name, "192.0.2.%d", i + 1);
-        assert_int_equal(engine_add_source(w->e, &sp, &a, name, 0), i);
+        assert_int_equal(engine_add_source(f->w.e, &sp, &a, name, 0), i);
     }
     struct cmdsrv_params cp;
     memset(&cp, 0, sizeof cp);
     cp.seed = 5;
-    struct cmdsrv_hooks h = {.ctx = w, .engine_changed = on_changed};
-    w->s = cmdsrv_new(&cp, w->e, NULL, &h);
-    assert_non_null(w->s);
+    struct cmdsrv_hooks h = {.ctx = f, .engine_changed = on_changed};
+    f->s = cmdsrv_new(&cp, f->w.e, NULL, &h);
+    assert_non_null(f->s);
 }
 
-static void world_free(struct world *w)
+static void world_free(struct fixture *f)
 {
-    cmdsrv_free(w->s);
-    engine_free(w->e);
+    cmdsrv_free(f->s);
+    engine_free(f->w.e);
 }
 
 /* Sends req (command set by the caller's body) over the Unix socket; returns the status. */
-static int command(struct world *w, unsigned code, struct cmdmon_request *body)
+static int command(struct fixture *f, unsigned code, struct cmdmon_request *body)
 {
     uint8_t buf[1024], out[CMDMON_MAX_REP_LEN];
     body->version = CMDMON_PROTO_VERSION;
@@ -205,8 +97,8 @@ static int command(struct world *w, unsigned code, struct cmdmon_request *body)
     body->sequence = 77;
     int n = cmdmon_request_encode(body, buf, sizeof buf);
     assert_true(n > 0);
-    size_t m =
-        cmdsrv_handle(w->s, CMDSRV_UNIX, NULL, buf, (size_t)n, w->t_ns, c_read(w), out, sizeof out);
+    size_t m = cmdsrv_handle(f->s, CMDSRV_UNIX, NULL, buf, (size_t)n, f->w.t_ns,
+                             world_read_ns(&f->w), out, sizeof out);
     assert_true(m > 0 && m <= (size_t)n);
     struct cmdmon_reply rep;
     assert_int_equal(cmdmon_reply_decode(out, m, &rep), CMDMON_REP_OK);
@@ -229,40 +121,40 @@ static void set_ip(struct cmdmon_ip *ip, int last)
 static void test_makestep(void **state)
 {
     (void)state;
-    struct world w;
-    memset(&w, 0, sizeof w);
-    w.x_s = 2.0;
+    struct fixture f;
+    fixture_init(&f);
+    f.w.x_s = 2.0;
     struct clock_ops ops;
     struct engine_params p;
     engine_params_default(&p);
-    world_new(&w, &ops, &p, 1);
+    world_new(&f, &ops, &p, 1);
     struct cmdmon_request q;
     memset(&q, 0, sizeof q);
     q.u.makestep.threshold_s = 0.1;
     q.u.makestep.limit = 0;
-    assert_int_equal(command(&w, CMDMON_REQ_MODIFY_MAKESTEP, &q), CMDMON_STT_SUCCESS);
-    assert_true(w.changed > 0);
-    run_until(&w, 6 * SEC);
-    assert_int_equal(w.steps, 0);
-    assert_true(w.x_s > 1.0); /* slewing at most 83333 ppm */
+    assert_int_equal(command(&f, CMDMON_REQ_MODIFY_MAKESTEP, &q), CMDMON_STT_SUCCESS);
+    assert_true(f.changed > 0);
+    run_until(&f, 6 * SEC);
+    assert_int_equal(f.w.steps, 0);
+    assert_true(f.w.x_s > 1.0); /* slewing at most 83333 ppm */
     memset(&q, 0, sizeof q);
     q.u.makestep.threshold_s = 0.1;
     q.u.makestep.limit = -1;
-    assert_int_equal(command(&w, CMDMON_REQ_MODIFY_MAKESTEP, &q), CMDMON_STT_SUCCESS);
-    run_until(&w, 12 * SEC);
-    assert_int_equal(w.steps, 1);
-    assert_true(fabs(w.x_s) < 0.01);
+    assert_int_equal(command(&f, CMDMON_REQ_MODIFY_MAKESTEP, &q), CMDMON_STT_SUCCESS);
+    run_until(&f, 12 * SEC);
+    assert_int_equal(f.w.steps, 1);
+    assert_true(fabs(f.w.x_s) < 0.01);
     /* Limit 5 from now (more than 5 updates were made): the limit counts updates from the
      * command, not from the start. */
     struct report_tracking tr;
-    engine_tracking(w.e, w.t_ns, &tr);
+    engine_tracking(f.w.e, f.w.t_ns, &tr);
     assert_true(tr.n_updates > 5);
-    assert_int_equal(engine_set_makestep(w.e, 0.1, 5), 0);
-    w.x_s += 1.0;
-    run_until(&w, 17 * SEC);
-    assert_int_equal(w.steps, 2);
-    assert_int_equal(engine_set_makestep(w.e, NAN, 1), -EINVAL);
-    world_free(&w);
+    assert_int_equal(engine_set_makestep(f.w.e, 0.1, 5), 0);
+    f.w.x_s += 1.0;
+    run_until(&f, 17 * SEC);
+    assert_int_equal(f.w.steps, 2);
+    assert_int_equal(engine_set_makestep(f.w.e, NAN, 1), -EINVAL);
+    world_free(&f);
 }
 
 /* makestep (the command): steps at the next update; with the clock not controlled (-x)
@@ -270,34 +162,34 @@ static void test_makestep(void **state)
 static void test_makestep_now(void **state)
 {
     (void)state;
-    struct world w;
-    memset(&w, 0, sizeof w);
-    w.x_s = 2.0;
+    struct fixture f;
+    fixture_init(&f);
+    f.w.x_s = 2.0;
     struct clock_ops ops;
     struct engine_params p;
     engine_params_default(&p);
-    world_new(&w, &ops, &p, 1);
-    run_until(&w, 5 * SEC);
-    assert_true(w.x_s > 1.0); /* slewing */
+    world_new(&f, &ops, &p, 1);
+    run_until(&f, 5 * SEC);
+    assert_true(f.w.x_s > 1.0); /* slewing */
     struct cmdsrv_params cp;
     memset(&cp, 0, sizeof cp);
     cp.seed = 6;
     cp.clock_fixed = 1;
-    struct cmdsrv *plain = w.s;
-    w.s = cmdsrv_new(&cp, w.e, NULL, NULL);
-    assert_non_null(w.s);
+    struct cmdsrv *plain = f.s;
+    f.s = cmdsrv_new(&cp, f.w.e, NULL, NULL);
+    assert_non_null(f.s);
     struct cmdmon_request q;
     memset(&q, 0, sizeof q);
-    assert_int_equal(command(&w, CMDMON_REQ_MAKESTEP, &q), CMDMON_STT_FAILED);
-    run_until(&w, 7 * SEC);
-    assert_int_equal(w.steps, 0);
-    cmdsrv_free(w.s);
-    w.s = plain;
-    assert_int_equal(command(&w, CMDMON_REQ_MAKESTEP, &q), CMDMON_STT_SUCCESS);
-    run_until(&w, 9 * SEC);
-    assert_int_equal(w.steps, 1);
-    assert_true(fabs(w.x_s) < 0.01);
-    world_free(&w);
+    assert_int_equal(command(&f, CMDMON_REQ_MAKESTEP, &q), CMDMON_STT_FAILED);
+    run_until(&f, 7 * SEC);
+    assert_int_equal(f.w.steps, 0);
+    cmdsrv_free(f.s);
+    f.s = plain;
+    assert_int_equal(command(&f, CMDMON_REQ_MAKESTEP, &q), CMDMON_STT_SUCCESS);
+    run_until(&f, 9 * SEC);
+    assert_int_equal(f.w.steps, 1);
+    assert_true(fabs(f.w.x_s) < 0.01);
+    world_free(&f);
 }
 
 /* maxupdateskew 0: no estimate is good enough to change the frequency, so a 50 ppm error is
@@ -306,34 +198,34 @@ static void test_maxupdateskew(void **state)
 {
     (void)state;
     for (int k = 0; k < 2; k++) {
-        struct world w;
-        memset(&w, 0, sizeof w);
-        w.f0_ppm = 50.0;
+        struct fixture f;
+        fixture_init(&f);
+        f.w.f0_ppm = 50.0;
         struct clock_ops ops;
         struct engine_params p;
         engine_params_default(&p);
-        world_new(&w, &ops, &p, 1);
+        world_new(&f, &ops, &p, 1);
         struct cmdmon_request q;
         memset(&q, 0, sizeof q);
         q.u.fval = k == 0 ? 0.0 : 1000.0;
-        assert_int_equal(command(&w, CMDMON_REQ_MODIFY_MAXUPDATESKEW, &q), CMDMON_STT_SUCCESS);
-        run_until(&w, 60 * SEC);
+        assert_int_equal(command(&f, CMDMON_REQ_MODIFY_MAXUPDATESKEW, &q), CMDMON_STT_SUCCESS);
+        run_until(&f, 60 * SEC);
         struct report_tracking tr;
-        engine_tracking(w.e, w.t_ns, &tr);
+        engine_tracking(f.w.e, f.w.t_ns, &tr);
         assert_true(tr.synced);
         if (k == 0)
             assert_true(fabs(tr.freq_ppm) < 1e-9);
         else
             assert_true(fabs(tr.freq_ppm - 50.0) < 2.0);
-        assert_int_equal(engine_set_maxupdateskew(w.e, -1.0), -EINVAL);
+        assert_int_equal(engine_set_maxupdateskew(f.w.e, -1.0), -EINVAL);
         /* reselectdist: accepted as chronyd does; a negative distance is refused. */
         memset(&q, 0, sizeof q);
         q.u.fval = 0.01;
-        assert_int_equal(command(&w, CMDMON_REQ_RESELECTDISTANCE, &q), CMDMON_STT_SUCCESS);
+        assert_int_equal(command(&f, CMDMON_REQ_RESELECTDISTANCE, &q), CMDMON_STT_SUCCESS);
         q.u.fval = -1.0;
-        assert_int_equal(command(&w, CMDMON_REQ_RESELECTDISTANCE, &q), CMDMON_STT_FAILED);
-        assert_int_equal(engine_set_reselectdist(w.e, NAN), -EINVAL);
-        world_free(&w);
+        assert_int_equal(command(&f, CMDMON_REQ_RESELECTDISTANCE, &q), CMDMON_STT_FAILED);
+        assert_int_equal(engine_set_reselectdist(f.w.e, NAN), -EINVAL);
+        world_free(&f);
     }
 }
 
@@ -343,58 +235,58 @@ static void test_maxupdateskew(void **state)
 static void test_dfreq_doffset(void **state)
 {
     (void)state;
-    struct world w;
-    memset(&w, 0, sizeof w);
+    struct fixture f;
+    fixture_init(&f);
     struct clock_ops ops;
     struct engine_params p;
     engine_params_default(&p);
-    world_new(&w, &ops, &p, 1);
-    run_until(&w, 20 * SEC);
+    world_new(&f, &ops, &p, 1);
+    run_until(&f, 20 * SEC);
     struct report_tracking t0, t1;
-    engine_tracking(w.e, w.t_ns, &t0);
+    engine_tracking(f.w.e, f.w.t_ns, &t0);
     assert_true(t0.synced);
-    double adj0 = w.adj_ppm;
+    double adj0 = f.w.adj_ppm;
     struct cmdmon_request q;
     memset(&q, 0, sizeof q);
     q.u.fval = 10.0;
-    assert_int_equal(command(&w, CMDMON_REQ_DFREQ, &q), CMDMON_STT_SUCCESS);
-    engine_tracking(w.e, w.t_ns, &t1);
+    assert_int_equal(command(&f, CMDMON_REQ_DFREQ, &q), CMDMON_STT_SUCCESS);
+    engine_tracking(f.w.e, f.w.t_ns, &t1);
     assert_true(fabs(t1.freq_ppm - t0.freq_ppm - 10.0) < 1e-3);
-    assert_true(fabs(w.adj_ppm - (adj0 - 10.0)) < 1e-3);
+    assert_true(fabs(f.w.adj_ppm - (adj0 - 10.0)) < 1e-3);
 
     /* doffset with the source offline (no update replaces the slew): the correction to make
      * becomes 0.5 s less, and the clock is slewed back by 0.5 s within 10 s. */
-    assert_int_equal(engine_set_online(w.e, 0, 0, w.t_ns), 0);
-    run_until(&w, 21 * SEC); /* the last reply arrives; the last slew ends */
-    engine_tracking(w.e, w.t_ns, &t0);
-    double x0 = w.x_s;
+    assert_int_equal(engine_set_online(f.w.e, 0, 0, f.w.t_ns), 0);
+    run_until(&f, 21 * SEC); /* the last reply arrives; the last slew ends */
+    engine_tracking(f.w.e, f.w.t_ns, &t0);
+    double x0 = f.w.x_s;
     memset(&q, 0, sizeof q);
     q.u.fval = 0.5;
-    assert_int_equal(command(&w, CMDMON_REQ_DOFFSET2, &q), CMDMON_STT_SUCCESS);
-    engine_tracking(w.e, w.t_ns, &t1);
+    assert_int_equal(command(&f, CMDMON_REQ_DOFFSET2, &q), CMDMON_STT_SUCCESS);
+    engine_tracking(f.w.e, f.w.t_ns, &t1);
     assert_true(fabs(t1.current_correction_s - (t0.current_correction_s - 0.5)) < 1e-3);
-    run_until(&w, 30 * SEC);
-    assert_true(fabs(w.x_s - x0 + 0.5) < 0.01);
+    run_until(&f, 30 * SEC);
+    assert_true(fabs(f.w.x_s - x0 + 0.5) < 0.01);
     /* A second doffset adds to the slew still running. */
     memset(&q, 0, sizeof q);
     q.u.fval = -0.3;
-    assert_int_equal(command(&w, CMDMON_REQ_DOFFSET2, &q), CMDMON_STT_SUCCESS);
+    assert_int_equal(command(&f, CMDMON_REQ_DOFFSET2, &q), CMDMON_STT_SUCCESS);
     memset(&q, 0, sizeof q);
     q.u.fval = -0.2;
-    assert_int_equal(command(&w, CMDMON_REQ_DOFFSET2, &q), CMDMON_STT_SUCCESS);
-    engine_tracking(w.e, w.t_ns, &t1);
+    assert_int_equal(command(&f, CMDMON_REQ_DOFFSET2, &q), CMDMON_STT_SUCCESS);
+    engine_tracking(f.w.e, f.w.t_ns, &t1);
     assert_true(fabs(t1.current_correction_s - 0.5) < 1e-3);
-    run_until(&w, 40 * SEC);
-    assert_true(fabs(w.x_s - x0) < 0.01);
-    assert_int_equal(engine_adjust_freq(w.e, NAN, w.t_ns), -EINVAL);
-    assert_int_equal(engine_adjust_offset(w.e, NAN, w.t_ns), -EINVAL);
-    world_free(&w);
+    run_until(&f, 40 * SEC);
+    assert_true(fabs(f.w.x_s - x0) < 0.01);
+    assert_int_equal(engine_adjust_freq(f.w.e, NAN, f.w.t_ns), -EINVAL);
+    assert_int_equal(engine_adjust_offset(f.w.e, NAN, f.w.t_ns), -EINVAL);
+    world_free(&f);
 }
 
-static struct report_source source(struct world *w, int i)
+static struct report_source source(struct fixture *f, int i)
 {
     struct report_source r;
-    assert_int_equal(engine_source_report(w->e, i, w->t_ns, &r), 0);
+    assert_int_equal(engine_source_report(f->w.e, i, f->w.t_ns, &r), 0);
     return r;
 }
 
@@ -404,31 +296,31 @@ static struct report_source source(struct world *w, int i)
 static void test_selectopts(void **state)
 {
     (void)state;
-    struct world w;
-    memset(&w, 0, sizeof w);
+    struct fixture f;
+    fixture_init(&f);
     struct clock_ops ops;
     struct engine_params p;
     engine_params_default(&p);
-    world_new(&w, &ops, &p, 2);
-    run_until(&w, 20 * SEC);
+    world_new(&f, &ops, &p, 2);
+    run_until(&f, 20 * SEC);
     struct report_tracking tr;
-    engine_tracking(w.e, w.t_ns, &tr);
+    engine_tracking(f.w.e, f.w.t_ns, &tr);
     assert_true(tr.synced);
     int sel = tr.selected_source_id;
     assert_true(sel == 0 || sel == 1);
-    assert_int_equal(source(&w, sel).state, REPORT_STATE_SELECTED);
+    assert_int_equal(source(&f, sel).state, REPORT_STATE_SELECTED);
 
     struct cmdmon_request q;
     memset(&q, 0, sizeof q);
     set_ip(&q.u.selectopts.address, sel + 1);
     q.u.selectopts.mask = CMDMON_SELECT_NOSELECT;
     q.u.selectopts.options = CMDMON_ADD_FLAG_NOSELECT;
-    assert_int_equal(command(&w, CMDMON_REQ_MODIFY_SELECTOPTS, &q), CMDMON_STT_SUCCESS);
-    struct report_source r = source(&w, sel);
+    assert_int_equal(command(&f, CMDMON_REQ_MODIFY_SELECTOPTS, &q), CMDMON_STT_SUCCESS);
+    struct report_source r = source(&f, sel);
     assert_int_equal(r.state, REPORT_STATE_NONSELECTABLE);
     assert_int_equal(r.conf_options & REPORT_OPT_NOSELECT, REPORT_OPT_NOSELECT);
-    run_until(&w, 25 * SEC);
-    engine_tracking(w.e, w.t_ns, &tr);
+    run_until(&f, 25 * SEC);
+    engine_tracking(f.w.e, f.w.t_ns, &tr);
     assert_int_equal(tr.selected_source_id, 1 - sel); /* the other one took over */
 
     /* -noselect +prefer +trust +require: mask 0xF, options prefer|trust|require. */
@@ -437,8 +329,8 @@ static void test_selectopts(void **state)
     q.u.selectopts.mask = 0xF;
     q.u.selectopts.options =
         CMDMON_ADD_FLAG_PREFER | CMDMON_ADD_FLAG_TRUST | CMDMON_ADD_FLAG_REQUIRE;
-    assert_int_equal(command(&w, CMDMON_REQ_MODIFY_SELECTOPTS, &q), CMDMON_STT_SUCCESS);
-    r = source(&w, sel);
+    assert_int_equal(command(&f, CMDMON_REQ_MODIFY_SELECTOPTS, &q), CMDMON_STT_SUCCESS);
+    r = source(&f, sel);
     assert_int_equal(r.conf_options, REPORT_OPT_PREFER | REPORT_OPT_TRUST | REPORT_OPT_REQUIRE);
     assert_true(r.state != REPORT_STATE_NONSELECTABLE);
     /* Options outside the mask are left alone. */
@@ -446,22 +338,22 @@ static void test_selectopts(void **state)
     set_ip(&q.u.selectopts.address, sel + 1);
     q.u.selectopts.mask = CMDMON_SELECT_TRUST;
     q.u.selectopts.options = CMDMON_ADD_FLAG_NOSELECT;
-    assert_int_equal(command(&w, CMDMON_REQ_MODIFY_SELECTOPTS, &q), CMDMON_STT_SUCCESS);
-    assert_int_equal(source(&w, sel).conf_options, REPORT_OPT_PREFER | REPORT_OPT_REQUIRE);
-    run_until(&w, 30 * SEC);
-    engine_tracking(w.e, w.t_ns, &tr);
+    assert_int_equal(command(&f, CMDMON_REQ_MODIFY_SELECTOPTS, &q), CMDMON_STT_SUCCESS);
+    assert_int_equal(source(&f, sel).conf_options, REPORT_OPT_PREFER | REPORT_OPT_REQUIRE);
+    run_until(&f, 30 * SEC);
+    engine_tracking(f.w.e, f.w.t_ns, &tr);
     assert_int_equal(tr.selected_source_id, sel); /* prefer wins it back */
 
     memset(&q, 0, sizeof q);
     set_ip(&q.u.selectopts.address, 9);
     q.u.selectopts.mask = CMDMON_SELECT_NOSELECT;
-    assert_int_equal(command(&w, CMDMON_REQ_MODIFY_SELECTOPTS, &q), CMDMON_STT_NOSUCHSOURCE);
+    assert_int_equal(command(&f, CMDMON_REQ_MODIFY_SELECTOPTS, &q), CMDMON_STT_NOSUCHSOURCE);
     memset(&q, 0, sizeof q);
     q.u.selectopts.ref_id = 0x47505300; /* "GPS": no refclocks */
     q.u.selectopts.mask = CMDMON_SELECT_TRUST;
-    assert_int_equal(command(&w, CMDMON_REQ_MODIFY_SELECTOPTS, &q), CMDMON_STT_NOSUCHSOURCE);
-    assert_int_equal(engine_set_select_opts(w.e, 42, 1, 1, w.t_ns), -ENOENT);
-    world_free(&w);
+    assert_int_equal(command(&f, CMDMON_REQ_MODIFY_SELECTOPTS, &q), CMDMON_STT_NOSUCHSOURCE);
+    assert_int_equal(engine_set_select_opts(f.w.e, 42, 1, 1, f.w.t_ns), -ENOENT);
+    world_free(&f);
 }
 
 /* offset (4.6+ request): a server 0.2 s ahead, corrected with `offset 192.0.2.1 -0.2`, is
@@ -469,36 +361,36 @@ static void test_selectopts(void **state)
 static void test_source_offset(void **state)
 {
     (void)state;
-    struct world w;
-    memset(&w, 0, sizeof w);
-    w.srv_offset_s[0] = 0.2;
+    struct fixture f;
+    fixture_init(&f);
+    f.w.srv_offset_s[0] = 0.2;
     struct clock_ops ops;
     struct engine_params p;
     engine_params_default(&p);
-    world_new(&w, &ops, &p, 1);
-    run_until(&w, 4 * SEC);
-    assert_int_equal(engine_set_online(w.e, 0, 0, w.t_ns), 0); /* freeze the samples */
-    struct report_source r0 = source(&w, 0);
+    world_new(&f, &ops, &p, 1);
+    run_until(&f, 4 * SEC);
+    assert_int_equal(engine_set_online(f.w.e, 0, 0, f.w.t_ns), 0); /* freeze the samples */
+    struct report_source r0 = source(&f, 0);
     assert_true(r0.n_samples >= 2);
     struct cmdmon_request q;
     memset(&q, 0, sizeof q);
     set_ip(&q.u.offset.address, 1);
     q.u.offset.new_offset_s = -0.2;
-    assert_int_equal(command(&w, CMDMON_REQ_MODIFY_OFFSET, &q), CMDMON_STT_SUCCESS);
-    struct report_source r1 = source(&w, 0);
+    assert_int_equal(command(&f, CMDMON_REQ_MODIFY_OFFSET, &q), CMDMON_STT_SUCCESS);
+    struct report_source r1 = source(&f, 0);
     /* est_offset is the local clock against the source: it gains 0.2 s. */
     assert_true(fabs(r1.est_offset_s - r0.est_offset_s - 0.2) < 1e-6);
     assert_true(fabs(r1.latest_meas_s - r0.latest_meas_s - 0.2) < 1e-6);
     assert_int_equal(r1.n_samples, r0.n_samples);
-    assert_int_equal(engine_set_online(w.e, 0, 1, w.t_ns), 0);
-    run_until(&w, 40 * SEC);
+    assert_int_equal(engine_set_online(f.w.e, 0, 1, f.w.t_ns), 0);
+    run_until(&f, 40 * SEC);
     /* The clock now follows the corrected source: true time (x = 0), not 0.2 s ahead. */
-    assert_true(fabs(w.x_s) < 0.01);
+    assert_true(fabs(f.w.x_s) < 0.01);
     memset(&q, 0, sizeof q);
     set_ip(&q.u.offset.address, 3);
-    assert_int_equal(command(&w, CMDMON_REQ_MODIFY_OFFSET, &q), CMDMON_STT_NOSUCHSOURCE);
-    assert_int_equal(engine_set_source_offset(w.e, 0, NAN), -EINVAL);
-    world_free(&w);
+    assert_int_equal(command(&f, CMDMON_REQ_MODIFY_OFFSET, &q), CMDMON_STT_NOSUCHSOURCE);
+    assert_int_equal(engine_set_source_offset(f.w.e, 0, NAN), -EINVAL);
+    world_free(&f);
 }
 
 /* reset sources: as chronyd -x 4.3 showed, every source loses its samples and reach and the
@@ -506,32 +398,32 @@ static void test_source_offset(void **state)
 static void test_reset_sources(void **state)
 {
     (void)state;
-    struct world w;
-    memset(&w, 0, sizeof w);
+    struct fixture f;
+    fixture_init(&f);
     struct clock_ops ops;
     struct engine_params p;
     engine_params_default(&p);
-    world_new(&w, &ops, &p, 2);
-    run_until(&w, 20 * SEC);
+    world_new(&f, &ops, &p, 2);
+    run_until(&f, 20 * SEC);
     struct report_tracking tr;
-    engine_tracking(w.e, w.t_ns, &tr);
+    engine_tracking(f.w.e, f.w.t_ns, &tr);
     assert_true(tr.synced);
     struct cmdmon_request q;
     memset(&q, 0, sizeof q);
-    assert_int_equal(command(&w, CMDMON_REQ_RESET_SOURCES, &q), CMDMON_STT_SUCCESS);
-    engine_tracking(w.e, w.t_ns, &tr);
+    assert_int_equal(command(&f, CMDMON_REQ_RESET_SOURCES, &q), CMDMON_STT_SUCCESS);
+    engine_tracking(f.w.e, f.w.t_ns, &tr);
     assert_false(tr.synced);
     assert_int_equal(tr.leap_status, 3);
     for (int i = 0; i < 2; i++) {
-        struct report_source r = source(&w, i);
+        struct report_source r = source(&f, i);
         assert_int_equal(r.reach, 0);
         assert_int_equal(r.n_samples, 0);
         assert_int_equal(r.state, REPORT_STATE_NONSELECTABLE);
     }
-    run_until(&w, 30 * SEC);
-    engine_tracking(w.e, w.t_ns, &tr);
+    run_until(&f, 30 * SEC);
+    engine_tracking(f.w.e, f.w.t_ns, &tr);
     assert_true(tr.synced);
-    world_free(&w);
+    world_free(&f);
 }
 
 int main(void)

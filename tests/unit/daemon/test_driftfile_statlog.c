@@ -17,20 +17,10 @@
 #include "daemon/statlog.h"
 #include "os/files.h"
 
+#include "../addr_util.h"
+
 /* 2026-11-25 18:35:37 UTC */
 #define T_NS (1795631737LL * 1000000000LL)
-
-static struct addr v4(int a, int b, int c, int d)
-{
-    struct addr x;
-    memset(&x, 0, sizeof x);
-    x.family = ADDR_INET4;
-    x.bytes[0] = (uint8_t)a;
-    x.bytes[1] = (uint8_t)b;
-    x.bytes[2] = (uint8_t)c;
-    x.bytes[3] = (uint8_t)d;
-    return x;
-}
 
 static void test_driftfile_format_and_parse(void **state)
 {
@@ -68,7 +58,7 @@ static void test_line_formats(void **state)
     char buf[256];
     struct statlog_measurement m = {
         .real_ns = T_NS,
-        .remote = v4(127, 0, 0, 1),
+        .remote = tu_v4(127, 0, 0, 1),
         .leap = 'N',
         .stratum = 2,
         .tests = 0x3ff,
@@ -89,7 +79,7 @@ static void test_line_formats(void **state)
                              "K K");
     struct statlog_statistics s = {
         .real_ns = T_NS,
-        .remote = v4(127, 0, 0, 1),
+        .remote = tu_v4(127, 0, 0, 1),
         .sd_s = 1.125e-07,
         .est_offset_s = 1.827e-06,
         .offset_sd_s = 7.678e-08,
@@ -104,7 +94,7 @@ static void test_line_formats(void **state)
                              " 7.966e-07  1.047e-03 4.0e-04   3   0   3  0.00");
     struct statlog_tracking t = {
         .real_ns = T_NS,
-        .ref_addr = v4(127, 0, 0, 1),
+        .ref_addr = tu_v4(127, 0, 0, 1),
         .stratum = 3,
         .freq_ppm = -2.849,
         .skew_ppm = 66.508,

@@ -20,58 +20,35 @@
 #include "os/clock_null.h"
 #include "os/loop.h"
 
-static struct addr a4(int a, int b, int c, int d)
-{
-    struct addr x;
-    memset(&x, 0, sizeof x);
-    x.family = ADDR_INET4;
-    x.bytes[0] = (uint8_t)a;
-    x.bytes[1] = (uint8_t)b;
-    x.bytes[2] = (uint8_t)c;
-    x.bytes[3] = (uint8_t)d;
-    return x;
-}
-
-static struct access_rule rule(int allow, int all, struct addr net, int len)
-{
-    struct access_rule r;
-    memset(&r, 0, sizeof r);
-    r.allow = allow;
-    r.all = all;
-    if (len >= 0) {
-        r.subnet.addr = net;
-        r.subnet.prefix_len = len;
-    }
-    return r;
-}
+#include "../addr_util.h"
 
 static void test_access_rules(void **state)
 {
     (void)state;
     struct addr none;
     memset(&none, 0, sizeof none);
-    struct addr h1 = a4(192, 168, 1, 10), h2 = a4(192, 168, 2, 10), h3 = a4(10, 0, 0, 1);
+    struct addr h1 = tu_v4(192, 168, 1, 10), h2 = tu_v4(192, 168, 2, 10), h3 = tu_v4(10, 0, 0, 1);
     /* no rules: deny */
     assert_int_equal(executor_access_allowed(NULL, 0, &h1), 0);
     /* allow 192.168/16, deny 192.168.1/24: the more specific one wins either order */
-    struct access_rule r1[] = {rule(1, 0, a4(192, 168, 0, 0), 16),
-                               rule(0, 0, a4(192, 168, 1, 0), 24)};
+    struct access_rule r1[] = {tu_rule(1, 0, tu_v4(192, 168, 0, 0), 16),
+                               tu_rule(0, 0, tu_v4(192, 168, 1, 0), 24)};
     assert_int_equal(executor_access_allowed(r1, 2, &h1), 0);
     assert_int_equal(executor_access_allowed(r1, 2, &h2), 1);
     assert_int_equal(executor_access_allowed(r1, 2, &h3), 0);
-    struct access_rule r2[] = {rule(0, 0, a4(192, 168, 1, 0), 24),
-                               rule(1, 0, a4(192, 168, 0, 0), 16)};
+    struct access_rule r2[] = {tu_rule(0, 0, tu_v4(192, 168, 1, 0), 24),
+                               tu_rule(1, 0, tu_v4(192, 168, 0, 0), 16)};
     assert_int_equal(executor_access_allowed(r2, 2, &h1), 0);
     /* equally specific: the later wins */
-    struct access_rule r3[] = {rule(1, 0, a4(192, 168, 1, 0), 24),
-                               rule(0, 0, a4(192, 168, 1, 0), 24)};
+    struct access_rule r3[] = {tu_rule(1, 0, tu_v4(192, 168, 1, 0), 24),
+                               tu_rule(0, 0, tu_v4(192, 168, 1, 0), 24)};
     assert_int_equal(executor_access_allowed(r3, 2, &h1), 0);
     /* "allow all 192.168/16" overrides the earlier more specific deny */
-    struct access_rule r4[] = {rule(0, 0, a4(192, 168, 1, 0), 24),
-                               rule(1, 1, a4(192, 168, 0, 0), 16)};
+    struct access_rule r4[] = {tu_rule(0, 0, tu_v4(192, 168, 1, 0), 24),
+                               tu_rule(1, 1, tu_v4(192, 168, 0, 0), 16)};
     assert_int_equal(executor_access_allowed(r4, 2, &h1), 1);
     /* bare "allow" (every address), then "deny" of one host */
-    struct access_rule r5[] = {rule(1, 0, none, -1), rule(0, 0, a4(10, 0, 0, 1), 32)};
+    struct access_rule r5[] = {tu_rule(1, 0, none, -1), tu_rule(0, 0, tu_v4(10, 0, 0, 1), 32)};
     assert_int_equal(executor_access_allowed(r5, 2, &h3), 0);
     assert_int_equal(executor_access_allowed(r5, 2, &h2), 1);
 }
@@ -126,11 +103,11 @@ static void test_client_syncs_to_local_server(void **state)
     memset(&sp, 0, sizeof sp);
     sp.server_port = 0; /* filled below: an ephemeral port is found by binding port 0 */
     sp.family = 4;
-    sp.bind4 = a4(127, 0, 0, 1);
+    sp.bind4 = tu_v4(127, 0, 0, 1);
     sp.local_enabled = 1;
     sp.local_stratum = 2;
     sp.local_distance_s = 1.0;
-    sp.rules[0] = rule(1, 0, a4(127, 0, 0, 1), 32);
+    sp.rules[0] = tu_rule(1, 0, tu_v4(127, 0, 0, 1), 32);
     sp.n_rules = 1;
     sp.seed = 1;
     /* The server needs a fixed port to be named by the client: try a few derived ones. */
@@ -160,7 +137,7 @@ static void test_client_syncs_to_local_server(void **state)
     esp.iburst = 1;
     esp.minpoll_log2 = -2;
     esp.maxpoll_log2 = -2;
-    struct addr remote = a4(127, 0, 0, 1);
+    struct addr remote = tu_v4(127, 0, 0, 1);
     remote.port = (uint16_t)port;
     int id = engine_add_source(cli.engine, &esp, &remote, "127.0.0.1", loop_mono_ns());
     assert_true(id >= 0);
@@ -227,8 +204,8 @@ static void test_compiled_rules_match_walk(void **state)
             if (kind == 0) {
                 r->subnet.prefix_len = -1;
             } else if (kind < 5) {
-                r->subnet.addr = a4(10, (int)prng_below(&p, 2), (int)prng_below(&p, 4),
-                                    (int)prng_below(&p, 256));
+                r->subnet.addr = tu_v4(10, (int)prng_below(&p, 2), (int)prng_below(&p, 4),
+                                       (int)prng_below(&p, 256));
                 r->subnet.prefix_len = (int)prng_below(&p, 36);
             } else {
                 r->subnet.addr.family = ADDR_INET6;
@@ -246,8 +223,8 @@ static void test_compiled_rules_match_walk(void **state)
             struct addr a;
             memset(&a, 0, sizeof a);
             if (prng_below(&p, 2)) {
-                a = a4(10, (int)prng_below(&p, 2), (int)prng_below(&p, 4),
-                       (int)prng_below(&p, 256));
+                a = tu_v4(10, (int)prng_below(&p, 2), (int)prng_below(&p, 4),
+                          (int)prng_below(&p, 256));
                 if (prng_below(&p, 8) == 0)
                     prng_fill(&p, a.bytes, 4);
             } else {
