@@ -25,6 +25,7 @@
 #include "core/server.h"
 #include "sim/clock.h"
 #include "sim/link.h"
+#include "sim/refserver.h"
 #include "sim/world.h"
 #include "wire/ntp.h"
 
@@ -257,14 +258,8 @@ static int64_t server_clock_ns(struct run *r, int k)
     struct server_state *st = &r->srv[k];
     if (st->node >= 0)
         return simclock_real_ns(&r->nodes[st->node].clock);
-    int64_t t = now_ns(r);
-    double off = st->offset_s + st->freq_ppm * 1e-6 * (double)(t - st->t_set_ns) / NS_PER_S;
-    return simclock_true_real_ns(&r->truth, t) + (int64_t)llround(off * NS_PER_S);
+    return simref_clock_ns(&r->truth, now_ns(r), st->offset_s, st->freq_ppm, st->t_set_ns);
 }
-
-/* Servers' timestamps: precision 2^-25 s (~30 ns), about what chronyd measures on Linux
- * with nanosecond clocks; core/server randomises the bits below it. */
-#define SERVER_PRECISION_LOG2 (-25)
 
 static int64_t ref_server_read(void *ctx)
 {
@@ -274,36 +269,13 @@ static int64_t ref_server_read(void *ctx)
 
 static void server_reference(struct run *r, int k, struct server_ref *ref)
 {
-    const struct simscn_server *sv = &r->s->servers[k];
     struct server_state *st = &r->srv[k];
-    memset(ref, 0, sizeof(*ref));
     if (st->node >= 0) {
         struct node *n = &r->nodes[st->node];
-        struct report_reference rr;
-        engine_reference(n->eng, simclock_mono_ns(&n->clock), &rr);
-        ref->synced = rr.synced && rr.stratum >= 1 && rr.stratum < NTP_STRATUM_UNSYNC;
-        ref->leap = (uint8_t)(rr.leap & 3);
-        ref->stratum = (uint8_t)(ref->synced ? rr.stratum : 0);
-        ref->refid = rr.ref_id;
-        ref->ref_time_ns = rr.ref_time_real_ns;
-        ref->root_delay = ntp_time_short_from_s(rr.root_delay_s);
-        /* Already grown to now: no further growth. */
-        ref->root_disp_ns = (int64_t)llround(rr.root_dispersion_s * NS_PER_S);
-        ref->freq_ppm = rr.freq_ppm;
-        return;
+        simref_engine(n->eng, simclock_mono_ns(&n->clock), ref);
+    } else {
+        simref_fixed(&r->s->servers[k], k, &r->truth, now_ns(r), server_clock_ns(r, k), ref);
     }
-    /* A stratum-1 server: announces the world's leap second until it happens. */
-    int64_t t = now_ns(r);
-    ref->synced = 1;
-    if (r->truth.true_leap_dir && t < r->truth.true_leap_ns)
-        ref->leap = r->truth.true_leap_dir > 0 ? NTP_LEAP_INSERT : NTP_LEAP_DELETE;
-    ref->stratum = (uint8_t)sv->stratum;
-    ref->refid = sv->stratum == 1 ? ntp_refid_from_text("GPS") : 0x0a000000u + (uint32_t)k;
-    int64_t clk = server_clock_ns(r, k);
-    ref->ref_time_ns = clk - clk % (16 * NS_PER_S);
-    ref->root_delay = ntp_time_short_from_s(sv->stratum == 1 ? 0 : 1e-3);
-    ref->root_disp_ns = 10000;
-    ref->disp_rate_ppb = 1000; /* chrony's maxclockerror default, 1 ppm */
 }
 
 static void ev_server_tx(void *ctx, int a, int b, const uint8_t *data, size_t len);
@@ -625,7 +597,7 @@ int simrun_run_log(const struct simscn *s, uint64_t seed, FILE *csv, FILE *log,
     }
     struct server_params spar;
     server_params_default(&spar);
-    spar.precision_log2 = SERVER_PRECISION_LOG2;
+    spar.precision_log2 = SIMREF_PRECISION_LOG2;
     for (int k = 0; k < s->nservers; k++)
         server_init(&r->srv[k].core, &spar, prng_next_u64(&r->rng));
     for (int i = 0; i < MAX_NODES; i++)

@@ -52,6 +52,7 @@
 #include "core/server.h"
 #include "sim/clock.h"
 #include "sim/link.h"
+#include "sim/refserver.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
@@ -63,12 +64,10 @@
 #define PKT_MAX      1024
 #define NTP_PORT_NUM 123
 /* Linux USER_HZ and the tick range adjtimex accepts (900000/HZ .. 1100000/HZ us). */
-#define KERNEL_HZ       100
-#define NOMINAL_TICK_US 10000L
-#define KERNEL_MAXFREQ  (500L << 16)
-/* Servers' timestamps: precision 2^-25 s, as tempus-sim's (sim/run.c). */
-#define SERVER_PRECISION_LOG2 (-25)
-#define CAP_BIT_SYS_TIME      25
+#define KERNEL_HZ        100
+#define NOMINAL_TICK_US  10000L
+#define KERNEL_MAXFREQ   (500L << 16)
+#define CAP_BIT_SYS_TIME 25
 
 /* ---- real libc functions ---- */
 
@@ -272,9 +271,7 @@ static int64_t server_clock_ns(int k)
     struct srvstate *st = &H.srv[k];
     if (st->node)
         return simclock_real_ns(&st->node->clock);
-    int64_t t = now_ns();
-    double off = st->offset_s + st->freq_ppm * 1e-6 * (double)(t - st->t_set_ns) / NS_PER_S;
-    return simclock_true_real_ns(&H.truth, t) + (int64_t)llround(off * NS_PER_S);
+    return simref_clock_ns(&H.truth, now_ns(), st->offset_s, st->freq_ppm, st->t_set_ns);
 }
 
 static int64_t ref_server_read(void *ctx)
@@ -282,35 +279,14 @@ static int64_t ref_server_read(void *ctx)
     return server_clock_ns(((struct srvstate *)ctx)->k);
 }
 
+/* sim/run.c's server_reference, over this file's state. */
 static void server_reference(int k, struct server_ref *ref)
 {
-    const struct simscn_server *sv = &H.s.servers[k];
-    memset(ref, 0, sizeof(*ref));
     struct enode *n = H.srv[k].node;
-    if (n) { /* an engine server answers with its engine's reference (sim/run.c) */
-        struct report_reference rr;
-        engine_reference(n->eng, simclock_mono_ns(&n->clock), &rr);
-        ref->synced = rr.synced && rr.stratum >= 1 && rr.stratum < NTP_STRATUM_UNSYNC;
-        ref->leap = (uint8_t)(rr.leap & 3);
-        ref->stratum = (uint8_t)(ref->synced ? rr.stratum : 0);
-        ref->refid = rr.ref_id;
-        ref->ref_time_ns = rr.ref_time_real_ns;
-        ref->root_delay = ntp_time_short_from_s(rr.root_delay_s);
-        ref->root_disp_ns = (int64_t)llround(rr.root_dispersion_s * NS_PER_S);
-        ref->freq_ppm = rr.freq_ppm;
-        return;
-    }
-    int64_t t = now_ns();
-    ref->synced = 1;
-    if (H.truth.true_leap_dir && t < H.truth.true_leap_ns)
-        ref->leap = H.truth.true_leap_dir > 0 ? NTP_LEAP_INSERT : NTP_LEAP_DELETE;
-    ref->stratum = (uint8_t)sv->stratum;
-    ref->refid = sv->stratum == 1 ? ntp_refid_from_text("GPS") : 0x0a000000u + (uint32_t)k;
-    int64_t clk = server_clock_ns(k);
-    ref->ref_time_ns = clk - clk % (16 * NS_PER_S);
-    ref->root_delay = ntp_time_short_from_s(sv->stratum == 1 ? 0 : 1e-3);
-    ref->root_disp_ns = 10000;
-    ref->disp_rate_ppb = 1000;
+    if (n)
+        simref_engine(n->eng, simclock_mono_ns(&n->clock), ref);
+    else
+        simref_fixed(&H.s.servers[k], k, &H.truth, now_ns(), server_clock_ns(k), ref);
 }
 
 static struct ssock *sock_by_id(uint32_t id)
@@ -1155,7 +1131,7 @@ __attribute__((constructor)) static void simhost_init(void)
     }
     struct server_params spar;
     server_params_default(&spar);
-    spar.precision_log2 = SERVER_PRECISION_LOG2;
+    spar.precision_log2 = SIMREF_PRECISION_LOG2;
     for (int k = 0; k < H.s.nservers; k++)
         server_init(&H.srv[k].core, &spar, prng_next_u64(&H.rng));
     prng_seed(&H.rand_rng, H.seed ^ 0x5eed5eed5eedULL);
