@@ -100,8 +100,11 @@ struct source {
     struct ntp_ts64 cookie; /* random transmit timestamp we sent */
     int64_t tx_real_ns;     /* local real time the request left */
     int64_t tx_mono_ns;
-    double tx_corr_s;            /* discipline correction at transmit */
-    uint32_t tx_steps;           /* steps made before transmit */
+    double tx_corr_s;   /* discipline correction at transmit */
+    uint32_t tx_steps;  /* steps made before transmit */
+    int tx_kernel;      /* tx_real_ns is a kernel TX timestamp (engine_tx_timestamp) */
+    int last_tx_kernel; /* the last valid response's T1 was one (ntpdata) */
+    uint32_t total_kernel_tx;
     struct ntp_ts64 last_rx_xmt; /* transmit timestamp of the last valid response (test 1) */
     unsigned reach;
 
@@ -456,6 +459,7 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
     s->tx_mono_ns = now_mono_ns;
     s->tx_corr_s = e->d.corr_s;
     s->tx_steps = e->d.n_steps;
+    s->tx_kernel = 0;
     s->awaiting = 1;
     s->total_tx++;
     if (io && io->send)
@@ -841,6 +845,7 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     }
     s->awaiting = 0;
     s->total_valid++;
+    s->last_tx_kernel = s->tx_kernel;
     s->pkt = p;
     s->have_pkt = 1;
     s->pkt_valid = 1;
@@ -1007,6 +1012,26 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     select_and_update(e, t_now, s);
 }
 
+int engine_tx_timestamp(struct engine *e, int source_id, const uint8_t *cookie, int64_t tx_real_ns)
+{
+    int idx = find_index(e, source_id);
+    if (idx < 0)
+        return -ENOENT;
+    struct source *s = e->src[idx];
+    if (!s->awaiting || s->tx_kernel)
+        return -ESTALE;
+    if (cookie && !ntp_time_equal(ntp_get_ts(cookie), s->cookie))
+        return -ESTALE;
+    /* s->tx_real_ns is still the clock read before the send (tx_kernel is 0) */
+    if (tx_real_ns < s->tx_real_ns - ENGINE_TX_TS_EARLY_NS ||
+        tx_real_ns > s->tx_real_ns + ENGINE_TX_TS_LATE_NS)
+        return -ERANGE;
+    s->tx_real_ns = tx_real_ns;
+    s->tx_kernel = 1;
+    s->total_kernel_tx++;
+    return 0;
+}
+
 /* ---- Reports ---- */
 
 static uint32_t secs_u32(double s)
@@ -1170,8 +1195,9 @@ int engine_source_report(const struct engine *e, int index, int64_t now_mono_ns,
     r->jitter_asymmetry = s->st.has_alpha ? s->st.alpha : 0.0;
     r->test_flags = s->test_flags;
     r->key_id = s->sp.key_id;
-    r->tx_tss_char = 'D';
+    r->tx_tss_char = s->last_tx_kernel ? 'K' : 'D';
     r->rx_tss_char = 'D';
+    r->total_kernel_tx = s->total_kernel_tx;
     r->total_tx = s->total_tx;
     r->total_rx = s->total_rx;
     r->total_valid = s->total_valid;

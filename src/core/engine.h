@@ -137,6 +137,22 @@ int64_t engine_next_timeout_mono_ns(const struct engine *e);
 void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t len,
                     int64_t rx_real_ns, int64_t now_mono_ns, const struct engine_io *io);
 
+/* A transmit timestamp of source_id's outstanding request arrived (the kernel's, from the
+ * socket's error queue): tx_real_ns on the engine's clock (mapped as receive timestamps are)
+ * is when the request really left, later than the clock read before the send by the system
+ * call's time. It becomes the request's T1 if the request is still unanswered. cookie: the
+ * request's 8 transmit octets as sent (the datagram the kernel looped back), or NULL when
+ * the caller knows the stamp is of the request outstanding (a socket per request). The
+ * reply may have come first: the caller then holds it (briefly) and calls this before
+ * engine_receive(); a stamp after the reply is refused, and T1 stays the clock read.
+ * Returns 0 when taken; -ENOENT for an unknown source; -ESTALE when no request is
+ * outstanding or the cookie is another request's; -ERANGE when tx_real_ns is more than
+ * ENGINE_TX_TS_EARLY_NS before the clock read or ENGINE_TX_TS_LATE_NS after it (a stamp of
+ * another clock, or of a datagram stuck in a queue: T1 stays the read). */
+#define ENGINE_TX_TS_EARLY_NS 1000000LL   /* 1 ms: rounding of the -x clock mapping */
+#define ENGINE_TX_TS_LATE_NS  100000000LL /* 100 ms */
+int engine_tx_timestamp(struct engine *e, int source_id, const uint8_t *cookie, int64_t tx_real_ns);
+
 /* ---- Reports (core/report.h). Times are those of the call; nothing is changed. ---- */
 
 /* Fills *r with the tracking report at now. */

@@ -119,8 +119,10 @@ struct report_source {
     double response_time_s;
     double jitter_asymmetry; /* -0.5 .. +0.5 */
     uint16_t test_flags;     /* REPORT_TEST_* | REPORT_FLAG_* of the last response */
-    char tx_tss_char;        /* 'D' (the engine sees daemon timestamps unless told) */
+    char tx_tss_char;        /* T1 of the last response: 'K' a kernel TX timestamp
+                              * (engine_tx_timestamp()), 'D' the clock read before the send */
     char rx_tss_char;
+    uint32_t total_kernel_tx; /* requests whose T1 was a kernel TX timestamp */
     uint32_t total_tx;
     uint32_t total_rx;
     uint32_t total_valid;

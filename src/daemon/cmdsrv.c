@@ -455,6 +455,7 @@ static int h_ntp_data(struct cmdsrv *s, const struct cmdmon_request *req, size_t
         o->rx_tss_char = last_kernel ? 'K' : 'D';
         o->total_kernel_rx_ts = n_kernel;
     }
+    o->total_kernel_tx_ts = r.total_kernel_tx;
     o->total_tx_count = r.total_tx;
     o->total_rx_count = r.total_rx;
     o->total_valid_count = r.total_valid;

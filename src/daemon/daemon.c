@@ -263,7 +263,7 @@ static void log_source_lines(struct daemon *d, const struct report_source *s)
             .ref_id = s->pkt_ref_id,
             .mode = s->pkt_mode,
             .interleaved = (s->test_flags & REPORT_FLAG_INTERLEAVED) != 0,
-            .tx_source = 'D',
+            .tx_source = s->tx_tss_char == 'K' ? 'K' : 'D',
             .rx_source = executor_last_rx_kernel(d->ex, s->id) == 1 ? 'K' : 'D',
         };
         statlog_format_measurement(line, sizeof line, &m);

@@ -22,6 +22,12 @@
 #define NS_PER_S 1000000000LL
 /* chronyd renews the local reference's reference time when it is older than this */
 #define LOCAL_REF_MAX_AGE_NS (64LL * NS_PER_S)
+/* A reply that arrives before the kernel's transmit timestamp of its request is held this
+ * long for it (then it goes to the engine with the clock read before the send as T1). On
+ * loopback and most NICs the stamp comes first; chronyd 4 waits for late ones too. */
+#define TXTS_HOLD_NS (1000LL * 1000LL)
+/* error-queue messages read per readable event (a request socket has one) */
+#define TXTS_DRAIN_MAX 16
 /* With server workers, the reference they answer from is published after every engine call
  * and `local` change, and at least this often (local's distance test, its reference time,
  * the clock mapping's base). */
@@ -36,6 +42,13 @@ struct xsource {
     int last_rx_kernel;   /* the last datagram had a kernel receive timestamp */
     uint32_t n_rx_kernel; /* datagrams with a kernel receive timestamp */
     struct addr local;    /* our address its replies came to (IP_PKTINFO), for orphan */
+    /* Kernel transmit timestamps: the request last sent awaits one (its socket has them) */
+    int tx_pending;
+    /* a reply that came before that timestamp, held until it does or until held_until */
+    int held_len; /* 0: none */
+    int64_t held_until_mono_ns;
+    struct udp_rx held_rx;
+    uint8_t held[PKT_MAX];
 };
 
 struct executor {
@@ -72,6 +85,12 @@ struct executor {
     int workers_running;
     int publish_timer_id;
     int started; /* executor_start() was called */
+    /* a kernel transmit timestamp was taken by the engine at least once: only then is a reply
+     * held for one (a kernel or interposer that accepts the option but never delivers a stamp
+     * costs no delay) */
+    int txts_seen;
+    int hold_timer_id;
+    int test_txts_order; /* executor_test_txts_order() */
 };
 
 static int addr_same_host(const struct addr *a, const struct addr *b)
@@ -167,11 +186,141 @@ static void deliver(struct executor *x, struct xsource *s, const uint8_t *buf, i
     engine_receive(x->engine, s->id, buf, (size_t)len, map_rx(x, rx), loop_mono_ns(), &x->io);
 }
 
+/* A kernel transmit timestamp (from an error queue) for s's outstanding request: its T1.
+ * The looped datagram's transmit field names the request (the engine checks it; without
+ * the datagram, only a socket of s's own may say the stamp is s's: need_cookie = 0). */
+static int take_txts(struct executor *x, struct xsource *s, const struct udp_txts *ts,
+                     int need_cookie)
+{
+    const uint8_t *cookie =
+        ts->payload && ts->payload_len >= NTP_HEADER_LEN ? ts->payload + NTP_OFF_TRANSMIT : NULL;
+    if (!s->tx_pending || (need_cookie && !cookie))
+        return -ESTALE;
+    int64_t t = x->cb.map_rx_ns ? x->cb.map_rx_ns(x->cb.ctx, ts->tx_real_ns) : ts->tx_real_ns;
+    int r = engine_tx_timestamp(x->engine, s->id, cookie, t);
+    if (r != 0)
+        return r;
+    s->tx_pending = 0;
+    x->stats.kernel_tx_ts++;
+    x->txts_seen = 1;
+    return 0;
+}
+
+static void deliver_held(struct executor *x, struct xsource *s)
+{
+    if (s->held_len <= 0)
+        return;
+    int len = s->held_len;
+    s->held_len = 0;
+    deliver(x, s, s->held, len, &s->held_rx);
+}
+
+static void on_hold_timer(void *ctx, int64_t now_mono_ns);
+
+/* Keeps the hold timer at the earliest held reply's deadline. */
+static void rearm_hold(struct executor *x)
+{
+    if (x->hold_timer_id > 0)
+        (void)loop_cancel_timer(x->loop, x->hold_timer_id);
+    x->hold_timer_id = 0;
+    int64_t next = INT64_MAX;
+    for (int i = 0; i < x->n_sources; i++)
+        if (x->sources[i].held_len > 0 && x->sources[i].held_until_mono_ns < next)
+            next = x->sources[i].held_until_mono_ns;
+    if (next == INT64_MAX)
+        return;
+    int id = loop_add_timer(x->loop, next, on_hold_timer, x);
+    if (id > 0)
+        x->hold_timer_id = id;
+}
+
+/* Held replies whose timestamp did not come in time go to the engine with T1 as it is. */
+static void on_hold_timer(void *ctx, int64_t now_mono_ns)
+{
+    struct executor *x = ctx;
+    x->hold_timer_id = 0;
+    int delivered = 0;
+    for (int i = 0; i < x->n_sources; i++) {
+        struct xsource *s = &x->sources[i];
+        if (s->held_len > 0 && s->held_until_mono_ns <= now_mono_ns) {
+            s->tx_pending = 0;
+            x->stats.tx_ts_missed++;
+            deliver_held(x, s);
+            delivered = 1;
+        }
+    }
+    rearm_hold(x);
+    if (delivered)
+        after_engine(x);
+}
+
+/* Reads fd's error queue (kernel transmit timestamps; s as for take_txts()). Returns 1 when a
+ * held reply went to the engine. */
+static int drain_txts(struct executor *x, int fd, struct xsource *s)
+{
+    int delivered = 0;
+    for (int i = 0; i < TXTS_DRAIN_MAX; i++) {
+        uint8_t buf[256];
+        struct udp_txts ts;
+        int r = udp_recv_txts(fd, buf, sizeof buf, &ts);
+        if (r < 0)
+            break;
+        if (r == 0 || x->test_txts_order == 2)
+            continue;
+        struct xsource *owner = NULL;
+        if (s) {
+            if (take_txts(x, s, &ts, 0) == 0)
+                owner = s;
+        } else {
+            /* a shared socket: the request is found by its cookie */
+            for (int k = 0; k < x->n_sources && !owner; k++)
+                if (take_txts(x, &x->sources[k], &ts, 1) == 0)
+                    owner = &x->sources[k];
+        }
+        if (owner && owner->held_len > 0) {
+            deliver_held(x, owner);
+            delivered = 1;
+        }
+    }
+    if (delivered)
+        rearm_hold(x);
+    return delivered;
+}
+
+/* A reply for s: to the engine now, or held while its request's transmit timestamp is due
+ * (once the kernel has shown it delivers them). Returns 1 when it went to the engine. */
+static int deliver_or_hold(struct executor *x, struct xsource *s, const uint8_t *buf, int len,
+                           const struct udp_rx *rx)
+{
+    int delivered = 0;
+    if (s->held_len > 0) { /* a second datagram: the first goes as it is */
+        deliver_held(x, s);
+        delivered = 1;
+    }
+    if (s->tx_pending && x->txts_seen && len <= PKT_MAX) {
+        memcpy(s->held, buf, (size_t)len);
+        s->held_len = len;
+        s->held_rx = *rx;
+        s->held_until_mono_ns = loop_mono_ns() + TXTS_HOLD_NS;
+        x->stats.tx_ts_held++;
+        rearm_hold(x);
+        return delivered;
+    }
+    deliver(x, s, buf, len, rx);
+    return 1;
+}
+
 /* A request socket of one source: only that source's address and port count. */
 static void on_source_readable(void *ctx, int fd)
 {
     struct executor *x = ctx;
     int delivered = 0;
+    struct xsource *own = NULL;
+    for (int i = 0; i < x->n_sources; i++)
+        if (x->sources[i].fd == fd)
+            own = &x->sources[i];
+    if (own && udp_has_tx_timestamps(fd) && x->test_txts_order != 1)
+        delivered |= drain_txts(x, fd, own);
     for (int i = 0; i < 16; i++) {
         struct udp_rx rx;
         int n = udp_recv(fd, x->buf, sizeof x->buf, &rx);
@@ -188,9 +337,10 @@ static void on_source_readable(void *ctx, int fd)
             x->stats.source_ignored++;
             continue;
         }
-        deliver(x, s, x->buf, n, &rx);
-        delivered = 1;
+        delivered |= deliver_or_hold(x, s, x->buf, n, &rx);
     }
+    if (own && udp_has_tx_timestamps(fd) && x->test_txts_order == 1)
+        delivered |= drain_txts(x, fd, own);
     if (delivered)
         after_engine(x);
 }
@@ -200,6 +350,8 @@ static void on_acq_readable(void *ctx, int fd)
 {
     struct executor *x = ctx;
     int delivered = 0;
+    if (udp_has_tx_timestamps(fd))
+        delivered |= drain_txts(x, fd, NULL);
     for (int i = 0; i < 64; i++) {
         struct udp_rx rx;
         int n = udp_recv(fd, x->buf, sizeof x->buf, &rx);
@@ -212,8 +364,7 @@ static void on_acq_readable(void *ctx, int fd)
             x->stats.source_ignored++;
             continue;
         }
-        deliver(x, s, x->buf, n, &rx);
-        delivered = 1;
+        delivered |= deliver_or_hold(x, s, x->buf, n, &rx);
     }
     if (delivered)
         after_engine(x);
@@ -421,7 +572,7 @@ static int open_request_socket(struct executor *x, const struct xsource *s)
     struct addr local = v6 ? x->p.bindacq6 : x->p.bindacq4;
     local.family = v6 ? ADDR_INET6 : ADDR_INET4;
     local.port = 0;
-    return udp_open(&local, 0);
+    return udp_open(&local, UDP_OPEN_TX_TIMESTAMPS);
 }
 
 /* A new socket, hence a new random source port, for every request (RFC 9109). The socket is
@@ -439,9 +590,15 @@ static int send_fresh(struct executor *x, struct xsource *s, const uint8_t *pkt,
         x->stats.send_errors++;
         return fd;
     }
+    if (s->held_len > 0) {
+        /* the last reply's timestamp never came and its hold outlived the poll: too late */
+        s->held_len = 0;
+        rearm_hold(x);
+    }
     int r = udp_send(fd, pkt, len, &s->remote, NULL, 0);
     if (r < 0)
         x->stats.send_errors++;
+    s->tx_pending = r == 0 && udp_has_tx_timestamps(fd);
     if (s->fd >= 0) {
         (void)loop_remove_fd(x->loop, s->fd);
         udp_close(s->fd);
@@ -473,7 +630,7 @@ static int io_send(void *ctx, int source_id, const uint8_t *pkt, size_t len)
             struct addr local = v6 ? x->p.bindacq6 : x->p.bindacq4;
             local.family = v6 ? ADDR_INET6 : ADDR_INET4;
             local.port = (uint16_t)x->p.acquisition_port;
-            *afd = udp_open(&local, UDP_OPEN_REUSEADDR);
+            *afd = udp_open(&local, UDP_OPEN_REUSEADDR | UDP_OPEN_TX_TIMESTAMPS);
             if (*afd < 0) {
                 x->stats.send_errors++;
                 return *afd;
@@ -487,6 +644,7 @@ static int io_send(void *ctx, int source_id, const uint8_t *pkt, size_t len)
     int r = udp_send(fd, pkt, len, &s->remote, NULL, 0);
     if (r < 0)
         x->stats.send_errors++;
+    s->tx_pending = r == 0 && udp_has_tx_timestamps(fd);
     return r;
 }
 
@@ -570,6 +728,8 @@ void executor_free(struct executor *x)
         (void)loop_cancel_timer(x->loop, x->timer_id);
     if (x->publish_timer_id > 0)
         (void)loop_cancel_timer(x->loop, x->publish_timer_id);
+    if (x->hold_timer_id > 0)
+        (void)loop_cancel_timer(x->loop, x->hold_timer_id);
     if (x->workers) {
         workers_stop(x->workers);
         for (int i = 0; x->workers_running && i < workers_count(x->workers); i++) {
@@ -876,6 +1036,11 @@ int executor_source_local_addr(const struct executor *x, const struct addr *a, s
         }
     }
     return -ENOENT;
+}
+
+void executor_test_txts_order(struct executor *x, int mode)
+{
+    x->test_txts_order = mode;
 }
 
 int executor_server_port(const struct executor *x, int family)

@@ -81,6 +81,11 @@ struct executor_stats {
     uint64_t source_ignored; /* from an unexpected address/port */
     uint64_t send_errors;    /* requests to sources that did not leave */
     uint64_t kernel_rx_ts;   /* source datagrams with a kernel receive timestamp */
+    /* client requests: T1 from a kernel transmit timestamp; replies held for one; held
+     * replies that went to the engine without one (T1 = the clock read before the send) */
+    uint64_t kernel_tx_ts;
+    uint64_t tx_ts_held;
+    uint64_t tx_ts_missed;
 };
 
 struct executor;
@@ -201,6 +206,12 @@ int executor_server_workers(const struct executor *x);
  * came to (IP_PKTINFO), for ntpdata's Local address. 0 with *local set, or -ENOENT (no such
  * source, or no reply with that information yet). */
 int executor_source_local_addr(const struct executor *x, const struct addr *a, struct addr *local);
+
+/* For tests: the order the request sockets' error queues are read in. 0 (normal): the
+ * kernel transmit timestamps first, then the replies; 1: the replies first (each is held,
+ * then released by its request's stamp); 2: the stamps are read and thrown away (held
+ * replies go to the engine after the hold, with the clock read as T1). */
+void executor_test_txts_order(struct executor *x, int mode);
 
 /* The server sockets' ports (0 when closed), for tests and logs. */
 int executor_server_port(const struct executor *x, int family);

@@ -18,15 +18,23 @@
  * sockets a daemon has, and keeps the API to plain fds. */
 #define UDP_TRACKED_FDS 4096
 static unsigned char fd_has_ts[UDP_TRACKED_FDS / 8];
+static unsigned char fd_has_txts[UDP_TRACKED_FDS / 8];
 
-static void mark_ts(int fd, int on)
+static void mark_bit(unsigned char *map, int fd, int on)
 {
     if (fd < 0 || fd >= UDP_TRACKED_FDS)
         return;
     if (on)
-        fd_has_ts[fd / 8] |= (unsigned char)(1u << (fd % 8));
+        map[fd / 8] |= (unsigned char)(1u << (fd % 8));
     else
-        fd_has_ts[fd / 8] &= (unsigned char)~(1u << (fd % 8));
+        map[fd / 8] &= (unsigned char)~(1u << (fd % 8));
+}
+
+static void mark_ts(int fd, int on)
+{
+    mark_bit(fd_has_ts, fd, on);
+    if (!on)
+        mark_bit(fd_has_txts, fd, 0);
 }
 
 int udp_has_kernel_timestamps(int fd)
@@ -34,6 +42,13 @@ int udp_has_kernel_timestamps(int fd)
     if (fd < 0 || fd >= UDP_TRACKED_FDS)
         return 0;
     return (fd_has_ts[fd / 8] >> (fd % 8)) & 1;
+}
+
+int udp_has_tx_timestamps(int fd)
+{
+    if (fd < 0 || fd >= UDP_TRACKED_FDS)
+        return 0;
+    return (fd_has_txts[fd / 8] >> (fd % 8)) & 1;
 }
 
 int udp_to_sockaddr(const struct addr *a, struct sockaddr_storage *ss)
@@ -85,9 +100,18 @@ int udp_from_sockaddr(const struct sockaddr_storage *ss, struct addr *a)
     return -EAFNOSUPPORT;
 }
 
-static void enable_timestamps(int fd)
+static void enable_timestamps(int fd, int tx)
 {
     int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+    /* Transmit stamps come back with the datagram (no OPT_TSONLY): its bytes tell which
+     * request a stamp belongs to wherever a socket carries more than one (chronyd matches the
+     * same way). A kernel (or interposer) that refuses the TX flag still gets the RX ones. */
+    if (tx && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING,
+                         &(int){flags | SOF_TIMESTAMPING_TX_SOFTWARE}, sizeof(int)) == 0) {
+        mark_ts(fd, 1);
+        mark_bit(fd_has_txts, fd, 1);
+        return;
+    }
     if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0) {
         mark_ts(fd, 1);
         return;
@@ -129,7 +153,7 @@ int udp_open(const struct addr *local, int flags)
     }
     mark_ts(fd, 0);
     if (!(flags & UDP_OPEN_NO_TIMESTAMPS))
-        enable_timestamps(fd);
+        enable_timestamps(fd, (flags & UDP_OPEN_TX_TIMESTAMPS) != 0);
     if (bind(fd, (struct sockaddr *)&ss, (socklen_t)sl) != 0) {
         err = -errno;
         goto fail;
@@ -266,6 +290,108 @@ int udp_recv(int fd, uint8_t *buf, size_t cap, struct udp_rx *rx)
     if (port > 0)
         rx->local.port = (uint16_t)port;
     return (int)n;
+}
+
+/* The UDP payload inside a looped datagram (data, n bytes): an Ethernet-like link-layer
+ * header if there is one (loopback gives 14 zero bytes and the EtherType), IPv4 (any IHL) or
+ * IPv6 (no extension headers: we send none), UDP. 0 with *payload and *len set, or -1. */
+static int looped_payload(const uint8_t *data, size_t n, const uint8_t **payload, size_t *len)
+{
+    size_t off = 0;
+    if (n >= 15 && ((data[12] == 0x08 && data[13] == 0x00 && data[14] >> 4 == 4) ||
+                    (data[12] == 0x86 && data[13] == 0xdd && data[14] >> 4 == 6)))
+        off = 14;
+    if (n < off + 1)
+        return -1;
+    size_t ip_len;
+    if (data[off] >> 4 == 4) {
+        ip_len = (size_t)(data[off] & 0x0f) * 4;
+        if (ip_len < 20 || n < off + ip_len || data[off + 9] != IPPROTO_UDP)
+            return -1;
+    } else if (data[off] >> 4 == 6) {
+        ip_len = 40;
+        if (n < off + ip_len || data[off + 6] != IPPROTO_UDP)
+            return -1;
+    } else {
+        return -1;
+    }
+    off += ip_len;
+    if (n < off + 8)
+        return -1;
+    size_t udp_len = (size_t)data[off + 4] << 8 | data[off + 5];
+    if (udp_len < 8 || off + udp_len > n)
+        return -1;
+    *payload = data + off + 8;
+    *len = udp_len - 8;
+    return 0;
+}
+
+int udp_parse_txts(const struct msghdr *msg, size_t data_len, struct udp_txts *out)
+{
+    int have_ts = 0, have_err = 0;
+    memset(out, 0, sizeof *out);
+    const char *p = msg->msg_control;
+    size_t left = p ? msg->msg_controllen : 0;
+    while (left >= sizeof(struct cmsghdr)) {
+        struct cmsghdr c;
+        memcpy(&c, p, sizeof c);
+        size_t len = c.cmsg_len, adv = CMSG_ALIGN(len);
+        if (len < sizeof(struct cmsghdr) || len > left)
+            break;
+        const char *data = p + CMSG_LEN(0);
+        if (c.cmsg_level == SOL_SOCKET && c.cmsg_type == SCM_TIMESTAMPING &&
+            len >= CMSG_LEN(sizeof(struct scm_timestamping))) {
+            struct timespec ts0; /* ts[0]: the software stamp */
+            memcpy(&ts0, data, sizeof ts0);
+            if (ts0.tv_sec > 0 || ts0.tv_nsec > 0) {
+                out->tx_real_ns = ts_to_ns(&ts0);
+                have_ts = 1;
+            }
+        } else if (((c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_RECVERR) ||
+                    (c.cmsg_level == IPPROTO_IPV6 && c.cmsg_type == IPV6_RECVERR)) &&
+                   len >= CMSG_LEN(sizeof(struct sock_extended_err))) {
+            struct sock_extended_err ee;
+            memcpy(&ee, data, sizeof ee);
+            if (ee.ee_errno == ENOMSG && ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
+                ee.ee_info == SCM_TSTAMP_SND) {
+                out->key = ee.ee_data;
+                have_err = 1;
+            }
+        }
+        p += adv;
+        left = adv < left ? left - adv : 0;
+    }
+    if (!have_ts || !have_err)
+        return 0;
+    if (data_len > 0 && msg->msg_iovlen >= 1 && msg->msg_iov && msg->msg_iov[0].iov_base) {
+        size_t n = data_len < msg->msg_iov[0].iov_len ? data_len : msg->msg_iov[0].iov_len;
+        const uint8_t *pl;
+        size_t pl_len;
+        if (looped_payload(msg->msg_iov[0].iov_base, n, &pl, &pl_len) == 0) {
+            out->payload = pl;
+            out->payload_len = pl_len;
+        }
+    }
+    return 1;
+}
+
+int udp_recv_txts(int fd, uint8_t *buf, size_t cap, struct udp_txts *out)
+{
+    union {
+        char buf[256];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    struct msghdr msg = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control.buf,
+        .msg_controllen = sizeof control.buf,
+    };
+    ssize_t n = recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (n < 0)
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    return udp_parse_txts(&msg, (size_t)n, out);
 }
 
 /* Room for one pktinfo control message (v4 or v6). */

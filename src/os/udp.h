@@ -19,6 +19,10 @@ struct sockaddr_storage;
 #define UDP_OPEN_NO_TIMESTAMPS 0x1 /* skip kernel timestamps (tests the fallback path) */
 #define UDP_OPEN_REUSEADDR     0x2 /* SO_REUSEADDR, for a server port */
 #define UDP_OPEN_REUSEPORT     0x4 /* SO_REUSEPORT: one of several sockets on a port (workers) */
+/* Kernel software transmit timestamps of every datagram sent (client request sockets): each
+ * comes back on the socket's error queue (poll reports POLLERR) with the datagram, for
+ * udp_recv_txts(). Ignored with UDP_OPEN_NO_TIMESTAMPS. */
+#define UDP_OPEN_TX_TIMESTAMPS 0x8
 
 /* Where a receive timestamp came from, as chrony's measurements log prints it. */
 enum udp_ts_source {
@@ -48,6 +52,36 @@ int udp_set_rcvbuf(int fd, int bytes);
 
 /* 1 when fd delivers kernel receive timestamps, 0 when it falls back to a clock read. */
 int udp_has_kernel_timestamps(int fd);
+
+/* 1 when fd was set up for kernel transmit timestamps of every datagram (UDP_OPEN_TX_TIMESTAMPS
+ * and the kernel accepted it), else 0. */
+int udp_has_tx_timestamps(int fd);
+
+/* A transmit timestamp the kernel looped back on a socket's error queue. */
+struct udp_txts {
+    int64_t tx_real_ns;     /* CLOCK_REALTIME when the datagram left (the software stamp) */
+    uint32_t key;           /* the error's ee_data (the OPT_ID counter; 0 without OPT_ID) */
+    const uint8_t *payload; /* the UDP payload that was sent, inside the caller's buffer;
+                             * NULL when the kernel returned none (OPT_TSONLY) or its headers
+                             * could not be read */
+    size_t payload_len;
+};
+
+struct msghdr;
+
+/* Parses one message as recvmsg(MSG_ERRQUEUE) left it in msg, its single iovec holding
+ * data_len bytes: the looped datagram (a link-layer header, if any, IPv4 or IPv6, UDP) and the
+ * control messages SCM_TIMESTAMPING and IP_RECVERR / IPV6_RECVERR with a
+ * sock_extended_err of origin SO_EE_ORIGIN_TIMESTAMPING, kind SCM_TSTAMP_SND. Returns 1 with
+ * *out set for a software transmit timestamp, 0 for anything else (an ICMP error, a stamp of
+ * another kind, a zero stamp). Pure (no system call): unit-tested with crafted messages. */
+int udp_parse_txts(const struct msghdr *msg, size_t data_len, struct udp_txts *out);
+
+/* Reads one message of fd's error queue into buf (cap bytes; the looped datagram with its
+ * headers: 128 bytes hold a 48-byte NTP packet). Returns 1 with *out set (out->payload points
+ * into buf) for a transmit timestamp, 0 for another error-queue message (consumed), -EAGAIN
+ * when the queue is empty, or another -errno. */
+int udp_recv_txts(int fd, uint8_t *buf, size_t cap, struct udp_txts *out);
 
 /* The port fd is bound to (host order), or -errno. */
 int udp_local_port(int fd);

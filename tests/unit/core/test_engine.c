@@ -228,6 +228,94 @@ static void test_packet_tests_and_reach(void **state)
     engine_free(w.e);
 }
 
+/* engine_tx_timestamp(): a kernel transmit stamp that comes before the reply becomes T1 (the
+ * offset and delay are those of the four timestamps with it); one that comes after the reply,
+ * or names another request, or lies outside the plausible window, is refused and T1 stays the
+ * clock read before the send. ntpdata's TX timestamping follows. */
+static void test_tx_timestamp(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 1, 15);
+    w.drop_all[0] = 1;
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
+    w.e = engine_new(NULL, &ops, 5, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.minpoll_log2 = 4;
+    world_add_src(&w, &sp, 1);
+    struct report_source rs;
+    uint8_t pkt[48];
+    assert_int_equal(engine_tx_timestamp(w.e, 7, NULL, 1), -ENOENT);
+    assert_int_equal(engine_tx_timestamp(w.e, 0, NULL, world_read_ns(&w)), -ESTALE);
+
+    /* Poll 1: a kernel stamp 30 us after the clock read, before the reply. */
+    next_request(&w, &io);
+    int64_t t1_read = world_read_ns(&w);
+    int64_t t1_kernel = t1_read + 30000;
+    uint8_t other[8];
+    memcpy(other, w.last_req[0] + NTP_OFF_TRANSMIT, 8);
+    other[7] ^= 1;
+    assert_int_equal(engine_tx_timestamp(w.e, 0, other, t1_kernel), -ESTALE);
+    assert_int_equal(engine_tx_timestamp(w.e, 0, w.last_req[0] + NTP_OFF_TRANSMIT,
+                                         t1_read - ENGINE_TX_TS_EARLY_NS - 1),
+                     -ERANGE);
+    assert_int_equal(engine_tx_timestamp(w.e, 0, w.last_req[0] + NTP_OFF_TRANSMIT,
+                                         t1_read + ENGINE_TX_TS_LATE_NS + 1),
+                     -ERANGE);
+    assert_int_equal(engine_tx_timestamp(w.e, 0, w.last_req[0] + NTP_OFF_TRANSMIT, t1_kernel), 0);
+    /* one stamp per request */
+    assert_int_equal(engine_tx_timestamp(w.e, 0, NULL, t1_kernel + 1), -ESTALE);
+    world_advance(&w, w.t_ns + 100000);
+    make_reply(&w, pkt, w.t_ns);
+    int64_t t4 = world_read_ns(&w);
+    engine_receive(w.e, 0, pkt, 48, t4, w.t_ns, &io);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.total_good, 1);
+    assert_int_equal(rs.tx_tss_char, 'K');
+    assert_int_equal(rs.total_kernel_tx, 1);
+    struct ntp_packet rp;
+    assert_int_equal(ntp_parse(pkt, 48, &rp, NULL), NTP_OK);
+    int64_t t2 = ntp_time_to_ns(rp.receive, t4), t3 = ntp_time_to_ns(rp.transmit, t4);
+    double theta = ((double)(t2 - t1_kernel) + (double)(t3 - t4)) * 0.5e-9;
+    double delay = (double)((t4 - t1_kernel) - (t3 - t2)) * 1e-9;
+    assert_true(fabs(rs.offset_s - theta) < 1e-9);
+    assert_true(fabs(rs.peer_delay_s - delay) < 1e-9);
+    /* with the clock read as T1 the delay would have been 30 us longer */
+    assert_true(delay < 100e-6 - 10e-6 - 29e-6);
+
+    /* Poll 2: the reply first; the stamp after it is too late, T1 was the clock read. */
+    next_request(&w, &io);
+    t1_read = world_read_ns(&w);
+    world_advance(&w, w.t_ns + 100000);
+    make_reply(&w, pkt, w.t_ns);
+    t4 = world_read_ns(&w);
+    engine_receive(w.e, 0, pkt, 48, t4, w.t_ns, &io);
+    assert_int_equal(engine_tx_timestamp(w.e, 0, NULL, t1_read + 30000), -ESTALE);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.total_good, 2);
+    assert_int_equal(rs.tx_tss_char, 'D');
+    assert_int_equal(rs.total_kernel_tx, 1);
+    assert_int_equal(ntp_parse(pkt, 48, &rp, NULL), NTP_OK);
+    t2 = ntp_time_to_ns(rp.receive, t4);
+    t3 = ntp_time_to_ns(rp.transmit, t4);
+    delay = (double)((t4 - t1_read) - (t3 - t2)) * 1e-9;
+    assert_true(fabs(rs.peer_delay_s - delay) < 1e-9);
+
+    /* Poll 3: a stamp without the datagram (a socket per request) is the outstanding one's. */
+    next_request(&w, &io);
+    assert_int_equal(engine_tx_timestamp(w.e, 0, NULL, world_read_ns(&w) + 5000), 0);
+    world_advance(&w, w.t_ns + 100000);
+    make_reply(&w, pkt, w.t_ns);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
+    engine_source_report(w.e, 0, w.t_ns, &rs);
+    assert_int_equal(rs.tx_tss_char, 'K');
+    assert_int_equal(rs.total_kernel_tx, 2);
+    assert_int_equal(rs.total_tx, 3);
+    engine_free(w.e);
+}
+
 static void test_kod_rate_backs_off(void **state)
 {
     (void)state;
@@ -550,6 +638,7 @@ int main(void)
         cmocka_unit_test(test_iburst_makestep),
         cmocka_unit_test(test_falseticker_never_selected),
         cmocka_unit_test(test_packet_tests_and_reach),
+        cmocka_unit_test(test_tx_timestamp),
         cmocka_unit_test(test_kod_rate_backs_off),
         cmocka_unit_test(test_poll_adapts_up_and_unreachable),
         cmocka_unit_test(test_poll_no_faster_than_chrony_rule),

@@ -176,6 +176,44 @@ static void test_client_syncs_to_local_server(void **state)
     assert_true(rs.reach != 0);
     assert_int_equal(executor_last_rx_kernel(cli.ex, id), 1); /* SO_TIMESTAMPING on loopback */
     assert_int_equal(executor_last_rx_kernel(cli.ex, id + 100), -ENOENT);
+    /* kernel transmit timestamps (loopback gives software ones): every request but perhaps
+     * the first has one, each came before its reply, none was held */
+    assert_int_equal(rs.tx_tss_char, 'K');
+    assert_true(cs.kernel_tx_ts + 1 >= rs.total_tx);
+    assert_true(rs.total_kernel_tx + 1 >= rs.total_tx);
+    assert_int_equal(cs.tx_ts_held, 0);
+    assert_int_equal(cs.tx_ts_missed, 0);
+
+    /* The reply read before its request's stamp: held, then released by the stamp. */
+    executor_test_txts_order(cli.ex, 1);
+    uint32_t tx0 = rs.total_tx, good0 = rs.total_good;
+    while (rs.total_good < good0 + 4 && loop_mono_ns() - t0 < 30000000000LL) {
+        assert_true(loop_run_once(l, 100000000) >= 0);
+        assert_int_equal(engine_source_report(cli.engine, 0, loop_mono_ns(), &rs), 0);
+    }
+    executor_get_stats(cli.ex, &cs);
+    assert_true(rs.total_good >= good0 + 4);
+    assert_true(cs.tx_ts_held >= 4);
+    assert_int_equal(cs.tx_ts_missed, 0);
+    assert_int_equal(rs.tx_tss_char, 'K');
+    assert_true(rs.total_kernel_tx + 1 >= rs.total_tx);
+    assert_true(rs.total_tx > tx0);
+
+    /* Stamps that never come: each held reply goes to the engine after the hold, T1 the
+     * clock read before the send, and the source keeps working. */
+    executor_test_txts_order(cli.ex, 2);
+    good0 = rs.total_good;
+    uint64_t held0 = cs.tx_ts_held;
+    while (rs.total_good < good0 + 4 && loop_mono_ns() - t0 < 40000000000LL) {
+        assert_true(loop_run_once(l, 100000000) >= 0);
+        assert_int_equal(engine_source_report(cli.engine, 0, loop_mono_ns(), &rs), 0);
+    }
+    executor_get_stats(cli.ex, &cs);
+    assert_true(rs.total_good >= good0 + 4);
+    assert_true(cs.tx_ts_missed >= 4);
+    assert_true(cs.tx_ts_held >= held0 + 4);
+    assert_int_equal(rs.tx_tss_char, 'D');
+    assert_int_equal(cs.source_ignored, 0);
 
     side_free(&cli);
     side_free(&srv);

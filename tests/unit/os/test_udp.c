@@ -1,14 +1,20 @@
 /* os/udp: datagrams to ourselves on loopback (IPv4 and IPv6), kernel receive timestamps and
  * their fallback, IP_PKTINFO, random ephemeral source ports, and os/resolve on numbers. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* after <time.h>: errqueue.h uses struct timespec */
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 
 #include <cmocka.h>
 
@@ -128,6 +134,190 @@ static void test_request_socket_reply_kernel_stamp(void **state)
     assert_true(r2.rx_real_ns - sent < 1000 * 1000 * 1000); /* loose: a loaded machine */
     udp_close(srv);
     udp_close(req);
+}
+
+/* An error-queue message as the kernel builds it: the looped datagram (link-layer header,
+ * IPv4 or IPv6, UDP, payload) and the control messages SCM_TIMESTAMPING and
+ * IP(V6)_RECVERR. */
+struct crafted {
+    uint8_t data[160];
+    size_t data_len;
+    _Alignas(struct cmsghdr) char control[256];
+    struct iovec iov;
+    struct msghdr msg;
+};
+
+static void craft(struct crafted *c, int v6, const uint8_t *payload, size_t plen, int64_t ts_ns,
+                  int with_ts, int with_err, uint32_t origin, uint32_t info)
+{
+    memset(c, 0, sizeof *c);
+    size_t off = 14;
+    c->data[12] = v6 ? 0x86 : 0x08;
+    c->data[13] = v6 ? 0xdd : 0x00;
+    if (v6) {
+        c->data[off] = 0x60;
+        c->data[off + 4] = (uint8_t)((plen + 8) >> 8);
+        c->data[off + 5] = (uint8_t)(plen + 8);
+        c->data[off + 6] = IPPROTO_UDP;
+        off += 40;
+    } else {
+        c->data[off] = 0x45;
+        c->data[off + 9] = IPPROTO_UDP;
+        off += 20;
+    }
+    c->data[off + 0] = 0x12; /* source port */
+    c->data[off + 2] = 0x00; /* destination port 123 */
+    c->data[off + 3] = 123;
+    c->data[off + 4] = (uint8_t)((plen + 8) >> 8);
+    c->data[off + 5] = (uint8_t)(plen + 8);
+    off += 8;
+    memcpy(c->data + off, payload, plen);
+    c->data_len = off + plen;
+    c->iov = (struct iovec){.iov_base = c->data, .iov_len = sizeof c->data};
+    c->msg.msg_iov = &c->iov;
+    c->msg.msg_iovlen = 1;
+    c->msg.msg_control = c->control;
+    c->msg.msg_controllen = 0;
+    struct cmsghdr *h = (struct cmsghdr *)(void *)c->control;
+    if (with_ts) {
+        struct scm_timestamping t;
+        memset(&t, 0, sizeof t);
+        t.ts[0].tv_sec = (time_t)(ts_ns / 1000000000);
+        t.ts[0].tv_nsec = (long)(ts_ns % 1000000000);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_TIMESTAMPING;
+        h->cmsg_len = CMSG_LEN(sizeof t);
+        memcpy(CMSG_DATA(h), &t, sizeof t);
+        c->msg.msg_controllen += CMSG_SPACE(sizeof t);
+        h = (struct cmsghdr *)(void *)(c->control + c->msg.msg_controllen);
+    }
+    if (with_err) {
+        struct sock_extended_err ee;
+        memset(&ee, 0, sizeof ee);
+        ee.ee_errno = ENOMSG;
+        ee.ee_origin = (uint8_t)origin;
+        ee.ee_info = info;
+        ee.ee_data = 7;
+        h->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+        h->cmsg_type = v6 ? IPV6_RECVERR : IP_RECVERR;
+        h->cmsg_len = CMSG_LEN(sizeof ee + sizeof(struct sockaddr_in6));
+        memcpy(CMSG_DATA(h), &ee, sizeof ee);
+        c->msg.msg_controllen += CMSG_SPACE(sizeof ee + sizeof(struct sockaddr_in6));
+    }
+}
+
+static void test_parse_txts_crafted(void **state)
+{
+    (void)state;
+    uint8_t ntp[48];
+    for (size_t i = 0; i < sizeof ntp; i++)
+        ntp[i] = (uint8_t)(i * 7 + 1);
+    const int64_t t = 1795000000123456789LL;
+    struct crafted c;
+    struct udp_txts ts;
+    for (int v6 = 0; v6 <= 1; v6++) {
+        craft(&c, v6, ntp, sizeof ntp, t, 1, 1, SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND);
+        assert_int_equal(udp_parse_txts(&c.msg, c.data_len, &ts), 1);
+        assert_true(ts.tx_real_ns == t);
+        assert_int_equal(ts.key, 7);
+        assert_non_null(ts.payload);
+        assert_int_equal(ts.payload_len, sizeof ntp);
+        assert_memory_equal(ts.payload, ntp, sizeof ntp);
+        /* a cut datagram: the stamp without the payload */
+        assert_int_equal(udp_parse_txts(&c.msg, c.data_len - 1, &ts), 1);
+        assert_null(ts.payload);
+        /* OPT_TSONLY: no data at all */
+        assert_int_equal(udp_parse_txts(&c.msg, 0, &ts), 1);
+        assert_null(ts.payload);
+        /* a stamp of another kind (scheduler, ACK), an ICMP error, a half message */
+        craft(&c, v6, ntp, sizeof ntp, t, 1, 1, SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SCHED);
+        assert_int_equal(udp_parse_txts(&c.msg, c.data_len, &ts), 0);
+        craft(&c, v6, ntp, sizeof ntp, t, 1, 1, SO_EE_ORIGIN_ICMP, SCM_TSTAMP_SND);
+        assert_int_equal(udp_parse_txts(&c.msg, c.data_len, &ts), 0);
+        craft(&c, v6, ntp, sizeof ntp, t, 0, 1, SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND);
+        assert_int_equal(udp_parse_txts(&c.msg, c.data_len, &ts), 0);
+        craft(&c, v6, ntp, sizeof ntp, t, 1, 0, SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND);
+        assert_int_equal(udp_parse_txts(&c.msg, c.data_len, &ts), 0);
+        /* a zero stamp (hardware only) is no software stamp */
+        craft(&c, v6, ntp, sizeof ntp, 0, 1, 1, SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND);
+        assert_int_equal(udp_parse_txts(&c.msg, c.data_len, &ts), 0);
+        /* a control length beyond the buffer stops the walk */
+        craft(&c, v6, ntp, sizeof ntp, t, 1, 1, SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND);
+        c.msg.msg_controllen = CMSG_LEN(0) + 4;
+        assert_int_equal(udp_parse_txts(&c.msg, c.data_len, &ts), 0);
+    }
+    /* not UDP: no payload, the stamp still counts */
+    craft(&c, 0, ntp, sizeof ntp, t, 1, 1, SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND);
+    c.data[14 + 9] = IPPROTO_TCP;
+    assert_int_equal(udp_parse_txts(&c.msg, c.data_len, &ts), 1);
+    assert_null(ts.payload);
+}
+
+/* A socket with UDP_OPEN_TX_TIMESTAMPS gets the kernel's stamp of each datagram it sends on
+ * its error queue (poll says POLLERR), with the datagram: after the clock read before the
+ * send, before the one after the error queue was read. */
+static void tx_stamps(int family)
+{
+    struct addr any = loopback(family, 0);
+    int srv = udp_open(&any, UDP_OPEN_REUSEADDR);
+    if (srv == -EAFNOSUPPORT || srv == -EADDRNOTAVAIL) {
+        skip();
+        return;
+    }
+    assert_true(srv >= 0);
+    int cli = udp_open(&any, UDP_OPEN_TX_TIMESTAMPS);
+    assert_true(cli >= 0);
+    assert_int_equal(udp_has_tx_timestamps(cli), 1);
+    assert_int_equal(udp_has_tx_timestamps(srv), 0);
+    uint8_t buf[256];
+    struct udp_txts ts;
+    assert_int_equal(udp_recv_txts(cli, buf, sizeof buf, &ts), -EAGAIN);
+    struct addr to = loopback(family, (uint16_t)udp_local_port(srv));
+    uint8_t out[48];
+    for (int k = 0; k < 2; k++) {
+        memset(out, 0x40 + k, sizeof out);
+        int64_t before = loop_real_ns();
+        assert_int_equal(udp_send(cli, out, sizeof out, &to, NULL, 0), 0);
+        struct pollfd p = {.fd = cli, .events = POLLIN};
+        assert_int_equal(poll(&p, 1, 2000), 1);
+        assert_true(p.revents & POLLERR);
+        assert_int_equal(udp_recv_txts(cli, buf, sizeof buf, &ts), 1);
+        int64_t after = loop_real_ns();
+        assert_true(ts.tx_real_ns >= before);
+        assert_true(ts.tx_real_ns <= after);
+        assert_non_null(ts.payload);
+        assert_int_equal(ts.payload_len, sizeof out);
+        assert_memory_equal(ts.payload, out, sizeof out);
+        assert_int_equal(udp_recv_txts(cli, buf, sizeof buf, &ts), -EAGAIN);
+        /* the datagram itself went out and the ordinary receive path is untouched */
+        struct udp_rx rx;
+        assert_int_equal(wait_readable(srv), 1);
+        assert_int_equal(udp_recv(srv, buf, sizeof buf, &rx), 48);
+        assert_memory_equal(buf, out, sizeof out);
+        assert_int_equal(udp_recv(cli, buf, sizeof buf, &rx), -EAGAIN);
+    }
+    /* without the flag: no stamps */
+    int plain = udp_open(&any, 0);
+    assert_true(plain >= 0);
+    assert_int_equal(udp_send(plain, out, sizeof out, &to, NULL, 0), 0);
+    assert_int_equal(wait_readable(srv), 1);
+    assert_int_equal(udp_recv_txts(plain, buf, sizeof buf, &ts), -EAGAIN);
+    udp_close(plain);
+    udp_close(srv);
+    udp_close(cli);
+    assert_int_equal(udp_has_tx_timestamps(cli), 0);
+}
+
+static void test_tx_timestamps_ipv4(void **state)
+{
+    (void)state;
+    tx_stamps(4);
+}
+
+static void test_tx_timestamps_ipv6(void **state)
+{
+    (void)state;
+    tx_stamps(6);
 }
 
 static void test_ipv4_fallback_timestamps(void **state)
@@ -374,6 +564,9 @@ int main(void)
         cmocka_unit_test(test_ipv4_kernel_timestamps),
         cmocka_unit_test(test_ipv4_fallback_timestamps),
         cmocka_unit_test(test_request_socket_reply_kernel_stamp),
+        cmocka_unit_test(test_parse_txts_crafted),
+        cmocka_unit_test(test_tx_timestamps_ipv4),
+        cmocka_unit_test(test_tx_timestamps_ipv6),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_truncated_is_dropped),
         cmocka_unit_test(test_batch_ipv4),
