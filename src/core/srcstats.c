@@ -46,7 +46,31 @@
 #define ALPHA_MIN_SAMPLES 8
 #endif
 
+#ifndef ASYM_W
+#define ASYM_W 1 /* 1: an asymmetric path's excess counts less in the weights */
+#endif
+#ifndef ASYM_K
+#define ASYM_K 3.0 /* alpha's lower confidence bound, in standard errors, sets the weights */
+#endif
+
+#ifndef CHR_ASYM
+#define CHR_ASYM 1 /* the chrony-register shadow corrects offsets by chrony's asymmetry */
+#endif
+#ifndef CHR_ASYM_MIN
+#define CHR_ASYM_MIN 10
+#endif
+#ifndef CHR_ASYM_T
+#define CHR_ASYM_T 3.0
+#endif
+
 static void chr_add(struct srcstats *st, double t, double y, double d);
+
+/* A sample's measurement variance for its delay excess e: floor^2 + g e^2 / 12, g the
+ * register's asymmetry factor (srcstats_fit). */
+static double meas_var(const struct srcstats *st, double floor, double e)
+{
+    return floor * floor + st->asym_g * e * e / 12.0;
+}
 
 void srcstats_init(struct srcstats *st, int min_samples, int max_samples)
 {
@@ -60,6 +84,7 @@ void srcstats_init(struct srcstats *st, int min_samples, int max_samples)
         st->min_samples = st->max_samples;
     st->skew = SKEW_UNKNOWN;
     st->wander_q = Q_DEFAULT;
+    st->asym_g = 1.0;
 }
 
 void srcstats_clear(struct srcstats *st)
@@ -89,8 +114,10 @@ void srcstats_add(struct srcstats *st, const struct srcstats_sample *in)
         double var;
         double pred = srcstats_predict(st, sm.t_s, 0.0, &var);
         double e = sm.delay_s - st->min_delay_s;
-        double vm = (st->floor_s * st->floor_s + e * e / 12.0) * (st->k2 > 1.0 ? st->k2 : 1.0);
-        double z = (sm.y_s - pred) / sqrt(var + vm);
+        double vm = meas_var(st, st->floor_s, e) * (st->k2 > 1.0 ? st->k2 : 1.0);
+        /* The fit's alpha explains part of a delayed sample's error (with the weights
+         * above, all of what they allow). */
+        double z = (sm.y_s - (st->asym_g < 1.0 ? st->alpha * e : 0.0) - pred) / sqrt(var + vm);
         if (fabs(z) > SHIFT_Z)
             sm.suspect = z > 0 ? 1 : -1;
         if (sm.suspect) {
@@ -168,13 +195,12 @@ int srcstats_cv(const struct srcstats *st, const struct srcstats_sample *smp,
         ex[i] = st->s[i].delay_s - st->min_delay_s;
     double floor = fmax(FLOOR_FRAC * regress_median(ex, n), 1e-9);
     for (int i = 0; i < n; i++) {
-        double e = st->s[i].delay_s - st->min_delay_s;
-        vb[i] = floor * floor + e * e / 12.0;
+        vb[i] = meas_var(st, floor, st->s[i].delay_s - st->min_delay_s);
     }
     double e = smp->delay_s - st->min_delay_s;
     if (e < 0.0)
         e = 0.0;
-    double vj = floor * floor + e * e / 12.0;
+    double vj = meas_var(st, floor, e);
     double alpha = st->has_alpha ? st->alpha : 0.0;
     for (int g = 0; g < N_LIN; g++) {
         double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
@@ -330,6 +356,44 @@ static int fit_model(struct srcstats *st, int start, const double *var, double *
  * plus as many older samples fail the runs test, never below min_samples. Weights are
  * chrony's: a variance growing with the square of the distance's excess over the minimum
  * in units of sd = (median - min) / 0.7 (spec/ntp-essentials.md §14). */
+#if CHR_ASYM
+/* chrony's asymmetry for the shadow register's samples [k0, n): an unweighted fit of the
+ * offsets on time and peer distance over the register, the distance coefficient kept
+ * (clamped to +-1 per second of distance, i.e. +-0.5 per second of delay) when it is
+ * beyond CHR_ASYM_T standard errors and the register holds CHR_ASYM_MIN samples, else 0
+ * (a smaller register keeps the previous estimate). The coefficient multiplies the distance excess
+ * over the register's minimum (chr_mind). */
+static void chr_asym(struct srcstats *st, int k0, int n)
+{
+    enum { CAP = 2 * SRCSTATS_CHR_MAX };
+    double x[CAP * 3], w[CAP], yy[CAP], b[3], cov[9];
+    int m = n - k0;
+    double mind = HUGE_VAL;
+    for (int i = k0; i < n; i++)
+        mind = fmin(mind, st->chr_d[i]);
+    st->chr_mind = mind;
+    if (m < CHR_ASYM_MIN)
+        return;
+    double t = st->chr_t[n - 1];
+    for (int i = 0; i < m; i++) {
+        x[3 * i] = 1.0;
+        x[3 * i + 1] = st->chr_t[k0 + i] - t;
+        x[3 * i + 2] = st->chr_d[k0 + i] - mind;
+        yy[i] = st->chr_y[k0 + i];
+        w[i] = 1.0;
+    }
+    if (regress_wls(x, yy, w, m, 3, b, cov) < 0)
+        return;
+    double chi2 = 0.0;
+    for (int i = 0; i < m; i++) {
+        double r = yy[i] - b[0] - b[1] * x[3 * i + 1] - b[2] * x[3 * i + 2];
+        chi2 += r * r;
+    }
+    double var = cov[8] * chi2 / (m - 3);
+    st->chr_alpha = b[2] * b[2] > CHR_ASYM_T * CHR_ASYM_T * var ? fmax(-1.0, fmin(1.0, b[2])) : 0.0;
+}
+#endif
+
 static void chr_add(struct srcstats *st, double t, double y, double d)
 {
     enum { CAP = 2 * SRCSTATS_CHR_MAX };
@@ -353,6 +417,13 @@ static void chr_add(struct srcstats *st, double t, double y, double d)
     st->n_chr++;
 
     int n = st->chr_n, k0 = n - st->n_chr, minn = st->min_samples;
+#if CHR_ASYM
+    /* chrony 4.3 estimates the jitter asymmetry (statistics.log's last column, -0.5 on
+     * the asymmetric world) and corrects the register's offsets by it before the line and
+     * the runs test: the residuals are then the downstream queueing only, and the runs test
+     * sees the wander. yy holds the corrected offsets of the whole register. */
+    chr_asym(st, k0, n);
+#endif
     st->chr_a_s = y;
     st->chr_b = 0.0;
     st->chr_tref_s = t;
@@ -374,7 +445,7 @@ static void chr_add(struct srcstats *st, double t, double y, double d)
             w[i] = 1.0 / (v * v);
             x[2 * i] = 1.0;
             x[2 * i + 1] = st->chr_t[start + i] - t;
-            yy[i] = st->chr_y[start + i];
+            yy[i] = st->chr_y[start + i] - st->chr_alpha * (st->chr_d[start + i] - st->chr_mind);
         }
         double b[2], cov[4];
         k0 = start;
@@ -385,7 +456,8 @@ static void chr_add(struct srcstats *st, double t, double y, double d)
         st->chr_tref_s = t;
         int first = start - m > 0 ? start - m : 0, nr = 0;
         for (int i = first; i < n; i++)
-            r[nr++] = st->chr_y[i] - b[0] - b[1] * (st->chr_t[i] - t);
+            r[nr++] = st->chr_y[i] - st->chr_alpha * (st->chr_d[i] - st->chr_mind) - b[0] -
+                      b[1] * (st->chr_t[i] - t);
         if (regress_runs(r, nr) >= regress_runs_critical(nr))
             break;
     }
@@ -458,13 +530,36 @@ void srcstats_fit(struct srcstats *st)
     st->floor_s = floor;
     double vbase[SRCSTATS_MAX_SAMPLES];
     for (int i = 0; i < st->n; i++) {
-        double e = st->s[i].delay_s - mind;
-        vbase[i] = floor * floor + e * e / 12.0;
+        vbase[i] = meas_var(st, floor, st->s[i].delay_s - mind);
     }
     double tl = st->s[st->n - 1].t_s;
     for (int i = 0; i < st->n; i++) {
         double tau = tl - st->s[i].t_s;
         var[i] = vbase[i] + age_var(st->wander_q, st->wander_q3, tau);
+    }
+    /* Asymmetric queueing: the excess splits between the directions and the offset error
+     * is half the difference, up to e/2, variance e^2/12 when every split is as likely.
+     * When one direction does most of the queueing the error is mostly alpha x e, which
+     * the fit removes, and what is left is (1 - 4 alpha^2) of it: at alpha = +-0.5 (all
+     * queueing upstream, e.g. a saturated uplink) a long-delayed sample is as good as a
+     * short one, and weighting it by e^2/12 throws most samples away. alpha for the
+     * weights comes from a probe fit with the symmetric weights over the whole register
+     * (never from weights it set itself: a chance alpha on a symmetric path must not
+     * reinforce itself), and only its lower confidence bound |alpha| - ASYM_K se counts. */
+    st->asym_g = 1.0;
+    if (ASYM_W && st->n >= ALPHA_MIN_SAMPLES) {
+        for (int i = 0; i < st->n; i++)
+            st->used[i] = st->s[i].suspect == 0;
+        if (fit_range(st, 0, 1, 0, var, 0.0, resid) == 0) {
+            double al = fmin(fabs(st->alpha) - ASYM_K * sqrt(st->var_alpha), 0.5);
+            if (al > 0.0) {
+                st->asym_g = 1.0 - 4.0 * al * al;
+                for (int i = 0; i < st->n; i++) {
+                    vbase[i] = meas_var(st, floor, st->s[i].delay_s - mind);
+                    var[i] = vbase[i] + age_var(st->wander_q, st->wander_q3, tl - st->s[i].t_s);
+                }
+            }
+        }
     }
     /* Effective number of samples within the wander horizon (as if all had the median
      * measurement variance): the poll adaptation keeps this near polltarget. */

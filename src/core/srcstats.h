@@ -73,6 +73,7 @@ struct srcstats {
     int runs;
     double n_eff;     /* samples that count, given the wander (<= n) */
     double floor_s;   /* weight floor of the last fit */
+    double asym_g;    /* share of e^2/12 in the weights (1 symmetric, 0 one-way queueing) */
     double k2;        /* reduced chi^2 of the last fit (noise scale) */
     double wander_q;  /* frequency random-walk rate in use, (s/s)^2 per s (set by caller) */
     double wander_q3; /* drift random-walk rate of the quadratic model, (s/s^2)^2 per s */
@@ -86,6 +87,8 @@ struct srcstats {
     int chr_n;
     int n_chr;
     double chr_a_s, chr_b, chr_tref_s; /* chrony's line: offset at chr_tref, frequency */
+    double chr_alpha; /* chrony's asymmetry: offset error per second of peer distance excess */
+    double chr_mind;  /* the shadow register's minimum peer distance */
     double chr_t[2 * SRCSTATS_CHR_MAX], chr_y[2 * SRCSTATS_CHR_MAX], chr_d[2 * SRCSTATS_CHR_MAX];
 };
 
