@@ -87,6 +87,11 @@ bench_server_cmd() {
     shift 2
     case $kind in
     echo) printf '%s\n' "$UDPECHO" -s 127.0.0.1 -p "$port" -T 600 ;;
+    # the echo asking the kernel for what tempusd asks (receive timestamps, pktinfo in and
+    # out: echo-k), and also in tempusd's shape (poll() wake-ups, sendmmsg chunks of 16:
+    # echo-tempus): what separates them from the echo is the kernel's share of tempusd's cost
+    echo-k) printf '%s\n' "$UDPECHO" -s 127.0.0.1 -p "$port" -T 600 -K ;;
+    echo-tempus) printf '%s\n' "$UDPECHO" -s 127.0.0.1 -p "$port" -T 600 -K -c 16 -P ;;
     chronyd*)
         conf=$(bench_conf "$kind-$port" "$port" "$@")
         printf '%s\n' "$CHRONYD" -x -d -u root -f "$conf"

@@ -2,6 +2,8 @@
 # Functional test of the load generator against the bare echo (suite 'system', not a benchmark):
 #   1. 1000 requests at 10000/s from 64 addresses x 4 ports: every reply passes the origin
 #      check, none is lost, exit 0;
+#   1b. the same against the echo in tempusd's shape (-K -c 16 -P: receive timestamps and
+#      pktinfo, replies with pktinfo in sendmmsg chunks of 16, poll() wake-ups);
 #   2. the echo spoils every 10th origin: ntpload must count them and exit 2;
 #   3. nobody listens: 100 % loss, ntpload must exit 3 with -L 0.
 # Usage: test-ntpload.sh NTPLOAD UDPECHO
@@ -31,6 +33,13 @@ out=$("$ntpload" -s 127.0.0.1 -p "$port" -n 1000 -r 10000 -d 5 -t 3000 -a 64 -P 
 echo "$out"
 [[ $out == *"sent 1000 "* && $out == *"replies 1000 "* && $out == *"bad-origin 0 "* ]] ||
     fail "unexpected summary: $out"
+cleanup
+
+start_echo -K -c 16 -P
+out=$("$ntpload" -s 127.0.0.1 -p "$port" -n 1000 -r 10000 -d 5 -t 3000 -a 64 -P 4 -L 0 -l echo-tempus) ||
+    fail "ntpload against the echo -K -c 16 -P exited $?: $out"
+echo "$out"
+[[ $out == *"replies 1000 "* && $out == *"bad-origin 0 "* ]] || fail "unexpected summary: $out"
 cleanup
 
 start_echo -C 10

@@ -7,12 +7,22 @@
  *
  * Bounded: exits on SIGINT/SIGTERM, or after --lifetime seconds (default 300), or after --count
  * datagrams if given. Prints the number of datagrams echoed to stderr at exit.
+ *
+ * To tell the kernel's share of a real server's cost from its own (docs/design/bench.md), -K
+ * asks the kernel for what tempusd asks of it: a software receive timestamp (SO_TIMESTAMPING)
+ * and IP_PKTINFO on every datagram, and every reply sent from the address its request came to
+ * (an IP_PKTINFO control message); -c N sends the replies of a batch in sendmmsg calls of at
+ * most N; -P waits in poll() and reads with MSG_DONTWAIT, as tempusd's loop does, instead of
+ * blocking in recvmmsg.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <linux/net_tstamp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +33,7 @@
 
 #define BATCH   64
 #define BUF_LEN 1024
+#define CTL_LEN 256 /* a timestamping block and a pktinfo, aligned */
 
 static volatile sig_atomic_t stop;
 
@@ -34,11 +45,15 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: udpecho [-s ADDR] [-p PORT] [-T LIFETIME_S] [-n COUNT] [-C N]\n"
+    fprintf(out, "Usage: udpecho [-s ADDR] [-p PORT] [-T LIFETIME_S] [-n COUNT] [-C N] [-K] "
+                 "[-c N] [-P]\n"
                  "Echo NTP requests on ADDR:PORT (127.0.0.1:123) as mode-4 datagrams of the "
                  "same size.\n"
                  "-C N spoils the origin timestamp of every Nth reply (tests the load "
-                 "generator's check).\n");
+                 "generator's check).\n"
+                 "-K kernel receive timestamps and IP_PKTINFO in, IP_PKTINFO out (as tempusd)\n"
+                 "-c N at most N replies per sendmmsg (64)\n"
+                 "-P wait in poll(), read with MSG_DONTWAIT (as tempusd's loop)\n");
 }
 
 int main(int argc, char **argv)
@@ -51,8 +66,10 @@ int main(int argc, char **argv)
     unsigned long lifetime_s = 300;
     uint64_t max_count = UINT64_MAX;
     unsigned long corrupt_every = 0; /* test aid: spoil the origin of every Nth reply */
+    int kernel_work = 0, use_poll = 0;
+    unsigned long chunk = BATCH;
     int c;
-    while ((c = getopt(argc, argv, "s:p:T:n:C:h")) != -1) {
+    while ((c = getopt(argc, argv, "s:p:T:n:C:Kc:Ph")) != -1) {
         char *end;
         switch (c) {
         case 's':
@@ -92,6 +109,19 @@ int main(int argc, char **argv)
                 return 1;
             }
             break;
+        case 'K':
+            kernel_work = 1;
+            break;
+        case 'c':
+            chunk = strtoul(optarg, &end, 10);
+            if (*end || chunk == 0 || chunk > BATCH) {
+                fprintf(stderr, "udpecho: bad -c\n");
+                return 1;
+            }
+            break;
+        case 'P':
+            use_poll = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -109,6 +139,21 @@ int main(int argc, char **argv)
     int size = 4 << 20;
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    if (kernel_work) {
+        int on = 1;
+        int ts = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+        if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts, sizeof(ts)) < 0 ||
+            setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0) {
+            perror("udpecho: -K");
+            close(fd);
+            return 1;
+        }
+    }
+    if (use_poll && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+        perror("udpecho: -P");
+        close(fd);
+        return 1;
+    }
     if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
         perror("udpecho: bind");
         close(fd);
@@ -127,6 +172,10 @@ int main(int argc, char **argv)
     static struct sockaddr_in peers[BATCH];
     static struct iovec iovs[BATCH];
     static struct mmsghdr msgs[BATCH];
+    /* -K: received control messages, and the pktinfo each reply is sent with */
+    static _Alignas(struct cmsghdr) unsigned char rx_ctl[BATCH][CTL_LEN];
+    static _Alignas(
+        struct cmsghdr) unsigned char tx_ctl[BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
     for (int i = 0; i < BATCH; i++) {
         iovs[i].iov_base = bufs[i];
         iovs[i].iov_len = BUF_LEN;
@@ -134,6 +183,13 @@ int main(int argc, char **argv)
         msgs[i].msg_hdr.msg_namelen = sizeof(peers[i]);
         msgs[i].msg_hdr.msg_iov = &iovs[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
+        if (kernel_work) {
+            struct msghdr h = {.msg_control = tx_ctl[i], .msg_controllen = sizeof tx_ctl[i]};
+            struct cmsghdr *cm = CMSG_FIRSTHDR(&h);
+            cm->cmsg_level = IPPROTO_IP;
+            cm->cmsg_type = IP_PKTINFO;
+            cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+        }
     }
     uint64_t echoed = 0;
     int n = 0;
@@ -143,10 +199,26 @@ int main(int argc, char **argv)
             iovs[i].iov_len = BUF_LEN;
             msgs[i].msg_hdr.msg_namelen = sizeof(peers[i]);
         }
-        n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
+        if (kernel_work) {
+            for (int i = 0; i < (n ? n : BATCH); i++) {
+                msgs[i].msg_hdr.msg_control = rx_ctl[i];
+                msgs[i].msg_hdr.msg_controllen = CTL_LEN;
+            }
+        }
+        if (use_poll) {
+            struct pollfd pf = {.fd = fd, .events = POLLIN};
+            if (poll(&pf, 1, -1) < 0) {
+                n = 0;
+                if (errno == EINTR)
+                    continue;
+                perror("udpecho: poll");
+                break;
+            }
+        }
+        n = recvmmsg(fd, msgs, BATCH, use_poll ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
         if (n < 0) {
             n = 0;
-            if (errno == EINTR)
+            if (errno == EINTR || errno == EAGAIN)
                 continue;
             perror("udpecho: recvmmsg");
             break;
@@ -154,6 +226,22 @@ int main(int argc, char **argv)
         for (int i = 0; i < n; i++) {
             unsigned char *p = bufs[i];
             iovs[i].iov_len = msgs[i].msg_len; /* same size back */
+            if (kernel_work) {
+                /* reply from the address the request came to, as tempusd: read the pktinfo
+                 * (after the timestamp) and the stamp itself, as a server would */
+                struct in_pktinfo pi;
+                memset(&pi, 0, sizeof pi);
+                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm;
+                     cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
+                    if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
+                        memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+                }
+                pi.ipi_spec_dst = pi.ipi_addr;
+                pi.ipi_addr.s_addr = 0;
+                memcpy(CMSG_DATA((struct cmsghdr *)(void *)tx_ctl[i]), &pi, sizeof pi);
+                msgs[i].msg_hdr.msg_control = tx_ctl[i];
+                msgs[i].msg_hdr.msg_controllen = sizeof tx_ctl[i];
+            }
             if (msgs[i].msg_len >= 48) {
                 p[0] = (unsigned char)((p[0] & 0x38) | 4); /* keep VN, LI 0, mode 4 */
                 memcpy(p + 24, p + 40, 8);                 /* origin = request's transmit */
@@ -164,7 +252,8 @@ int main(int argc, char **argv)
         }
         int done = 0;
         while (done < n) {
-            int r = sendmmsg(fd, msgs + done, (unsigned)(n - done), 0);
+            unsigned left = (unsigned)(n - done);
+            int r = sendmmsg(fd, msgs + done, left < chunk ? left : (unsigned)chunk, 0);
             if (r < 0) {
                 if (errno == EINTR && !stop)
                     continue;
