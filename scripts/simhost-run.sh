@@ -12,7 +12,8 @@
 #   SIMHOST_STRACE=FILE (run under strace, recording every clock-setting system call that
 #   reaches the kernel into FILE: there must be none), SIMHOST_WRAP="CMD ARGS" (run the
 #   daemon under CMD, e.g. "valgrind -q --error-exitcode=9": a memory check of the real
-#   daemon through hours of simulated time).
+#   daemon through hours of simulated time), SIMHOST_CONF="LINES" (more chrony.conf lines,
+#   for directives the scenario format has no key for, e.g. "leapsectz right/UTC").
 #
 # The daemon runs WITHOUT -x (the library simulates the kernel clock) and without
 # CAP_SYS_TIME (setpriv): whatever the library might miss, the kernel refuses. The library
@@ -21,7 +22,7 @@
 # library is missing.
 set -u
 if [ $# -lt 3 ]; then
-    sed -n '2,20p' "$0" >&2
+    sed -n '2,22p' "$0" >&2
     exit 2
 fi
 scn=$1 daemon=$2 seed=$3 keep=${4:-}
@@ -74,6 +75,7 @@ awk -v dir="$dir" '
         printf "%s", client
         printf "driftfile %s/drift\ncmdport 0\nbindcmdaddress /\npidfile %s/daemon.pid\n", dir, dir
     }' "$scn" > "$dir/chrony.conf"
+[ -n "${SIMHOST_CONF:-}" ] && printf '%s\n' "$SIMHOST_CONF" >> "$dir/chrony.conf"
 
 export SIMHOST_SCENARIO=$scn SIMHOST_SEED=$seed SIMHOST_OUT=$dir/summary
 if [ -n "$keep" ]; then

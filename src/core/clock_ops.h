@@ -37,6 +37,11 @@ struct clock_ops {
     int (*set_sync_status)(void *ctx, int synced, double est_error_s, double max_error_s);
     /* Largest |set_freq_ppm| the clock accepts; the engine keeps within it. */
     double max_freq_ppm;
+    /* Optional (NULL = none): sets the kernel's TAI - UTC offset in whole seconds, from the
+     * leapsectz table (chronyd does it with its default leapsecmode system), so programs
+     * reading CLOCK_TAI get it. A failure (-EINVAL, -EPERM) is not a clock-control failure:
+     * only CLOCK_TAI stays wrong. Last in the table so positional initialisers still work. */
+    int (*set_tai_s)(void *ctx, int tai_offset_s);
 };
 
 #endif

@@ -166,6 +166,7 @@ struct engine {
     int q_index;
     int64_t leap_midnight_real_ns;       /* the midnight a leap was last armed for, 0 = none */
     const struct tzif_leaps *leap_table; /* leapsectz, borrowed; NULL = none */
+    int tai_set_s;                       /* TAI - UTC last given to set_tai_s, 0 = never */
 };
 
 void engine_params_default(struct engine_params *p)
@@ -621,6 +622,8 @@ static void set_unsynced(struct engine *e)
 
 /* Runs selection at engine time t; updates the clock when trigger (the source that just
  * gave a sample) is the selected or a combined source. */
+static int near_leap(const struct engine *e, int64_t real_ns);
+
 static void select_and_update(struct engine *e, double t, struct source *trigger)
 {
     struct select_cand c[ENGINE_MAX_SOURCES];
@@ -753,11 +756,21 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
     struct ntp_time_civil cv;
     ntp_time_civil_from_ns(real, &cv);
     int last_day = (cv.month == 6 && cv.day == 30) || (cv.month == 12 && cv.day == 31);
-    int leap = res.leap;
-    if (leap == 0 && e->leap_table)
-        leap = tzif_leap_on_day(e->leap_table, real / 1000000000LL - (real < 0), NULL);
+    int leap = res.leap, tai_s = 0;
+    int tz_leap = e->leap_table
+                      ? tzif_leap_on_day(e->leap_table, real / 1000000000LL - (real < 0), &tai_s)
+                      : 0;
+    if (leap == 0)
+        leap = tz_leap;
     if (!last_day)
         leap = 0;
+    /* The kernel's TAI offset from the table, when it changes (chronyd, leapsecmode system);
+     * not within LEAP_GUARD_S of an armed leap, where the kernel moves it itself. */
+    if (tai_s != 0 && tai_s != e->tai_set_s && !near_leap(e, real) && e->clock &&
+        e->clock->set_tai_s) {
+        e->tai_set_s = tai_s;
+        e->clock->set_tai_s(e->clock->ctx, tai_s);
+    }
     e->leap = leap;
     discipline_set_leap(&e->d, leap);
     if (leap)

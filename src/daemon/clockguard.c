@@ -128,6 +128,23 @@ static int g_set_sync(void *ctx, int synced, double est, double max)
     return r;
 }
 
+/* Optional, so a refusal (EINVAL from an old kernel or a simulator, EPERM) is a debug line:
+ * it neither switches to the null clock nor counts as a clock-control failure. */
+static int g_set_tai(void *ctx, int tai_offset_s)
+{
+    struct clockguard *g = ctx;
+    if (!g->inner.set_tai_s)
+        return -ENOSYS;
+    int r = g->inner.set_tai_s(g->inner.ctx, tai_offset_s);
+    if (r == 0) {
+        g->tai_offset_s = tai_offset_s;
+        log_debug("Kernel TAI offset set to %d seconds", tai_offset_s);
+    } else {
+        log_debug("Could not set kernel TAI offset to %d seconds : %s", tai_offset_s, strerror(-r));
+    }
+    return r;
+}
+
 void clockguard_ops(struct clockguard *g, struct clock_ops *ops)
 {
     *ops = (struct clock_ops){
@@ -138,5 +155,6 @@ void clockguard_ops(struct clockguard *g, struct clock_ops *ops)
         .set_leap = g_set_leap,
         .set_sync_status = g_set_sync,
         .max_freq_ppm = g->inner.max_freq_ppm,
+        .set_tai_s = g_set_tai,
     };
 }

@@ -25,6 +25,7 @@ struct clockguard {
     int oneshot_done;
     double oneshot_offset_s; /* what the engine stepped by: X of "System clock wrong by X" */
     int step_failures;
+    int tai_offset_s; /* the last TAI - UTC the driver accepted, s (0 = none) */
     /* System clock for a null clock created later (NULL = CLOCK_REALTIME; tests fake it). */
     int64_t (*read_system_ns)(void *ctx);
     void *read_system_ctx;

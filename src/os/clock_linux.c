@@ -189,6 +189,21 @@ static int op_set_leap(void *ctx, enum clock_leap leap)
     return update_status(c, STA_INS | STA_DEL, set, 0, NULL);
 }
 
+/* ADJ_TAI alone (not in ARCHITECTURE.md's surface, hence optional for the caller): the
+ * kernel's TAI - UTC, s, in the constant field (chronyd sets it the same way). */
+static int op_set_tai(void *ctx, int tai_offset_s)
+{
+    struct clocklinux *c = ctx;
+    if (tai_offset_s < 0)
+        return -EINVAL;
+    struct timex tx;
+    memset(&tx, 0, sizeof tx);
+    tx.modes = ADJ_TAI;
+    tx.constant = tai_offset_s;
+    int r = c->sys->adjtime(c->sys->ctx, &tx);
+    return r < 0 ? r : 0;
+}
+
 static long error_us(double s)
 {
     if (!(s >= 0.0)) /* also NaN */
@@ -222,4 +237,5 @@ void clocklinux_ops(struct clocklinux *c, struct clock_ops *ops)
     ops->set_leap = op_set_leap;
     ops->set_sync_status = op_set_sync_status;
     ops->max_freq_ppm = CLOCKLINUX_MAX_FREQ_PPM;
+    ops->set_tai_s = op_set_tai;
 }

@@ -16,6 +16,7 @@ struct clocknull {
     double freq_ppm;
     enum clock_leap leap;
     int synced;
+    int tai_offset_s;
 };
 
 static int64_t system_now(void *ctx)
@@ -73,6 +74,11 @@ int clocknull_synced(const struct clocknull *c)
     return c->synced;
 }
 
+int clocknull_tai_s(const struct clocknull *c)
+{
+    return c->tai_offset_s;
+}
+
 static int64_t op_read(void *ctx)
 {
     struct clocknull *c = ctx;
@@ -112,6 +118,13 @@ static int op_set_leap(void *ctx, enum clock_leap leap)
     return 0;
 }
 
+static int op_set_tai(void *ctx, int tai_offset_s)
+{
+    struct clocknull *c = ctx;
+    c->tai_offset_s = tai_offset_s;
+    return 0;
+}
+
 static int op_set_sync_status(void *ctx, int synced, double est_error_s, double max_error_s)
 {
     struct clocknull *c = ctx;
@@ -131,4 +144,5 @@ void clocknull_ops(struct clocknull *c, struct clock_ops *ops)
     ops->set_leap = op_set_leap;
     ops->set_sync_status = op_set_sync_status;
     ops->max_freq_ppm = CLOCKNULL_MAX_FREQ_PPM;
+    ops->set_tai_s = op_set_tai;
 }

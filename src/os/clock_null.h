@@ -35,6 +35,9 @@ double clocknull_freq_ppm(const struct clocknull *c);
 enum clock_leap clocknull_leap(const struct clocknull *c);
 int clocknull_synced(const struct clocknull *c);
 
+/* The last TAI - UTC offset the engine set, s (0 = none): recorded, never applied. */
+int clocknull_tai_s(const struct clocknull *c);
+
 /* Largest |frequency| accepted: the same as the Linux driver's, so -x behaves alike. */
 #define CLOCKNULL_MAX_FREQ_PPM 100000.0
 

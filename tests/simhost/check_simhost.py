@@ -166,7 +166,24 @@ def main():
               f"({f2['replies']} of {f2['packets']})")
         bad += not ok
 
-        # 4. Deterministic: the same seed again gives the same CSV.
+        # 4. leapsectz: the daemon gives the kernel TAI - UTC (ADJ_TAI, chronyd's leapsecmode
+        #    system). The scenario's epoch is 2026: 37 s.
+        if os.path.exists("/usr/share/zoneinfo/right/UTC"):
+            line3 = run(runner, scn, daemon, 1, tmp + "/tai",
+                        {"SIMHOST_DURATION": "20m", "SIMHOST_CONF": "leapsectz right/UTC"})
+            if line3 is None:
+                print("FAIL: the leapsectz run failed")
+                return 1
+            f3 = fields(line3)
+            ok = f3.get("tai") == "37" and f3.get("unsupported") == "0"
+            print(("ok   " if ok else "FAIL ") +
+                  f"leapsectz right/UTC: kernel TAI offset {f3.get('tai')} (37), "
+                  f"unsupported {f3.get('unsupported')}")
+            bad += not ok
+        else:
+            print("note: no /usr/share/zoneinfo/right/UTC: leapsectz's TAI offset not checked")
+
+        # 5. Deterministic: the same seed again gives the same CSV.
         if run(runner, scn, daemon, 1, tmp + "/b") is None:
             print("FAIL: the second run failed")
             return 1

@@ -206,6 +206,7 @@ struct host {
 
     /* the simulated kernel's adjtimex state */
     long k_freq, k_tick, k_maxerror, k_esterror, k_constant;
+    long k_tai; /* TAI - UTC, s: ADJ_TAI's constant (the kernel's time_tai) */
     int k_status;
 
     /* statistics, as sim/run.c's */
@@ -544,12 +545,12 @@ static void finish(void)
             "summary seed=%llu t1ms_s=%.1f rms_us=%.2f max_us=%.2f rms_freq_ppm=%.4f steps=%d "
             "late_steps=%d packets=%llu final_us=%.2f replies=%llu clock_reads=%llu waits=%llu "
             "adjtimex=%llu adjtimex_set=%llu unsupported=%llu capeff=%llx capprm=%llx "
-            "per_server=%s\n",
+            "per_server=%s tai=%ld\n",
             (unsigned long long)H.seed, r.t_settle_s, r.rms_s * 1e6, r.max_s * 1e6, r.rms_freq_ppm,
             r.steps, r.late_steps, (unsigned long long)r.packets, r.final_err_s * 1e6,
             (unsigned long long)H.replies, (unsigned long long)H.reads, (unsigned long long)H.waits,
             (unsigned long long)H.adj_calls, (unsigned long long)H.adj_set_calls,
-            (unsigned long long)H.unsupported, eff, prm, per);
+            (unsigned long long)H.unsupported, eff, prm, per, H.k_tai);
     fflush(o);
     if (H.csv)
         fflush(H.csv);
@@ -765,6 +766,9 @@ static int sim_adjtimex(struct timex *tx)
         H.k_esterror = tx->esterror;
     if (modes & ADJ_TIMECONST)
         H.k_constant = tx->constant;
+    /* Like the kernel: ADJ_TAI takes the constant field, 0..MAX_TAI_OFFSET (100000). */
+    if ((modes & ADJ_TAI) && tx->constant >= 0 && tx->constant <= 100000)
+        H.k_tai = tx->constant;
     if (modes & ~(unsigned)(ADJ_OFFSET | ADJ_FREQUENCY | ADJ_MAXERROR | ADJ_ESTERROR | ADJ_STATUS |
                             ADJ_TIMECONST | ADJ_TAI | ADJ_SETOFFSET | ADJ_MICRO | ADJ_NANO |
                             ADJ_TICK | ADJ_OFFSET_SINGLESHOT))
@@ -780,6 +784,7 @@ static int sim_adjtimex(struct timex *tx)
     tx->maxerror = H.k_maxerror;
     tx->esterror = H.k_esterror;
     tx->constant = H.k_constant;
+    tx->tai = (int)H.k_tai;
     tx->precision = 1;
     tx->tolerance = KERNEL_MAXFREQ;
     int64_t real = simclock_real_ns(&H.clk);

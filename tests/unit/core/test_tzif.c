@@ -21,6 +21,11 @@
 #include "wire/ntp.h"
 
 static int armed_leap; /* the leap the last leap_after_sync()'s engine armed */
+/* What the last leap_after_sync()'s engine gave the clock's set_tai_s: calls, last value,
+ * and the last call's real time (ns). */
+static int tai_calls, tai_last;
+static int64_t tai_at_ns;
+static int64_t run_ns = 3600 * 1000000000LL; /* how long leap_after_sync() runs */
 
 /* ---- TZif files built here ---- */
 
@@ -262,7 +267,16 @@ static void test_system_right_utc(void **state)
 
 /* Synchronises an engine to one server whose replies carry LI srv_li, over the day that
  * starts at (y, m, d) 00:00 UTC + start_h hours, and returns tracking's leap status after
- * an hour. */
+ * run_ns (an hour). */
+static int rec_tai(void *ctx, int tai_s)
+{
+    struct world *w = ctx;
+    tai_calls++;
+    tai_last = tai_s;
+    tai_at_ns = w->epoch_ns + w->t_ns;
+    return 0;
+}
+
 static int leap_after_sync(int y, int m, int d, int start_h, int srv_li,
                            const struct tzif_leaps *table)
 {
@@ -271,6 +285,9 @@ static int leap_after_sync(int y, int m, int d, int start_h, int srv_li,
     w.epoch_ns = ntp_time_ns_from_civil(y, m, d, start_h, 0, 0);
     w.srv_leap = srv_li;
     struct clock_ops ops = world_clock_ops(&w);
+    ops.set_tai_s = rec_tai;
+    tai_calls = tai_last = 0;
+    tai_at_ns = 0;
     struct engine_io io = {.ctx = &w, .send = world_send};
     w.e = engine_new(NULL, &ops, 3, 0);
     engine_set_leap_table(w.e, table);
@@ -279,7 +296,7 @@ static int leap_after_sync(int y, int m, int d, int start_h, int srv_li,
     sp.iburst = 1;
     sp.maxpoll_log2 = 6;
     assert_int_equal(world_add_src(&w, &sp, 1), 0);
-    world_run(&w, &io, 3600 * 1000000000LL, 0);
+    world_run(&w, &io, run_ns, 0);
     struct report_tracking tr;
     engine_tracking(w.e, w.t_ns, &tr);
     assert_true(tr.synced);
@@ -319,6 +336,42 @@ static void test_engine_combines_table_and_sources(void **state)
     assert_int_equal(armed_leap, CLOCK_LEAP_DELETE);
 }
 
+/* The kernel's TAI offset (chronyd's leapsecmode system): given to the clock once when the
+ * engine first synchronises, again only when the table's value changes, never near the
+ * leap itself, and never without a table. */
+static void test_engine_sets_tai_offset(void **state)
+{
+    (void)state;
+    static uint8_t buf[4096];
+    int64_t occ[30];
+    int32_t corr[30];
+    int n = real_table(occ, corr);
+    size_t len = build(buf, 2, occ, corr, n);
+    static struct tzif_leaps l;
+    assert_int_equal(tzif_parse(buf, len, &l), TZIF_OK);
+
+    /* 1 March 2016: TAI - UTC = 36 s (since 1 July 2015), set once in an hour of updates */
+    assert_int_equal(leap_after_sync(2016, 3, 1, 10, 0, &l), 0);
+    assert_int_equal(tai_calls, 1);
+    assert_int_equal(tai_last, 36);
+    /* 1 March 2017: 37 s */
+    assert_int_equal(leap_after_sync(2017, 3, 1, 10, 0, &l), 0);
+    assert_int_equal(tai_calls, 1);
+    assert_int_equal(tai_last, 37);
+    /* No table: never */
+    assert_int_equal(leap_after_sync(2016, 3, 1, 10, 0, NULL), 0);
+    assert_int_equal(tai_calls, 0);
+    /* Across the leap of 31 Dec 2016 (23:00 to 01:00): 36, then 37 after midnight, but not
+     * in the seconds around it (the kernel moves its TAI offset itself at the leap). */
+    run_ns = 7200 * 1000000000LL;
+    assert_int_equal(leap_after_sync(2016, 12, 31, 23, 0, &l), 0);
+    run_ns = 3600 * 1000000000LL;
+    assert_int_equal(tai_calls, 2);
+    assert_int_equal(tai_last, 37);
+    int64_t midnight = ntp_time_ns_from_civil(2017, 1, 1, 0, 0, 0);
+    assert_true(tai_at_ns >= midnight + 5000000000LL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_damaged_refused),
         cmocka_unit_test(test_system_right_utc),
         cmocka_unit_test(test_engine_combines_table_and_sources),
+        cmocka_unit_test(test_engine_sets_tai_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,9 @@
 struct fake {
     int64_t now_ns;
     int eperm;
-    int freq_calls, step_calls, leap_calls, sync_calls;
+    int freq_calls, step_calls, leap_calls, sync_calls, tai_calls;
+    int tai_err; /* what set_tai_s returns (-EINVAL: a kernel or simulator without it) */
+    int tai_s;
     double last_step_s;
 };
 
@@ -62,6 +64,16 @@ static int f_sync(void *ctx, int synced, double est, double max)
     return f->eperm ? -EPERM : 0;
 }
 
+static int f_tai(void *ctx, int tai_s)
+{
+    struct fake *f = ctx;
+    f->tai_calls++;
+    if (f->tai_err)
+        return f->tai_err;
+    f->tai_s = tai_s;
+    return 0;
+}
+
 static struct clock_ops fake_ops(struct fake *f)
 {
     return (struct clock_ops){.ctx = f,
@@ -70,7 +82,8 @@ static struct clock_ops fake_ops(struct fake *f)
                               .step_s = f_step,
                               .set_leap = f_leap,
                               .set_sync_status = f_sync,
-                              .max_freq_ppm = 100000.0};
+                              .max_freq_ppm = 100000.0,
+                              .set_tai_s = f_tai};
 }
 
 static void test_eperm_switches_to_null(void **state)
@@ -136,6 +149,54 @@ static void test_step_eperm_and_first_write_paths(void **state)
     clockguard_fini(&g);
 }
 
+/* The TAI offset is optional: a refusal (EINVAL or EPERM) is returned but neither switches
+ * to the null clock nor stops the other writes; accepted values reach the driver. */
+static void test_tai_optional(void **state)
+{
+    (void)state;
+    struct fake f = {.now_ns = 1000000000000LL};
+    struct clock_ops inner = fake_ops(&f);
+    struct clockguard g;
+    assert_int_equal(clockguard_init(&g, &inner, 0, f_read, &f), 0);
+    struct clock_ops ops;
+    clockguard_ops(&g, &ops);
+    assert_non_null(ops.set_tai_s);
+    assert_int_equal(ops.set_tai_s(ops.ctx, 37), 0);
+    assert_int_equal(f.tai_s, 37);
+    assert_int_equal(g.tai_offset_s, 37);
+    f.tai_err = -EPERM;
+    assert_int_equal(ops.set_tai_s(ops.ctx, 38), -EPERM);
+    f.tai_err = -EINVAL;
+    assert_int_equal(ops.set_tai_s(ops.ctx, 38), -EINVAL);
+    assert_false(g.using_null);
+    assert_int_equal(g.tai_offset_s, 37);
+    assert_int_equal(ops.set_freq_ppm(ops.ctx, 1.0), 0);
+    assert_int_equal(f.freq_calls, 1);
+    assert_int_equal(f.tai_calls, 3);
+    clockguard_fini(&g);
+
+    /* on the null clock (-x, or after an EPERM elsewhere) it is recorded there, not sent */
+    struct fake f2 = {.now_ns = 0, .eperm = 1};
+    inner = fake_ops(&f2);
+    assert_int_equal(clockguard_init(&g, &inner, 0, f_read, &f2), 0);
+    clockguard_ops(&g, &ops);
+    assert_int_equal(ops.set_freq_ppm(ops.ctx, 1.0), 0);
+    assert_true(g.using_null);
+    assert_int_equal(ops.set_tai_s(ops.ctx, 37), 0);
+    assert_int_equal(f2.tai_calls, 0);
+    assert_int_equal(g.tai_offset_s, 37);
+    clockguard_fini(&g);
+
+    /* a driver without the operation */
+    inner = fake_ops(&f);
+    inner.set_tai_s = NULL;
+    assert_int_equal(clockguard_init(&g, &inner, 0, f_read, &f), 0);
+    clockguard_ops(&g, &ops);
+    assert_int_equal(ops.set_tai_s(ops.ctx, 37), -ENOSYS);
+    assert_int_equal(g.tai_offset_s, 0);
+    clockguard_fini(&g);
+}
+
 static void test_oneshot(void **state)
 {
     (void)state;
@@ -180,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_eperm_switches_to_null),
         cmocka_unit_test(test_step_eperm_and_first_write_paths),
         cmocka_unit_test(test_oneshot),
+        cmocka_unit_test(test_tai_optional),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@ struct fake_kernel {
     long tick;
     int status;
     long maxerror, esterror;
+    long tai; /* the kernel's TAI - UTC (constant with ADJ_TAI) */
     int64_t now_ns;
     struct timex calls[16];
     int ncalls;
@@ -51,6 +52,8 @@ static int fake_adjtime(void *ctx, struct timex *tx)
         k->maxerror = tx->maxerror;
     if (tx->modes & ADJ_ESTERROR)
         k->esterror = tx->esterror;
+    if (tx->modes & ADJ_TAI)
+        k->tai = tx->constant;
     if (tx->modes & ADJ_SETOFFSET) {
         assert_true(tx->modes & ADJ_NANO);
         assert_true(tx->time.tv_usec >= 0 && tx->time.tv_usec < 1000000000L);
@@ -175,6 +178,34 @@ static void test_take_control_leap_and_sync_status(void **state)
     clocklinux_free(c);
 }
 
+/* leapsectz's TAI offset: one ADJ_TAI call alone (no status, frequency or offset touched),
+ * the value in the constant field; a refusal is passed up for the caller to log. */
+static void test_tai_offset(void **state)
+{
+    (void)state;
+    struct fake_kernel k;
+    struct clocklinux_sys sys;
+    setup_fake(&k, &sys);
+    k.freq = 12345;
+    struct clocklinux *c = clocklinux_new(&sys, 0);
+    struct clock_ops ops;
+    clocklinux_ops(c, &ops);
+    assert_non_null(ops.set_tai_s);
+    int status = k.status;
+    assert_int_equal(ops.set_tai_s(ops.ctx, 37), 0);
+    assert_int_equal(k.ncalls, 1);
+    assert_int_equal(k.calls[0].modes, ADJ_TAI);
+    assert_int_equal(k.tai, 37);
+    assert_int_equal(k.status, status);
+    assert_int_equal(k.freq, 12345);
+    assert_int_equal(ops.set_tai_s(ops.ctx, -1), -EINVAL);
+    assert_int_equal(k.ncalls, 1);
+    k.fail_writes = 1;
+    assert_int_equal(ops.set_tai_s(ops.ctx, 36), -EPERM);
+    assert_int_equal(k.tai, 37);
+    clocklinux_free(c);
+}
+
 static void test_eperm_is_reported(void **state)
 {
     (void)state;
@@ -240,6 +271,11 @@ static void test_null_clock_virtual_offset(void **state)
     assert_int_equal(clocknull_leap(c), CLOCK_LEAP_INSERT);
     assert_int_equal(ops.set_sync_status(ops.ctx, 1, 0.001, 0.01), 0);
     assert_int_equal(clocknull_synced(c), 1);
+    /* the TAI offset is recorded, the virtual clock does not move */
+    assert_int_equal(clocknull_tai_s(c), 0);
+    assert_int_equal(ops.set_tai_s(ops.ctx, 37), 0);
+    assert_int_equal(clocknull_tai_s(c), 37);
+    assert_int_equal(ops.read_real_ns(ops.ctx) - s.now_ns, 900000 - 500000000);
     assert_int_equal(ops.set_freq_ppm(ops.ctx, NAN), -EINVAL);
     clocknull_free(c);
 }
@@ -264,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_frequency_split_into_tick_and_freq),
         cmocka_unit_test(test_step_normalises_negative_offsets),
         cmocka_unit_test(test_take_control_leap_and_sync_status),
+        cmocka_unit_test(test_tai_offset),
         cmocka_unit_test(test_eperm_is_reported),
         cmocka_unit_test(test_read_real_state),
         cmocka_unit_test(test_null_clock_virtual_offset),
