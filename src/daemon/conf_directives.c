@@ -769,7 +769,7 @@ static const struct directive directives[] = {
     {"server", K_FUNC, 0, h_source, 1},
     {"serverworkers", K_FUNC, 0, h_serverworkers, 1}, /* tempus extension */
     {"smoothtime", K_FUNC, 0, h_smoothtime, 0},
-    {"sourcedir", K_FUNC, 0, h_sourcedir, 0},
+    {"sourcedir", K_FUNC, 0, h_sourcedir, 1},
     {"stratumweight", K_DOUBLE, OFF(stratumweight_s), NULL, 1},
     {"tempcomp", K_FUNC, 0, h_tempcomp, 0},
     {"user", K_STRING, OFF(user), NULL, 1},

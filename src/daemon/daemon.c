@@ -22,6 +22,7 @@
 #include "daemon/cmdsrv_io.h"
 #include "daemon/conf.h"
 #include "daemon/conf_engine.h"
+#include "daemon/conf_files.h"
 #include "daemon/driftfile.h"
 #include "daemon/dump.h"
 #include "daemon/executor.h"
@@ -768,6 +769,33 @@ static void on_replace_timer(void *ctx, int64_t now)
 /* Adds the configured sources: numeric addresses at once (no DNS involved), host names
  * through lookups that run beside the main loop (on_resolve_timer). Returns how many
  * sources were added or are being resolved. */
+/* sourcedir: the *.sources files' sources join the configured ones before they are added
+ * (chronyd adds them with the configuration's, so -r loads their dump files and
+ * authselectmode counts them). Read once, at start. */
+static void load_sourcedirs(struct daemon *d)
+{
+    if (d->c->sourcedirs.n == 0)
+        return;
+    struct conf_env env;
+    conf_files_env(&env, d->o->family);
+    struct conf_source *s = NULL;
+    size_t n = 0;
+    if (conf_load_sourcedirs(d->c, &env, &s, &n) < 0)
+        log_error("Could not read all sourcedir files : out of memory");
+    struct conf_source *v = n ? realloc(d->c->sources, (d->c->n_sources + n) * sizeof *v) : NULL;
+    size_t i = 0;
+    if (v) {
+        d->c->sources = v;
+        for (; i < n; i++)
+            v[d->c->n_sources++] = s[i];
+    } else if (n) {
+        log_error("Could not add sourcedir sources : out of memory");
+    }
+    for (; i < n; i++)
+        conf_source_free(&s[i]);
+    free(s);
+}
+
 static int add_sources(struct daemon *d, int64_t now)
 {
     int count = 0;
@@ -1142,6 +1170,7 @@ int daemon_run(const struct options *o, struct conf *c)
                         d.guard.using_null, d.loop, d.engine, d.ex);
     cmdsrv_on_cyclelogs(d.cmd, cycle_logs, &d);
     cmdsrv_on_dump(d.cmd, dump_now, &d);
+    load_sourcedirs(&d);
     if (c->keyfile) {
         d.keys = keyfile_load(c->keyfile);
         use_keys(&d);

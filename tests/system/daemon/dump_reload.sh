@@ -6,16 +6,21 @@
 # reply once the server is back. The files are removed after start (chronyd's rule), with
 # or without -r. A truncated file or another version is refused with the reason, and the
 # daemon runs on with an empty register.
+# Sources that are not in the configuration (chronyd 4.3, measured): a sourcedir source
+# (127.0.0.2) is dumped and loaded with -r like a configured one; a source added with
+# `tempusc add server` (127.0.0.3) is dumped, but -r does not load it (it is not a source at
+# start) and its file is removed after start.
 . "$(dirname "$0")/lib.sh"
 TEMPUSC=$BUILD/tempusc
 need "$TEMPUSD" "$TEMPUSC" "$PY"
 P=$(port_for 0)
 DUMP=$WORK/dump
-mkdir -m 700 "$WORK/s" "$WORK/c"
+mkdir -m 700 "$WORK/s" "$WORK/c" "$WORK/srcdir"
+echo "server 127.0.0.2 port $P iburst minpoll -2 maxpoll -2" >"$WORK/srcdir/a.sources"
 
 start_server() {
     start_bg server "$TEMPUSD" -x -d -u root "local stratum 2" "port $P" \
-        "bindaddress 127.0.0.1" "allow 127.0.0.1" "pidfile $WORK/server.pid" "cmdport 0" \
+        "allow 127.0.0.0/8" "pidfile $WORK/server.pid" "cmdport 0" \
         "bindcmdaddress $WORK/s/sock"
     wait_for "$WORK/server.out" 'Disabled control of system clock' 5 || fail "server did not start"
 }
@@ -25,6 +30,7 @@ start_client() {
     shift
     start_bg "$name" "$TEMPUSD" -x -d -u root "$@" \
         "server 127.0.0.1 port $P iburst minpoll -2 maxpoll -2" "dumpdir $DUMP" \
+        "sourcedir $WORK/srcdir" \
         "driftfile $WORK/drift" "pidfile $WORK/client.pid" "cmdport 0" \
         "bindcmdaddress $WORK/c/sock"
     wait_for "$WORK/$name.out" 'Disabled control of system clock' 5 || fail "$name did not start"
@@ -65,10 +71,20 @@ start_client client1
 [ "$(stat -c %a "$DUMP")" = 750 ] || fail "dumpdir mode $(stat -c %a "$DUMP")"
 wait_for "$WORK/client1.out" 'reach 377' 60 || fail "client: reach 377 not seen"
 [ -z "$(ls -A "$DUMP")" ] || fail "dump files before any dump: $(ls "$DUMP")"
+out=$(tc add server 127.0.0.3 port "$P" iburst minpoll -2 maxpoll -2 2>&1) || fail "add: $out"
+[ "$out" = "200 OK" ] || fail "tempusc add server said: $out"
+for _ in $(seq 1 100); do
+    tc sourcestats >"$WORK/sourcestats.txt" 2>&1
+    [ "$(awk '$1 ~ /^127\.0\.0\.[123]$/ && $2 >= 4' "$WORK/sourcestats.txt" | wc -l)" = 3 ] && break
+    sleep 0.1
+done
 out=$(tc dump 2>&1) || fail "tempusc dump: $out"
 [ "$out" = "200 OK" ] || fail "tempusc dump said: $out"
 F=$DUMP/127.0.0.1.dat
 [ -f "$F" ] || fail "no $F after dump"
+for a in 2 3; do
+    [ -f "$DUMP/127.0.0.$a.dat" ] || fail "no 127.0.0.$a.dat after dump: $(cat "$WORK/sourcestats.txt")"
+done
 head -n 2 "$F" | tr '\n' ' ' | grep -q '^tempus-dump 1 source 127.0.0.1 $' || fail "header: $(head -n 2 "$F")"
 tail -n 1 "$F" | grep -Eq '^check [0-9a-f]{16}$' || fail "no check line"
 n1=$(sed -n 's/^samples //p' "$F")
@@ -89,6 +105,8 @@ cp "$F" "$WORK/saved.dat"
 # Restart with -r while the server is down: the samples are there at once.
 start_client client2 -r
 grep -q 'Loaded dump file for 127.0.0.1' "$WORK/client2.out" || fail "no 'Loaded dump file' line"
+grep -q 'Loaded dump file for 127.0.0.2 ' "$WORK/client2.out" || fail "sourcedir source not loaded"
+grep -q 'Loaded dump file for 127.0.0.3' "$WORK/client2.out" && fail "run-time source loaded"
 got=$(np)
 [ "$got" = "$n2" ] || fail "sourcestats NP $got after -r, dump had $n2: $(cat "$WORK/sourcestats.txt")"
 freq_after=$(awk '$1 == "127.0.0.1" { print $5 }' "$WORK/sourcestats.txt")
@@ -102,6 +120,7 @@ grep -q '^Leap status *: Not synchronised$' "$WORK/tracking.txt" ||
 echo "after -r, before any reply: NP $got, frequency $freq_after ppm (was $freq_before)"
 sleep 0.5
 [ ! -e "$F" ] || fail "$F not removed after start"
+[ -z "$(ls -A "$DUMP")" ] || fail "dump files left after start: $(ls "$DUMP")"
 start_server
 wait_for "$WORK/client2.out" 'Selected source 127.0.0.1' 20 || fail "no selection after reload"
 tc tracking >"$WORK/tracking.txt" 2>&1
