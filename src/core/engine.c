@@ -97,6 +97,7 @@ struct source {
 
     /* The outstanding request. */
     int awaiting;
+    int unsent;             /* the last poll sent nothing (missing key): no poll back-off for it */
     struct ntp_ts64 cookie; /* random transmit timestamp we sent */
     int64_t tx_real_ns;     /* local real time the request left */
     int64_t tx_mono_ns;
@@ -323,10 +324,10 @@ int engine_add_source(struct engine *e, const struct engine_source_params *sp,
     s->remote_refid = ntp_refid_from_addr(&s->remote);
     snprintf(s->name, sizeof(s->name), "%s", name ? name : "");
     s->online = 1;
-    /* Sub-second polls only once the source proves to be close (LAN, chrony's rule). */
+    /* Sub-second polls only once the source proves to be close (LAN, chrony's rule): 1 s
+     * before that, even when maxpoll is below 0 (chronyd 4.3 shows poll 0 for an
+     * unreachable minpoll -2 maxpoll -2 source). */
     s->poll = s->sp.minpoll_log2 < 0 ? 0 : s->sp.minpoll_log2;
-    if (s->poll > s->sp.maxpoll_log2)
-        s->poll = s->sp.maxpoll_log2;
     s->own_poll = s->chr_poll = s->poll;
     srcstats_init(&s->st, s->sp.minsamples, s->sp.maxsamples);
     s->st.fixed_min_delay_s = s->sp.mindelay_s;
@@ -370,12 +371,14 @@ static double poll_interval_s(const struct source *s)
 static void adjust_one(const struct source *s, int *poll, double *score, double delta)
 {
     *score += delta;
-    int minp = s->sp.minpoll_log2;
-    /* Sub-second polling only for sources with a LAN-like delay. */
-    if (minp < 0 && !(s->st.n > 0 && s->st.min_delay_s <= 0.01))
+    int minp = s->sp.minpoll_log2, maxp = s->sp.maxpoll_log2;
+    /* Sub-second polling only for sources with a LAN-like delay; the others poll at 1 s
+     * at least, also above a maxpoll below 0 (chronyd 4.3, measured). */
+    if (minp < 0 && !(s->st.n > 0 && s->st.min_delay_s <= 0.01)) {
         minp = 0;
-    if (minp > s->sp.maxpoll_log2)
-        minp = s->sp.maxpoll_log2;
+        if (maxp < 0)
+            maxp = 0;
+    }
     while (*score >= 1.0) {
         *score -= 1.0;
         (*poll)++;
@@ -388,8 +391,8 @@ static void adjust_one(const struct source *s, int *poll, double *score, double 
         *poll = minp;
         *score = 0.0;
     }
-    if (*poll > s->sp.maxpoll_log2) {
-        *poll = s->sp.maxpoll_log2;
+    if (*poll > maxp) {
+        *poll = maxp;
         *score = 0.99;
     }
 }
@@ -423,7 +426,10 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
     if (s->awaiting) {
         /* The previous request got no valid reply. */
         s->reach = (s->reach << 1) & 0xffu;
-        adjust_poll(s, e->selected >= 0 && e->src[e->selected] == s ? 0.1 : 0.25);
+        /* A poll that sent nothing (missing key) does not back off: chronyd 4.3 keeps such
+         * a source at its first poll (measured: minpoll 0 maxpoll 4 stays 0). */
+        if (!s->unsent)
+            adjust_poll(s, e->selected >= 0 && e->src[e->selected] == s ? 0.1 : 0.25);
         if (s->reach == 0 && s->sel_state != SELECT_STALE)
             select_and_update(e, tsec(e, now_mono_ns), NULL); /* it just became unreachable */
     }
@@ -433,9 +439,11 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
         if (!key) {
             /* chronyd sends nothing with a missing key; the poll counts as unanswered. */
             s->awaiting = 1;
+            s->unsent = 1;
             return;
         }
     }
+    s->unsent = 0;
     struct ntp_packet p;
     memset(&p, 0, sizeof(p));
     p.leap = 0;

@@ -138,6 +138,7 @@ cat >"$WORK/client.conf" <<CONF
 server 127.0.0.1 port $PT key 1 minpoll -2 maxpoll -2 iburst
 server 127.0.0.2 port $PT key 4 minpoll -2 maxpoll -2 iburst
 server 127.0.0.3 port $PT key 9 minpoll -2 maxpoll -2 iburst
+server 127.0.0.7 port $PT key 77 minpoll -2 maxpoll -2 iburst
 port 0
 cmdport 0
 bindcmdaddress $WORK/client.sock
@@ -164,7 +165,15 @@ done
 [ "$(field "$(cnd 127.0.0.2)" Version)" = 3 ] || fail "chronyd did not use NTPv3 for SHA512"
 n3=$(cnd 127.0.0.3)
 [ "$(field "$n3" 'Total RX')" = 0 ] || fail "tempusd answered a wrong key"
-"$CHRONYC" -h "$WORK/client.sock" -n sources
+"$CHRONYC" -h "$WORK/client.sock" -n sources | tee "$WORK/csources.txt"
+# A missing key (77, minpoll -2): nothing is sent and the poll stays at 0 (1 s, the floor of
+# a source not yet proven close) in both daemons' sources (tempusd showed -2 before).
+poll_of() { awk -v a="$2" '$2 == a { print $4 }' "$1"; }
+cp=$(poll_of "$WORK/csources.txt" 127.0.0.7)
+"$TEMPUSC" -h "$WORK/tempusd.sock" -n sources >"$WORK/sources.txt"
+tp=$(poll_of "$WORK/sources.txt" 127.0.0.7)
+echo "missing key 77, poll: chronyd $cp, tempusd $tp"
+[ "$cp" = 0 ] && [ "$tp" = "$cp" ] || fail "missing-key source poll: chronyd $cp, tempusd $tp"
 ss=$("$TEMPUSC" -h "$WORK/tempusd.sock" serverstats)
 echo "$ss"
 auth=$(field "$ss" 'Authenticated NTP packets')

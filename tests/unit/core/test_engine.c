@@ -15,6 +15,7 @@
 #include "base/ntp_time.h"
 #include "base/prng.h"
 #include "core/engine.h"
+#include "core/keys.h"
 #include "engine_world.h"
 #include "wire/ntp.h"
 
@@ -399,6 +400,55 @@ static void test_poll_no_faster_than_chrony_rule(void **state)
     engine_free(w.e);
 }
 
+/* chronyd 4.3's poll column, measured with sources that never answer: a minpoll -2
+ * maxpoll -2 source polls at 1 s (poll 0) until it proves to be close; a source whose key
+ * is missing sends nothing and stays at its first poll (no back-off); an answering LAN source
+ * gets its sub-second poll. */
+static void test_poll_floor_and_missing_key(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 3, 19);
+    w.drop_all[0] = 1;
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
+    w.e = engine_new(NULL, &ops, 9, 0);
+    static const char keytext[] = "1 MD5 HEX:0102030405060708090A0B0C0D0E0F10\n";
+    struct keys *keys = keys_parse(keytext, sizeof keytext - 1, "k", NULL, NULL);
+    assert_non_null(keys);
+    engine_set_keys(w.e, keys);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.minpoll_log2 = sp.maxpoll_log2 = -2;
+    assert_int_equal(world_add_src(&w, &sp, 1), 0); /* never answers */
+    engine_source_params_default(&sp);
+    sp.minpoll_log2 = 0;
+    sp.maxpoll_log2 = 4;
+    sp.key_id = 99; /* not in the table */
+    sp.iburst = 1;
+    assert_int_equal(world_add_src(&w, &sp, 2), 1);
+    engine_source_params_default(&sp);
+    sp.minpoll_log2 = sp.maxpoll_log2 = -2;
+    assert_int_equal(world_add_src(&w, &sp, 3), 2);
+    struct report_source rs;
+    assert_int_equal(engine_source_report(w.e, 0, 0, &rs), 0);
+    assert_int_equal(rs.poll_log2, 0);
+    world_run(&w, &io, 60 * 1000000000LL, 0);
+    assert_int_equal(engine_source_report(w.e, 0, w.t_ns, &rs), 0);
+    assert_int_equal(rs.reach, 0);
+    assert_int_equal(rs.poll_log2, 0);
+    assert_true(w.sent[0] >= 50 && w.sent[0] <= 62); /* one a second, not four */
+    assert_int_equal(engine_source_report(w.e, 1, w.t_ns, &rs), 0);
+    assert_int_equal(rs.poll_log2, 0);
+    assert_int_equal(rs.total_tx, 0);
+    assert_int_equal(w.sent[1], 0);
+    assert_int_equal(engine_source_report(w.e, 2, w.t_ns, &rs), 0);
+    assert_int_equal(rs.reach, 0377);
+    assert_int_equal(rs.poll_log2, -2);
+    engine_free(w.e);
+    keys_free(keys);
+}
+
 /* A source claiming a time decades away (no makestep): the engine slews for centuries, but
  * its next timeout stays a valid future time (fuzzer finding: it overflowed to INT64_MIN). */
 static void test_decades_offset_timeout_sane(void **state)
@@ -642,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_kod_rate_backs_off),
         cmocka_unit_test(test_poll_adapts_up_and_unreachable),
         cmocka_unit_test(test_poll_no_faster_than_chrony_rule),
+        cmocka_unit_test(test_poll_floor_and_missing_key),
         cmocka_unit_test(test_decades_offset_timeout_sane),
         cmocka_unit_test(test_orphan_follows_smallest_refid),
         cmocka_unit_test(test_orphan_we_serve_when_smallest),
