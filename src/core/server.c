@@ -452,10 +452,10 @@ enum server_verdict server_respond(struct server *s, const struct server_ref *re
     return v;
 }
 
-void server_tx_timestamp(struct clientlog *clientlog, const struct addr *to, const uint8_t *reply,
-                         size_t reply_len, int64_t tx_ns)
+int server_tx_timestamp(struct clientlog *clientlog, const struct addr *to, const uint8_t *reply,
+                        size_t reply_len, int64_t tx_ns)
 {
     if (!clientlog || reply_len < NTP_HEADER_LEN)
-        return;
-    clientlog_update_tx(clientlog, to, ntp_get_ts(reply + NTP_OFF_RECEIVE), tx_ns);
+        return 0;
+    return clientlog_update_tx(clientlog, to, ntp_get_ts(reply + NTP_OFF_RECEIVE), tx_ns);
 }

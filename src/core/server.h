@@ -205,9 +205,11 @@ enum server_verdict server_answer_now(struct server *s, struct clientlog *client
 struct ntp_ts64 server_ntp_from_ns(int64_t real_ns);
 
 /* A kernel (or hardware) TX timestamp tx_ns of a reply we sent to `to` (reply bytes
- * borrowed, reply_len >= 48) arrived: keep it for that client's next interleaved reply. */
-void server_tx_timestamp(struct clientlog *clientlog, const struct addr *to, const uint8_t *reply,
-                         size_t reply_len, int64_t tx_ns);
+ * borrowed, reply_len >= 48) arrived: keep it for that client's next interleaved reply.
+ * Returns 1 when the client's record still held that reply's receive timestamp and took it,
+ * else 0. */
+int server_tx_timestamp(struct clientlog *clientlog, const struct addr *to, const uint8_t *reply,
+                        size_t reply_len, int64_t tx_ns);
 
 /* Root dispersion of ref at now_ns as NTP short format (what a reply would carry). */
 uint32_t server_root_dispersion(const struct server_ref *ref, int64_t now_ns);

@@ -413,8 +413,9 @@ static int source_local_addr(void *ctx, const struct addr *remote, struct addr *
     return io->ex ? executor_source_local_addr(io->ex, remote, local) : -ENOENT;
 }
 
-/* serverstats' RX counters are of the requests served (past allow/deny), as chronyd's; every
- * reply's transmit timestamp is a daemon one (no kernel TX timestamping). */
+/* serverstats' RX counters are of the requests served (past allow/deny), as chronyd's; TX:
+ * the kernel transmit timestamps that a client's record took (interleaved replies ask for
+ * them), every other reply's is a daemon one. */
 static void ntp_ts_stats(void *ctx, uint64_t v[6])
 {
     struct cmdsrv_io *io = ctx;
@@ -425,8 +426,9 @@ static void ntp_ts_stats(void *ctx, uint64_t v[6])
     const struct ntpserve_stats *n = &st.server;
     uint64_t served = n->ntp_rx - n->ntp_denied;
     v[0] = served > n->ntp_kernel_rx ? served - n->ntp_kernel_rx : 0;
-    v[1] = n->ntp_replies;
+    v[1] = n->ntp_replies > n->ntp_kernel_tx ? n->ntp_replies - n->ntp_kernel_tx : 0;
     v[2] = n->ntp_kernel_rx;
+    v[3] = n->ntp_kernel_tx;
 }
 
 /* serverstats' NTP counters and the clients rows: the executor's (with server workers,

@@ -557,8 +557,16 @@ static void on_server_readable(void *ctx, int fd)
     struct executor *x = ctx;
     refresh_ref(x);
     x->peer_delivered = 0;
+    /* kernel TX timestamps of interleaved replies first: a client's next request may be in
+     * this batch */
+    if (ntpserve_txts_outstanding(x->ntp))
+        (void)ntpserve_read_txts(x->ntp, fd);
     /* full batches in a row, then back to poll() and the timers */
-    (void)ntpserve_drain(x->ntp, fd, NTPSERVE_DRAIN_BATCHES);
+    int got = ntpserve_drain(x->ntp, fd, NTPSERVE_DRAIN_BATCHES);
+    /* woken without a datagram: the error queue (a stamp that came late), which poll() keeps
+     * reporting until it is read */
+    if (got == -EAGAIN)
+        (void)ntpserve_read_txts(x->ntp, fd);
     if (x->peer_delivered)
         after_engine(x);
     if (x->p.send_batch && !x->mmsg_noted && !ntpserve_send_batch_active(x->ntp)) {
@@ -680,6 +688,7 @@ struct executor *executor_new(const struct executor_params *p, struct loop *loop
     ntpserve_params_default(&np);
     np.seed = p->seed;
     np.send_batch = p->send_batch;
+    np.tx_timestamps = 1;
     x->ntp = x->clientlog ? ntpserve_new(&np, PKT_MAX, x->clientlog, clock, NULL) : NULL;
     if (x->ntp)
         set_hooks(x);

@@ -29,6 +29,9 @@ struct ntpserve {
     int map_valid;
     int64_t map_base_ns, map_delta_ns, map_slope; /* slope: ns per 2^MAP_SLOPE_SHIFT ns */
     struct server_pending pend[UDP_BATCH_MAX];
+    /* p.tx_timestamps, until the kernel refuses a per-datagram request */
+    int txts_on;
+    uint32_t txts_outstanding; /* requested, not read yet */
 #ifdef NTPSERVE_BATCH_HIST
     uint64_t hist[UDP_BATCH_MAX + 1];
 #endif
@@ -54,6 +57,7 @@ struct ntpserve *ntpserve_new(const struct ntpserve_params *p, size_t pkt_max,
         return NULL;
     }
     ns->p = *p;
+    ns->txts_on = p->tx_timestamps ? 1 : 0;
     ns->clientlog = clientlog;
     ns->clock = clock;
     if (hooks)
@@ -124,6 +128,8 @@ void ntpserve_stats_add(struct ntpserve_stats *sum, const struct ntpserve_stats 
     sum->batches += s->batches;
     sum->batches_full += s->batches_full;
     sum->empty_reads += s->empty_reads;
+    sum->txts_requested += s->txts_requested;
+    sum->ntp_kernel_tx += s->ntp_kernel_tx;
 }
 
 const struct server *ntpserve_server(const struct ntpserve *ns)
@@ -281,6 +287,13 @@ int ntpserve_run(struct ntpserve *ns, int fd)
         }
         out[nout].to = i;
         out[nout].len = (int)len;
+        out[nout].txts = 0;
+        if (__builtin_expect(v == SERVER_REPLY_INTERLEAVED, 0) && ns->txts_on) {
+            /* the stamp of this reply goes into the client's next one */
+            out[nout].txts = 1;
+            ns->txts_outstanding++;
+            st->txts_requested++;
+        }
         nout++;
         if (batch_mode && nout - chunk_start == NTPSERVE_SEND_CHUNK) {
             send_replies(ns, fd, chunk_start, NTPSERVE_SEND_CHUNK, 1);
@@ -290,12 +303,45 @@ int ntpserve_run(struct ntpserve *ns, int fd)
     if (batch_mode) {
         if (nout > chunk_start)
             send_replies(ns, fd, chunk_start, nout - chunk_start, 1);
-        return n;
+    } else {
+        /* sendmsg: each transmit timestamp read right before its own system call */
+        for (int k = 0; k < nout; k++) {
+            server_finish(&ns->server, ns->clientlog, out[k].buf, &ns->pend[k], tx_now(ns));
+            send_replies(ns, fd, k, 1, 0);
+        }
     }
-    /* sendmsg: each transmit timestamp read right before its own system call */
-    for (int k = 0; k < nout; k++) {
-        server_finish(&ns->server, ns->clientlog, out[k].buf, &ns->pend[k], tx_now(ns));
-        send_replies(ns, fd, k, 1, 0);
-    }
+    if (__builtin_expect(ns->txts_outstanding > 0, 0) && udp_batch_txts_refused(ns->batch))
+        ns->txts_on = 0; /* a kernel before 4.13: daemon timestamps from now on */
     return n;
+}
+
+int ntpserve_read_txts(struct ntpserve *ns, int fd)
+{
+    int got = 0;
+    for (int i = 0; i < UDP_BATCH_MAX; i++) {
+        uint8_t buf[256];
+        struct udp_txts ts;
+        int r = udp_recv_txts(fd, buf, sizeof buf, &ts);
+        if (r < 0) {
+            /* empty: whatever was not delivered by now will not be (or comes late and wakes
+             * poll() by itself) */
+            ns->txts_outstanding = 0;
+            break;
+        }
+        if (r == 0 || !ts.payload || ts.to.family == ADDR_UNSPEC)
+            continue;
+        got++;
+        if (ns->txts_outstanding > 0)
+            ns->txts_outstanding--;
+        int64_t t =
+            ns->hooks.map_rx_ns ? ns->hooks.map_rx_ns(ns->hooks.ctx, ts.tx_real_ns) : ts.tx_real_ns;
+        if (server_tx_timestamp(ns->clientlog, &ts.to, ts.payload, ts.payload_len, t))
+            ns->stats.ntp_kernel_tx++;
+    }
+    return got;
+}
+
+int ntpserve_txts_outstanding(const struct ntpserve *ns)
+{
+    return ns->txts_outstanding > 0;
 }

@@ -24,16 +24,19 @@
 /* Counters of one ntpserve (serverstats-like); the executor's and the workers' totals are
  * sums of these (ntpserve_stats_add). */
 struct ntpserve_stats {
-    uint64_t ntp_rx;        /* datagrams on the socket (truncated ones not counted) */
-    uint64_t ntp_denied;    /* dropped by allow/deny */
-    uint64_t ntp_replies;   /* replies the kernel took */
-    uint64_t ntp_dropped;   /* malformed, not a request, rate-limited without KoD, ... */
-    uint64_t send_errors;   /* replies the kernel refused */
-    uint64_t ntp_kernel_rx; /* requests past allow/deny with a kernel receive timestamp */
-    uint64_t peer_taken;    /* datagrams the classify hook took (peers' mode 2 answers) */
-    uint64_t batches;       /* recvmmsg calls that returned datagrams */
-    uint64_t batches_full;  /* ... of them UDP_BATCH_MAX (more was probably queued) */
-    uint64_t empty_reads;   /* recvmmsg calls that found nothing (EAGAIN) */
+    uint64_t ntp_rx;         /* datagrams on the socket (truncated ones not counted) */
+    uint64_t ntp_denied;     /* dropped by allow/deny */
+    uint64_t ntp_replies;    /* replies the kernel took */
+    uint64_t ntp_dropped;    /* malformed, not a request, rate-limited without KoD, ... */
+    uint64_t send_errors;    /* replies the kernel refused */
+    uint64_t ntp_kernel_rx;  /* requests past allow/deny with a kernel receive timestamp */
+    uint64_t peer_taken;     /* datagrams the classify hook took (peers' mode 2 answers) */
+    uint64_t batches;        /* recvmmsg calls that returned datagrams */
+    uint64_t batches_full;   /* ... of them UDP_BATCH_MAX (more was probably queued) */
+    uint64_t empty_reads;    /* recvmmsg calls that found nothing (EAGAIN) */
+    uint64_t txts_requested; /* interleaved replies sent asking for a kernel TX timestamp */
+    uint64_t ntp_kernel_tx;  /* kernel TX timestamps a client's record took (its next
+                              * interleaved reply carries it) */
 };
 
 /* What the hook says about a datagram (from a configured peer, or not). */
@@ -64,6 +67,11 @@ struct ntpserve_params {
      * back to sendmsg for good if the kernel or a filter refuses sendmmsg. 0: one sendmsg
      * per reply, its transmit timestamp read right before it (chronyd's way). */
     int send_batch;
+    /* 1: every interleaved reply asks the kernel for its transmit timestamp, which becomes
+     * the one the client's next interleaved reply carries (ntpserve_read_txts() must then be
+     * called when the socket's error queue has something: see there). Basic replies never
+     * ask: the basic-mode path pays one store per reply. 0 (default): daemon timestamps. */
+    int tx_timestamps;
 };
 
 /* Replies per sendmmsg call, and per transmit clock read in batch mode: bounds how early a
@@ -131,6 +139,16 @@ int ntpserve_drain(struct ntpserve *ns, int fd, int max_batches);
  * 0..UDP_BATCH_MAX datagrams (index 0: the empty reads). */
 const uint64_t *ntpserve_batch_hist(const struct ntpserve *ns);
 #endif
+
+/* Reads the kernel transmit timestamps on fd's error queue (tx_timestamps): each becomes its
+ * client's saved transmit time (server_tx_timestamp()). Call it before a batch while
+ * ntpserve_txts_outstanding() says stamps are due, and whenever fd woke poll() without a
+ * datagram (a late stamp: poll() reports POLLERR until the queue is read). Returns the number
+ * of stamps read. */
+int ntpserve_read_txts(struct ntpserve *ns, int fd);
+
+/* 1 while replies asked for transmit timestamps that were not read yet. */
+int ntpserve_txts_outstanding(const struct ntpserve *ns);
 
 /* The counters since ntpserve_new(). */
 const struct ntpserve_stats *ntpserve_get_stats(const struct ntpserve *ns);

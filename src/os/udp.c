@@ -295,7 +295,8 @@ int udp_recv(int fd, uint8_t *buf, size_t cap, struct udp_rx *rx)
 /* The UDP payload inside a looped datagram (data, n bytes): an Ethernet-like link-layer
  * header if there is one (loopback gives 14 zero bytes and the EtherType), IPv4 (any IHL) or
  * IPv6 (no extension headers: we send none), UDP. 0 with *payload and *len set, or -1. */
-static int looped_payload(const uint8_t *data, size_t n, const uint8_t **payload, size_t *len)
+static int looped_payload(const uint8_t *data, size_t n, const uint8_t **payload, size_t *len,
+                          struct addr *to)
 {
     size_t off = 0;
     if (n >= 15 && ((data[12] == 0x08 && data[13] == 0x00 && data[14] >> 4 == 4) ||
@@ -304,14 +305,19 @@ static int looped_payload(const uint8_t *data, size_t n, const uint8_t **payload
     if (n < off + 1)
         return -1;
     size_t ip_len;
+    memset(to, 0, sizeof *to);
     if (data[off] >> 4 == 4) {
         ip_len = (size_t)(data[off] & 0x0f) * 4;
         if (ip_len < 20 || n < off + ip_len || data[off + 9] != IPPROTO_UDP)
             return -1;
+        to->family = ADDR_INET4;
+        memcpy(to->bytes, data + off + 16, 4);
     } else if (data[off] >> 4 == 6) {
         ip_len = 40;
         if (n < off + ip_len || data[off + 6] != IPPROTO_UDP)
             return -1;
+        to->family = ADDR_INET6;
+        memcpy(to->bytes, data + off + 24, 16);
     } else {
         return -1;
     }
@@ -319,8 +325,11 @@ static int looped_payload(const uint8_t *data, size_t n, const uint8_t **payload
     if (n < off + 8)
         return -1;
     size_t udp_len = (size_t)data[off + 4] << 8 | data[off + 5];
-    if (udp_len < 8 || off + udp_len > n)
+    if (udp_len < 8 || off + udp_len > n) {
+        to->family = ADDR_UNSPEC;
         return -1;
+    }
+    to->port = (uint16_t)(data[off + 2] << 8 | data[off + 3]);
     *payload = data + off + 8;
     *len = udp_len - 8;
     return 0;
@@ -367,9 +376,11 @@ int udp_parse_txts(const struct msghdr *msg, size_t data_len, struct udp_txts *o
         size_t n = data_len < msg->msg_iov[0].iov_len ? data_len : msg->msg_iov[0].iov_len;
         const uint8_t *pl;
         size_t pl_len;
-        if (looped_payload(msg->msg_iov[0].iov_base, n, &pl, &pl_len) == 0) {
+        if (looped_payload(msg->msg_iov[0].iov_base, n, &pl, &pl_len, &out->to) == 0) {
             out->payload = pl;
             out->payload_len = pl_len;
+        } else {
+            memset(&out->to, 0, sizeof out->to);
         }
     }
     return 1;
@@ -394,10 +405,29 @@ int udp_recv_txts(int fd, uint8_t *buf, size_t cap, struct udp_txts *out)
     return udp_parse_txts(&msg, (size_t)n, out);
 }
 
-/* Room for one pktinfo control message (v4 or v6). */
+/* Room for one pktinfo control message (v4 or v6) and a transmit-timestamp request. */
 struct udp_send_control {
-    _Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    _Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+                                      CMSG_SPACE(sizeof(uint32_t))];
 };
+
+/* Appends a request for a software transmit timestamp of this one datagram to msg's control
+ * messages (in control, after what put_pktinfo() left). */
+static void put_txts(struct msghdr *msg, struct udp_send_control *control)
+{
+    size_t used = msg->msg_control ? msg->msg_controllen : 0;
+    if (!msg->msg_control)
+        memset(control, 0, sizeof *control);
+    struct cmsghdr *c = (struct cmsghdr *)(void *)(control->buf + used);
+    uint32_t flags = SOF_TIMESTAMPING_TX_SOFTWARE;
+    memset(c, 0, CMSG_SPACE(sizeof flags));
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SO_TIMESTAMPING;
+    c->cmsg_len = CMSG_LEN(sizeof flags);
+    memcpy(CMSG_DATA(c), &flags, sizeof flags);
+    msg->msg_control = control->buf;
+    msg->msg_controllen = used + CMSG_SPACE(sizeof flags);
+}
 
 /* Sets msg's control to a pktinfo naming the source address `from` (when given and of to's
  * family), in control. */
@@ -470,6 +500,7 @@ struct udp_batch {
     int n;
     int last_got; /* datagrams of the last recvmmsg (their headers need a reset) */
     int mmsg_refused;
+    int txts_refused;
     struct udp_msg *msg;
     struct mmsghdr *mm;
     struct iovec *iov;
@@ -480,7 +511,9 @@ struct udp_batch {
     struct mmsghdr *out_mm;
     struct iovec *out_iov;
     struct udp_send_control *out_control;
-    unsigned char *out_ctl_v4; /* slot k's control holds an IPv4 pktinfo header */
+    /* slot k's control: 1 holds an IPv4 pktinfo header, 2 that and a transmit-timestamp
+     * request after it (so that 1 + txts says whether the slot is ready as it is) */
+    unsigned char *out_ctl_v4;
     uint8_t *bufs;
 };
 
@@ -508,6 +541,7 @@ void udp_batch_free(struct udp_batch *b)
 #define PI4_SPACE CMSG_SPACE(sizeof(struct in_pktinfo))
 #define TS_LEN    CMSG_LEN(sizeof(struct scm_timestamping))
 #define PI4_LEN   CMSG_LEN(sizeof(struct in_pktinfo))
+#define TXR_SPACE CMSG_SPACE(sizeof(uint32_t))
 
 /* Writes the IPv4 pktinfo control header into slot k's control buffer. */
 static void out_ctl_init_v4(struct udp_batch *b, int k)
@@ -520,6 +554,20 @@ static void out_ctl_init_v4(struct udp_batch *b, int k)
     b->out_mm[k].msg_hdr.msg_control = c;
     b->out_mm[k].msg_hdr.msg_controllen = PI4_SPACE;
     b->out_ctl_v4[k] = 1;
+}
+
+/* Slot k's IPv4 control (out_ctl_init_v4) with or without the transmit-timestamp request. */
+static void out_ctl_v4_txts(struct udp_batch *b, int k, int txts)
+{
+    struct msghdr *m = &b->out_mm[k].msg_hdr;
+    if (txts) {
+        m->msg_controllen = PI4_SPACE;
+        put_txts(m, &b->out_control[k]);
+        b->out_ctl_v4[k] = 2;
+    } else {
+        m->msg_controllen = PI4_SPACE;
+        b->out_ctl_v4[k] = 1;
+    }
 }
 
 struct udp_batch *udp_batch_new(int n, size_t cap)
@@ -577,6 +625,11 @@ struct udp_msg *udp_batch_msgs(struct udp_batch *b)
 struct udp_reply *udp_batch_replies(struct udp_batch *b)
 {
     return b->replies;
+}
+
+int udp_batch_txts_refused(const struct udp_batch *b)
+{
+    return b->txts_refused;
 }
 
 int udp_batch_mmsg_refused(const struct udp_batch *b)
@@ -663,7 +716,8 @@ int udp_batch_recv(int fd, struct udp_batch *b)
     return got;
 }
 
-/* Slot k's header for its datagram: destination, length, source address. */
+/* Slot k's header for its datagram: destination, length, source address, and the request of
+ * a transmit timestamp when the slot asks for one. */
 __attribute__((always_inline)) static inline void reply_hdr(struct udp_batch *b, int k)
 {
     const struct udp_reply *r = &b->replies[k];
@@ -673,7 +727,7 @@ __attribute__((always_inline)) static inline void reply_hdr(struct udp_batch *b,
     m->msg_name = &b->from[to];
     m->msg_namelen = b->mm[to].msg_hdr.msg_namelen;
     b->out_iov[k].iov_len = (size_t)r->len;
-    if (rx->local.family == ADDR_INET4 && b->out_ctl_v4[k]) {
+    if (rx->local.family == ADDR_INET4 && b->out_ctl_v4[k] == 1 + r->txts) {
         /* header, msg_control and msg_controllen in place (out_ctl_init_v4): the source
          * address and interface only (an IPv4 local address means an IPv4 socket and peer:
          * IPv6 sockets are V6ONLY) */
@@ -683,7 +737,9 @@ __attribute__((always_inline)) static inline void reply_hdr(struct udp_batch *b,
         return;
     }
     if (rx->local.family == ADDR_INET4 && rx->remote.family == ADDR_INET4) {
-        out_ctl_init_v4(b, k); /* the slot held an IPv6 pktinfo */
+        if (!b->out_ctl_v4[k])
+            out_ctl_init_v4(b, k); /* the slot held an IPv6 pktinfo */
+        out_ctl_v4_txts(b, k, r->txts);
         struct in_pktinfo *pi = (struct in_pktinfo *)(void *)(b->out_control[k].buf + CMSG_LEN(0));
         memcpy(&pi->ipi_spec_dst, rx->local.bytes, 4);
         pi->ipi_ifindex = rx->ifindex;
@@ -691,6 +747,20 @@ __attribute__((always_inline)) static inline void reply_hdr(struct udp_batch *b,
     }
     b->out_ctl_v4[k] = 0;
     put_pktinfo(m, &b->out_control[k], &rx->remote, &rx->local, rx->ifindex);
+    if (r->txts)
+        put_txts(m, &b->out_control[k]);
+}
+
+/* A reply whose transmit-timestamp request the kernel refused (EINVAL: no per-datagram
+ * SO_TIMESTAMPING before Linux 4.13) goes again without it; the batch remembers. 1 if sent. */
+static int resend_without_txts(int fd, struct udp_batch *b, int k, int err)
+{
+    if (err != EINVAL || !b->replies[k].txts)
+        return 0;
+    b->txts_refused = 1;
+    b->replies[k].txts = 0;
+    reply_hdr(b, k);
+    return sendmsg(fd, &b->out_mm[k].msg_hdr, 0) >= 0;
 }
 
 /* sendmmsg's own refusals (as opposed to one datagram's). */
@@ -722,11 +792,13 @@ int udp_batch_send(int fd, struct udp_batch *b, int first, int count, int use_mm
                 sent++;
                 if (mmsg_refusal(err))
                     b->mmsg_refused = 1;
+            } else if (resend_without_txts(fd, b, k, errno)) {
+                sent++;
             }
             k++;
             continue;
         }
-        if (sendmsg(fd, &b->out_mm[k].msg_hdr, 0) >= 0)
+        if (sendmsg(fd, &b->out_mm[k].msg_hdr, 0) >= 0 || resend_without_txts(fd, b, k, errno))
             sent++;
         k++;
     }

@@ -65,6 +65,8 @@ struct udp_txts {
                              * NULL when the kernel returned none (OPT_TSONLY) or its headers
                              * could not be read */
     size_t payload_len;
+    struct addr to; /* where the datagram went (its IP and UDP headers); ADDR_UNSPEC with no
+                     * payload */
 };
 
 struct msghdr;
@@ -124,8 +126,11 @@ int udp_batch_recv(int fd, struct udp_batch *b);
 #define UDP_REPLY_MAX 128 /* an NTPv3 reply with a SHA512 MAC: 48 + 4 + 64 */
 struct udp_reply {
     uint8_t buf[UDP_REPLY_MAX];
-    int to;  /* index of the received datagram it answers (its sender, its local address) */
-    int len; /* bytes of buf to send, <= UDP_REPLY_MAX */
+    int to;   /* index of the received datagram it answers (its sender, its local address) */
+    int len;  /* bytes of buf to send, <= UDP_REPLY_MAX */
+    int txts; /* 1: ask the kernel for this reply's transmit timestamp (a SO_TIMESTAMPING
+               * control message, Linux >= 4.13; it comes back on the socket's error queue,
+               * udp_recv_txts()); 0: none. Set it on every slot used. */
 };
 
 /* The batch's n reply slots. */
@@ -139,6 +144,10 @@ struct udp_reply *udp_batch_replies(struct udp_batch *b);
  * remembers it, sends with sendmsg from then on, and udp_batch_mmsg_refused() says so. A
  * reply the kernel refuses does not stop the ones after it. Returns the number sent. */
 int udp_batch_send(int fd, struct udp_batch *b, int first, int count, int use_mmsg);
+
+/* 1 once the kernel refused a reply's transmit-timestamp request (EINVAL: a kernel before
+ * 4.13): that reply was sent again without it, and the caller should stop asking. */
+int udp_batch_txts_refused(const struct udp_batch *b);
 
 /* 1 once sendmmsg was refused on this batch (it then uses sendmsg). */
 int udp_batch_mmsg_refused(const struct udp_batch *b);

@@ -323,6 +323,117 @@ static void test_no_table_denies(void **state)
 /* The kernel refuses sendmmsg (a seccomp filter returning ENOSYS, as an old kernel or a
  * stricter filter would): the replies still leave, with sendmsg, and the path says so. In a
  * child process, since a filter cannot be removed. */
+/* The daemon's transmit clock for xleave_txts(): 10 s behind the kernel's, so that a reply's
+ * transmit time says which of the two took it. */
+#define DAEMON_BEHIND_NS (10LL * 1000000000LL)
+static int64_t behind_read(void *ctx)
+{
+    (void)ctx;
+    return loop_real_ns() - DAEMON_BEHIND_NS;
+}
+
+/* Interleaved replies ask the kernel for their transmit timestamp (tx_timestamps): the stamp
+ * comes back on the server socket's error queue, ntpserve_read_txts() gives it to the
+ * client's record, and the client's next interleaved reply carries it instead of the clock
+ * read before the send. Basic replies ask for nothing; with tx_timestamps 0 nothing does. */
+static void xleave_txts(int send_batch, int txts)
+{
+    struct clock_ops daemon_clock;
+    memset(&daemon_clock, 0, sizeof daemon_clock);
+    daemon_clock.read_real_ns = behind_read;
+    struct fixture f;
+    setup(&f, send_batch);
+    ntpserve_free(f.ns);
+    struct ntpserve_params np;
+    ntpserve_params_default(&np);
+    assert_int_equal(np.tx_timestamps, 0);
+    np.send_batch = send_batch;
+    np.tx_timestamps = txts;
+    np.seed = 9;
+    f.ns = ntpserve_new(&np, 1024, f.cl, &daemon_clock, NULL);
+    assert_non_null(f.ns);
+    ntpserve_set_access(f.ns, f.acc);
+    struct server_ref ref;
+    memset(&ref, 0, sizeof ref);
+    ref.synced = 1;
+    ref.stratum = 3;
+    ref.refid = 0x0A000001u;
+    ref.ref_time_ns = loop_real_ns() - 1000000000LL;
+    ntpserve_set_ref(f.ns, &ref);
+
+    uint8_t req[48], rep[64], prev[48];
+    struct udp_rx rx;
+    int64_t sent_after[4];
+    int64_t sent_before[4];
+    for (int k = 0; k < 4; k++) {
+        /* k = 0: basic (a chrony xleave client's first request); then interleaved: origin =
+         * the server's receive timestamp of the last reply, receive = our own (anything
+         * unlike the transmit), transmit = new */
+        request(req, 0x100u + (uint32_t)k, 3);
+        if (k > 0) {
+            memcpy(req + NTP_OFF_ORIGIN, prev + NTP_OFF_RECEIVE, 8);
+            ntp_put_ts(req + NTP_OFF_RECEIVE, (struct ntp_ts64){0x200u + (uint32_t)k, 5});
+        }
+        assert_int_equal(udp_send(f.cli[0], req, 48, &f.srv_addr, NULL, 0), 0);
+        assert_true(wait_readable(f.srv, 2000) > 0);
+        if (ntpserve_txts_outstanding(f.ns))
+            assert_int_equal(ntpserve_read_txts(f.ns, f.srv), 1);
+        sent_before[k] = loop_real_ns();
+        assert_int_equal(ntpserve_run(f.ns, f.srv), 1);
+        sent_after[k] = loop_real_ns();
+        assert_int_equal(ntpserve_txts_outstanding(f.ns), txts && k > 0);
+        assert_true(wait_readable(f.cli[0], 2000) > 0);
+        assert_int_equal(udp_recv(f.cli[0], rep, sizeof rep, &rx), 48);
+        if (k == 0) {
+            assert_memory_equal(rep + NTP_OFF_ORIGIN, req + NTP_OFF_TRANSMIT, 8);
+        } else {
+            /* interleaved: origin = our receive field; transmit = reply k-1's send time, the
+             * kernel's when reply k-1 asked for it (interleaved itself), else the daemon's */
+            assert_memory_equal(rep + NTP_OFF_ORIGIN, req + NTP_OFF_RECEIVE, 8);
+            int64_t t3 = ntp_time_to_ns(ntp_get_ts(rep + NTP_OFF_TRANSMIT), sent_after[k]);
+            int64_t behind = txts && k >= 2 ? 0 : DAEMON_BEHIND_NS;
+            assert_true(t3 >= sent_before[k - 1] - behind - 1000);
+            assert_true(t3 <= sent_after[k - 1] - behind + 1000);
+        }
+        memcpy(prev, rep, 48);
+    }
+    const struct ntpserve_stats *st = ntpserve_get_stats(f.ns);
+    assert_int_equal(st->txts_requested, txts ? 3 : 0);
+    /* replies 1 and 2's stamps were read before requests 2 and 3; reply 3's is queued */
+    assert_int_equal(st->ntp_kernel_tx, txts ? 2 : 0);
+    uint8_t ebuf[256];
+    struct udp_txts ts;
+    if (txts) {
+        assert_int_equal(ntpserve_read_txts(f.ns, f.srv), 1);
+        assert_int_equal(st->ntp_kernel_tx, 3);
+    }
+    assert_int_equal(udp_recv_txts(f.srv, ebuf, sizeof ebuf, &ts), -EAGAIN);
+    assert_int_equal(ntpserve_read_txts(f.ns, f.srv), 0);
+    assert_int_equal(ntpserve_txts_outstanding(f.ns), 0);
+    struct clientlog_stats cs;
+    clientlog_get_stats(f.cl, &cs);
+    assert_int_equal(cs.ntp_interleaved_hits, 3);
+    teardown(&f);
+}
+
+static void test_xleave_kernel_tx_sendmmsg(void **state)
+{
+    (void)state;
+    xleave_txts(1, 1);
+}
+
+static void test_xleave_kernel_tx_sendmsg(void **state)
+{
+    (void)state;
+    xleave_txts(0, 1);
+}
+
+static void test_xleave_daemon_tx(void **state)
+{
+    (void)state;
+    xleave_txts(1, 0);
+}
+
 static void test_sendmmsg_refused_falls_back(void **state)
 {
     (void)state;
@@ -396,6 +507,9 @@ int main(void)
         cmocka_unit_test(test_drain),
         cmocka_unit_test(test_no_table_denies),
         cmocka_unit_test(test_sendmmsg_refused_falls_back),
+        cmocka_unit_test(test_xleave_kernel_tx_sendmmsg),
+        cmocka_unit_test(test_xleave_kernel_tx_sendmsg),
+        cmocka_unit_test(test_xleave_daemon_tx),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -521,6 +521,77 @@ static void batch_roundtrip(int family)
     udp_close(c2);
 }
 
+/* Reply slots that ask for a transmit timestamp (txts) get one on the server socket's error
+ * queue, with the reply and where it went; the others none. Slots switch between the two, with
+ * sendmmsg and with sendmsg. */
+static void batch_txts(int family)
+{
+    struct addr any = loopback(family, 0);
+    int srv = udp_open(&any, 0), c1 = udp_open(&any, 0);
+    if (srv == -EAFNOSUPPORT || srv == -EADDRNOTAVAIL) {
+        skip();
+        return;
+    }
+    assert_true(srv >= 0 && c1 >= 0);
+    struct addr to = loopback(family, (uint16_t)udp_local_port(srv));
+    struct addr c1_addr = loopback(family, (uint16_t)udp_local_port(c1));
+    struct udp_batch *b = udp_batch_new(8, 64);
+    assert_non_null(b);
+    uint8_t pkt[48] = {0x23}, got[64], ebuf[256];
+    struct udp_rx rx;
+    struct udp_txts ts;
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(udp_send(c1, pkt, sizeof pkt, &to, NULL, 0), 0);
+    assert_true(wait_readable(srv) > 0);
+    assert_int_equal(udp_batch_recv(srv, b), 4); /* loopback queues them at the send */
+    struct udp_reply *out = udp_batch_replies(b);
+    for (int round = 0; round < 3; round++) {
+        if (round == 2)
+            udp_batch_refuse_mmsg(b, 1);
+        for (int k = 0; k < 4; k++) {
+            memset(out[k].buf, 'a' + 4 * round + k, 48);
+            out[k].to = k;
+            out[k].len = 48;
+            out[k].txts = (k + round) % 2;
+        }
+        int64_t before = loop_real_ns();
+        assert_int_equal(udp_batch_send(srv, b, 0, 4, 1), 4);
+        for (int k = 0; k < 4; k++) {
+            assert_true(wait_readable(c1) > 0);
+            assert_int_equal(udp_recv(c1, got, sizeof got, &rx), 48);
+            assert_int_equal(got[0], 'a' + 4 * round + k);
+        }
+        int64_t after = loop_real_ns();
+        for (int k = 0; k < 4; k++) {
+            if (!out[k].txts)
+                continue;
+            assert_int_equal(udp_recv_txts(srv, ebuf, sizeof ebuf, &ts), 1);
+            assert_true(ts.tx_real_ns >= before && ts.tx_real_ns <= after);
+            assert_non_null(ts.payload);
+            assert_int_equal(ts.payload_len, 48);
+            assert_int_equal(ts.payload[0], 'a' + 4 * round + k);
+            assert_true(addr_equal(&ts.to, &c1_addr));
+        }
+        assert_int_equal(udp_recv_txts(srv, ebuf, sizeof ebuf, &ts), -EAGAIN);
+    }
+    assert_int_equal(udp_batch_txts_refused(b), 0);
+    udp_batch_free(b);
+    udp_close(srv);
+    udp_close(c1);
+}
+
+static void test_batch_txts_ipv4(void **state)
+{
+    (void)state;
+    batch_txts(4);
+}
+
+static void test_batch_txts_ipv6(void **state)
+{
+    (void)state;
+    batch_txts(6);
+}
+
 static void test_batch_ipv4(void **state)
 {
     (void)state;
@@ -571,6 +642,8 @@ int main(void)
         cmocka_unit_test(test_truncated_is_dropped),
         cmocka_unit_test(test_batch_ipv4),
         cmocka_unit_test(test_batch_ipv6),
+        cmocka_unit_test(test_batch_txts_ipv4),
+        cmocka_unit_test(test_batch_txts_ipv6),
         cmocka_unit_test(test_set_rcvbuf),
         cmocka_unit_test(test_random_source_ports),
         cmocka_unit_test(test_resolve_numeric),
