@@ -20,75 +20,12 @@
 #include "daemon/conf_print.h"
 #include "fuzz_common.h"
 
+#include "../unit/daemon/conf_fakefs.h"
+
 #define FUZZ_N_FILES 4
 
 static const char *const fuzz_paths[FUZZ_N_FILES] = {"/etc/tempus.conf", "/f/1.conf", "/f/2.conf",
                                                      "/f/3.sources"};
-
-struct fake_fs {
-    const char *text[FUZZ_N_FILES];
-    size_t len[FUZZ_N_FILES];
-    unsigned reads;
-};
-
-static int fake_read(void *ctx, const char *path, char **data, size_t *len)
-{
-    struct fake_fs *fs = ctx;
-    FUZZ_CHECK(++fs->reads < 10000); /* include loops must be cut off by the parser */
-    for (int i = 0; i < FUZZ_N_FILES; i++) {
-        if (fs->text[i] == NULL || strcmp(path, fuzz_paths[i]) != 0)
-            continue;
-        *data = malloc(fs->len[i] + 1);
-        if (*data == NULL)
-            return -ENOMEM;
-        memcpy(*data, fs->text[i], fs->len[i]);
-        (*data)[fs->len[i]] = '\0';
-        *len = fs->len[i];
-        return 0;
-    }
-    return -ENOENT;
-}
-
-/* glob(3) over the four files: "DIR/<star>SUFFIX" patterns, or a literal path. */
-static int fake_glob(void *ctx, const char *pattern, char ***paths, size_t *n)
-{
-    struct fake_fs *fs = ctx;
-    *n = 0;
-    *paths = calloc(FUZZ_N_FILES + 1, sizeof **paths);
-    if (*paths == NULL)
-        return -1;
-    const char *star = strchr(pattern, '*');
-    if (star == NULL) {
-        (*paths)[(*n)++] = strdup(pattern);
-        return 0;
-    }
-    size_t dlen = (size_t)(star - pattern), sl = strlen(star + 1);
-    int dir_exists = 0;
-    for (int i = 0; i < FUZZ_N_FILES; i++) {
-        const char *p = fuzz_paths[i];
-        size_t pl = strlen(p);
-        if (fs->text[i] == NULL || strncmp(p, pattern, dlen) != 0 || strchr(p + dlen, '/') != NULL)
-            continue;
-        dir_exists = 1;
-        if (pl >= dlen + sl && strcmp(p + pl - sl, star + 1) == 0)
-            (*paths)[(*n)++] = strdup(p);
-    }
-    if (!dir_exists) {
-        free(*paths);
-        *paths = NULL;
-        *n = 0;
-        return -1;
-    }
-    return 0;
-}
-
-static int fake_resolve(void *ctx, const char *name, struct addr *out)
-{
-    (void)ctx;
-    if (strcmp(name, "localhost") == 0)
-        return addr_parse("127.0.0.1", out);
-    return -1;
-}
 
 static void quiet(void *ctx, enum log_level level, const char *msg)
 {
@@ -109,11 +46,18 @@ static FILE *sink(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     log_set_sink(quiet, NULL);
-    struct fake_fs fs;
-    memset(&fs, 0, sizeof fs);
+    /* The input, cut at "@@@\n" lines, is the text of the files in order; the rest do not
+     * exist. Include loops must be cut off by the parser: a read past the 10000th fails the
+     * input. */
+    struct conf_fakefile files[FUZZ_N_FILES + 1];
+    size_t lens[FUZZ_N_FILES + 1];
+    memset(files, 0, sizeof files);
+    memset(lens, 0, sizeof lens);
     const char *p = (const char *)data, *end = p + size;
     for (int i = 0; i < FUZZ_N_FILES; i++) {
-        fs.text[i] = p;
+        files[i].path = fuzz_paths[i];
+        if (p == NULL)
+            continue;
         const char *sep = NULL;
         if (i < FUZZ_N_FILES - 1)
             for (const char *q = p; q + 4 <= end; q++)
@@ -121,18 +65,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     sep = q;
                     break;
                 }
-        fs.len[i] = (size_t)((sep ? sep : end) - p);
-        if (sep == NULL)
-            break;
-        p = sep + 4;
+        files[i].text = p;
+        lens[i] = (size_t)((sep ? sep : end) - p);
+        p = sep ? sep + 4 : NULL;
     }
-    struct conf_env env = {&fs, fake_read, fake_glob, fake_resolve};
+    struct conf_fakefs fs = {.files = files, .lens = lens, .max_reads = 10000};
+    struct conf_env env = {&fs, conf_fakefs_read, conf_fakefs_glob, conf_fakefs_resolve};
 
     struct conf c;
     struct conf_error err;
     memset(&err, 0, sizeof err);
     conf_init(&c);
-    int rc = conf_parse_text(&c, &env, fuzz_paths[0], fs.text[0], fs.len[0], &err);
+    int rc = conf_parse_text(&c, &env, fuzz_paths[0], files[0].text, lens[0], &err);
+    FUZZ_CHECK(fs.reads < fs.max_reads);
     FUZZ_CHECK(rc == 0 || rc == -1);
     FUZZ_CHECK(memchr(err.msg, '\0', sizeof err.msg) != NULL);
     FUZZ_CHECK(memchr(err.file, '\0', sizeof err.file) != NULL);

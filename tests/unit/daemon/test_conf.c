@@ -17,75 +17,11 @@
 #include "daemon/conf.h"
 #include "daemon/conf_engine.h"
 
-/* ---- a fake file system ---- */
+#include "conf_fakefs.h"
 
-struct fake_file {
-    const char *path;
-    const char *text;
-};
-
-struct fake_fs {
-    const struct fake_file *files;
-    int reads; /* read_file calls */
-};
-
-static int fake_read(void *ctx, const char *path, char **data, size_t *len)
-{
-    struct fake_fs *fs = ctx;
-    fs->reads++;
-    for (const struct fake_file *f = fs->files; f->path != NULL; f++) {
-        if (strcmp(f->path, path) == 0) {
-            *len = strlen(f->text);
-            *data = malloc(*len + 1);
-            memcpy(*data, f->text, *len + 1);
-            return 0;
-        }
-    }
-    return -ENOENT;
-}
-
-/* Supports "literal" (returned as itself, like GLOB_NOMAGIC) and "DIR/<star>SUFFIX"; a DIR that
- * has no file at all is "unreadable" (-1). Results sorted by the table's order, which the
- * tests keep sorted. */
-static int fake_glob(void *ctx, const char *pattern, char ***paths, size_t *n)
-{
-    struct fake_fs *fs = ctx;
-    const char *star = strchr(pattern, '*');
-    *paths = calloc(32, sizeof **paths);
-    *n = 0;
-    if (star == NULL) {
-        (*paths)[(*n)++] = strdup(pattern);
-        return 0;
-    }
-    size_t dlen = (size_t)(star - pattern);
-    const char *suffix = star + 1;
-    int dir_exists = 0;
-    for (const struct fake_file *f = fs->files; f->path != NULL; f++) {
-        if (strncmp(f->path, pattern, dlen) != 0 || strchr(f->path + dlen, '/') != NULL)
-            continue;
-        dir_exists = 1;
-        size_t pl = strlen(f->path), sl = strlen(suffix);
-        if (pl >= dlen + sl && strcmp(f->path + pl - sl, suffix) == 0)
-            (*paths)[(*n)++] = strdup(f->path);
-    }
-    if (!dir_exists) {
-        free(*paths);
-        *paths = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-static int fake_resolve(void *ctx, const char *name, struct addr *out)
-{
-    (void)ctx;
-    if (strcmp(name, "localhost") == 0)
-        return addr_parse("127.0.0.1", out);
-    return -1;
-}
-
-static struct fake_fs fs;
-static struct conf_env env = {&fs, fake_read, fake_glob, fake_resolve};
+/* A fake file system (conf_fakefs.h): each test sets fs.files. */
+static struct conf_fakefs fs;
+static struct conf_env env = {&fs, conf_fakefs_read, conf_fakefs_glob, conf_fakefs_resolve};
 
 /* Warnings are captured to prove they happen. */
 static int n_warn;
@@ -99,7 +35,7 @@ static void sink(void *ctx, enum log_level level, const char *msg)
     }
 }
 
-static const struct fake_file no_files[] = {{NULL, NULL}};
+static const struct conf_fakefile no_files[] = {{NULL, NULL}};
 
 static int parse(struct conf *c, const char *text, struct conf_error *err)
 {
@@ -470,7 +406,7 @@ static void test_misc_directives(void **state)
 
 static void test_include_and_confdir(void **state)
 {
-    static const struct fake_file files[] = {
+    static const struct conf_fakefile files[] = {
         {"/c/main.conf", "rtcsync\ninclude /c/inc/*.inc\nconfdir /d1 /d2 /nodir\nport 9\n"},
         {"/c/inc/a.inc", "cmdport 5\n"},
         {"/c/inc/b.inc", "manual\n"},
@@ -531,11 +467,11 @@ static void test_include_and_confdir(void **state)
 static void test_include_fanout(void **state)
 {
     static char a[512], b[512], cc[512];
-    static struct fake_file files[] = {{"/f/a.conf", a},
-                                       {"/f/b.conf", b},
-                                       {"/f/c.conf", cc},
-                                       {"/f/d.conf", "rtcsync\n"},
-                                       {NULL, NULL}};
+    static struct conf_fakefile files[] = {{"/f/a.conf", a},
+                                           {"/f/b.conf", b},
+                                           {"/f/c.conf", cc},
+                                           {"/f/d.conf", "rtcsync\n"},
+                                           {NULL, NULL}};
     struct conf c;
     struct conf_error err;
     (void)state;
@@ -608,7 +544,7 @@ static void test_serverworkers(void **state)
 
 static void test_sourcedirs(void **state)
 {
-    static const struct fake_file files[] = {
+    static const struct conf_fakefile files[] = {
         {"/s1/a.sources", "server 192.0.2.1 iburst\nbogus line\nallow 1.2.3.4\n"
                           "# comment\npool p.example maxsources 2\nserver unterminated"},
         {"/s1/c.sources", "peer 192.0.2.3\n"},
