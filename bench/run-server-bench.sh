@@ -16,7 +16,9 @@
 # LAT_RATE (10000), LAT_S (2), LAT_REPS (3), SOURCES ("-a 1000 -P 4"), SERVERS
 # ("echo chronyd tempusd tempusd-sendmsg"; tempusd replies with sendmmsg, its default;
 # tempusd-sendmsg = tempusd with `nobatchreplies`; tempusd-wN, tempusd-sendmsg-wN: with
-# `serverworkers N`, all pinned to SERVER_CPU too), OUT (a directory to keep runs.csv in),
+# `serverworkers N`, all pinned to SERVER_CPU too; tempusd@X...: the binary $TEMPUSD_X, for
+# A/B runs of two trees; echo-k, echo-tempus: the echo with tempusd's kernel work, and also
+# its system calls, see udpecho.c), OUT (a directory to keep runs.csv in),
 # SUMMARY (a file to append
 # "throughput.SERVER N" and "p99_us.SERVER N" lines to, for run-all.sh).
 # Bounded: every load run lasts at most STEP_S (<= 20) seconds plus 0.1 s of draining.
