@@ -82,6 +82,7 @@ struct source {
     uint32_t remote_refid;
     uint32_t local_refid; /* our address towards it as a refid, 0 = unknown */
     struct engine_source_params sp;
+    unsigned auth_opts; /* ENGINE_SELECT_* added by authselect (update_auth_opts) */
 
     /* Polling. */
     int online;
@@ -295,6 +296,47 @@ static void start_burst(struct source *s, int good, int total)
     s->burst_total = total;
 }
 
+/* authselectmode over the current sources (chronyd recounts at each add, remove and
+ * selectopts): configured noselect sources are not counted and get nothing added. */
+static void update_auth_opts(struct engine *e)
+{
+    int n_auth = 0, n_unauth = 0;
+    for (int i = 0; i < e->nsrc; i++) {
+        if (e->src[i]->sp.noselect)
+            continue;
+        if (e->src[i]->sp.key_id != 0)
+            n_auth++;
+        else
+            n_unauth++;
+    }
+    unsigned auth = 0, unauth = 0;
+    switch (e->p.authselect) {
+    case ENGINE_AUTHSELECT_MIX:
+        if (n_auth > 0 && n_unauth > 0)
+            auth = ENGINE_SELECT_REQUIRE | ENGINE_SELECT_TRUST;
+        break;
+    case ENGINE_AUTHSELECT_PREFER:
+        if (n_auth > 0)
+            unauth = ENGINE_SELECT_NOSELECT;
+        break;
+    case ENGINE_AUTHSELECT_REQUIRE:
+        unauth = ENGINE_SELECT_NOSELECT;
+        break;
+    default:
+        break;
+    }
+    for (int i = 0; i < e->nsrc; i++) {
+        struct source *s = e->src[i];
+        s->auth_opts = s->sp.noselect ? 0 : s->sp.key_id != 0 ? auth : unauth;
+    }
+}
+
+/* The options in effect: configured, plus authselect's. */
+static int eff_noselect(const struct source *s)
+{
+    return s->sp.noselect || (s->auth_opts & ENGINE_SELECT_NOSELECT);
+}
+
 int engine_add_source(struct engine *e, const struct engine_source_params *sp,
                       const struct addr *remote, const char *name, int64_t now_mono_ns)
 {
@@ -341,6 +383,7 @@ int engine_add_source(struct engine *e, const struct engine_source_params *sp,
     s->stratum = 16;
     s->leap = 3;
     e->src[e->nsrc++] = s;
+    update_auth_opts(e);
     return s->id;
 }
 
@@ -356,6 +399,7 @@ int engine_remove_source(struct engine *e, int source_id)
     free(e->src[i]);
     memmove(&e->src[i], &e->src[i + 1], sizeof(e->src[0]) * (size_t)(e->nsrc - i - 1));
     e->nsrc--;
+    update_auth_opts(e);
     return 0;
 }
 
@@ -540,7 +584,7 @@ static int source_is_startup_ready(const struct engine *e)
         return 1;
     for (int i = 0; i < e->nsrc; i++) {
         const struct source *s = e->src[i];
-        if (s->initial_burst && s->online && s->st.n < 2 && !s->sp.noselect)
+        if (s->initial_burst && s->online && s->st.n < 2 && !eff_noselect(s))
             return 0;
     }
     return 1;
@@ -576,9 +620,9 @@ static void build_candidate(const struct engine *e, struct source *s, double t,
      * weighted by their variances, as its prediction ages (failover 336 -> 307 us). */
     if (s->st.n > 0 && (s->reach & PREFER_LAPSE_MASK) == 0)
         c->prefer = 0;
-    c->trust = s->sp.trust;
-    c->require = s->sp.require;
-    if (s->sp.noselect)
+    c->trust = s->sp.trust || (s->auth_opts & ENGINE_SELECT_TRUST);
+    c->require = s->sp.require || (s->auth_opts & ENGINE_SELECT_REQUIRE);
+    if (eff_noselect(s))
         c->state = SELECT_NOSELECT;
     else if (s->st.n == 0)
         c->state = SELECT_MISSING;
@@ -1228,7 +1272,10 @@ int engine_source_report(const struct engine *e, int index, int64_t now_mono_ns,
     r->conf_options =
         (s->sp.noselect ? REPORT_OPT_NOSELECT : 0) | (s->sp.prefer ? REPORT_OPT_PREFER : 0) |
         (s->sp.trust ? REPORT_OPT_TRUST : 0) | (s->sp.require ? REPORT_OPT_REQUIRE : 0);
-    r->eff_options = r->conf_options;
+    r->eff_options = r->conf_options |
+                     (s->auth_opts & ENGINE_SELECT_NOSELECT ? REPORT_OPT_NOSELECT : 0) |
+                     (s->auth_opts & ENGINE_SELECT_TRUST ? REPORT_OPT_TRUST : 0) |
+                     (s->auth_opts & ENGINE_SELECT_REQUIRE ? REPORT_OPT_REQUIRE : 0);
     r->last_sample_ago_s = r->since_sample_s == UINT32_MAX ? 0 : r->since_sample_s;
     r->score = 1.0;
     r->lo_limit_s = s->lo_s;
@@ -1448,6 +1495,7 @@ int engine_set_select_opts(struct engine *e, int source_id, unsigned mask, unsig
         sp->trust = (options & ENGINE_SELECT_TRUST) != 0;
     if (mask & ENGINE_SELECT_REQUIRE)
         sp->require = (options & ENGINE_SELECT_REQUIRE) != 0;
+    update_auth_opts(e);
     select_and_update(e, tsec(e, now_mono_ns), NULL);
     return 0;
 }

@@ -94,7 +94,17 @@ struct engine_params {
      * chrony's orphan mode. Without orphan, local changes nothing in selection. */
     int local_stratum;
     int local_orphan;
+    /* authselectmode (ENGINE_AUTHSELECT_*; 0 = ignore): selection options added by
+     * authentication (a source with key_id != 0 is authenticated), recounted over every
+     * source that is not configured noselect at each add, remove and selectopts, as chronyd
+     * 4.3 does; reports show them in eff_options only, not in conf_options. */
+    int authselect;
 };
+
+#define ENGINE_AUTHSELECT_IGNORE  0 /* nothing added */
+#define ENGINE_AUTHSELECT_MIX     1 /* both kinds present: authenticated ones require+trust */
+#define ENGINE_AUTHSELECT_PREFER  2 /* an authenticated one present: the others noselect */
+#define ENGINE_AUTHSELECT_REQUIRE 3 /* unauthenticated ones always noselect */
 
 void engine_params_default(struct engine_params *p);
 void engine_source_params_default(struct engine_source_params *p);

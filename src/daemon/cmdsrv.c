@@ -399,7 +399,8 @@ static int h_select_data(struct cmdsrv *s, uint32_t index, int64_t now, struct c
     o->ref_id = r.ref_id;
     to_ip(&r.remote, &o->ip_addr);
     o->state_char = (uint8_t)(r.select_state_char ? r.select_state_char : 'N');
-    o->authentication = 0;
+    /* chronyd's Auth column: the source has a key (counted by authselectmode) */
+    o->authentication = r.key_id != 0;
     o->leap = (uint8_t)r.select_leap;
     o->conf_options = (uint16_t)r.conf_options;
     o->eff_options = (uint16_t)r.eff_options;

@@ -119,6 +119,8 @@ static int add_address(struct cmdsrv_io *io, const struct cmdmon_req_add_source 
     if (a->max_delay_dev_ratio > 0)
         sp.maxdelaydevratio = a->max_delay_dev_ratio;
     sp.offset_s = a->offset;
+    /* `add server ... key N`: signed requests, test 5, authselectmode (it was dropped) */
+    sp.key_id = a->authkey;
     char text[ADDR_TEXT_MAX];
     addr_format(addr, text, sizeof text);
     int id = engine_add_source(io->engine, &sp, addr, text, loop_mono_ns());

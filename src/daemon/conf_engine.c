@@ -35,6 +35,12 @@ void conf_engine_params(const struct conf *c, struct engine_params *p)
     /* orphan mode is the engine's selection rule (sources at the local stratum or above) */
     p->local_stratum = c->local_enabled ? c->local_stratum : 0;
     p->local_orphan = c->local_enabled && c->local_orphan;
+    /* authselectmode is the engine's: chronyd recounts it over all sources (configured,
+     * sourcedir, run-time) whenever one is added or removed. */
+    p->authselect = c->authselectmode == CONF_AUTHSELECT_MIX       ? ENGINE_AUTHSELECT_MIX
+                    : c->authselectmode == CONF_AUTHSELECT_PREFER  ? ENGINE_AUTHSELECT_PREFER
+                    : c->authselectmode == CONF_AUTHSELECT_REQUIRE ? ENGINE_AUTHSELECT_REQUIRE
+                                                                   : ENGINE_AUTHSELECT_IGNORE;
 }
 
 static int clamp_poll(int v, int dflt)
@@ -42,39 +48,6 @@ static int clamp_poll(int v, int dflt)
     if (v < -7)
         return dflt;
     return v > 24 ? 24 : v;
-}
-
-/* authselectmode (chrony 4.3 sources.c): selection options by authentication, counted over
- * the configured NTP sources that are not noselect. A source with a key is authenticated. */
-static void auth_select(const struct conf *c, const struct conf_source *s,
-                        struct engine_source_params *sp)
-{
-    size_t n_auth = 0, n_unauth = 0;
-    for (size_t i = 0; i < c->n_sources; i++) {
-        if (c->sources[i].noselect)
-            continue;
-        if (c->sources[i].key_id != 0)
-            n_auth++;
-        else
-            n_unauth++;
-    }
-    switch (c->authselectmode) {
-    case CONF_AUTHSELECT_REQUIRE: /* unauthenticated sources are never selected */
-        if (s->key_id == 0)
-            sp->noselect = 1;
-        break;
-    case CONF_AUTHSELECT_PREFER: /* ... when there is an authenticated one */
-        if (s->key_id == 0 && n_auth > 0)
-            sp->noselect = 1;
-        break;
-    case CONF_AUTHSELECT_MIX: /* both kinds: the authenticated ones are required and trusted */
-        if (s->key_id != 0 && n_auth > 0 && n_unauth > 0)
-            sp->require = sp->trust = 1;
-        break;
-    case CONF_AUTHSELECT_IGNORE:
-    default:
-        break;
-    }
 }
 
 void conf_engine_source_params(const struct conf *c, const struct conf_source *s,
@@ -101,7 +74,6 @@ void conf_engine_source_params(const struct conf *c, const struct conf_source *s
     if (s->xleave || s->extfields)
         sp->version = 4;
     sp->key_id = s->key_id;
-    auth_select(c, s, sp);
     sp->minstratum = s->minstratum > 15 ? 15 : s->minstratum;
     sp->polltarget = s->polltarget;
     sp->minsamples = s->minsamples >= 0 ? s->minsamples : c->minsamples;

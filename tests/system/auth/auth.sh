@@ -12,6 +12,9 @@
 #     logged as chronyd logs it; authdata shows the keys as chronyc does;
 #  3. chronyd as a client of tempusd with keys: `chronyc ntpdata` shows Authenticated Yes;
 #     a wrong key gets nothing; tempusd's serverstats counts the authenticated requests;
+#  3b. authselectmode (mix, the default) counts run-time sources: an unauthenticated server
+#     added with `add server` gives the authenticated sources require + trust (selectdata's
+#     EOpts --TR-) in chronyd and tempusd alike; deleting it takes them away again;
 #  4. `tempusc rekey` after the key file changed: the old key value no longer works, the new
 #     one does.
 . "$(dirname "$0")/../daemon/lib.sh"
@@ -178,6 +181,31 @@ ss=$("$TEMPUSC" -h "$WORK/tempusd.sock" serverstats)
 echo "$ss"
 auth=$(field "$ss" 'Authenticated NTP packets')
 [ "${auth:-0}" -ge 10 ] || fail "serverstats: $auth authenticated packets"
+
+# 3b. authselectmode mix over a run-time source, chronyd (client of tempusd) and tempusd
+#     (client of chronyd) side by side: 127.0.0.1 is authenticated in both.
+eopts() { awk -v a="$2" '$2 == a { print $3 " " $5 }' "$1"; }
+sel() { # sel NAME: both daemons' selectdata into $WORK/sel-{c,t}-NAME.txt
+    "$CHRONYC" -h "$WORK/client.sock" -n selectdata >"$WORK/sel-c-$1.txt"
+    "$TEMPUSC" -h "$WORK/tempusd.sock" -n selectdata >"$WORK/sel-t-$1.txt"
+}
+sel before
+"$CHRONYC" -h "$WORK/client.sock" add server 127.0.0.8 port "$PT" minpoll -2 maxpoll -2 >/dev/null
+"$TEMPUSC" -h "$WORK/tempusd.sock" add server 127.0.0.8 port "$PC" minpoll -2 maxpoll -2 >/dev/null
+sleep 1
+sel added
+"$CHRONYC" -h "$WORK/client.sock" delete 127.0.0.8 >/dev/null
+"$TEMPUSC" -h "$WORK/tempusd.sock" delete 127.0.0.8 >/dev/null
+sleep 0.5
+sel deleted
+for s in before added deleted; do
+    c=$(eopts "$WORK/sel-c-$s.txt" 127.0.0.1) t=$(eopts "$WORK/sel-t-$s.txt" 127.0.0.1)
+    echo "authselectmode mix, $s the run-time source: 127.0.0.1 Auth/EOpts chronyd '$c', tempusd '$t'"
+    [ "$c" = "$t" ] || fail "selectdata differs $s the run-time source: chronyd '$c', tempusd '$t'"
+done
+[ "$(eopts "$WORK/sel-t-added.txt" 127.0.0.1)" = "Y --TR-" ] || fail "mix did not add require+trust"
+[ "$(eopts "$WORK/sel-t-added.txt" 127.0.0.8)" = "N -----" ] || fail "run-time source's options"
+[ "$(eopts "$WORK/sel-t-deleted.txt" 127.0.0.1)" = "Y -----" ] || fail "mix not undone by delete"
 
 # 4. rekey: key 1 gets a new value in tempusd's file.
 sed -i 's/^1 MD5 .*/1 MD5 HEX:F102030405060708090A0B0C0D0E0F1F/' "$WORK/tempus.keys"

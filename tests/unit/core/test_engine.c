@@ -449,6 +449,94 @@ static void test_poll_floor_and_missing_key(void **state)
     keys_free(keys);
 }
 
+/* The effective options authselect adds to source i (ENGINE_SELECT_* bits, as reported). */
+static int eff_added(struct world *w, int i)
+{
+    struct report_source rs;
+    assert_int_equal(engine_source_report(w->e, i, w->t_ns, &rs), 0);
+    return rs.eff_options & ~rs.conf_options;
+}
+
+/* authselectmode is recounted over the sources present at each add and remove (chronyd 4.3:
+ * a run-time or sourcedir source counts as a configured one), shown in eff_options only.
+ * key_id 5 is not in any table: authenticated for the count, it sends nothing. */
+static void test_authselect_recounted(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 3, 21);
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
+    struct engine_params p;
+    engine_params_default(&p);
+    assert_int_equal(p.authselect, ENGINE_AUTHSELECT_IGNORE);
+    const unsigned N = REPORT_OPT_NOSELECT, RT = REPORT_OPT_REQUIRE | REPORT_OPT_TRUST;
+
+    /* prefer: an unauthenticated source is noselect once an authenticated one is there */
+    p.authselect = ENGINE_AUTHSELECT_PREFER;
+    w.e = engine_new(&p, &ops, 12, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.iburst = 1;
+    sp.minpoll_log2 = sp.maxpoll_log2 = 0;
+    int a = world_add_src(&w, &sp, 1);
+    assert_int_equal(eff_added(&w, 0), 0);
+    world_run(&w, &io, 10 * 1000000000LL, 0);
+    struct report_tracking tr;
+    engine_tracking(w.e, w.t_ns, &tr);
+    assert_true(tr.synced);
+    sp.key_id = 5;
+    int b = world_add_src(&w, &sp, 2);
+    assert_int_equal(eff_added(&w, 0), (int)N);
+    assert_int_equal(eff_added(&w, 1), 0);
+    struct report_source rs;
+    world_run(&w, &io, 20 * 1000000000LL, 0);
+    assert_int_equal(engine_source_report(w.e, 0, w.t_ns, &rs), 0);
+    assert_int_not_equal(rs.state, REPORT_STATE_SELECTED);
+    /* a configured noselect source is not counted and gets nothing */
+    engine_source_params_default(&sp);
+    sp.noselect = 1;
+    assert_true(world_add_src(&w, &sp, 3) >= 0);
+    assert_int_equal(eff_added(&w, 2), 0);
+    assert_int_equal(engine_remove_source(w.e, b), 0);
+    assert_int_equal(eff_added(&w, 0), 0);
+    (void)a;
+    engine_free(w.e);
+
+    /* mix (chronyd's default): with both kinds the authenticated ones require + trust */
+    p.authselect = ENGINE_AUTHSELECT_MIX;
+    w.e = engine_new(&p, &ops, 13, 0);
+    engine_source_params_default(&sp);
+    sp.key_id = 5;
+    world_add_src(&w, &sp, 1);
+    assert_int_equal(eff_added(&w, 0), 0);
+    sp.key_id = 0;
+    int u = world_add_src(&w, &sp, 2);
+    assert_int_equal(eff_added(&w, 0), (int)RT);
+    assert_int_equal(eff_added(&w, 1), 0);
+    /* selectopts noselect on the unauthenticated one takes it out of the count */
+    assert_int_equal(
+        engine_set_select_opts(w.e, u, ENGINE_SELECT_NOSELECT, ENGINE_SELECT_NOSELECT, w.t_ns), 0);
+    assert_int_equal(eff_added(&w, 0), 0);
+    engine_free(w.e);
+
+    /* require: unauthenticated ones are noselect even alone; ignore: nothing */
+    p.authselect = ENGINE_AUTHSELECT_REQUIRE;
+    w.e = engine_new(&p, &ops, 14, 0);
+    engine_source_params_default(&sp);
+    world_add_src(&w, &sp, 1);
+    assert_int_equal(eff_added(&w, 0), (int)N);
+    engine_free(w.e);
+    p.authselect = ENGINE_AUTHSELECT_IGNORE;
+    w.e = engine_new(&p, &ops, 15, 0);
+    world_add_src(&w, &sp, 1);
+    sp.key_id = 5;
+    world_add_src(&w, &sp, 2);
+    assert_int_equal(eff_added(&w, 0), 0);
+    assert_int_equal(eff_added(&w, 1), 0);
+    engine_free(w.e);
+}
+
 /* A source claiming a time decades away (no makestep): the engine slews for centuries, but
  * its next timeout stays a valid future time (fuzzer finding: it overflowed to INT64_MIN). */
 static void test_decades_offset_timeout_sane(void **state)
@@ -693,6 +781,7 @@ int main(void)
         cmocka_unit_test(test_poll_adapts_up_and_unreachable),
         cmocka_unit_test(test_poll_no_faster_than_chrony_rule),
         cmocka_unit_test(test_poll_floor_and_missing_key),
+        cmocka_unit_test(test_authselect_recounted),
         cmocka_unit_test(test_decades_offset_timeout_sane),
         cmocka_unit_test(test_orphan_follows_smallest_refid),
         cmocka_unit_test(test_orphan_we_serve_when_smallest),

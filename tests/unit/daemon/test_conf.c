@@ -632,42 +632,46 @@ static void test_authselectmode(void **state)
     static const char *const srcs = "server a key 1\nserver b\nserver c noselect key 2\n";
     static const struct {
         const char *mode;
-        int a_req, a_trust, a_nosel, b_nosel;
+        int engine_mode;
     } want[] = {
-        {"", 1, 1, 0, 0}, /* mix is the default */
-        {"authselectmode mix\n", 1, 1, 0, 0},
-        {"authselectmode require\n", 0, 0, 0, 1},
-        {"authselectmode prefer\n", 0, 0, 0, 1},
-        {"authselectmode ignore\n", 0, 0, 0, 0},
+        {"", ENGINE_AUTHSELECT_MIX}, /* mix is the default */
+        {"authselectmode mix\n", ENGINE_AUTHSELECT_MIX},
+        {"authselectmode require\n", ENGINE_AUTHSELECT_REQUIRE},
+        {"authselectmode prefer\n", ENGINE_AUTHSELECT_PREFER},
+        {"authselectmode ignore\n", ENGINE_AUTHSELECT_IGNORE},
     };
     (void)state;
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         struct conf c;
         struct conf_error err;
         struct engine_source_params sp;
+        struct engine_params ep;
         char text[200];
         snprintf(text, sizeof text, "%s%s", want[i].mode, srcs);
         assert_int_equal(parse(&c, text, &err), 0);
+        /* the mode is the engine's (it recounts at every add and remove) ... */
+        conf_engine_params(&c, &ep);
+        assert_int_equal(ep.authselect, want[i].engine_mode);
+        /* ... and the sources' options are what they say */
         conf_engine_source_params(&c, &c.sources[0], &sp);
         assert_int_equal(sp.key_id, 1);
         assert_int_equal(sp.version, 0);
-        assert_int_equal(sp.require, want[i].a_req);
-        assert_int_equal(sp.trust, want[i].a_trust);
-        assert_int_equal(sp.noselect, want[i].a_nosel);
+        assert_int_equal(sp.require, 0);
+        assert_int_equal(sp.trust, 0);
+        assert_int_equal(sp.noselect, 0);
         conf_engine_source_params(&c, &c.sources[1], &sp);
         assert_int_equal(sp.key_id, 0);
-        assert_int_equal(sp.noselect, want[i].b_nosel);
-        assert_int_equal(sp.require, 0);
+        assert_int_equal(sp.noselect, 0);
+        conf_engine_source_params(&c, &c.sources[2], &sp);
+        assert_int_equal(sp.noselect, 1);
         conf_free(&c);
     }
-    /* Only authenticated sources: mix adds nothing; prefer leaves them alone. */
     {
         struct conf c;
         struct conf_error err;
         struct engine_source_params sp;
         assert_int_equal(parse(&c, "server a key 1 version 2\nserver b key 2 xleave\n", &err), 0);
         conf_engine_source_params(&c, &c.sources[0], &sp);
-        assert_int_equal(sp.require, 0);
         assert_int_equal(sp.version, 2);
         conf_engine_source_params(&c, &c.sources[1], &sp);
         assert_int_equal(sp.version, 4); /* xleave forces 4 */
