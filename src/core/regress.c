@@ -90,6 +90,36 @@ int regress_runs_critical(int n)
     return n;
 }
 
+/* log C(n, k) */
+static double log_choose(int n, int k)
+{
+    if (k < 0 || k > n)
+        return -HUGE_VAL;
+    return lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0);
+}
+
+double regress_runs_p(const double *r, int n)
+{
+    int n1 = 0;
+    for (int i = 0; i < n; i++)
+        n1 += r[i] >= 0.0;
+    int n2 = n - n1, runs = regress_runs(r, n);
+    if (n1 == 0 || n2 == 0)
+        return 1.0;
+    /* P(R = 2k) = 2 C(n1-1, k-1) C(n2-1, k-1) / C(n, n1);
+     * P(R = 2k+1) = (C(n1-1, k) C(n2-1, k-1) + C(n1-1, k-1) C(n2-1, k)) / C(n, n1). */
+    double lt = log_choose(n, n1), p = 0.0;
+    for (int x = 2; x <= runs; x++) {
+        int k = x / 2;
+        if (x % 2 == 0)
+            p += 2.0 * exp(log_choose(n1 - 1, k - 1) + log_choose(n2 - 1, k - 1) - lt);
+        else
+            p += exp(log_choose(n1 - 1, k) + log_choose(n2 - 1, k - 1) - lt) +
+                 exp(log_choose(n1 - 1, k - 1) + log_choose(n2 - 1, k) - lt);
+    }
+    return p < 1.0 ? p : 1.0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

@@ -19,6 +19,12 @@ int regress_runs(const double *r, int n);
  * not random: the model is wrong. */
 int regress_runs_critical(int n);
 
+/* Probability, for residuals of random order with the signs r[0..n-1] shows (zero counts as
+ * positive), of no more runs than r has: the exact Wald-Wolfowitz distribution given the
+ * numbers of positive and negative residuals. 1 when n < 2 or all signs are equal (no
+ * evidence either way). A small value means the residuals are not random. */
+double regress_runs_p(const double *r, int n);
+
 /* Median of v[0..n-1] (scratch: v is reordered). 0 for n == 0. */
 double regress_median(double *v, int n);
 

@@ -63,6 +63,17 @@
 #define CHR_ASYM_T 3.0
 #endif
 
+#ifndef CHR_RUNS_ALL
+#define CHR_RUNS_ALL 0 /* 1: the shadow's runs test covers every stored older sample */
+#endif
+#ifndef CHR_RUNS_KEEP
+#define CHR_RUNS_KEEP 1 /* older samples kept for the runs test, per register sample */
+#endif
+#ifndef CHR_RUNS_PERMILLE
+#define CHR_RUNS_PERMILLE 0 /* > 0: the exact runs test (regress_runs_p) at this level, per mille  \
+                             */
+#endif
+
 static void chr_add(struct srcstats *st, double t, double y, double d);
 
 /* A sample's measurement variance for its delay excess e: floor^2 + g e^2 / 12, g the
@@ -454,17 +465,22 @@ static void chr_add(struct srcstats *st, double t, double y, double d)
         st->chr_a_s = b[0];
         st->chr_b = b[1];
         st->chr_tref_s = t;
-        int first = start - m > 0 ? start - m : 0, nr = 0;
+        int first = CHR_RUNS_ALL ? 0 : (start - m > 0 ? start - m : 0), nr = 0;
         for (int i = first; i < n; i++)
             r[nr++] = st->chr_y[i] - st->chr_alpha * (st->chr_d[i] - st->chr_mind) - b[0] -
                       b[1] * (st->chr_t[i] - t);
+#if CHR_RUNS_PERMILLE > 0
+        if (regress_runs_p(r, nr) > CHR_RUNS_PERMILLE * 1e-3)
+            break;
+#else
         if (regress_runs(r, nr) >= regress_runs_critical(nr))
             break;
+#endif
     }
     st->n_chr = n - k0;
     /* Keep at most as many runs samples as register samples. */
-    if (k0 > st->n_chr) {
-        int drop = k0 - st->n_chr;
+    if (k0 > CHR_RUNS_KEEP * st->n_chr) {
+        int drop = k0 - CHR_RUNS_KEEP * st->n_chr;
         memmove(st->chr_t, st->chr_t + drop, sizeof(double) * (size_t)(n - drop));
         memmove(st->chr_y, st->chr_y + drop, sizeof(double) * (size_t)(n - drop));
         memmove(st->chr_d, st->chr_d + drop, sizeof(double) * (size_t)(n - drop));

@@ -83,6 +83,27 @@ static void test_runs(void **state)
     assert_true(pass >= 180);
 }
 
+/* The exact runs distribution given the sign counts (Wald-Wolfowitz): 5 + and 5 - in two
+ * runs happen in 2 of C(10,5) = 252 orders, in three runs in 8 more; alternating signs are
+ * the most runs possible (p = 1); one sign gives no evidence (1). */
+static void test_runs_p(void **state)
+{
+    (void)state;
+    double two[10] = {1, 1, 1, 1, 1, -1, -1, -1, -1, -1};
+    assert_true(fabs(regress_runs_p(two, 10) - 2.0 / 252.0) < 1e-12);
+    double three[10] = {1, 1, 1, -1, -1, -1, -1, -1, 1, 1};
+    assert_true(fabs(regress_runs_p(three, 10) - 10.0 / 252.0) < 1e-12);
+    double alt[10] = {1, -1, 1, -1, 1, -1, 1, -1, 1, -1};
+    assert_true(fabs(regress_runs_p(alt, 10) - 1.0) < 1e-12);
+    double same[4] = {1, 2, 3, 0};
+    assert_true(regress_runs_p(same, 4) == 1.0);
+    /* Unbalanced signs make few runs likely: 1 - among 9 + in 3 runs is the usual case. */
+    double one[10] = {1, 1, 1, 1, -1, 1, 1, 1, 1, 1};
+    assert_true(fabs(regress_runs_p(one, 10) - 1.0) < 1e-12);
+    double edge[10] = {-1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    assert_true(fabs(regress_runs_p(edge, 10) - 0.2) < 1e-12);
+}
+
 static void test_median(void **state)
 {
     (void)state;
@@ -98,6 +119,7 @@ int main(void)
         cmocka_unit_test(test_noisy_line_within_tolerance),
         cmocka_unit_test(test_singular_and_too_few),
         cmocka_unit_test(test_runs),
+        cmocka_unit_test(test_runs_p),
         cmocka_unit_test(test_median),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
