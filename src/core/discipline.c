@@ -29,6 +29,7 @@ void discipline_init(struct discipline *d, const struct clock_ops *clock, double
     d->maxslew_ppm = maxslew_ppm > 0.0 ? maxslew_ppm : 83333.333;
     d->control_failed = 0;
     d->n_steps = 0;
+    d->steps_s = 0.0;
     d->leap = CLOCK_LEAP_NONE;
     d->mono_is_raw = 0;
     /* Force the first set_freq_ppm(): the clock's previous setting is unknown. */
@@ -120,6 +121,7 @@ int discipline_step(struct discipline *d, double t_s, double offset_s)
         return r;
     }
     d->corr_s -= offset_s;
+    d->steps_s -= offset_s;
     d->n_steps++;
     d->slew_ppm = 0.0;
     d->slew_end_s = t_s;

@@ -22,6 +22,7 @@ struct discipline {
     double maxslew_ppm;            /* largest |slew_ppm| (maxslewrate) */
     int control_failed;            /* a clock operation failed: estimating only */
     uint32_t n_steps;
+    double steps_s;  /* sum of the steps' corrections (part of corr_s), seconds */
     int leap;        /* armed leap (enum clock_leap) */
     int mono_is_raw; /* engine time does not follow the adjustment (engine_params) */
 };

@@ -24,6 +24,14 @@
 #define BURST_INTERVAL_S    2.0  /* iburst/burst spacing, or 2^poll/4 if shorter */
 #define LEAP_GUARD_S        5.0  /* samples this close to a leap second are dropped */
 #define STARTUP_HOLD_S      10.0 /* longest wait for all initial bursts before an update */
+#ifndef POLL_RANDOMNESS
+/* Each poll interval is lengthened by a uniform 0..2 %: chronyd 4.3's observed intervals at
+ * poll 10 under the syscall-level simulator span 1024..1044 s (mean 1031), at poll 6 64..65.3
+ * s. Sources do not stay in lock-step, and the mean interval is chronyd's (tempus's former
+ * +-1/32, whose positive half the shorter-poll rule cut off, averaged 0.8 % short of 2^poll:
+ * 2-4 % more requests than chronyd on the WAN worlds). */
+#define POLL_RANDOMNESS 0.02
+#endif
 #ifndef WANDER_PPM
 #define WANDER_PPM 0.005 /* extrapolation allowance for offset variance, ppm */
 #endif
@@ -103,7 +111,8 @@ struct source {
     int64_t tx_real_ns;     /* local real time the request left */
     int64_t tx_mono_ns;
     double tx_corr_s;   /* discipline correction at transmit */
-    uint32_t tx_steps;  /* steps made before transmit */
+    double iv_factor;   /* the current interval's random lengthening (1..1.02) */
+    double tx_steps_s;  /* the discipline's steps_s at transmit */
     int tx_kernel;      /* tx_real_ns is a kernel TX timestamp (engine_tx_timestamp) */
     int last_tx_kernel; /* the last valid response's T1 was one (ntpdata) */
     uint32_t total_kernel_tx;
@@ -371,6 +380,7 @@ int engine_add_source(struct engine *e, const struct engine_source_params *sp,
      * unreachable minpoll -2 maxpoll -2 source). */
     s->poll = s->sp.minpoll_log2 < 0 ? 0 : s->sp.minpoll_log2;
     s->own_poll = s->chr_poll = s->poll;
+    s->iv_factor = 1.0;
     srcstats_init(&s->st, s->sp.minsamples, s->sp.maxsamples);
     s->st.fixed_min_delay_s = s->sp.mindelay_s;
     s->next_tx_mono = now_mono_ns + (int64_t)(INITIAL_DELAY_S * 1e9) +
@@ -511,7 +521,7 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
     s->tx_real_ns = read_real(e);
     s->tx_mono_ns = now_mono_ns;
     s->tx_corr_s = e->d.corr_s;
-    s->tx_steps = e->d.n_steps;
+    s->tx_steps_s = e->d.steps_s;
     s->tx_kernel = 0;
     s->awaiting = 1;
     s->total_tx++;
@@ -528,10 +538,24 @@ static void schedule_next(struct engine *e, struct source *s, int64_t now_mono_n
             b = 0.1;
         iv = b;
     } else {
-        /* +-1/32 of jitter keeps sources from staying in lock-step. */
-        iv *= 1.0 + (prng_uniform(&e->prng) - 0.5) / 16.0;
+        s->iv_factor = 1.0 + POLL_RANDOMNESS * prng_uniform(&e->prng);
+        iv *= s->iv_factor;
     }
     s->next_tx_mono = now_mono_ns + (int64_t)(iv * 1e9);
+}
+
+/* After a reply the next request is due one interval of the (possibly changed) poll after
+ * the last request, as chronyd schedules it: a shorter poll takes effect now rather than
+ * after the interval chosen at the transmission (at poll 10, 17 minutes of ignoring it), and
+ * a longer one too (before, the request already scheduled at the old poll went out first:
+ * one request more than chronyd at each poll step, 16 instead of 15 at minpoll 6 in wan4).
+ * The interval keeps its random lengthening (iv_factor). Not during a burst. */
+static void reschedule(struct source *s, int64_t now_mono_ns)
+{
+    if (s->burst_total > 0)
+        return;
+    int64_t due = s->tx_mono_ns + (int64_t)(poll_interval_s(s) * s->iv_factor * 1e9);
+    s->next_tx_mono = due > now_mono_ns ? due : now_mono_ns;
 }
 
 static void run_source_timer(struct engine *e, struct source *s, int64_t now_mono_ns,
@@ -916,8 +940,13 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     s->pkt_valid = 1;
     s->last_rx_xmt = p.transmit;
 
-    /* On-wire calculation in integer nanoseconds. */
-    int64_t T1 = s->tx_real_ns, T4 = rx_real_ns;
+    /* On-wire calculation in integer nanoseconds. A step made while the request was out
+     * moved the local clock by step_s between T1 and T4: T1 is put on the clock's new
+     * timeline (and the correction at transmit with it), so a reply in flight across a
+     * start-up step is used, as chronyd uses it, instead of costing a request more per
+     * source (step100: 4 burst requests per server, as chronyd, instead of 5). */
+    double step_s = e->d.steps_s - s->tx_steps_s;
+    int64_t T1 = s->tx_real_ns + (int64_t)llround(step_s * 1e9), T4 = rx_real_ns;
     int64_t T2 = ntp_time_to_ns(p.receive, rx_real_ns);
     int64_t T3 = ntp_time_to_ns(p.transmit, rx_real_ns);
     double local_iv = (double)(T4 - T1) * 1e-9;
@@ -943,7 +972,7 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
 
     double t_mid = tsec(e, s->tx_mono_ns + (now_mono_ns - s->tx_mono_ns) / 2);
     double meas = -theta; /* local clock offset, positive = ahead */
-    double corr_mid = 0.5 * (s->tx_corr_s + e->d.corr_s);
+    double corr_mid = 0.5 * (s->tx_corr_s + step_s + e->d.corr_s);
     double y = meas - corr_mid;
 
     /* Tests A-D. */
@@ -976,12 +1005,11 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     s->test_flags = flags;
 
     int good = t6 && t7 && tA && tB && tC && tD;
-    if (s->tx_steps != e->d.n_steps)
-        good = 0; /* the clock was stepped while the request was out */
     if (good && near_leap(e, rx_real_ns))
         good = 0;
     if (!good) {
         adjust_poll(s, tD ? 0.02 : 0.1);
+        reschedule(s, now_mono_ns);
         return;
     }
     s->total_good++;
@@ -1055,13 +1083,7 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     }
     adjust_poll2(s, d_own, d_chr);
 
-    /* A shorter poll takes effect now, not after the interval chosen at the last
-     * transmission (at poll 10 that would be 17 minutes of ignoring the change). */
-    if (s->burst_total == 0) {
-        int64_t due = s->tx_mono_ns + (int64_t)(poll_interval_s(s) * 1e9);
-        if (due < s->next_tx_mono)
-            s->next_tx_mono = due > now_mono_ns ? due : now_mono_ns;
-    }
+    reschedule(s, now_mono_ns);
 
     s->have_sample = 1;
     s->last_sample_t = t_mid;
@@ -1072,7 +1094,8 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     if (s->burst_total > 0 && --s->burst_good <= 0) {
         s->burst_total = 0;
         s->initial_burst = 0;
-        s->next_tx_mono = s->tx_mono_ns + (int64_t)(poll_interval_s(s) * 1e9);
+        s->iv_factor = 1.0 + POLL_RANDOMNESS * prng_uniform(&e->prng);
+        s->next_tx_mono = s->tx_mono_ns + (int64_t)(poll_interval_s(s) * s->iv_factor * 1e9);
     }
     select_and_update(e, t_now, s);
 }

@@ -537,6 +537,66 @@ static void test_authselect_recounted(void **state)
     engine_free(w.e);
 }
 
+/* A reply in flight across a start-up step is used (T1 is moved with the step), as chronyd
+ * uses it: with step100's three WAN paths the nearest server's reply steps the clock while
+ * the others' requests are out, and each server still needs only its 4 burst requests (5
+ * when such replies were dropped). */
+static void test_reply_across_step_used(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 3, 21);
+    w.x_s = 100.0;
+    for (int i = 0; i < 3; i++) { /* step100's paths */
+        w.base_s[i] = 0.002 + 0.006 * i;
+        w.jit_up_s[i] = w.jit_down_s[i] = 0.001 + 0.003 * i;
+    }
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
+    struct engine_params p;
+    engine_params_default(&p);
+    p.makestep_threshold_s = 1.0;
+    p.makestep_limit = 3;
+    w.e = engine_new(&p, &ops, 22, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.iburst = 1;
+    for (int i = 0; i < 3; i++)
+        world_add_src(&w, &sp, i + 1);
+    world_run(&w, &io, 40 * 1000000000LL, 0);
+    assert_int_equal(w.steps, 1);
+    assert_true(fabs(w.x_s) < 10e-3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(w.sent[i], 4);
+        struct report_source rs;
+        engine_source_report(w.e, i, w.t_ns, &rs);
+        assert_int_equal(rs.total_good, rs.total_valid); /* no reply wasted */
+        assert_true(fabs(rs.offset_s) < 20e-3);          /* measured on the stepped clock */
+    }
+    engine_free(w.e);
+}
+
+/* The poll interval is 2^poll lengthened by a uniform 0..2 % (chronyd's intervals): at a
+ * fixed poll 6 for 6 h, 21600 / (64 x 1.01) = 334 requests (340 with the former +-1/32,
+ * whose lengthening half was cut off). */
+static void test_poll_interval_randomness(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, 1, 23);
+    struct clock_ops ops = world_clock_ops(&w);
+    struct engine_io io = {.ctx = &w, .send = world_send};
+    w.e = engine_new(NULL, &ops, 24, 0);
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.minpoll_log2 = 6;
+    sp.maxpoll_log2 = 6;
+    world_add_src(&w, &sp, 1);
+    world_run(&w, &io, 6 * 3600 * 1000000000LL, 0);
+    assert_in_range(w.sent[0], 331, 337);
+    engine_free(w.e);
+}
+
 /* A source claiming a time decades away (no makestep): the engine slews for centuries, but
  * its next timeout stays a valid future time (fuzzer finding: it overflowed to INT64_MIN). */
 static void test_decades_offset_timeout_sane(void **state)
@@ -782,6 +842,8 @@ int main(void)
         cmocka_unit_test(test_poll_no_faster_than_chrony_rule),
         cmocka_unit_test(test_poll_floor_and_missing_key),
         cmocka_unit_test(test_authselect_recounted),
+        cmocka_unit_test(test_reply_across_step_used),
+        cmocka_unit_test(test_poll_interval_randomness),
         cmocka_unit_test(test_decades_offset_timeout_sane),
         cmocka_unit_test(test_orphan_follows_smallest_refid),
         cmocka_unit_test(test_orphan_we_serve_when_smallest),
