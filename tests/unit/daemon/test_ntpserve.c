@@ -29,15 +29,11 @@
 #include "os/udp.h"
 #include "wire/ntp.h"
 
+#include "../addr_util.h"
+
 static struct addr a4(int a, int b, int c, int d, uint16_t port)
 {
-    struct addr x;
-    memset(&x, 0, sizeof x);
-    x.family = ADDR_INET4;
-    x.bytes[0] = (uint8_t)a;
-    x.bytes[1] = (uint8_t)b;
-    x.bytes[2] = (uint8_t)c;
-    x.bytes[3] = (uint8_t)d;
+    struct addr x = tu_v4(a, b, c, d);
     x.port = port;
     return x;
 }
