@@ -28,9 +28,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A port unlikely to collide with a parallel test: from the PID, plus an offset per use.
+# A port unlikely to collide with a parallel test: from the PID, plus an offset per use (0-7:
+# attack/spoof.sh uses port_for 2 .. + 5). All below 32768, the start of Linux's ephemeral
+# range: tempusd opens a fresh socket with a random port for every request (RFC 9109), so a
+# port in that range can be taken by any daemon of a parallel test (attack_spoof's Python
+# server once failed with EADDRINUSE when this reached 56000).
 port_for() {
-    echo $((20000 + ($$ % 9000) * 4 + ${1:-0}))
+    echo $((20000 + ($$ % 1500) * 8 + ${1:-0}))
 }
 
 need() {
