@@ -69,9 +69,9 @@
 #ifndef CHR_RUNS_KEEP
 #define CHR_RUNS_KEEP 1 /* older samples kept for the runs test, per register sample */
 #endif
+/* > 0: the exact runs test (regress_runs_p) at this level, per mille */
 #ifndef CHR_RUNS_PERMILLE
-#define CHR_RUNS_PERMILLE 0 /* > 0: the exact runs test (regress_runs_p) at this level, per mille  \
-                             */
+#define CHR_RUNS_PERMILLE 0
 #endif
 
 static void chr_add(struct srcstats *st, double t, double y, double d);
