@@ -92,14 +92,19 @@ echo "tempusc dump: $F with $n1 samples"
 [ "$n1" -ge 6 ] || fail "only $n1 samples dumped"
 
 sleep 1
+# The server stops first, so that no sample arrives between the client's last sourcestats and
+# its exit dump: the frequency compared after -r is the one of exactly the dumped samples (a
+# sample more or less at poll -2 over a few seconds moves it by tenths of a ppm).
+stop server
+sleep 0.5
 np_before=$(np)
 freq_before=$(awk '$1 == "127.0.0.1" { print $5 }' "$WORK/sourcestats.txt")
 stop client1
 n2=$(sed -n 's/^samples //p' "$F")
 grep -q 'Could not save dump' "$WORK/client1.out" && fail "dump at exit failed"
 [ "$n2" -ge "$n1" ] || fail "exit dump has $n2 samples, fewer than $n1"
+[ "$n2" = "$np_before" ] || fail "exit dump has $n2 samples, sourcestats had $np_before"
 echo "exit: $n2 samples (sourcestats had $np_before, frequency $freq_before)"
-stop server
 cp "$F" "$WORK/saved.dat"
 
 # Restart with -r while the server is down: the samples are there at once.
