@@ -308,16 +308,22 @@ static int leap_after_sync(int y, int m, int d, int start_h, int srv_li,
     return tr.leap_status;
 }
 
-static void test_engine_combines_table_and_sources(void **state)
+/* The real 27-leap table as a version 2 file, parsed into l. */
+static void parse_real_table(struct tzif_leaps *l)
 {
-    (void)state;
     static uint8_t buf[4096];
     int64_t occ[30];
     int32_t corr[30];
     int n = real_table(occ, corr);
     size_t len = build(buf, 2, occ, corr, n);
+    assert_int_equal(tzif_parse(buf, len, l), TZIF_OK);
+}
+
+static void test_engine_combines_table_and_sources(void **state)
+{
+    (void)state;
     static struct tzif_leaps l;
-    assert_int_equal(tzif_parse(buf, len, &l), TZIF_OK);
+    parse_real_table(&l);
 
     /* 31 Dec 2016, sources silent: the table announces the insert, and the clock arms it. */
     assert_int_equal(leap_after_sync(2016, 12, 31, 10, 0, &l), 1);
@@ -342,13 +348,8 @@ static void test_engine_combines_table_and_sources(void **state)
 static void test_engine_sets_tai_offset(void **state)
 {
     (void)state;
-    static uint8_t buf[4096];
-    int64_t occ[30];
-    int32_t corr[30];
-    int n = real_table(occ, corr);
-    size_t len = build(buf, 2, occ, corr, n);
     static struct tzif_leaps l;
-    assert_int_equal(tzif_parse(buf, len, &l), TZIF_OK);
+    parse_real_table(&l);
 
     /* 1 March 2016: TAI - UTC = 36 s (since 1 July 2015), set once in an hour of updates */
     assert_int_equal(leap_after_sync(2016, 3, 1, 10, 0, &l), 0);
