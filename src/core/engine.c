@@ -14,6 +14,7 @@
 #include "base/prng.h"
 #include "core/discipline.h"
 #include "core/select.h"
+#include "core/sfilter.h"
 #include "core/srcstats.h"
 #include "wire/ntp.h"
 
@@ -120,6 +121,7 @@ struct source {
     unsigned reach;
 
     struct srcstats st;
+    struct sfilter flt; /* `filter N`: good samples wait here for N polls */
     int kod_rate;
 
     /* Last packet and measurement (ntpdata). */
@@ -383,6 +385,7 @@ int engine_add_source(struct engine *e, const struct engine_source_params *sp,
     s->iv_factor = 1.0;
     srcstats_init(&s->st, s->sp.minsamples, s->sp.maxsamples);
     s->st.fixed_min_delay_s = s->sp.mindelay_s;
+    sfilter_init(&s->flt, s->sp.filter);
     s->next_tx_mono = now_mono_ns + (int64_t)(INITIAL_DELAY_S * 1e9) +
                       (int64_t)prng_below(&e->prng, 20000000); /* spread sources 0-20 ms */
     if (s->sp.iburst) {
@@ -487,6 +490,7 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
         if (s->reach == 0 && s->sel_state != SELECT_STALE)
             select_and_update(e, tsec(e, now_mono_ns), NULL); /* it just became unreachable */
     }
+    sfilter_poll(&s->flt); /* a poll counts towards `filter` whether or not it is answered */
     const struct keys_key *key = NULL;
     if (s->sp.key_id != 0) {
         key = keys_find(e->keys, s->sp.key_id);
@@ -556,6 +560,18 @@ static void reschedule(struct source *s, int64_t now_mono_ns)
         return;
     int64_t due = s->tx_mono_ns + (int64_t)(poll_interval_s(s) * s->iv_factor * 1e9);
     s->next_tx_mono = due > now_mono_ns ? due : now_mono_ns;
+}
+
+/* A good reply counts towards the running burst; at its last one the regular polls resume
+ * one (randomly lengthened) interval after this request. */
+static void end_burst_if_done(struct engine *e, struct source *s)
+{
+    if (s->burst_total > 0 && --s->burst_good <= 0) {
+        s->burst_total = 0;
+        s->initial_burst = 0;
+        s->iv_factor = 1.0 + POLL_RANDOMNESS * prng_uniform(&e->prng);
+        s->next_tx_mono = s->tx_mono_ns + (int64_t)(poll_interval_s(s) * s->iv_factor * 1e9);
+    }
 }
 
 static void run_source_timer(struct engine *e, struct source *s, int64_t now_mono_ns,
@@ -792,6 +808,9 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
     if (step) {
         log_debug("engine: stepping the clock by %+.6f seconds", -x);
         discipline_step(&e->d, t, x);
+        /* Held filter samples are measured against the clock before the step. */
+        for (int i = 0; i < e->nsrc; i++)
+            sfilter_clear(&e->src[i]->flt);
         e->d.base_ppm = -freq * 1e6;
         discipline_correct(&e->d, t, 0.0, 1.0, -freq * 1e6);
     } else {
@@ -1029,6 +1048,26 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
         .stratum = stratum,
         .leap = p.leap,
     };
+    /* `filter N`: of N polls' good samples the one with the smallest peer distance goes on,
+     * at its own time (the rest of this function reads it, not the newest reply). */
+    if (s->sp.filter > 0) {
+        struct srcstats_sample in = smp;
+        if (!sfilter_add(&s->flt, &in, &smp)) {
+            reschedule(s, now_mono_ns);
+            end_burst_if_done(e, s);
+            return;
+        }
+        t_mid = smp.t_s;
+        y = smp.y_s;
+        meas = smp.meas_s;
+        corr_mid = meas - y;
+        delay = smp.delay_s;
+        disp = smp.disp_s;
+        pred = srcstats_predict(&s->st, t_mid, WANDER_PPM, &pred_var);
+#if CHR_SHADOW && !CHR_SHADOW_NERR
+        pred_chr = srcstats_chr_predict(&s->st, t_mid);
+#endif
+    }
     /* The oscillator's wander rate: the candidate that has predicted new samples best,
      * over all sources, with a memory of about Q_MEMORY samples. */
     double z2[SRCSTATS_N_Q];
@@ -1091,12 +1130,7 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     s->last_meas_corr_s = corr_mid;
     s->last_err_s = smp.root_delay_s / 2.0 + smp.root_disp_s;
 
-    if (s->burst_total > 0 && --s->burst_good <= 0) {
-        s->burst_total = 0;
-        s->initial_burst = 0;
-        s->iv_factor = 1.0 + POLL_RANDOMNESS * prng_uniform(&e->prng);
-        s->next_tx_mono = s->tx_mono_ns + (int64_t)(poll_interval_s(s) * s->iv_factor * 1e9);
-    }
+    end_burst_if_done(e, s);
     select_and_update(e, t_now, s);
 }
 
@@ -1538,6 +1572,7 @@ int engine_set_source_offset(struct engine *e, int source_id, double offset_s)
         s->st.s[k].y_s -= d;
         s->st.s[k].meas_s -= d;
     }
+    sfilter_shift(&s->flt, d);
     if (s->have_sample)
         s->last_meas_s -= d;
     if (s->st.n > 0)
@@ -1555,6 +1590,7 @@ void engine_reset_sources(struct engine *e, int64_t now_mono_ns)
     for (int i = 0; i < e->nsrc; i++) {
         struct source *s = e->src[i];
         srcstats_clear(&s->st);
+        sfilter_clear(&s->flt);
         s->have_sample = 0;
         s->reach = 0;
         s->stratum = 16;

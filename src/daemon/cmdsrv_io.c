@@ -119,6 +119,10 @@ static int add_address(struct cmdsrv_io *io, const struct cmdmon_req_add_source 
     if (a->max_delay_dev_ratio > 0)
         sp.maxdelaydevratio = a->max_delay_dev_ratio;
     sp.offset_s = a->offset;
+    /* chronyc sends -1 for "not given" (the engine's default) */
+    sp.minsamples = a->min_samples >= 0 ? (int)a->min_samples : -1;
+    sp.maxsamples = a->max_samples >= 0 ? (int)a->max_samples : -1;
+    sp.filter = a->filter_length > 0 ? (int)a->filter_length : 0;
     /* `add server ... key N`: signed requests, test 5, authselectmode (it was dropped) */
     sp.key_id = a->authkey;
     char text[ADDR_TEXT_MAX];
