@@ -170,6 +170,14 @@ void world_init(struct world *w, int nsrv, uint64_t seed)
     }
 }
 
+struct engine *world_engine_new(struct world *w, const struct engine_params *p, uint64_t seed)
+{
+    w->ops = world_clock_ops(w);
+    w->io = (struct engine_io){.ctx = w, .send = world_send};
+    w->e = engine_new(p, &w->ops, seed, 0);
+    return w->e;
+}
+
 int world_add_src(struct world *w, struct engine_source_params *sp, int last_octet)
 {
     struct addr a = {.family = ADDR_INET4, .bytes = {192, 0, 2, (uint8_t)last_octet}, .port = 123};

@@ -51,6 +51,9 @@ struct world {
     int max_events;
     int events;       /* steps world_run took so far */
     struct engine *e; /* the engine under test, created and freed by the test */
+    /* world_engine_new's clock and packet path on this world (the engine keeps &ops) */
+    struct clock_ops ops;
+    struct engine_io io;
 };
 
 /* nsrv servers, LAN links (50 us + 10 us jitter each way), everything else zero. */
@@ -73,6 +76,11 @@ int world_send(void *ctx, int id, const uint8_t *pkt, size_t len);
 /* Runs the world until true time end_ns. Returns the RMS of x over samples every second
  * after from_ns (0 if none). */
 double world_run(struct world *w, const struct engine_io *io, int64_t end_ns, int64_t from_ns);
+
+/* The usual set-up: fills w->ops (world_clock_ops) and w->io (world_send), then creates w->e
+ * = engine_new(p, &w->ops, seed, 0) (p NULL: engine defaults) and returns it. The test frees
+ * w->e; w must not move while the engine lives. */
+struct engine *world_engine_new(struct world *w, const struct engine_params *p, uint64_t seed);
 
 /* Adds a source 192.0.2.last_octet:123 named "sN" to w->e. */
 int world_add_src(struct world *w, struct engine_source_params *sp, int last_octet);

@@ -19,6 +19,15 @@
 #include "engine_world.h"
 #include "wire/ntp.h"
 
+/* Default source options with iburst (`server ... iburst`). */
+static struct engine_source_params iburst_source(void)
+{
+    struct engine_source_params sp;
+    engine_source_params_default(&sp);
+    sp.iburst = 1;
+    return sp;
+}
+
 static void test_lan_converges(void **state)
 {
     (void)state;
@@ -26,16 +35,12 @@ static void test_lan_converges(void **state)
     world_init(&w, 1, 11);
     w.x_s = 0.010;
     w.f0_ppm = 50.0;
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
     struct engine_params p;
     engine_params_default(&p);
-    w.e = engine_new(&p, &ops, 1, 0);
-    struct engine_source_params sp;
-    engine_source_params_default(&sp);
-    sp.iburst = 1;
+    world_engine_new(&w, &p, 1);
+    struct engine_source_params sp = iburst_source();
     assert_int_equal(world_add_src(&w, &sp, 1), 0);
-    double rms = world_run(&w, &io, 4 * 3600 * 1000000000LL, 3600 * 1000000000LL);
+    double rms = world_run(&w, &w.io, 4 * 3600 * 1000000000LL, 3600 * 1000000000LL);
     assert_true(rms < 30e-6);
     struct report_tracking tr;
     engine_tracking(w.e, w.t_ns, &tr);
@@ -73,22 +78,18 @@ static void test_iburst_makestep(void **state)
     world_init(&w, 1, 12);
     w.x_s = 100.0;
     w.f0_ppm = -30.0;
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
     struct engine_params p;
     engine_params_default(&p);
     p.makestep_threshold_s = 1.0;
     p.makestep_limit = 3;
-    w.e = engine_new(&p, &ops, 2, 0);
-    struct engine_source_params sp;
-    engine_source_params_default(&sp);
-    sp.iburst = 1;
+    world_engine_new(&w, &p, 2);
+    struct engine_source_params sp = iburst_source();
     world_add_src(&w, &sp, 1);
-    world_run(&w, &io, 6 * 1000000000LL, 0);
+    world_run(&w, &w.io, 6 * 1000000000LL, 0);
     assert_int_equal(w.steps, 1);
     assert_true(fabs(w.x_s) < 1e-3);
     assert_true(w.sent[0] <= 8);
-    world_run(&w, &io, 3600 * 1000000000LL, 0);
+    world_run(&w, &w.io, 3600 * 1000000000LL, 0);
     assert_int_equal(w.steps, 1);
     assert_true(fabs(w.x_s) < 100e-6);
     engine_free(w.e);
@@ -101,18 +102,14 @@ static void test_falseticker_never_selected(void **state)
     world_init(&w, 4, 13);
     w.srv_offset_s[2] = 1.0;
     w.f0_ppm = 10.0;
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
     struct engine_params p;
     engine_params_default(&p);
-    w.e = engine_new(&p, &ops, 3, 0);
-    struct engine_source_params sp;
-    engine_source_params_default(&sp);
-    sp.iburst = 1;
+    world_engine_new(&w, &p, 3);
+    struct engine_source_params sp = iburst_source();
     for (int i = 0; i < 4; i++)
         world_add_src(&w, &sp, i + 1);
     for (int k = 0; k < 60; k++) {
-        world_run(&w, &io, (int64_t)(k + 1) * 60 * 1000000000LL, 0);
+        world_run(&w, &w.io, (int64_t)(k + 1) * 60 * 1000000000LL, 0);
         assert_true(fabs(w.x_s) < 0.01);
     }
     struct report_source rs;
@@ -141,12 +138,12 @@ static void make_reply(struct world *w, uint8_t *out, int64_t rx_true_ns)
 }
 
 /* Advances to the engine's timeouts until it sends a new request. */
-static void next_request(struct world *w, const struct engine_io *io)
+static void next_request(struct world *w)
 {
     int sent = w->sent[0];
     while (w->sent[0] == sent) {
         world_advance(w, engine_next_timeout_mono_ns(w->e));
-        engine_run_timers(w->e, w->t_ns, io);
+        engine_run_timers(w->e, w->t_ns, &w->io);
     }
 }
 
@@ -156,9 +153,7 @@ static void test_packet_tests_and_reach(void **state)
     struct world w;
     world_init(&w, 1, 14);
     w.drop_all[0] = 1; /* we answer by hand */
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
-    w.e = engine_new(NULL, &ops, 4, 0);
+    world_engine_new(&w, NULL, 4);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.minpoll_log2 = 4;
@@ -167,47 +162,47 @@ static void test_packet_tests_and_reach(void **state)
     uint8_t pkt[48];
 
     /* Poll 1: answered correctly. */
-    next_request(&w, &io);
+    next_request(&w);
     assert_int_equal(w.sent[0], 1);
     world_advance(&w, w.t_ns + 100000);
     make_reply(&w, pkt, w.t_ns);
-    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &w.io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_valid, 1);
     assert_int_equal(rs.total_good, 1);
     assert_int_equal(rs.reach, 1);
     /* The same packet again: duplicate (test 1) and no request outstanding (test 2). */
-    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &w.io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_valid, 1);
     assert_int_equal(rs.test_flags & REPORT_TEST_1, 0);
     assert_int_equal(rs.test_flags & REPORT_TEST_2, 0);
 
     /* Poll 2: a reply with a wrong origin (bogus), then one with a zero receive stamp. */
-    next_request(&w, &io);
+    next_request(&w);
     world_advance(&w, w.t_ns + 100000);
     make_reply(&w, pkt, w.t_ns);
     pkt[NTP_OFF_ORIGIN + 7] ^= 1;
-    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &w.io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_valid, 1);
     assert_int_equal(rs.test_flags & REPORT_TEST_2, 0);
     assert_true(rs.test_flags & REPORT_TEST_1);
     make_reply(&w, pkt, w.t_ns);
     memset(pkt + NTP_OFF_RECEIVE, 0, 8);
-    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &w.io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_valid, 1);
     assert_int_equal(rs.test_flags & REPORT_TEST_3, 0);
     assert_int_equal(rs.total_rx, 4);
 
     /* Poll 3 is sent with poll 2 unanswered: reach shifts in a 0. */
-    next_request(&w, &io);
+    next_request(&w);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.reach, 2);
     world_advance(&w, w.t_ns + 100000);
     make_reply(&w, pkt, w.t_ns);
-    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &w.io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.reach, 5);
     assert_int_equal(rs.total_valid, 2);
@@ -219,11 +214,11 @@ static void test_packet_tests_and_reach(void **state)
 
     /* A reply from the wrong mode is ignored entirely. */
     pkt[0] = (uint8_t)((pkt[0] & ~7) | NTP_MODE_BROADCAST);
-    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &w.io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_valid, 2);
     /* Garbage is counted and dropped. */
-    engine_receive(w.e, 0, pkt, 20, world_read_ns(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 20, world_read_ns(&w), w.t_ns, &w.io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_rx, 7);
     engine_free(w.e);
@@ -239,9 +234,7 @@ static void test_tx_timestamp(void **state)
     struct world w;
     world_init(&w, 1, 15);
     w.drop_all[0] = 1;
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
-    w.e = engine_new(NULL, &ops, 5, 0);
+    world_engine_new(&w, NULL, 5);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.minpoll_log2 = 4;
@@ -252,7 +245,7 @@ static void test_tx_timestamp(void **state)
     assert_int_equal(engine_tx_timestamp(w.e, 0, NULL, world_read_ns(&w)), -ESTALE);
 
     /* Poll 1: a kernel stamp 30 us after the clock read, before the reply. */
-    next_request(&w, &io);
+    next_request(&w);
     int64_t t1_read = world_read_ns(&w);
     int64_t t1_kernel = t1_read + 30000;
     uint8_t other[8];
@@ -271,7 +264,7 @@ static void test_tx_timestamp(void **state)
     world_advance(&w, w.t_ns + 100000);
     make_reply(&w, pkt, w.t_ns);
     int64_t t4 = world_read_ns(&w);
-    engine_receive(w.e, 0, pkt, 48, t4, w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, t4, w.t_ns, &w.io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_good, 1);
     assert_int_equal(rs.tx_tss_char, 'K');
@@ -287,12 +280,12 @@ static void test_tx_timestamp(void **state)
     assert_true(delay < 100e-6 - 10e-6 - 29e-6);
 
     /* Poll 2: the reply first; the stamp after it is too late, T1 was the clock read. */
-    next_request(&w, &io);
+    next_request(&w);
     t1_read = world_read_ns(&w);
     world_advance(&w, w.t_ns + 100000);
     make_reply(&w, pkt, w.t_ns);
     t4 = world_read_ns(&w);
-    engine_receive(w.e, 0, pkt, 48, t4, w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, t4, w.t_ns, &w.io);
     assert_int_equal(engine_tx_timestamp(w.e, 0, NULL, t1_read + 30000), -ESTALE);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.total_good, 2);
@@ -305,11 +298,11 @@ static void test_tx_timestamp(void **state)
     assert_true(fabs(rs.peer_delay_s - delay) < 1e-9);
 
     /* Poll 3: a stamp without the datagram (a socket per request) is the outstanding one's. */
-    next_request(&w, &io);
+    next_request(&w);
     assert_int_equal(engine_tx_timestamp(w.e, 0, NULL, world_read_ns(&w) + 5000), 0);
     world_advance(&w, w.t_ns + 100000);
     make_reply(&w, pkt, w.t_ns);
-    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &io);
+    engine_receive(w.e, 0, pkt, 48, world_read_ns(&w), w.t_ns, &w.io);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.tx_tss_char, 'K');
     assert_int_equal(rs.total_kernel_tx, 2);
@@ -322,21 +315,19 @@ static void test_kod_rate_backs_off(void **state)
     (void)state;
     struct world w;
     world_init(&w, 1, 15);
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
-    w.e = engine_new(NULL, &ops, 5, 0);
+    world_engine_new(&w, NULL, 5);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.minpoll_log2 = 4;
     sp.maxpoll_log2 = 10;
     world_add_src(&w, &sp, 1);
-    world_run(&w, &io, 200 * 1000000000LL, 0);
+    world_run(&w, &w.io, 200 * 1000000000LL, 0);
     int before = w.sent[0];
     struct report_source rs;
     engine_source_report(w.e, 0, w.t_ns, &rs);
     int poll_before = rs.poll_log2;
     w.kod_rate[0] = 1;
-    world_run(&w, &io, 2000 * 1000000000LL, 0);
+    world_run(&w, &w.io, 2000 * 1000000000LL, 0);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_true(rs.poll_log2 > poll_before);
     /* at poll 4 the 1800 s would take ~110 requests; backing off sends far fewer */
@@ -349,20 +340,18 @@ static void test_poll_adapts_up_and_unreachable(void **state)
     (void)state;
     struct world w;
     world_init(&w, 1, 16);
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
-    w.e = engine_new(NULL, &ops, 6, 0);
+    world_engine_new(&w, NULL, 6);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.minpoll_log2 = 4;
     sp.maxpoll_log2 = 8;
     world_add_src(&w, &sp, 1);
-    world_run(&w, &io, 3 * 3600 * 1000000000LL, 0);
+    world_run(&w, &w.io, 3 * 3600 * 1000000000LL, 0);
     struct report_source rs;
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.poll_log2, 8); /* a quiet clock and LAN: polls lengthen to maxpoll */
     w.drop_all[0] = 1;
-    world_run(&w, &io, 6 * 3600 * 1000000000LL, 0);
+    world_run(&w, &w.io, 6 * 3600 * 1000000000LL, 0);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.reach, 0);
     assert_int_equal(rs.state, REPORT_STATE_NONSELECTABLE);
@@ -383,14 +372,10 @@ static void test_poll_no_faster_than_chrony_rule(void **state)
     world_init(&w, 1, 18);
     w.f0_ppm = 20.0;
     w.wander_ppm = 0.001;
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
-    w.e = engine_new(NULL, &ops, 8, 0);
-    struct engine_source_params sp;
-    engine_source_params_default(&sp);
-    sp.iburst = 1;
+    world_engine_new(&w, NULL, 8);
+    struct engine_source_params sp = iburst_source();
     world_add_src(&w, &sp, 1);
-    double rms = world_run(&w, &io, 6 * 3600 * 1000000000LL, 1800 * 1000000000LL);
+    double rms = world_run(&w, &w.io, 6 * 3600 * 1000000000LL, 1800 * 1000000000LL);
     assert_true(w.sent[0] <= 90);
     assert_true(w.sent[0] >= 25); /* not stuck at maxpoll from the start either */
     assert_true(rms < 100e-6);
@@ -410,9 +395,7 @@ static void test_poll_floor_and_missing_key(void **state)
     struct world w;
     world_init(&w, 3, 19);
     w.drop_all[0] = 1;
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
-    w.e = engine_new(NULL, &ops, 9, 0);
+    world_engine_new(&w, NULL, 9);
     static const char keytext[] = "1 MD5 HEX:0102030405060708090A0B0C0D0E0F10\n";
     struct keys *keys = keys_parse(keytext, sizeof keytext - 1, "k", NULL, NULL);
     assert_non_null(keys);
@@ -433,7 +416,7 @@ static void test_poll_floor_and_missing_key(void **state)
     struct report_source rs;
     assert_int_equal(engine_source_report(w.e, 0, 0, &rs), 0);
     assert_int_equal(rs.poll_log2, 0);
-    world_run(&w, &io, 60 * 1000000000LL, 0);
+    world_run(&w, &w.io, 60 * 1000000000LL, 0);
     assert_int_equal(engine_source_report(w.e, 0, w.t_ns, &rs), 0);
     assert_int_equal(rs.reach, 0);
     assert_int_equal(rs.poll_log2, 0);
@@ -465,8 +448,6 @@ static void test_authselect_recounted(void **state)
     (void)state;
     struct world w;
     world_init(&w, 3, 21);
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
     struct engine_params p;
     engine_params_default(&p);
     assert_int_equal(p.authselect, ENGINE_AUTHSELECT_IGNORE);
@@ -474,14 +455,12 @@ static void test_authselect_recounted(void **state)
 
     /* prefer: an unauthenticated source is noselect once an authenticated one is there */
     p.authselect = ENGINE_AUTHSELECT_PREFER;
-    w.e = engine_new(&p, &ops, 12, 0);
-    struct engine_source_params sp;
-    engine_source_params_default(&sp);
-    sp.iburst = 1;
+    world_engine_new(&w, &p, 12);
+    struct engine_source_params sp = iburst_source();
     sp.minpoll_log2 = sp.maxpoll_log2 = 0;
     int a = world_add_src(&w, &sp, 1);
     assert_int_equal(eff_added(&w, 0), 0);
-    world_run(&w, &io, 10 * 1000000000LL, 0);
+    world_run(&w, &w.io, 10 * 1000000000LL, 0);
     struct report_tracking tr;
     engine_tracking(w.e, w.t_ns, &tr);
     assert_true(tr.synced);
@@ -490,7 +469,7 @@ static void test_authselect_recounted(void **state)
     assert_int_equal(eff_added(&w, 0), (int)N);
     assert_int_equal(eff_added(&w, 1), 0);
     struct report_source rs;
-    world_run(&w, &io, 20 * 1000000000LL, 0);
+    world_run(&w, &w.io, 20 * 1000000000LL, 0);
     assert_int_equal(engine_source_report(w.e, 0, w.t_ns, &rs), 0);
     assert_int_not_equal(rs.state, REPORT_STATE_SELECTED);
     /* a configured noselect source is not counted and gets nothing */
@@ -505,7 +484,7 @@ static void test_authselect_recounted(void **state)
 
     /* mix (chronyd's default): with both kinds the authenticated ones require + trust */
     p.authselect = ENGINE_AUTHSELECT_MIX;
-    w.e = engine_new(&p, &ops, 13, 0);
+    world_engine_new(&w, &p, 13);
     engine_source_params_default(&sp);
     sp.key_id = 5;
     world_add_src(&w, &sp, 1);
@@ -522,13 +501,13 @@ static void test_authselect_recounted(void **state)
 
     /* require: unauthenticated ones are noselect even alone; ignore: nothing */
     p.authselect = ENGINE_AUTHSELECT_REQUIRE;
-    w.e = engine_new(&p, &ops, 14, 0);
+    world_engine_new(&w, &p, 14);
     engine_source_params_default(&sp);
     world_add_src(&w, &sp, 1);
     assert_int_equal(eff_added(&w, 0), (int)N);
     engine_free(w.e);
     p.authselect = ENGINE_AUTHSELECT_IGNORE;
-    w.e = engine_new(&p, &ops, 15, 0);
+    world_engine_new(&w, &p, 15);
     world_add_src(&w, &sp, 1);
     sp.key_id = 5;
     world_add_src(&w, &sp, 2);
@@ -551,19 +530,15 @@ static void test_reply_across_step_used(void **state)
         w.base_s[i] = 0.002 + 0.006 * i;
         w.jit_up_s[i] = w.jit_down_s[i] = 0.001 + 0.003 * i;
     }
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
     struct engine_params p;
     engine_params_default(&p);
     p.makestep_threshold_s = 1.0;
     p.makestep_limit = 3;
-    w.e = engine_new(&p, &ops, 22, 0);
-    struct engine_source_params sp;
-    engine_source_params_default(&sp);
-    sp.iburst = 1;
+    world_engine_new(&w, &p, 22);
+    struct engine_source_params sp = iburst_source();
     for (int i = 0; i < 3; i++)
         world_add_src(&w, &sp, i + 1);
-    world_run(&w, &io, 40 * 1000000000LL, 0);
+    world_run(&w, &w.io, 40 * 1000000000LL, 0);
     assert_int_equal(w.steps, 1);
     assert_true(fabs(w.x_s) < 10e-3);
     for (int i = 0; i < 3; i++) {
@@ -584,15 +559,13 @@ static void test_poll_interval_randomness(void **state)
     (void)state;
     struct world w;
     world_init(&w, 1, 23);
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
-    w.e = engine_new(NULL, &ops, 24, 0);
+    world_engine_new(&w, NULL, 24);
     struct engine_source_params sp;
     engine_source_params_default(&sp);
     sp.minpoll_log2 = 6;
     sp.maxpoll_log2 = 6;
     world_add_src(&w, &sp, 1);
-    world_run(&w, &io, 6 * 3600 * 1000000000LL, 0);
+    world_run(&w, &w.io, 6 * 3600 * 1000000000LL, 0);
     assert_in_range(w.sent[0], 331, 337);
     engine_free(w.e);
 }
@@ -605,14 +578,10 @@ static void test_decades_offset_timeout_sane(void **state)
     struct world w;
     world_init(&w, 1, 17);
     w.srv_offset_s[0] = 40.0 * 365 * 86400; /* 40 years ahead */
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
-    w.e = engine_new(NULL, &ops, 7, 0);
-    struct engine_source_params sp;
-    engine_source_params_default(&sp);
-    sp.iburst = 1;
+    world_engine_new(&w, NULL, 7);
+    struct engine_source_params sp = iburst_source();
     world_add_src(&w, &sp, 1);
-    world_run(&w, &io, 30 * 1000000000LL, 0);
+    world_run(&w, &w.io, 30 * 1000000000LL, 0);
     int64_t next = engine_next_timeout_mono_ns(w.e);
     assert_true(next > w.t_ns);
     assert_true(next - w.t_ns < 3600 * 1000000000LL); /* the polls go on */
@@ -622,28 +591,24 @@ static void test_decades_offset_timeout_sane(void **state)
 
 /* Orphan servers: n sources at stratum `stratum` (192.0.2.1 .. n), our own address towards
  * them 192.0.2.own (0: unknown), `local stratum 10 orphan` (or plain local); runs 20 min. */
-static void orphan_world(struct world *w, struct clock_ops *ops, const struct engine_io *io,
-                         const int *stratum, int n, int own, int orphan)
+static void orphan_world(struct world *w, const int *stratum, int n, int own, int orphan)
 {
     world_init(w, n, 20);
     w->f0_ppm = 10.0;
     for (int i = 0; i < n; i++)
         w->srv_stratum[i] = stratum[i];
-    *ops = world_clock_ops(w);
     struct engine_params p;
     engine_params_default(&p);
     p.local_stratum = 10;
     p.local_orphan = orphan;
-    w->e = engine_new(&p, ops, 9, 0);
-    struct engine_source_params sp;
-    engine_source_params_default(&sp);
-    sp.iburst = 1;
+    world_engine_new(w, &p, 9);
+    struct engine_source_params sp = iburst_source();
     for (int i = 0; i < n; i++) {
         int id = world_add_src(w, &sp, i + 1);
         if (own)
             engine_set_source_local_refid(w->e, id, 0xC0000200u | (uint32_t)own);
     }
-    world_run(w, io, 1200 * 1000000000LL, 0);
+    world_run(w, &w->io, 1200 * 1000000000LL, 0);
 }
 
 static char sel_char(const struct world *w, int i)
@@ -659,10 +624,8 @@ static void test_orphan_follows_smallest_refid(void **state)
 {
     (void)state;
     struct world w;
-    struct clock_ops ops;
-    struct engine_io io = {.ctx = &w, .send = world_send};
     const int st[] = {10, 10};
-    orphan_world(&w, &ops, &io, st, 2, 9, 1);
+    orphan_world(&w, st, 2, 9, 1);
     struct report_tracking tr;
     engine_tracking(w.e, w.t_ns, &tr);
     assert_true(tr.synced);
@@ -682,10 +645,8 @@ static void test_orphan_we_serve_when_smallest(void **state)
 {
     (void)state;
     struct world w;
-    struct clock_ops ops;
-    struct engine_io io = {.ctx = &w, .send = world_send};
     const int st[] = {10, 10};
-    orphan_world(&w, &ops, &io, st, 2, 0, 1);
+    orphan_world(&w, st, 2, 0, 1);
     /* own refid unknown (0): never follow an orphan */
     struct report_tracking tr;
     engine_tracking(w.e, w.t_ns, &tr);
@@ -693,7 +654,7 @@ static void test_orphan_we_serve_when_smallest(void **state)
     engine_free(w.e);
 
     /* 192.0.2.1 is ours: the sources at .1 (equal) and .2 are not below it */
-    orphan_world(&w, &ops, &io, st, 2, 1, 1);
+    orphan_world(&w, st, 2, 1, 1);
     engine_tracking(w.e, w.t_ns, &tr);
     assert_false(tr.synced);
     assert_int_equal(sel_char(&w, 0), 'O');
@@ -708,10 +669,8 @@ static void test_orphan_strata(void **state)
 {
     (void)state;
     struct world w;
-    struct clock_ops ops;
-    struct engine_io io = {.ctx = &w, .send = world_send};
     const int st1[] = {11};
-    orphan_world(&w, &ops, &io, st1, 1, 9, 1);
+    orphan_world(&w, st1, 1, 9, 1);
     struct report_tracking tr;
     engine_tracking(w.e, w.t_ns, &tr);
     assert_false(tr.synced);
@@ -719,7 +678,7 @@ static void test_orphan_strata(void **state)
     engine_free(w.e);
 
     const int st2[] = {10, 3};
-    orphan_world(&w, &ops, &io, st2, 2, 9, 1);
+    orphan_world(&w, st2, 2, 9, 1);
     engine_tracking(w.e, w.t_ns, &tr);
     assert_true(tr.synced);
     assert_int_equal(tr.ref_id, 0xC0000202u);
@@ -729,16 +688,16 @@ static void test_orphan_strata(void **state)
     engine_free(w.e);
 
     /* local without orphan: the stratum-11 source is an ordinary one */
-    orphan_world(&w, &ops, &io, st1, 1, 9, 0);
+    orphan_world(&w, st1, 1, 9, 0);
     engine_tracking(w.e, w.t_ns, &tr);
     assert_true(tr.synced);
     assert_int_equal(tr.stratum, 12);
     engine_free(w.e);
 
     /* orphan switched off at run time (chronyc local): followed at the next sample */
-    orphan_world(&w, &ops, &io, st1, 1, 9, 1);
+    orphan_world(&w, st1, 1, 9, 1);
     engine_set_local(w.e, 10, 0);
-    world_run(&w, &io, 3000 * 1000000000LL, 0);
+    world_run(&w, &w.io, 3000 * 1000000000LL, 0);
     engine_tracking(w.e, w.t_ns, &tr);
     assert_true(tr.synced);
     engine_free(w.e);
@@ -750,21 +709,16 @@ static void test_sync_loop_rejected(void **state)
 {
     (void)state;
     struct world w;
-    struct clock_ops ops;
-    struct engine_io io = {.ctx = &w, .send = world_send};
     const int st[] = {3};
     world_init(&w, 1, 21);
     w.srv_stratum[0] = st[0];
     w.srv_refid[0] = 0xC0000209u;
-    ops = world_clock_ops(&w);
-    w.e = engine_new(NULL, &ops, 10, 0);
-    struct engine_source_params sp;
-    engine_source_params_default(&sp);
-    sp.iburst = 1;
+    world_engine_new(&w, NULL, 10);
+    struct engine_source_params sp = iburst_source();
     int id = world_add_src(&w, &sp, 1);
     assert_int_equal(engine_set_source_local_refid(w.e, id, 0xC0000209u), 0);
     assert_int_equal(engine_set_source_local_refid(w.e, id + 5, 1), -ENOENT);
-    world_run(&w, &io, 600 * 1000000000LL, 0);
+    world_run(&w, &w.io, 600 * 1000000000LL, 0);
     struct report_source rs;
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_int_equal(rs.test_flags & REPORT_TEST_D, 0);
@@ -777,7 +731,7 @@ static void test_sync_loop_rejected(void **state)
     assert_false(tr.synced);
     /* another refid: the same server is followed */
     w.srv_refid[0] = 0xC0000208u;
-    world_run(&w, &io, 1800 * 1000000000LL, 0);
+    world_run(&w, &w.io, 1800 * 1000000000LL, 0);
     engine_source_report(w.e, 0, w.t_ns, &rs);
     assert_true(rs.test_flags & REPORT_TEST_D);
     engine_tracking(w.e, w.t_ns, &tr);
@@ -794,31 +748,27 @@ static void test_prefer_lapses_when_silent(void **state)
     struct world w;
     world_init(&w, 2, 22);
     w.f0_ppm = 10.0;
-    struct clock_ops ops = world_clock_ops(&w);
-    struct engine_io io = {.ctx = &w, .send = world_send};
-    w.e = engine_new(NULL, &ops, 11, 0);
-    struct engine_source_params sp;
-    engine_source_params_default(&sp);
-    sp.iburst = 1;
+    world_engine_new(&w, NULL, 11);
+    struct engine_source_params sp = iburst_source();
     sp.maxpoll_log2 = 8;
     sp.prefer = 1;
     world_add_src(&w, &sp, 1);
     sp.prefer = 0;
     world_add_src(&w, &sp, 2);
-    world_run(&w, &io, 2 * 3600 * 1000000000LL, 0);
+    world_run(&w, &w.io, 2 * 3600 * 1000000000LL, 0);
     assert_int_equal(sel_char(&w, 0), '*');
     assert_int_equal(sel_char(&w, 1), 'P');
     w.drop_all[0] = 1;
     /* one miss: still preferred */
     int sent = w.sent[0];
     while (w.sent[0] < sent + 2)
-        world_run(&w, &io, w.t_ns + 1000000000LL, 0);
+        world_run(&w, &w.io, w.t_ns + 1000000000LL, 0);
     assert_int_equal(sel_char(&w, 1), 'P');
     struct report_tracking tr;
     engine_tracking(w.e, w.t_ns, &tr);
     uint32_t updates = tr.n_updates;
     /* two misses (about 2 x 256 s): the other source takes part again */
-    world_run(&w, &io, w.t_ns + 900 * 1000000000LL, 0);
+    world_run(&w, &w.io, w.t_ns + 900 * 1000000000LL, 0);
     assert_true(sel_char(&w, 1) == '+' || sel_char(&w, 1) == '*');
     engine_tracking(w.e, w.t_ns, &tr);
     assert_true(tr.n_updates > updates);
