@@ -135,8 +135,10 @@ static void test_client_syncs_to_local_server(void **state)
     struct engine_source_params esp;
     engine_source_params_default(&esp);
     esp.iburst = 1;
-    esp.minpoll_log2 = -2;
-    esp.maxpoll_log2 = -2;
+    /* poll -6 (1/64 s): each phase below needs a few samples, so the test takes about a
+     * second of wall-clock time, most of it iburst's start */
+    esp.minpoll_log2 = -6;
+    esp.maxpoll_log2 = -6;
     struct addr remote = tu_v4(127, 0, 0, 1);
     remote.port = (uint16_t)port;
     int id = engine_add_source(cli.engine, &esp, &remote, "127.0.0.1", loop_mono_ns());
@@ -199,21 +201,39 @@ static void test_client_syncs_to_local_server(void **state)
     assert_true(rs.total_kernel_tx + 1 >= rs.total_tx);
     assert_true(rs.total_tx > tx0);
 
-    /* Stamps that never come: each held reply goes to the engine after the hold, T1 the
-     * clock read before the send, and the source keeps working. */
+    /* Stamps that never come: each held reply goes to the engine after the hold (a valid
+     * reply, T1 the clock read before the send). Those samples' delay is the clock read's,
+     * several times the kernel-stamped minimum, so the engine's delay test may refuse them
+     * until that minimum leaves its sample window (tens of samples): whether they are good
+     * is the engine's business, not the executor's. */
     executor_test_txts_order(cli.ex, 2);
+    uint32_t valid0 = rs.total_valid;
+    uint64_t held0 = cs.tx_ts_held, missed0 = cs.tx_ts_missed;
+    while (!(rs.total_valid >= valid0 + 4 && cs.tx_ts_missed >= missed0 + 4) &&
+           loop_mono_ns() - t0 < 40000000000LL) {
+        assert_true(loop_run_once(l, 100000000) >= 0);
+        assert_int_equal(engine_source_report(cli.engine, 0, loop_mono_ns(), &rs), 0);
+        executor_get_stats(cli.ex, &cs);
+    }
+    assert_true(rs.total_valid >= valid0 + 4);
+    assert_true(cs.tx_ts_missed >= missed0 + 4);
+    assert_true(cs.tx_ts_held >= held0 + 4);
+    assert_int_equal(rs.tx_tss_char, 'D');
+    assert_int_equal(cs.source_ignored, 0);
+
+    /* ... and the source keeps working: with the stamps back, good samples again (the reply
+     * to the request in flight still has no stamp: 'D' once, then 'K'). */
+    executor_test_txts_order(cli.ex, 0);
     good0 = rs.total_good;
-    uint64_t held0 = cs.tx_ts_held;
-    while (rs.total_good < good0 + 4 && loop_mono_ns() - t0 < 40000000000LL) {
+    while (rs.total_good < good0 + 4 && loop_mono_ns() - t0 < 50000000000LL) {
         assert_true(loop_run_once(l, 100000000) >= 0);
         assert_int_equal(engine_source_report(cli.engine, 0, loop_mono_ns(), &rs), 0);
     }
     executor_get_stats(cli.ex, &cs);
     assert_true(rs.total_good >= good0 + 4);
-    assert_true(cs.tx_ts_missed >= 4);
-    assert_true(cs.tx_ts_held >= held0 + 4);
-    assert_int_equal(rs.tx_tss_char, 'D');
+    assert_int_equal(rs.tx_tss_char, 'K');
     assert_int_equal(cs.source_ignored, 0);
+    assert_int_equal(cs.send_errors, 0);
 
     side_free(&cli);
     side_free(&srv);
