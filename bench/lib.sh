@@ -92,6 +92,16 @@ bench_server_cmd() {
     # echo-tempus): what separates them from the echo is the kernel's share of tempusd's cost
     echo-k) printf '%s\n' "$UDPECHO" -s 127.0.0.1 -p "$port" -T 600 -K ;;
     echo-tempus) printf '%s\n' "$UDPECHO" -s 127.0.0.1 -p "$port" -T 600 -K -c 16 -P ;;
+    # echo-k:FLAGS (udpecho -k FLAGS: t SO_TIMESTAMPING, n SO_TIMESTAMPNS, i pktinfo in, o
+    # pktinfo out), optionally -pN (-P, -c N): the kernel's work priced part by part
+    echo-k:*)
+        local f=${kind#echo-k:} extra=()
+        if [[ $f =~ ^([a-z]+)-p([0-9]+)$ ]]; then
+            f=${BASH_REMATCH[1]}
+            extra=(-P -c "${BASH_REMATCH[2]}")
+        fi
+        printf '%s\n' "$UDPECHO" -s 127.0.0.1 -p "$port" -T 600 -k "$f" "${extra[@]}"
+        ;;
     chronyd*)
         conf=$(bench_conf "$kind-$port" "$port" "$@")
         printf '%s\n' "$CHRONYD" -x -d -u root -f "$conf"

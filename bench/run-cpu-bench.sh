@@ -60,32 +60,55 @@ cpu_ns() {
     done
 }
 
+# children_ns: CPU time (user + system) of this shell's finished children, ns, in CHILD_NS
+# (bash's `times`, clock-tick resolution): the load generator's, including the kernel work it
+# does for the server (on loopback the sender's CPU delivers into the receiving socket).
+children_ns() {
+    local l m1 s1 m2 s2
+    times >"$BENCH_TMP/times" # in this shell: a subshell's `times` would be its own
+    { read -r l; read -r l; } <"$BENCH_TMP/times"
+    # "0m1.230s 0m0.450s"
+    [[ $l =~ ^([0-9]+)m([0-9.]+)s\ ([0-9]+)m([0-9.]+)s$ ]] || { CHILD_NS=0; return; }
+    m1=${BASH_REMATCH[1]} s1=${BASH_REMATCH[2]} m2=${BASH_REMATCH[3]} s2=${BASH_REMATCH[4]}
+    CHILD_NS=$(awk -v a="$m1" -v b="$s1" -v c="$m2" -v d="$s2" 'BEGIN {printf "%.0f", ((a + c) * 60 + b + d) * 1e9}')
+}
+
+declare -A LRES RATIO
 for rep in $(seq 1 "$REPS"); do
+    first_per=
     for s in "${active[@]}"; do
         cpu_ns "${PID[$s]}"
         c0=$CPU_NS
+        children_ns
+        l0=$CHILD_NS
         # shellcheck disable=SC2086
         row=$(bench_load -p "${PORT[$s]}" -r 0 -w "$WINDOW" -b 64 -d "$DUR_S" -t 1000 $SOURCES -l "$s")
         cpu_ns "${PID[$s]}"
+        children_ns
         replies=$(csv_field "$row" 6)
         if [ "${replies:-0}" -gt 0 ]; then
             per=$(((CPU_NS - c0) / replies))
             RES[$s]="${RES[$s]:-} $per"
+            LRES[$s]="${LRES[$s]:-} $(((CHILD_NS - l0) / replies))"
+            [ -n "$first_per" ] || first_per=$per
+            RATIO[$s]="${RATIO[$s]:-} $(awk -v a="$per" -v b="$first_per" 'BEGIN {printf "%.4f", a / b}')"
         fi
     done
     echo "round $rep done (load average $(cut -d' ' -f1 /proc/loadavg))"
 done
 
 echo
-echo "| server | CPU ns per reply (median of $REPS) | min–max | relative to ${active[0]} |"
-echo "|---|---|---|---|"
+echo "| server | CPU ns per reply (median of $REPS) | min–max | relative to ${active[0]} | median of the rounds' ratios | load generator CPU ns per reply |"
+echo "|---|---|---|---|---|---|"
 first=
 for s in "${active[@]}"; do
     med=$(echo "${RES[$s]:-}" | tr ' ' '\n' | grep . | median)
-    [ -n "$med" ] || { echo "| $s | — | — | — |"; continue; }
+    [ -n "$med" ] || { echo "| $s | — | — | — | — | — |"; continue; }
     mn=$(echo "${RES[$s]}" | tr ' ' '\n' | grep . | sort -g | head -1)
     mx=$(echo "${RES[$s]}" | tr ' ' '\n' | grep . | sort -g | tail -1)
+    rr=$(echo "${RATIO[$s]:-}" | tr ' ' '\n' | grep . | median)
+    lm=$(echo "${LRES[$s]:-}" | tr ' ' '\n' | grep . | median)
     [ -n "$first" ] || first=$med
-    awk -v s="$s" -v m="$med" -v a="$mn" -v b="$mx" -v f="$first" \
-        'BEGIN {printf "| %s | %.0f | %d–%d | %.3f |\n", s, m, a, b, m / f}'
+    awk -v s="$s" -v m="$med" -v a="$mn" -v b="$mx" -v f="$first" -v r="${rr:-0}" -v l="${lm:-0}" \
+        'BEGIN {printf "| %s | %.0f | %d–%d | %.3f | %.3f | %.0f |\n", s, m, a, b, m / f, r, l}'
 done

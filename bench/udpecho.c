@@ -13,7 +13,11 @@
  * and IP_PKTINFO on every datagram, and every reply sent from the address its request came to
  * (an IP_PKTINFO control message); -c N sends the replies of a batch in sendmmsg calls of at
  * most N; -P waits in poll() and reads with MSG_DONTWAIT, as tempusd's loop does, instead of
- * blocking in recvmmsg.
+ * blocking in recvmmsg. -k FLAGS asks for parts of -K, to price them one by one: t a software
+ * receive timestamp (SO_TIMESTAMPING), n the same from SO_TIMESTAMPNS (a single timespec
+ * instead of scm_timestamping's three), i IP_PKTINFO on every received datagram, o an
+ * IP_PKTINFO control message on every reply (its source address: the request's destination
+ * with i, else the bound address); -K is -k tio.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -46,12 +50,14 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out, "Usage: udpecho [-s ADDR] [-p PORT] [-T LIFETIME_S] [-n COUNT] [-C N] [-K] "
-                 "[-c N] [-P]\n"
+                 "[-k FLAGS] [-c N] [-P]\n"
                  "Echo NTP requests on ADDR:PORT (127.0.0.1:123) as mode-4 datagrams of the "
                  "same size.\n"
                  "-C N spoils the origin timestamp of every Nth reply (tests the load "
                  "generator's check).\n"
                  "-K kernel receive timestamps and IP_PKTINFO in, IP_PKTINFO out (as tempusd)\n"
+                 "-k FLAGS parts of -K: t SO_TIMESTAMPING, n SO_TIMESTAMPNS, i IP_PKTINFO in, o "
+                 "IP_PKTINFO out\n"
                  "-c N at most N replies per sendmmsg (64)\n"
                  "-P wait in poll(), read with MSG_DONTWAIT (as tempusd's loop)\n");
 }
@@ -66,10 +72,10 @@ int main(int argc, char **argv)
     unsigned long lifetime_s = 300;
     uint64_t max_count = UINT64_MAX;
     unsigned long corrupt_every = 0; /* test aid: spoil the origin of every Nth reply */
-    int kernel_work = 0, use_poll = 0;
+    int ts_ing = 0, ts_ns = 0, pktinfo_in = 0, pktinfo_out = 0, use_poll = 0;
     unsigned long chunk = BATCH;
     int c;
-    while ((c = getopt(argc, argv, "s:p:T:n:C:Kc:Ph")) != -1) {
+    while ((c = getopt(argc, argv, "s:p:T:n:C:Kk:c:Ph")) != -1) {
         char *end;
         switch (c) {
         case 's':
@@ -110,7 +116,23 @@ int main(int argc, char **argv)
             }
             break;
         case 'K':
-            kernel_work = 1;
+            ts_ing = pktinfo_in = pktinfo_out = 1;
+            break;
+        case 'k':
+            for (const char *f = optarg; *f; f++) {
+                if (*f == 't')
+                    ts_ing = 1;
+                else if (*f == 'n')
+                    ts_ns = 1;
+                else if (*f == 'i')
+                    pktinfo_in = 1;
+                else if (*f == 'o')
+                    pktinfo_out = 1;
+                else {
+                    fprintf(stderr, "udpecho: bad -k flag %c\n", *f);
+                    return 1;
+                }
+            }
             break;
         case 'c':
             chunk = strtoul(optarg, &end, 10);
@@ -139,12 +161,14 @@ int main(int argc, char **argv)
     int size = 4 << 20;
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-    if (kernel_work) {
+    const int rx_control = ts_ing || ts_ns || pktinfo_in;
+    {
         int on = 1;
         int ts = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-        if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts, sizeof(ts)) < 0 ||
-            setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0) {
-            perror("udpecho: -K");
+        if ((ts_ing && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts, sizeof(ts)) < 0) ||
+            (ts_ns && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) < 0) ||
+            (pktinfo_in && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0)) {
+            perror("udpecho: -K/-k");
             close(fd);
             return 1;
         }
@@ -183,7 +207,7 @@ int main(int argc, char **argv)
         msgs[i].msg_hdr.msg_namelen = sizeof(peers[i]);
         msgs[i].msg_hdr.msg_iov = &iovs[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
-        if (kernel_work) {
+        if (pktinfo_out) {
             struct msghdr h = {.msg_control = tx_ctl[i], .msg_controllen = sizeof tx_ctl[i]};
             struct cmsghdr *cm = CMSG_FIRSTHDR(&h);
             cm->cmsg_level = IPPROTO_IP;
@@ -199,10 +223,15 @@ int main(int argc, char **argv)
             iovs[i].iov_len = BUF_LEN;
             msgs[i].msg_hdr.msg_namelen = sizeof(peers[i]);
         }
-        if (kernel_work) {
+        if (rx_control) {
             for (int i = 0; i < (n ? n : BATCH); i++) {
                 msgs[i].msg_hdr.msg_control = rx_ctl[i];
                 msgs[i].msg_hdr.msg_controllen = CTL_LEN;
+            }
+        } else if (pktinfo_out) {
+            for (int i = 0; i < n; i++) {
+                msgs[i].msg_hdr.msg_control = NULL;
+                msgs[i].msg_hdr.msg_controllen = 0;
             }
         }
         if (use_poll) {
@@ -226,21 +255,28 @@ int main(int argc, char **argv)
         for (int i = 0; i < n; i++) {
             unsigned char *p = bufs[i];
             iovs[i].iov_len = msgs[i].msg_len; /* same size back */
-            if (kernel_work) {
+            if (rx_control || pktinfo_out) {
                 /* reply from the address the request came to, as tempusd: read the pktinfo
                  * (after the timestamp) and the stamp itself, as a server would */
                 struct in_pktinfo pi;
                 memset(&pi, 0, sizeof pi);
-                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm;
-                     cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
-                    if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
-                        memcpy(&pi, CMSG_DATA(cm), sizeof pi);
-                }
+                pi.ipi_addr = addr.sin_addr;
+                if (rx_control)
+                    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm;
+                         cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
+                        if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
+                            memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+                    }
                 pi.ipi_spec_dst = pi.ipi_addr;
                 pi.ipi_addr.s_addr = 0;
-                memcpy(CMSG_DATA((struct cmsghdr *)(void *)tx_ctl[i]), &pi, sizeof pi);
-                msgs[i].msg_hdr.msg_control = tx_ctl[i];
-                msgs[i].msg_hdr.msg_controllen = sizeof tx_ctl[i];
+                if (pktinfo_out) {
+                    memcpy(CMSG_DATA((struct cmsghdr *)(void *)tx_ctl[i]), &pi, sizeof pi);
+                    msgs[i].msg_hdr.msg_control = tx_ctl[i];
+                    msgs[i].msg_hdr.msg_controllen = sizeof tx_ctl[i];
+                } else {
+                    msgs[i].msg_hdr.msg_control = NULL;
+                    msgs[i].msg_hdr.msg_controllen = 0;
+                }
             }
             if (msgs[i].msg_len >= 48) {
                 p[0] = (unsigned char)((p[0] & 0x38) | 4); /* keep VN, LI 0, mode 4 */
