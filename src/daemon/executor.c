@@ -772,7 +772,8 @@ static int open_server(struct executor *x, enum addr_family fam, int *fd)
     struct addr local = fam == ADDR_INET6 ? x->p.bind6 : x->p.bind4;
     local.family = fam;
     local.port = (uint16_t)x->p.server_port;
-    int r = udp_open(&local, UDP_OPEN_REUSEADDR);
+    int r = udp_open(&local,
+                     UDP_OPEN_REUSEADDR | UDP_OPEN_PKTINFO_IF_WILDCARD | UDP_OPEN_RX_TIMESTAMPNS);
     if (r < 0) {
         char t[ADDR_TEXT_MAX];
         log_warn("Could not open NTP socket on %s port %d : %s", addr_format(&local, t, sizeof t),

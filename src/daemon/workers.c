@@ -172,7 +172,8 @@ static int open_family(struct workers *w, enum addr_family fam)
     local.port = (uint16_t)w->p.port;
     int fds[CONF_MAX_SERVERWORKERS];
     for (int i = 0; i < w->n; i++) {
-        fds[i] = udp_open(&local, UDP_OPEN_REUSEADDR | UDP_OPEN_REUSEPORT);
+        fds[i] = udp_open(&local, UDP_OPEN_REUSEADDR | UDP_OPEN_REUSEPORT |
+                                      UDP_OPEN_PKTINFO_IF_WILDCARD | UDP_OPEN_RX_TIMESTAMPNS);
         if (fds[i] < 0) {
             char t[ADDR_TEXT_MAX];
             log_warn("Could not open NTP worker socket on %s port %d : %s",

@@ -30,6 +30,39 @@ static void mark_bit(unsigned char *map, int fd, int on)
         map[fd / 8] &= (unsigned char)~(1u << (fd % 8));
 }
 
+/* Sockets opened with UDP_OPEN_PKTINFO_IF_WILDCARD and bound to one address: that address
+ * (family ADDR_UNSPEC for every other fd). Written only by udp_open() and udp_close(), before
+ * and after any thread reads the socket. fds beyond the table keep their pktinfo. */
+#define UDP_BOUND_FDS 1024
+static struct addr fd_bound[UDP_BOUND_FDS];
+
+/* The address fd is bound to when it receives no pktinfo (see fd_bound), else NULL. */
+static const struct addr *bound_of(int fd)
+{
+    if (fd < 0 || fd >= UDP_BOUND_FDS || fd_bound[fd].family == ADDR_UNSPEC)
+        return NULL;
+    return &fd_bound[fd];
+}
+
+static void set_bound(int fd, const struct addr *a)
+{
+    if (fd < 0 || fd >= UDP_BOUND_FDS)
+        return;
+    if (a)
+        fd_bound[fd] = *a;
+    else
+        memset(&fd_bound[fd], 0, sizeof fd_bound[fd]);
+}
+
+static int is_wildcard(const struct addr *a)
+{
+    size_t n = a->family == ADDR_INET6 ? 16 : 4;
+    for (size_t i = 0; i < n; i++)
+        if (a->bytes[i])
+            return 0;
+    return 1;
+}
+
 static void mark_ts(int fd, int on)
 {
     mark_bit(fd_has_ts, fd, on);
@@ -100,9 +133,15 @@ int udp_from_sockaddr(const struct sockaddr_storage *ss, struct addr *a)
     return -EAFNOSUPPORT;
 }
 
-static void enable_timestamps(int fd, int tx)
+static void enable_timestamps(int fd, int tx, int ns_first)
 {
     int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+    int on = 1;
+    /* UDP_OPEN_RX_TIMESTAMPNS: the smaller control message (see udp.h) */
+    if (ns_first && !tx && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0) {
+        mark_ts(fd, 1);
+        return;
+    }
     /* Transmit stamps come back with the datagram (no OPT_TSONLY): its bytes tell which
      * request a stamp belongs to wherever a socket carries more than one (chronyd matches the
      * same way). A kernel (or interposer) that refuses the TX flag still gets the RX ones. */
@@ -116,7 +155,6 @@ static void enable_timestamps(int fd, int tx)
         mark_ts(fd, 1);
         return;
     }
-    int on = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0)
         mark_ts(fd, 1);
 }
@@ -137,10 +175,15 @@ int udp_open(const struct addr *local, int flags)
         err = -errno;
         goto fail;
     }
+    set_bound(fd, NULL);
+    /* bound to one address (and the fd fits the table): where datagrams came to is known */
+    const int lean =
+        (flags & UDP_OPEN_PKTINFO_IF_WILDCARD) && !is_wildcard(local) && fd < UDP_BOUND_FDS;
     if (local->family == ADDR_INET6) {
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
-    } else {
+        if (!lean)
+            (void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+    } else if (!lean) {
         (void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
     }
     if (flags & UDP_OPEN_REUSEADDR)
@@ -153,14 +196,21 @@ int udp_open(const struct addr *local, int flags)
     }
     mark_ts(fd, 0);
     if (!(flags & UDP_OPEN_NO_TIMESTAMPS))
-        enable_timestamps(fd, (flags & UDP_OPEN_TX_TIMESTAMPS) != 0);
+        enable_timestamps(fd, (flags & UDP_OPEN_TX_TIMESTAMPS) != 0,
+                          (flags & UDP_OPEN_RX_TIMESTAMPNS) != 0);
     if (bind(fd, (struct sockaddr *)&ss, (socklen_t)sl) != 0) {
         err = -errno;
         goto fail;
     }
+    if (lean) {
+        struct addr b = *local;
+        b.port = 0; /* as udp_batch_recv() gives rx.local */
+        set_bound(fd, &b);
+    }
     return fd;
 fail:
     mark_ts(fd, 0);
+    set_bound(fd, NULL);
     close(fd);
     return err;
 }
@@ -287,6 +337,9 @@ int udp_recv(int fd, uint8_t *buf, size_t cap, struct udp_rx *rx)
     rx->ts_source = UDP_TS_DAEMON;
     int port = udp_local_port(fd);
     parse_cmsgs(&msg, rx);
+    const struct addr *bound = bound_of(fd);
+    if (bound && rx->local.family == ADDR_UNSPEC)
+        rx->local = *bound;
     if (port > 0)
         rx->local.port = (uint16_t)port;
     return (int)n;
@@ -354,6 +407,15 @@ int udp_parse_txts(const struct msghdr *msg, size_t data_len, struct udp_txts *o
             memcpy(&ts0, data, sizeof ts0);
             if (ts0.tv_sec > 0 || ts0.tv_nsec > 0) {
                 out->tx_real_ns = ts_to_ns(&ts0);
+                have_ts = 1;
+            }
+        } else if (c.cmsg_level == SOL_SOCKET && c.cmsg_type == SCM_TIMESTAMPNS &&
+                   len >= CMSG_LEN(sizeof(struct timespec))) {
+            /* a UDP_OPEN_RX_TIMESTAMPNS socket: the stamp of the looped datagram */
+            struct timespec ts;
+            memcpy(&ts, data, sizeof ts);
+            if (!have_ts && (ts.tv_sec > 0 || ts.tv_nsec > 0)) {
+                out->tx_real_ns = ts_to_ns(&ts);
                 have_ts = 1;
             }
         } else if (((c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_RECVERR) ||
@@ -501,6 +563,9 @@ struct udp_batch {
     int last_got; /* datagrams of the last recvmmsg (their headers need a reset) */
     int mmsg_refused;
     int txts_refused;
+    /* the last recv's socket is bound to one address without pktinfo (bound_of): replies
+     * leave without a pktinfo */
+    int lean;
     struct udp_msg *msg;
     struct mmsghdr *mm;
     struct iovec *iov;
@@ -512,7 +577,8 @@ struct udp_batch {
     struct iovec *out_iov;
     struct udp_send_control *out_control;
     /* slot k's control: 1 holds an IPv4 pktinfo header, 2 that and a transmit-timestamp
-     * request after it (so that 1 + txts says whether the slot is ready as it is) */
+     * request after it (so that 1 + txts says whether the slot is ready as it is), 3 none
+     * (msg_control NULL: a lean socket's reply), 0 anything else */
     unsigned char *out_ctl_v4;
     uint8_t *bufs;
 };
@@ -540,6 +606,8 @@ void udp_batch_free(struct udp_batch *b)
 #define TS_SPACE  CMSG_SPACE(sizeof(struct scm_timestamping))
 #define PI4_SPACE CMSG_SPACE(sizeof(struct in_pktinfo))
 #define TS_LEN    CMSG_LEN(sizeof(struct scm_timestamping))
+#define NS_SPACE  CMSG_SPACE(sizeof(struct timespec))
+#define NS_LEN    CMSG_LEN(sizeof(struct timespec))
 #define PI4_LEN   CMSG_LEN(sizeof(struct in_pktinfo))
 #define TXR_SPACE CMSG_SPACE(sizeof(uint32_t))
 
@@ -642,34 +710,56 @@ void udp_batch_refuse_mmsg(struct udp_batch *b, int on)
     b->mmsg_refused = on ? 1 : 0;
 }
 
-/* The control messages of datagram i into rx: the usual IPv4 layout read in place, anything
- * else by the general walk. */
-__attribute__((always_inline)) static inline void batch_cmsgs(struct msghdr *msg, struct udp_rx *rx)
+/* The control messages of datagram i into rx: the usual layouts (a timestamp from
+ * SO_TIMESTAMPING or SO_TIMESTAMPNS, then an IPv4 pktinfo, or nothing more on a socket bound
+ * to `bound`) read in place, anything else by the general walk. */
+__attribute__((always_inline)) static inline void batch_cmsgs(struct msghdr *msg, struct udp_rx *rx,
+                                                              const struct addr *bound)
 {
     const char *p = msg->msg_control;
+    const size_t clen = msg->msg_controllen;
     const struct cmsghdr *c = (const struct cmsghdr *)(const void *)p;
-    const struct cmsghdr *c2 = (const struct cmsghdr *)(const void *)(p + TS_SPACE);
-    if (msg->msg_controllen == TS_SPACE + PI4_SPACE && c->cmsg_len == TS_LEN &&
-        c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
-        c2->cmsg_len == PI4_LEN && c2->cmsg_level == IPPROTO_IP && c2->cmsg_type == IP_PKTINFO) {
-        struct timespec ts0;
-        struct in_pktinfo pi;
-        memcpy(&ts0, CMSG_DATA(c), sizeof ts0);
-        memcpy(&pi, CMSG_DATA(c2), sizeof pi);
-        rx->local.family = ADDR_INET4;
-        memcpy(rx->local.bytes, &pi.ipi_addr, 4);
-        rx->ifindex = pi.ipi_ifindex;
-        if (ts0.tv_sec || ts0.tv_nsec) {
-            rx->rx_real_ns = ts_to_ns(&ts0);
-            rx->ts_source = UDP_TS_KERNEL;
-        } else
-            rx->ts_source = UDP_TS_DAEMON;
-        return;
+    size_t first = 0; /* the timestamp's space: where the pktinfo would start */
+    if (clen >= NS_SPACE && c->cmsg_level == SOL_SOCKET) {
+        if (c->cmsg_type == SCM_TIMESTAMPNS && c->cmsg_len == NS_LEN)
+            first = NS_SPACE;
+        else if (c->cmsg_type == SCM_TIMESTAMPING && c->cmsg_len == TS_LEN && clen >= TS_SPACE)
+            first = TS_SPACE;
+    }
+    if (first) {
+        const struct cmsghdr *c2 = (const struct cmsghdr *)(const void *)(p + first);
+        int laid_out = 0;
+        if (bound && clen == first) {
+            rx->local = *bound;
+            rx->ifindex = 0;
+            laid_out = 1;
+        } else if (clen == first + PI4_SPACE && c2->cmsg_len == PI4_LEN &&
+                   c2->cmsg_level == IPPROTO_IP && c2->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c2), sizeof pi);
+            rx->local.family = ADDR_INET4;
+            memcpy(rx->local.bytes, &pi.ipi_addr, 4);
+            rx->ifindex = pi.ipi_ifindex;
+            laid_out = 1;
+        }
+        if (laid_out) {
+            /* both start with the software stamp (scm_timestamping's ts[0]) */
+            struct timespec ts0;
+            memcpy(&ts0, CMSG_DATA(c), sizeof ts0);
+            if (ts0.tv_sec || ts0.tv_nsec) {
+                rx->rx_real_ns = ts_to_ns(&ts0);
+                rx->ts_source = UDP_TS_KERNEL;
+            } else
+                rx->ts_source = UDP_TS_DAEMON;
+            return;
+        }
     }
     rx->ts_source = UDP_TS_DAEMON;
     rx->ifindex = 0;
     rx->local.family = ADDR_UNSPEC;
     parse_cmsgs(msg, rx);
+    if (bound && rx->local.family == ADDR_UNSPEC)
+        rx->local = *bound;
 }
 
 int udp_batch_recv(int fd, struct udp_batch *b)
@@ -681,6 +771,8 @@ int udp_batch_recv(int fd, struct udp_batch *b)
         b->mm[i].msg_hdr.msg_controllen = sizeof b->control[i].buf;
     }
     b->last_got = 0;
+    const struct addr *bound = bound_of(fd);
+    b->lean = bound != NULL;
     int got = recvmmsg(fd, b->mm, (unsigned)b->n, 0, NULL);
     if (got < 0)
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
@@ -703,7 +795,7 @@ int udp_batch_recv(int fd, struct udp_batch *b)
         } else {
             (void)udp_from_sockaddr(ss, &rx->remote);
         }
-        batch_cmsgs(h, rx);
+        batch_cmsgs(h, rx, bound);
         if (rx->ts_source != UDP_TS_KERNEL) {
             if (fallback_ns == 0) {
                 struct timespec now;
@@ -727,6 +819,22 @@ __attribute__((always_inline)) static inline void reply_hdr(struct udp_batch *b,
     m->msg_name = &b->from[to];
     m->msg_namelen = b->mm[to].msg_hdr.msg_namelen;
     b->out_iov[k].iov_len = (size_t)r->len;
+    if (b->lean) {
+        /* a socket bound to one address: the kernel sends from it, no pktinfo */
+        if (!r->txts) {
+            if (b->out_ctl_v4[k] != 3) {
+                m->msg_control = NULL;
+                m->msg_controllen = 0;
+                b->out_ctl_v4[k] = 3;
+            }
+            return;
+        }
+        m->msg_control = NULL;
+        m->msg_controllen = 0;
+        put_txts(m, &b->out_control[k]);
+        b->out_ctl_v4[k] = 0;
+        return;
+    }
     if (rx->local.family == ADDR_INET4 && b->out_ctl_v4[k] == 1 + r->txts) {
         /* header, msg_control and msg_controllen in place (out_ctl_init_v4): the source
          * address and interface only (an IPv4 local address means an IPv4 socket and peer:
@@ -737,8 +845,8 @@ __attribute__((always_inline)) static inline void reply_hdr(struct udp_batch *b,
         return;
     }
     if (rx->local.family == ADDR_INET4 && rx->remote.family == ADDR_INET4) {
-        if (!b->out_ctl_v4[k])
-            out_ctl_init_v4(b, k); /* the slot held an IPv6 pktinfo */
+        if (b->out_ctl_v4[k] != 1 && b->out_ctl_v4[k] != 2)
+            out_ctl_init_v4(b, k); /* the slot held an IPv6 pktinfo, or nothing */
         out_ctl_v4_txts(b, k, r->txts);
         struct in_pktinfo *pi = (struct in_pktinfo *)(void *)(b->out_control[k].buf + CMSG_LEN(0));
         memcpy(&pi->ipi_spec_dst, rx->local.bytes, 4);
@@ -888,5 +996,6 @@ void udp_close(int fd)
     if (fd < 0)
         return;
     mark_ts(fd, 0);
+    set_bound(fd, NULL);
     close(fd);
 }

@@ -23,6 +23,19 @@ struct sockaddr_storage;
  * comes back on the socket's error queue (poll reports POLLERR) with the datagram, for
  * udp_recv_txts(). Ignored with UDP_OPEN_NO_TIMESTAMPS. */
 #define UDP_OPEN_TX_TIMESTAMPS 0x8
+/* Server sockets: IP_PKTINFO / IPV6_RECVPKTINFO only when bound to the wildcard address. A
+ * socket bound to one address receives only what was sent to that address, and its replies
+ * leave from it without a control message: udp_batch_recv() gives every datagram the bound
+ * address as rx.local (ifindex 0) and udp_batch_send() sends without a pktinfo, instead of the
+ * kernel writing and reading one per datagram in and out (~2-3 % of a reply's CPU time on
+ * loopback: docs/design/ntp-wire-and-server.md). udp_recv() too gives the bound address. */
+#define UDP_OPEN_PKTINFO_IF_WILDCARD 0x10
+/* Server sockets: receive timestamps from SO_TIMESTAMPNS (one timespec per datagram) instead
+ * of SO_TIMESTAMPING (scm_timestamping's three): the same software stamp for ~1.5 % less of
+ * a reply's CPU time. Transmit stamps asked for per datagram (udp_reply.txts) still come
+ * back on the error queue, as SCM_TIMESTAMPNS (udp_parse_txts() takes both). Ignored with
+ * UDP_OPEN_TX_TIMESTAMPS, which needs SO_TIMESTAMPING. */
+#define UDP_OPEN_RX_TIMESTAMPNS 0x20
 
 /* Where a receive timestamp came from, as chrony's measurements log prints it. */
 enum udp_ts_source {
@@ -73,7 +86,8 @@ struct msghdr;
 
 /* Parses one message as recvmsg(MSG_ERRQUEUE) left it in msg, its single iovec holding
  * data_len bytes: the looped datagram (a link-layer header, if any, IPv4 or IPv6, UDP) and the
- * control messages SCM_TIMESTAMPING and IP_RECVERR / IPV6_RECVERR with a
+ * control messages SCM_TIMESTAMPING (or SCM_TIMESTAMPNS: a UDP_OPEN_RX_TIMESTAMPNS socket) and
+ * IP_RECVERR / IPV6_RECVERR with a
  * sock_extended_err of origin SO_EE_ORIGIN_TIMESTAMPING, kind SCM_TSTAMP_SND. Returns 1 with
  * *out set for a software transmit timestamp, 0 for anything else (an ICMP error, a stamp of
  * another kind, a zero stamp). Pure (no system call): unit-tested with crafted messages. */

@@ -137,8 +137,8 @@ static void test_request_socket_reply_kernel_stamp(void **state)
 }
 
 /* An error-queue message as the kernel builds it: the looped datagram (link-layer header,
- * IPv4 or IPv6, UDP, payload) and the control messages SCM_TIMESTAMPING and
- * IP(V6)_RECVERR. */
+ * IPv4 or IPv6, UDP, payload) and the control messages SCM_TIMESTAMPING (with_ts 1) or
+ * SCM_TIMESTAMPNS (2) and IP(V6)_RECVERR. */
 struct crafted {
     uint8_t data[160];
     size_t data_len;
@@ -179,7 +179,17 @@ static void craft(struct crafted *c, int v6, const uint8_t *payload, size_t plen
     c->msg.msg_control = c->control;
     c->msg.msg_controllen = 0;
     struct cmsghdr *h = (struct cmsghdr *)(void *)c->control;
-    if (with_ts) {
+    if (with_ts == 2) { /* SCM_TIMESTAMPNS: a UDP_OPEN_RX_TIMESTAMPNS socket's */
+        struct timespec t;
+        t.tv_sec = (time_t)(ts_ns / 1000000000);
+        t.tv_nsec = (long)(ts_ns % 1000000000);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_TIMESTAMPNS;
+        h->cmsg_len = CMSG_LEN(sizeof t);
+        memcpy(CMSG_DATA(h), &t, sizeof t);
+        c->msg.msg_controllen += CMSG_SPACE(sizeof t);
+        h = (struct cmsghdr *)(void *)(c->control + c->msg.msg_controllen);
+    } else if (with_ts) {
         struct scm_timestamping t;
         memset(&t, 0, sizeof t);
         t.ts[0].tv_sec = (time_t)(ts_ns / 1000000000);
@@ -240,6 +250,13 @@ static void test_parse_txts_crafted(void **state)
         assert_int_equal(udp_parse_txts(&c.msg, c.data_len, &ts), 0);
         /* a zero stamp (hardware only) is no software stamp */
         craft(&c, v6, ntp, sizeof ntp, 0, 1, 1, SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND);
+        assert_int_equal(udp_parse_txts(&c.msg, c.data_len, &ts), 0);
+        /* the stamp as SCM_TIMESTAMPNS (UDP_OPEN_RX_TIMESTAMPNS); zero: none */
+        craft(&c, v6, ntp, sizeof ntp, t, 2, 1, SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND);
+        assert_int_equal(udp_parse_txts(&c.msg, c.data_len, &ts), 1);
+        assert_true(ts.tx_real_ns == t);
+        assert_int_equal(ts.payload_len, sizeof ntp);
+        craft(&c, v6, ntp, sizeof ntp, 0, 2, 1, SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND);
         assert_int_equal(udp_parse_txts(&c.msg, c.data_len, &ts), 0);
         /* a control length beyond the buffer stops the walk */
         craft(&c, v6, ntp, sizeof ntp, t, 1, 1, SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND);
@@ -447,10 +464,38 @@ static void test_resolve_async(void **state)
  * kernel timestamps; replies sent with udp_batch_send() (sendmsg, sendmmsg, and sendmsg after a
  * refused sendmmsg) reach the right sender with the right bytes, in order; -EAGAIN when empty; a
  * truncated datagram is marked, not delivered whole. */
-static void batch_roundtrip(int family)
+/* A server socket as the daemon opens one (flags: 0, or the lean server flags), bound to the
+ * loopback address, or to the wildcard one with wild. Checks that the lean flags took effect:
+ * no IP_PKTINFO / IPV6_RECVPKTINFO on a socket bound to one address, pktinfo on a wildcard
+ * one; SO_TIMESTAMPNS instead of SO_TIMESTAMPING. */
+static int open_server(int family, int flags, int wild)
+{
+    struct addr a = loopback(family, 0);
+    if (wild)
+        memset(a.bytes, 0, sizeof a.bytes);
+    int fd = udp_open(&a, flags);
+    if (fd < 0)
+        return fd;
+    int v = -1;
+    socklen_t l = sizeof v;
+    if (family == 6)
+        assert_int_equal(getsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &v, &l), 0);
+    else
+        assert_int_equal(getsockopt(fd, IPPROTO_IP, IP_PKTINFO, &v, &l), 0);
+    assert_int_equal(v != 0, wild || !(flags & UDP_OPEN_PKTINFO_IF_WILDCARD));
+    l = sizeof v;
+    assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &v, &l), 0);
+    assert_int_equal(v != 0, (flags & UDP_OPEN_RX_TIMESTAMPNS) != 0);
+    assert_int_equal(udp_has_kernel_timestamps(fd), 1);
+    return fd;
+}
+
+#define LEAN (UDP_OPEN_PKTINFO_IF_WILDCARD | UDP_OPEN_RX_TIMESTAMPNS)
+
+static void batch_roundtrip(int family, int flags, int wild)
 {
     struct addr any = loopback(family, 0);
-    int srv = udp_open(&any, 0), c1 = udp_open(&any, 0), c2 = udp_open(&any, 0);
+    int srv = open_server(family, flags, wild), c1 = udp_open(&any, 0), c2 = udp_open(&any, 0);
     assert_true(srv >= 0 && c1 >= 0 && c2 >= 0);
     struct addr to = loopback(family, (uint16_t)udp_local_port(srv));
     struct udp_batch *b = udp_batch_new(8, 64);
@@ -502,8 +547,9 @@ static void batch_roundtrip(int family)
         assert_true(wait_readable(c1) > 0);
         assert_int_equal(udp_recv(c1, got, sizeof got, &rx), 48);
         assert_int_equal(got[0], want1[k]);
+        /* the reply came from the address the request was sent to (pktinfo, or the lean
+         * socket's own) */
         assert_true(addr_equal(&rx.remote, &to));
-        /* the reply came from the address the request was sent to (pktinfo) */
         assert_int_equal(rx.local.family, to.family);
     }
     for (int k = 0; k < 2; k++) {
@@ -524,10 +570,10 @@ static void batch_roundtrip(int family)
 /* Reply slots that ask for a transmit timestamp (txts) get one on the server socket's error
  * queue, with the reply and where it went; the others none. Slots switch between the two, with
  * sendmmsg and with sendmsg. */
-static void batch_txts(int family)
+static void batch_txts(int family, int flags, int wild)
 {
     struct addr any = loopback(family, 0);
-    int srv = udp_open(&any, 0), c1 = udp_open(&any, 0);
+    int srv = open_server(family, flags, wild), c1 = udp_open(&any, 0);
     if (srv == -EAFNOSUPPORT || srv == -EADDRNOTAVAIL) {
         skip();
         return;
@@ -560,6 +606,7 @@ static void batch_txts(int family)
             assert_true(wait_readable(c1) > 0);
             assert_int_equal(udp_recv(c1, got, sizeof got, &rx), 48);
             assert_int_equal(got[0], 'a' + 4 * round + k);
+            assert_true(addr_equal(&rx.remote, &to));
         }
         int64_t after = loop_real_ns();
         for (int k = 0; k < 4; k++) {
@@ -583,25 +630,83 @@ static void batch_txts(int family)
 static void test_batch_txts_ipv4(void **state)
 {
     (void)state;
-    batch_txts(4);
+    batch_txts(4, 0, 0);
 }
 
 static void test_batch_txts_ipv6(void **state)
 {
     (void)state;
-    batch_txts(6);
+    batch_txts(6, 0, 0);
 }
 
 static void test_batch_ipv4(void **state)
 {
     (void)state;
-    batch_roundtrip(4);
+    batch_roundtrip(4, 0, 0);
 }
 
 static void test_batch_ipv6(void **state)
 {
     (void)state;
-    batch_roundtrip(6);
+    batch_roundtrip(6, 0, 0);
+}
+
+/* The daemon's server sockets (UDP_OPEN_PKTINFO_IF_WILDCARD | UDP_OPEN_RX_TIMESTAMPNS): bound
+ * to one address, datagrams arrive with that address as rx.local and no pktinfo, replies
+ * leave from it without one; bound to the wildcard, pktinfo as before; the receive stamps
+ * from SO_TIMESTAMPNS, and the transmit stamps a reply asks for come back (SCM_TIMESTAMPNS on
+ * the error queue). */
+static void test_batch_lean_ipv4(void **state)
+{
+    (void)state;
+    batch_roundtrip(4, LEAN, 0);
+    batch_roundtrip(4, LEAN, 1);
+    batch_txts(4, LEAN, 0);
+    batch_txts(4, LEAN, 1);
+}
+
+static void test_batch_lean_ipv6(void **state)
+{
+    (void)state;
+    batch_roundtrip(6, LEAN, 0);
+    batch_roundtrip(6, LEAN, 1);
+    batch_txts(6, LEAN, 0);
+    batch_txts(6, LEAN, 1);
+}
+
+/* udp_recv() on a lean socket: the bound address and port as rx.local, a kernel stamp within
+ * the exchange. */
+static void test_recv_lean(void **state)
+{
+    (void)state;
+    int srv = open_server(4, LEAN, 0);
+    struct addr any = loopback(4, 0);
+    int cli = udp_open(&any, 0);
+    assert_true(srv >= 0 && cli >= 0);
+    struct addr to = loopback(4, (uint16_t)udp_local_port(srv));
+    uint8_t pkt[48] = {0x23};
+    struct udp_rx rx;
+    int64_t before = loop_real_ns();
+    assert_int_equal(udp_send(cli, pkt, sizeof pkt, &to, NULL, 0), 0);
+    assert_true(wait_readable(srv) > 0);
+    assert_int_equal(udp_recv(srv, pkt, sizeof pkt, &rx), 48);
+    int64_t after = loop_real_ns();
+    assert_true(addr_equal(&rx.local, &to));
+    assert_int_equal(rx.ifindex, 0);
+    assert_int_equal(rx.ts_source, UDP_TS_KERNEL);
+    assert_true(rx.rx_real_ns >= before && rx.rx_real_ns <= after);
+    udp_close(srv);
+    /* a new socket on the same fd number without the flags is not lean */
+    int plain = udp_open(&any, 0);
+    assert_true(plain >= 0);
+    to = loopback(4, (uint16_t)udp_local_port(plain));
+    assert_int_equal(udp_send(cli, pkt, sizeof pkt, &to, NULL, 0), 0);
+    assert_true(wait_readable(plain) > 0);
+    assert_int_equal(udp_recv(plain, pkt, sizeof pkt, &rx), 48);
+    assert_true(addr_equal(&rx.local, &to));
+    assert_int_not_equal(rx.ifindex, 0); /* from the pktinfo */
+    udp_close(plain);
+    udp_close(cli);
 }
 
 /* Linux turns receive timestamping on for the whole stack through a static key that the
@@ -644,6 +749,9 @@ int main(void)
         cmocka_unit_test(test_batch_ipv6),
         cmocka_unit_test(test_batch_txts_ipv4),
         cmocka_unit_test(test_batch_txts_ipv6),
+        cmocka_unit_test(test_batch_lean_ipv4),
+        cmocka_unit_test(test_batch_lean_ipv6),
+        cmocka_unit_test(test_recv_lean),
         cmocka_unit_test(test_set_rcvbuf),
         cmocka_unit_test(test_random_source_ports),
         cmocka_unit_test(test_resolve_numeric),
