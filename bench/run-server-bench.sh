@@ -9,11 +9,16 @@
 # ramps are interleaved (ramp 1 of every server, then ramp 2 ...) so that noise from other work
 # on the machine falls on all of them alike. A ramp offers RATES requests/s in turn for STEP_S
 # seconds each; its result is the highest replies/s of its steps. The result of a server is the
-# median over RAMPS ramps. Latency is measured at LAT_RATE requests/s (LAT_REPS runs, medians).
+# median over RAMPS ramps. Latency is measured at LAT_RATE requests/s: LAT_REPS rounds, each
+# giving every server one run, in an order that rotates from round to round (so that no server
+# always runs right after the same other); per server the medians of p50/p99/p99.9 and the
+# range of its p99s, and for tempusd against chronyd the median of the rounds' p99 ratios
+# (paired: both ran within seconds of each other) and in how many rounds tempusd's p99 was
+# not above chronyd's.
 # tempusd is included when it answers a probe request; otherwise it is skipped with a note.
 #
 # Environment: RAMPS (6), STEP_S (1), RATES ("150000 250000 350000 500000"),
-# LAT_RATE (10000), LAT_S (2), LAT_REPS (3), SOURCES ("-a 1000 -P 4"), SERVERS
+# LAT_RATE (10000), LAT_S (2), LAT_REPS (9), SOURCES ("-a 1000 -P 4"), SERVERS
 # ("echo chronyd tempusd tempusd-sendmsg"; tempusd replies with sendmmsg, its default;
 # tempusd-sendmsg = tempusd with `nobatchreplies`; tempusd-wN, tempusd-sendmsg-wN: with
 # `serverworkers N`, all pinned to SERVER_CPU too; tempusd@X...: the binary $TEMPUSD_X, for
@@ -32,7 +37,7 @@ STEP_S=${STEP_S:-1}
 RATES=${RATES:-"150000 250000 350000 500000"}
 LAT_RATE=${LAT_RATE:-10000}
 LAT_S=${LAT_S:-2}
-LAT_REPS=${LAT_REPS:-3}
+LAT_REPS=${LAT_REPS:-9}
 SOURCES=${SOURCES:-"-a 1000 -P 4"}
 SERVERS=${SERVERS:-"echo chronyd tempusd tempusd-sendmsg"}
 awk "BEGIN {exit !($STEP_S > 0 && $STEP_S <= 20 && $LAT_S > 0 && $LAT_S <= 20)}" ||
@@ -130,7 +135,9 @@ for ramp in $(seq 1 "$RAMPS"); do
     done
 done
 for rep in $(seq 1 "$LAT_REPS"); do
-    for s in "${active[@]}"; do
+    nact=${#active[@]}
+    for i in $(seq 0 $((nact - 1))); do
+        s=${active[$(((i + rep - 1) % nact))]}
         one_run latency "$rep" "$s" "$LAT_RATE"
     done
 done
@@ -146,13 +153,13 @@ col() {
 }
 
 echo
-echo "| server | replies/s (median of $RAMPS ramp peaks) | min–max | % of echo | server CPU at peak | replies per server CPU-second | p50 / p99 / p99.9 µs at $LAT_RATE/s | loss at $LAT_RATE/s |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| server | replies/s (median of $RAMPS ramp peaks) | min–max | % of echo | server CPU at peak | replies per server CPU-second | p50 / p99 / p99.9 µs at $LAT_RATE/s (medians of $LAT_REPS) | p99 min–max | loss at $LAT_RATE/s |"
+echo "|---|---|---|---|---|---|---|---|---|"
 echo_med=
 for s in "${active[@]}"; do
-    med=$(echo "${PEAKS[$s]}" | tr ' ' '\n' | grep . | median)
-    mn=$(echo "${PEAKS[$s]}" | tr ' ' '\n' | grep . | sort -g | head -1)
-    mx=$(echo "${PEAKS[$s]}" | tr ' ' '\n' | grep . | sort -g | tail -1)
+    med=$(echo "${PEAKS[$s]:-0}" | tr ' ' '\n' | grep . | median)
+    mn=$(echo "${PEAKS[$s]:-0}" | tr ' ' '\n' | grep . | sort -g | head -1)
+    mx=$(echo "${PEAKS[$s]:-0}" | tr ' ' '\n' | grep . | sort -g | tail -1)
     [ "$s" = echo ] && echo_med=$med
     pct=—
     [ -n "$echo_med" ] && pct=$(awk -v a="$med" -v b="$echo_med" 'BEGIN {printf "%.0f %%", 100 * a / b}')
@@ -166,26 +173,43 @@ for s in "${active[@]}"; do
     p50=$(col latency "$s" 20 | median)
     p99=$(col latency "$s" 22 | median)
     p999=$(col latency "$s" 23 | median)
+    p99lo=$(col latency "$s" 22 | sort -g | head -1)
+    p99hi=$(col latency "$s" 22 | sort -g | tail -1)
     loss=$(col latency "$s" 12 | median)
-    printf '| %s | %.0f | %.0f–%.0f | %s | %s %% | %.0f | %s / %s / %s | %s %% |\n' "$s" "$med" "$mn" "$mx" \
-        "$pct" "$cpu" "${eff:-0}" "$p50" "$p99" "$p999" "$loss"
+    printf '| %s | %.0f | %.0f–%.0f | %s | %s %% | %.0f | %s / %s / %s | %s–%s | %s %% |\n' "$s" "$med" "$mn" "$mx" \
+        "$pct" "${cpu:-0}" "${eff:-0}" "$p50" "$p99" "$p999" "$p99lo" "$p99hi" "$loss"
     if [ -n "${SUMMARY:-}" ]; then
         echo "throughput.$s $med" >>"$SUMMARY"
         echo "p99_us.$s $p99" >>"$SUMMARY"
     fi
 done
 echo
-if [ -n "$echo_med" ]; then
+if [ -n "$echo_med" ] && [ "$RAMPS" -gt 0 ]; then
     for s in "${active[@]}"; do
         [ "$s" = echo ] && continue
         med=$(echo "${PEAKS[$s]}" | tr ' ' '\n' | grep . | median)
         awk -v s="$s" -v a="$med" -v b="$echo_med" 'BEGIN {printf "ratio %s / echo = %.3f\n", s, a / b}'
     done
 fi
-if [[ " ${active[*]} " == *" chronyd "* && " ${active[*]} " == *" tempusd "* ]]; then
-    a=$(echo "${PEAKS[tempusd]}" | tr ' ' '\n' | grep . | median)
-    b=$(echo "${PEAKS[chronyd]}" | tr ' ' '\n' | grep . | median)
-    awk -v a="$a" -v b="$b" 'BEGIN {printf "ratio tempusd / chronyd = %.3f\n", a / b}'
+if [[ " ${active[*]} " == *" chronyd "* ]]; then
+    for s in "${active[@]}"; do
+        [[ $s == tempusd* ]] || continue
+        if [ "$RAMPS" -gt 0 ]; then
+            a=$(echo "${PEAKS[$s]}" | tr ' ' '\n' | grep . | median)
+            b=$(echo "${PEAKS[chronyd]}" | tr ' ' '\n' | grep . | median)
+            awk -v s="$s" -v a="$a" -v b="$b" 'BEGIN {printf "ratio %s / chronyd = %.3f\n", s, a / b}'
+        fi
+        # p99 at LAT_RATE, paired by round: tempusd's against chronyd's of the same round
+        [ "$LAT_REPS" -gt 0 ] || continue
+        awk -F, -v s="$s" '$1 == "latency" && ($3 == s || $3 == "chronyd") {p[$2, $3] = $22; r[$2] = 1}
+            END {n = 0; le = 0
+                for (k in r) if ((k, s) in p && (k, "chronyd") in p && p[k, "chronyd"] > 0) {
+                    v[++n] = p[k, s] / p[k, "chronyd"]; if (p[k, s] <= p[k, "chronyd"]) le++ }
+                if (n == 0) exit
+                for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) {t = v[i]; v[i] = v[j]; v[j] = t}
+                m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+                printf "p99 %s / chronyd at the same round: median %.3f over %d rounds (%s no higher than chronyd in %d of %d)\n", s, m, n, s, le, n}' "$RUNS"
+    done
 fi
 for n in "${notes[@]}"; do echo "note: $n"; done
 echo "runs: $RUNS"
