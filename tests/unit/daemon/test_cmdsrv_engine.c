@@ -43,8 +43,7 @@ static void fixture_init(struct fixture *f)
 
 static void run_until(struct fixture *f, int64_t end_ns)
 {
-    struct engine_io io = {.ctx = &f->w, .send = world_send};
-    (void)world_run(&f->w, &io, end_ns, end_ns);
+    (void)world_run(&f->w, &f->w.io, end_ns, end_ns);
 }
 
 static void on_changed(void *ctx)
@@ -54,15 +53,12 @@ static void on_changed(void *ctx)
 }
 
 /* The engine with nsrv servers (192.0.2.1, .2) at minpoll/maxpoll 0 with iburst. */
-static void world_new(struct fixture *f, struct clock_ops *ops, const struct engine_params *p,
-                      int nsrv)
+static void world_new(struct fixture *f, const struct engine_params *p, int nsrv)
 {
-    *ops = world_clock_ops(&f->w);
     /* The world's mono clock is true time: it does not follow the adjustment. */
     struct engine_params ep = *p;
     ep.mono_is_raw = 1;
-    f->w.e = engine_new(&ep, ops, 3, 0);
-    assert_non_null(f->w.e);
+    assert_non_null(world_engine_new(&f->w, &ep, 3));
     for (int i = 0; i < nsrv; i++) {
         struct engine_source_params sp;
         engine_source_params_default(&sp);
@@ -80,6 +76,18 @@ static void world_new(struct fixture *f, struct clock_ops *ops, const struct eng
     struct cmdsrv_hooks h = {.ctx = f, .engine_changed = on_changed};
     f->s = cmdsrv_new(&cp, f->w.e, NULL, &h);
     assert_non_null(f->s);
+}
+
+/* Both servers with default engine parameters, run for 20 s: synchronised (tr). */
+static void synced_pair(struct fixture *f, struct report_tracking *tr)
+{
+    fixture_init(f);
+    struct engine_params p;
+    engine_params_default(&p);
+    world_new(f, &p, 2);
+    run_until(f, 20 * SEC);
+    engine_tracking(f->w.e, f->w.t_ns, tr);
+    assert_true(tr->synced);
 }
 
 static void world_free(struct fixture *f)
@@ -124,10 +132,9 @@ static void test_makestep(void **state)
     struct fixture f;
     fixture_init(&f);
     f.w.x_s = 2.0;
-    struct clock_ops ops;
     struct engine_params p;
     engine_params_default(&p);
-    world_new(&f, &ops, &p, 1);
+    world_new(&f, &p, 1);
     struct cmdmon_request q;
     memset(&q, 0, sizeof q);
     q.u.makestep.threshold_s = 0.1;
@@ -165,10 +172,9 @@ static void test_makestep_now(void **state)
     struct fixture f;
     fixture_init(&f);
     f.w.x_s = 2.0;
-    struct clock_ops ops;
     struct engine_params p;
     engine_params_default(&p);
-    world_new(&f, &ops, &p, 1);
+    world_new(&f, &p, 1);
     run_until(&f, 5 * SEC);
     assert_true(f.w.x_s > 1.0); /* slewing */
     struct cmdsrv_params cp;
@@ -201,10 +207,9 @@ static void test_maxupdateskew(void **state)
         struct fixture f;
         fixture_init(&f);
         f.w.f0_ppm = 50.0;
-        struct clock_ops ops;
         struct engine_params p;
         engine_params_default(&p);
-        world_new(&f, &ops, &p, 1);
+        world_new(&f, &p, 1);
         struct cmdmon_request q;
         memset(&q, 0, sizeof q);
         q.u.fval = k == 0 ? 0.0 : 1000.0;
@@ -237,10 +242,9 @@ static void test_dfreq_doffset(void **state)
     (void)state;
     struct fixture f;
     fixture_init(&f);
-    struct clock_ops ops;
     struct engine_params p;
     engine_params_default(&p);
-    world_new(&f, &ops, &p, 1);
+    world_new(&f, &p, 1);
     run_until(&f, 20 * SEC);
     struct report_tracking t0, t1;
     engine_tracking(f.w.e, f.w.t_ns, &t0);
@@ -297,15 +301,8 @@ static void test_selectopts(void **state)
 {
     (void)state;
     struct fixture f;
-    fixture_init(&f);
-    struct clock_ops ops;
-    struct engine_params p;
-    engine_params_default(&p);
-    world_new(&f, &ops, &p, 2);
-    run_until(&f, 20 * SEC);
     struct report_tracking tr;
-    engine_tracking(f.w.e, f.w.t_ns, &tr);
-    assert_true(tr.synced);
+    synced_pair(&f, &tr);
     int sel = tr.selected_source_id;
     assert_true(sel == 0 || sel == 1);
     assert_int_equal(source(&f, sel).state, REPORT_STATE_SELECTED);
@@ -364,10 +361,9 @@ static void test_source_offset(void **state)
     struct fixture f;
     fixture_init(&f);
     f.w.srv_offset_s[0] = 0.2;
-    struct clock_ops ops;
     struct engine_params p;
     engine_params_default(&p);
-    world_new(&f, &ops, &p, 1);
+    world_new(&f, &p, 1);
     run_until(&f, 4 * SEC);
     assert_int_equal(engine_set_online(f.w.e, 0, 0, f.w.t_ns), 0); /* freeze the samples */
     struct report_source r0 = source(&f, 0);
@@ -399,15 +395,8 @@ static void test_reset_sources(void **state)
 {
     (void)state;
     struct fixture f;
-    fixture_init(&f);
-    struct clock_ops ops;
-    struct engine_params p;
-    engine_params_default(&p);
-    world_new(&f, &ops, &p, 2);
-    run_until(&f, 20 * SEC);
     struct report_tracking tr;
-    engine_tracking(f.w.e, f.w.t_ns, &tr);
-    assert_true(tr.synced);
+    synced_pair(&f, &tr);
     struct cmdmon_request q;
     memset(&q, 0, sizeof q);
     assert_int_equal(command(&f, CMDMON_REQ_RESET_SOURCES, &q), CMDMON_STT_SUCCESS);
