@@ -34,9 +34,9 @@ NAMES=(srv c1 c2 c3)
 ADDRS=("$SERVER" 192.168.111.11 192.168.111.12 192.168.111.13)
 T_START=$(date +%s)
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
+# shellcheck source=tests/system/lib/common.sh
+. "$SRC/tests/system/lib/common.sh"
+need_root_netns
 for t in unshare chroot ssh ssh-keygen ansible-playbook; do
     command -v "$t" >/dev/null || skip "$t not installed (scripts/deps.sh test)"
 done
@@ -44,13 +44,17 @@ done
 [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 missing (the hosts' Ansible interpreter)"
 for f in tempusd tempusc; do [ -x "$BUILD/$f" ] || skip "$BUILD/$f not built"; done
 
-WORK=$(mktemp -d /tmp/tempus-fleet.XXXXXX)
-chmod 700 "$WORK"
+# Every process in this test's namespaces was started by it (the sshds, their sessions, the
+# tempusd daemons Ansible started, the controller's ssh masters): the exit trap stops them by
+# PID, 3 s each at most.
+work_dir fleet 700
+STOP_TENTHS=30
+DIE_GLOBS=("*.log" "h-*/sshd.log")
+DIE_TAIL=30
 TAG=tfl$$
 NS_LAB=$TAG-lab NS_CTL=$TAG-ctl
 HOST_NS=()
 for n in "${NAMES[@]}"; do HOST_NS+=("$TAG-$n"); done
-ALL_NS=("$NS_LAB" "$NS_CTL" "${HOST_NS[@]}")
 SSHD_PIDS=()
 
 # This machine's files the role would write on a host: they must not change here.
@@ -63,39 +67,6 @@ real_state() {
 }
 REAL_BEFORE=$(real_state)
 
-# Every process in this test's namespaces was started by it (the sshds, their sessions,
-# the tempusd daemons Ansible started, the controller's ssh masters): stop them by PID.
-# shellcheck disable=SC2317 # (called by the trap)
-cleanup() {
-    local n p pids=()
-    for n in "${ALL_NS[@]}"; do
-        for p in $(ip netns pids "$n" 2>/dev/null); do pids+=("$p"); done
-    done
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do
-        for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$p" 2>/dev/null
-    done
-    for n in "${ALL_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
-    if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap "exit 130" INT
-trap "exit 143" TERM
-
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-die() {
-    echo "FAIL: $*"
-    for f in "$WORK"/*.log "$WORK"/h-*/sshd.log; do
-        [ -f "$f" ] || continue
-        echo "---- $f (last 30 lines)"
-        tail -n 30 "$f"
-    done
-    exit 1
-}
-
 # Overlayfs on a tmpfs must work here (a container may forbid it).
 if ! unshare -m --propagation private sh -c "mount -t tmpfs none '$WORK' && mkdir '$WORK/u' '$WORK/w' '$WORK/m' &&
     mount -t overlay overlay -o lowerdir=/,upperdir='$WORK/u',workdir='$WORK/w' '$WORK/m'" 2>"$WORK/ovl.err"; then
@@ -103,20 +74,10 @@ if ! unshare -m --propagation private sh -c "mount -t tmpfs none '$WORK' && mkdi
 fi
 
 # --- the network
-for n in "${ALL_NS[@]}"; do ip netns add "$n" || die "ip netns add $n"; done
-ip -n "$NS_LAB" link add br0 type bridge || die "bridge"
-ip -n "$NS_LAB" link set br0 up
-port=0
-plug() { # plug NS ADDR: a veth from NS (eth0) to the bridge
-    ip -n "$NS_LAB" link add "p$port" type veth peer name eth0 netns "$1" || die "veth for $1"
-    ip -n "$NS_LAB" link set "p$port" master br0 up
-    port=$((port + 1))
-    ip -n "$1" link set lo up
-    ip -n "$1" addr add "$2/24" dev eth0
-    ip -n "$1" link set eth0 up
-}
-plug "$NS_CTL" "$CTL_ADDR"
-for k in "${!NAMES[@]}"; do plug "${HOST_NS[$k]}" "${ADDRS[$k]}"; done
+netns_new "$NS_LAB" "$NS_CTL" "${HOST_NS[@]}"
+bridge_new "$NS_LAB"
+plug "$NS_LAB" "$NS_CTL" "$CTL_ADDR/24"
+for k in "${!NAMES[@]}"; do plug "$NS_LAB" "${HOST_NS[$k]}" "${ADDRS[$k]}/24"; done
 
 # --- keys: the controller's login key, one host key per host, known_hosts from those.
 ssh-keygen -q -t ed25519 -N '' -C fleet-controller -f "$WORK/id_ed25519" || die "ssh-keygen"
@@ -480,10 +441,6 @@ cpu_s() { # cpu_s: CPU_LINE = CPU seconds used so far
 }
 cpu_s
 echo "duration: $(($(date +%s) - T_START)) s wall, CPU $CPU_LINE; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
-if [ $FAILS -gt 0 ]; then
-    echo "$FAILS check(s) failed"
-    for f in "$WORK"/run*.log; do echo "---- $f (tail)"; tail -n 25 "$f"; done
-    exit 1
-fi
-echo "PASS"
-exit 0
+DIE_GLOBS=("run*.log")
+DIE_TAIL=25
+finish

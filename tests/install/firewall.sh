@@ -14,45 +14,24 @@ SRC=${TEMPUS_SRC:?TEMPUS_SRC not set}
 TEMPUSD=${TEMPUSD_BIN:-$BUILD/tempusd}
 TEMPUSC=${TEMPUSC_BIN:-$BUILD/tempusc}
 
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if ! ip netns list >/dev/null 2>&1; then echo "SKIP: ip netns unavailable"; exit 77; fi
-command -v nft >/dev/null || { echo "SKIP: nft not installed (package nftables)"; exit 77; }
-/usr/bin/python3 -c 'import ntplib' 2>/dev/null || { echo "SKIP: no python3-ntplib"; exit 77; }
-for f in "$TEMPUSD" "$TEMPUSC"; do
-    [ -x "$f" ] || { echo "SKIP: $f not built"; exit 77; }
-done
+# shellcheck source=tests/system/lib/common.sh
+. "$SRC/tests/system/lib/common.sh"
+need_root_netns
+command -v nft >/dev/null || skip "nft not installed (package nftables)"
+/usr/bin/python3 -c 'import ntplib' 2>/dev/null || skip "no python3-ntplib"
+need_exec "$TEMPUSD" "$TEMPUSC"
 
-WORK=$(mktemp -d /tmp/tempus-fw.XXXXXX)
-chmod 700 "$WORK"
+work_dir fw 700
+DIE_GLOBS=("*.log")
 TAG=tfw$$
 NS_SRV=$TAG-srv NS_IN=$TAG-in NS_OUT=$TAG-out
-PID=
-cleanup() {
-    if [ -n "$PID" ]; then
-        kill "$PID" 2>/dev/null
-        for _ in $(seq 1 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$PID" 2>/dev/null
-    fi
-    for n in "$NS_SRV" "$NS_IN" "$NS_OUT"; do ip netns del "$n" 2>/dev/null; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap "exit 130" INT
-trap "exit 143" TERM
-
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
 
 # The nftables block of the doc, as a reader would copy it.
 # shellcheck disable=SC2016 # sed addresses, not shell expansions
 sed -n '/^```nft$/,/^```$/p' "$SRC/docs/FIREWALL.md" | sed '1d;$d' >"$WORK/tempus.nft"
-grep -q 'udp dport 123' "$WORK/tempus.nft" || { echo "FAIL: no nft block in docs/FIREWALL.md"; exit 1; }
+grep -q 'udp dport 123' "$WORK/tempus.nft" || die "no nft block in docs/FIREWALL.md"
 
-for n in "$NS_SRV" "$NS_IN" "$NS_OUT"; do
-    ip netns add "$n" || { echo "FAIL: ip netns add $n"; exit 1; }
-    ip -n "$n" link set lo up
-done
+netns_new "$NS_SRV" "$NS_IN" "$NS_OUT"
 ip link add "${TAG}a" netns "$NS_SRV" type veth peer name eth0 netns "$NS_IN"
 ip link add "${TAG}b" netns "$NS_SRV" type veth peer name eth0 netns "$NS_OUT"
 ip -n "$NS_SRV" addr add 192.168.111.1/24 dev "${TAG}a"
@@ -73,9 +52,9 @@ bindcmdaddress $WORK/tempusd.sock
 pidfile $WORK/tempusd.pid
 CONF
 ip netns exec "$NS_SRV" "$TEMPUSD" -x -d -f "$WORK/tempus.conf" >"$WORK/tempusd.log" 2>&1 &
-PID=$!
+PIDS+=($!)
 for _ in $(seq 1 50); do [ -S "$WORK/tempusd.sock" ] && break; sleep 0.1; done
-[ -S "$WORK/tempusd.sock" ] || { cat "$WORK/tempusd.log"; echo "FAIL: tempusd did not start"; exit 1; }
+[ -S "$WORK/tempusd.sock" ] || die "tempusd did not start"
 
 # ntp NS ADDR: prints the stratum of the answer, or "none".
 ntp() {
@@ -114,7 +93,5 @@ else
     expect "323 dropped from the network" "$(cmd "$NS_IN" 192.168.111.1)" no
     expect "323 still answers on loopback" "$(cmd "$NS_SRV" 127.0.0.1)" yes
 fi
-kill -0 "$PID" 2>/dev/null || fail "tempusd died: $(tail -5 "$WORK/tempusd.log")"
-
-if [ $FAILS -gt 0 ]; then echo "$FAILS failures"; exit 1; fi
-echo PASS
+all_alive
+finish

@@ -12,32 +12,13 @@ SRC=${TEMPUS_SRC:?TEMPUS_SRC not set}
 TEMPUSD=${TEMPUSD_BIN:-$BUILD/tempusd}
 TEMPUSC=${TEMPUSC_BIN:-$BUILD/tempusc}
 
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if ! ip netns list >/dev/null 2>&1; then echo "SKIP: ip netns unavailable"; exit 77; fi
-for f in "$TEMPUSD" "$TEMPUSC"; do
-    [ -x "$f" ] || { echo "SKIP: $f not built"; exit 77; }
-done
-
-WORK=$(mktemp -d /tmp/tempus-wait.XXXXXX)
-chmod 700 "$WORK"
+# shellcheck source=tests/system/lib/common.sh
+. "$SRC/tests/system/lib/common.sh"
+need_root_netns
+need_exec "$TEMPUSD" "$TEMPUSC"
+work_dir wait 700
+DIE_GLOBS=("*.log")
 NS=twt$$
-PIDS=()
-stop() { # stop PID: TERM, wait up to 2 s, KILL
-    kill "$1" 2>/dev/null
-    for _ in $(seq 1 20); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-    kill -9 "$1" 2>/dev/null
-}
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop "$p"; done
-    ip netns del "$NS" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap "exit 130" INT
-trap "exit 143" TERM
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 
 # The unit's ExecStart, with the build's tempusc for @BINDIR@/tempusc.
 line=$(sed -n 's/^ExecStart=//p' "$SRC/dist/systemd/tempus-wait.service.in")
@@ -45,8 +26,7 @@ line=$(sed -n 's/^ExecStart=//p' "$SRC/dist/systemd/tempus-wait.service.in")
 read -ra WAIT <<<"${line#@BINDIR@/tempusc }"
 echo "unit command: tempusc ${WAIT[*]}"
 
-ip netns add "$NS" || { echo "FAIL: ip netns add"; exit 1; }
-ip -n "$NS" link set lo up
+netns_new "$NS"
 
 # start NAME DIRECTIVE...: tempusd -x -d in the namespace; waits for its control socket.
 start() {
@@ -56,9 +36,7 @@ start() {
         "bindcmdaddress $WORK/$name.sock" "$@" >"$WORK/$name.log" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 1 50); do [ -S "$WORK/$name.sock" ] && return 0; sleep 0.1; done
-    cat "$WORK/$name.log"
-    echo "FAIL: $name did not start"
-    exit 1
+    die "$name did not start"
 }
 
 # Negative control: nothing answers on 127.0.0.1:11124.
@@ -68,20 +46,19 @@ for i in "${!neg[@]}"; do [ "${neg[$i]}" = waitsync ] && neg[i + 1]=3; done
 if timeout 30 ip netns exec "$NS" "$TEMPUSC" "${neg[@]}" >"$WORK/neg.out" 2>&1; then
     fail "waitsync with 3 tries succeeded without a reachable source: $(cat "$WORK/neg.out")"
 else
-    echo "ok: not synchronised: tempusc ${neg[*]} exits 1"
+    ok "not synchronised: tempusc ${neg[*]} exits 1"
 fi
-stop "${PIDS[0]}"
+stop_pids "${PIDS[0]}"
 
 start server "local stratum 2" "port 11123" "bindaddress 127.0.0.1" "allow 127.0.0.1" "cmdport 0"
 start client "server 127.0.0.1 port 11123 iburst minpoll -2 maxpoll -2"
 t0=$(date +%s)
 if timeout 60 ip netns exec "$NS" "$TEMPUSC" "${WAIT[@]}" >"$WORK/wait.out" 2>&1; then
-    echo "ok: the unit's command exits 0 after $(($(date +%s) - t0)) s"
+    ok "the unit's command exits 0 after $(($(date +%s) - t0)) s"
     ip netns exec "$NS" "$TEMPUSC" -h 127.0.0.1 tracking | grep -E '^(Reference ID|Stratum)'
 else
     fail "the unit's command did not succeed within 60 s: $(tail -3 "$WORK/wait.out")"
     tail -5 "$WORK/client.log"
 fi
 
-if [ $FAILS -gt 0 ]; then echo "$FAILS failures"; exit 1; fi
-echo PASS
+finish

@@ -38,63 +38,21 @@ MAXOFF=0.010 # seconds: same host clock on both ends, so anything larger is a pr
 PYMAXOFF=0.050
 half_plus() { awk -v d="$1" 'BEGIN { printf "%.6f", d / 2 + 0.001 }'; }
 
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if ! ip netns list >/dev/null 2>&1; then echo "SKIP: ip netns unavailable"; exit 77; fi
-for f in "$TEMPUSD" "$TEMPUSC" "$CHRONYD" "$CHRONYC" "$PY"; do
-    [ -x "$f" ] || { echo "SKIP: $f not available"; exit 77; }
-done
+# shellcheck source=tests/system/lib/common.sh
+. "$SRC/tests/system/lib/common.sh"
+need_root_netns
+need_exec "$TEMPUSD" "$TEMPUSC" "$CHRONYD" "$CHRONYC" "$PY"
 
-WORK=$(mktemp -d /tmp/tempus-interop.XXXXXX)
-chmod 755 "$WORK" # nobody must be able to enter it (the one-shot clients write nothing there)
+work_dir interop 755 # nobody must be able to enter it (the one-shot clients write nothing there)
 NS=tio$$
-PIDS=()
+# PIDS holds the subshells of `inns ... &`; the daemons are their children inside $NS, which
+# the exit trap stops by PID too (everything in $NS was started by this test).
 BBPID= # the busybox ntpd query running (section 5), not a daemon of PIDS
-cleanup() {
-    local p
-    [ -n "$BBPID" ] && kill "$BBPID" 2>/dev/null
-    # PIDS holds the subshells of `inns ... &`; the daemons are their children inside $NS.
-    # Everything in $NS was started by this test: stop it all by PID, then the subshells.
-    local inside
-    inside=$(ip netns pids "$NS" 2>/dev/null)
-    for p in $inside "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    for p in $inside "${PIDS[@]}"; do
-        for _ in $(seq 1 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$p" 2>/dev/null
-    done
-    ip netns del "$NS" 2>/dev/null
-    if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap "exit 130" INT
-trap "exit 143" TERM
-
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-die() {
-    echo "FAIL: $*"
-    for f in "$WORK"/*.out; do echo "---- $f (last 20 lines)"; tail -n 20 "$f"; done
-    exit 1
-}
-abs_le() { awk -v x="$1" -v l="$2" 'BEGIN { if (x == "" || x !~ /^[-+]?[0-9.]+(e[-+]?[0-9]+)?$/) exit 1; if (x < 0) x = -x; exit !(x <= l) }'; }
-inns() { ip netns exec "$NS" "$@"; }
-# unpriv CMD...: in the namespace as nobody, without any capability (so not CAP_SYS_TIME):
-# a query-only client that misbehaved still could not set the clock.
-unpriv() {
-    inns setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
-        --bounding-set=-all "$@"
-}
+# shellcheck disable=SC2317 # (called by the exit trap)
+cleanup_hook() { if [ -n "$BBPID" ]; then kill "$BBPID" 2>/dev/null; fi; }
 
 # --- third-party clients that are not installed: ntpsec (conflicts with chrony).
-NTPSEC_DIR=${INTEROP_NTPSEC_DIR:-$BUILD/interop-ntpsec}
-NTPSEC_ROOT=$("$SRC/tests/system/interop/fetch-ntpsec.sh" "$NTPSEC_DIR" 2>"$WORK/fetch.out" | tail -n 1)
-if [ ! -x "$NTPSEC_ROOT/usr/bin/ntpdig" ]; then
-    cat "$WORK/fetch.out"
-    die "could not fetch ntpsec's ntpdig/ntpdate (apt-get update done? see scripts/deps.sh)"
-fi
-chmod -R a+rX "$NTPSEC_DIR"
-NTPSEC_ENV=(env "PATH=$NTPSEC_ROOT/usr/bin:/usr/bin:/bin"
-    "PYTHONPATH=$NTPSEC_ROOT/usr/lib/python3/dist-packages" HOME=/nonexistent)
+fetch_ntpsec
 
 # busybox with the ntpd applet: BUSYBOX_BIN, a system busybox that has it (Debian 12's has
 # not), else one built from Debian's busybox source by fetch-busybox.sh (about 1-3 min, once:
@@ -119,8 +77,7 @@ command -v strace >/dev/null || die "strace missing (scripts/deps.sh test_pkgs)"
 echo "busybox: $BUSYBOX ($("$BUSYBOX" 2>&1 | head -n 1))"
 
 # --- the namespace: lo only.
-ip netns add "$NS" || die "ip netns add"
-ip -n "$NS" link set lo up || die "lo up"
+netns_new "$NS"
 
 # --- upstream chronyd -x, then the three tempusd servers.
 install -d -m 700 "$WORK/up" "$WORK/t1" "$WORK/t2" "$WORK/t3" "$WORK/cc"
@@ -397,6 +354,5 @@ for srv in 127.0.0.1 127.0.0.2 "${V6[@]}" 127.0.0.3; do
     [ "${gi:-1}" -gt 1 ] && grep -F "reply from $srv: " "$out" | head -n $((gi - 1)) | sed 's/^/  earlier: /'
 done
 
-for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || fail "daemon $p exited"; done
-[ $FAILS = 0 ] || die "$FAILS check(s) failed"
-echo PASS
+all_alive
+finish

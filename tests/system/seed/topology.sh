@@ -20,70 +20,30 @@
 # Needs root and `ip netns` (exit 77 otherwise).
 set -u
 BUILD=${TEMPUS_BUILD:?TEMPUS_BUILD not set (run through meson test)}
+SRC=${TEMPUS_SRC:-$(cd "$(dirname "$0")/../../.." && pwd)}
 TEMPUSD=${TEMPUSD_BIN:-$BUILD/tempusd}
 TEMPUSC=${TEMPUSC_BIN:-$BUILD/tempusc}
 CHRONYC=/usr/bin/chronyc
 SERVER=192.168.111.128
 
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if ! ip netns list >/dev/null 2>&1; then echo "SKIP: ip netns unavailable"; exit 77; fi
-for f in "$TEMPUSD" "$TEMPUSC"; do
-    [ -x "$f" ] || { echo "SKIP: $f not built"; exit 77; }
-done
+# shellcheck source=tests/system/lib/common.sh
+. "$SRC/tests/system/lib/common.sh"
+need_root_netns
+need_exec "$TEMPUSD" "$TEMPUSC"
 
-WORK=$(mktemp -d /tmp/tempus-seed.XXXXXX)
-chmod 700 "$WORK"
+work_dir seed 700
 TAG=tsd$$
 NS_BR=$TAG-br NS_SRV=$TAG-srv NS_OUT=$TAG-out NS_REF=$TAG-ref
 NS_CLI=("$TAG-c1" "$TAG-c2" "$TAG-c3")
 CLI_ADDR=(192.168.111.11 192.168.111.12 192.168.111.13)
-ALL_NS=("$NS_BR" "$NS_SRV" "$NS_OUT" "$NS_REF" "${NS_CLI[@]}")
-PIDS=()       # the daemons (checked alive at the end)
-EXTRA_PIDS=() # helpers
+# PIDS: the daemons (checked alive at the end); EXTRA_PIDS: helpers
 
-cleanup() {
-    local p n
-    for p in "${PIDS[@]}" "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}" "${EXTRA_PIDS[@]}"; do
-        for _ in $(seq 1 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$p" 2>/dev/null
-    done
-    for n in "${ALL_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
-    if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap "exit 130" INT
-trap "exit 143" TERM
-
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-die() {
-    echo "FAIL: $*"
-    for f in "$WORK"/*.out; do echo "---- $f (last 20 lines)"; tail -n 20 "$f"; done
-    exit 1
-}
-
-# --- the network: a bridge namespace, one veth per host namespace (created there directly,
-# so no interface ever appears in the host's namespace).
-for n in "${ALL_NS[@]}"; do ip netns add "$n" || die "ip netns add $n"; done
-ip -n "$NS_BR" link add br0 type bridge || die "bridge"
-ip -n "$NS_BR" link set br0 up
-ip -n "$NS_BR" link set lo up
-i=0
-# plug NS ADDR/LEN: a veth from NS (eth0) to the bridge
-plug() {
-    local ns=$1 cidr=$2 port=p$i
-    i=$((i + 1))
-    ip -n "$NS_BR" link add "$port" type veth peer name eth0 netns "$ns" || die "veth for $ns"
-    ip -n "$NS_BR" link set "$port" master br0 up
-    ip -n "$ns" link set lo up
-    ip -n "$ns" addr add "$cidr" dev eth0
-    ip -n "$ns" link set eth0 up
-}
-plug "$NS_SRV" $SERVER/24
-for k in 0 1 2; do plug "${NS_CLI[$k]}" "${CLI_ADDR[$k]}/24"; done
-plug "$NS_OUT" 192.168.112.5/24
+# --- the network: a bridge namespace, one veth per host namespace.
+netns_new "$NS_BR" "$NS_SRV" "$NS_OUT" "$NS_REF" "${NS_CLI[@]}"
+bridge_new "$NS_BR"
+plug "$NS_BR" "$NS_SRV" $SERVER/24
+for k in 0 1 2; do plug "$NS_BR" "${NS_CLI[$k]}" "${CLI_ADDR[$k]}/24"; done
+plug "$NS_BR" "$NS_OUT" 192.168.112.5/24
 # On-link routes both ways: the outsider can reach the server and the server could answer,
 # so its silence is `allow`'s doing, not routing's.
 ip -n "$NS_OUT" route add 192.168.111.0/24 dev eth0
@@ -116,7 +76,6 @@ CHRONYD=/usr/sbin/chronyd
 if [ -x "$CHRONYD" ]; then
     install -d -m 700 "$WORK/ref/log" "$WORK/ref/sock"
     sed "s|$WORK/srv/|$WORK/ref/|g; s|tempusd\.|chronyd.|g" "$WORK/srv.conf" >"$WORK/ref.conf"
-    ip -n "$NS_REF" link set lo up
     ip netns exec "$NS_REF" "$CHRONYD" -x -d -u root -f "$WORK/ref.conf" >"$WORK/ref.out" 2>&1 &
     PIDS+=($!)
 fi
@@ -286,7 +245,5 @@ if [ -x "$CHRONYD" ]; then
     fi
 else echo "note: no $CHRONYD; one-shot comparison skipped"; fi
 
-# every daemon still running (none crashed during the checks)
-for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || fail "daemon $p exited"; done
-[ $FAILS = 0 ] || die "$FAILS check(s) failed"
-echo PASS
+all_alive # none crashed during the checks
+finish
