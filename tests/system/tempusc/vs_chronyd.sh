@@ -14,7 +14,7 @@ TEMPUSC=$(readlink -f "$1")
 SECTION=${2:-all}
 CHRONYD=${CHRONYD:-/usr/sbin/chronyd}
 CHRONYC=${CHRONYC:-/usr/bin/chronyc}
-PY=${PYTHON:-python3}
+PY=${PYTHON:-/usr/bin/python3} # not the pyenv shim on PATH: 3 s a start on a loaded machine
 
 if [ ! -x "$CHRONYD" ] || [ ! -x "$CHRONYC" ]; then
     echo "SKIP: chronyd/chronyc not installed"; exit 77
