@@ -45,7 +45,21 @@ start_bg honest "$PY" "$EVIL" --max-s 100 "$P0"
 wait_for "$WORK/honest.out" '^ready' 5 || fail "honest server did not start"
 client control "server 127.0.0.1 port $P0 iburst minpoll -2 maxpoll -1"
 
-sleep 20
+# Until both clients are on their source at maxpoll with a full reach register and the victim
+# has 8 good samples (at most 40 s; a fixed 20 s before, ~6 s suffice), under attack all the
+# while; the checks below say what was missing.
+settled() {
+    local who ms poll reach
+    for who in control victim; do
+        read -r ms poll reach <<<"$(tc $who -n sources | awk '/127\.0\.0\.1/ { print $1, $4, $5 }')"
+        [ "$ms" = '^*' ] && [ "$poll" = -1 ] && [ "$reach" = 377 ] || return 1
+    done
+    [ "$(val "$(tc victim -n ntpdata 127.0.0.1)" 'Total good RX')" -ge 8 ] 2>/dev/null
+}
+for _ in $(seq 1 80); do
+    settled && break
+    sleep 0.5
+done
 for who in control victim; do
     src=$(tc $who -n sources | grep '127\.0\.0\.1') || fail "$who: no source line"
     echo "$who: $src"
