@@ -114,6 +114,8 @@ bench_server_cmd() {
         bin=$BENCH_BIN
         [[ $kind == *-batch* ]] && more=(batchreplies)
         [[ $kind == *-sendmsg* ]] && more+=(nobatchreplies)
+        # tempusd-noclientlog (also with the parts above): no client log, no rate limiting
+        [[ $kind == *-noclientlog* ]] && more+=(noclientlog)
         # tempusd-wN (also tempusd-batch-wN): N server worker threads (`serverworkers N`)
         [[ $kind =~ -w([0-9]+) ]] && more+=("serverworkers ${BASH_REMATCH[1]}")
         conf=$(bench_conf "$kind-$port" "$port" "$@" "${more[@]}")
