@@ -23,27 +23,15 @@ TEMPUSC=$(dirname "$TEMPUSD")/tempusc # selectopts and offset: requests chronyc 
 NTPSERVER=$(dirname "$(readlink -f "$0")")/../daemon/ntpserver.py
 CHRONYD=${CHRONYD:-/usr/sbin/chronyd}
 CHRONYC=${CHRONYC:-/usr/bin/chronyc}
-if [ ! -x "$CHRONYD" ] || [ ! -x "$CHRONYC" ]; then
-    echo "SKIP: chronyd/chronyc not installed"; exit 77
-fi
-if [ "$(id -u)" != 0 ]; then
-    echo "SKIP: needs root (chronyd writes its pid/socket dirs)"; exit 77
-fi
+# shellcheck source=tests/system/lib/common.sh
+. "$(dirname "$(readlink -f "$0")")/../lib/common.sh"
+if [ ! -x "$CHRONYD" ] || [ ! -x "$CHRONYC" ]; then skip "chronyd/chronyc not installed"; fi
+[ "$(id -u)" = 0 ] || skip "needs root (chronyd writes its pid/socket dirs)"
 
-DIR=$(mktemp -d /tmp/cmdsrv-sys.XXXXXX)
+work_dir cmdsrv 700 # the daemons of PIDS are stopped by PID on exit
+DIR=$WORK
 BASE=$((24000 + ($$ % 2000) * 4))
 NTP_A=$BASE CMD_A=$((BASE + 1)) CMD_T=$((BASE + 2)) CMD_T2=$((BASE + 3)) NTP_T=$((BASE - 8000))
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    rm -rf "$DIR"
-}
-trap cleanup EXIT INT TERM
-
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
 
 mkdir -m 0700 -p "$DIR/a" "$DIR/t"
 cat >"$DIR/a.conf" <<CONF
