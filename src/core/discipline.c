@@ -138,6 +138,21 @@ void discipline_set_leap(struct discipline *d, int leap)
         d->leap = leap;
 }
 
+double discipline_base_for_freq(const struct discipline *d, double raw_freq)
+{
+    if (d->mono_is_raw)
+        return -raw_freq * 1e6;
+    return -raw_freq * (1e6 + d->base_ppm);
+}
+
+double discipline_freq_for_base(const struct discipline *d, double base_ppm)
+{
+    double a = base_ppm * 1e-6;
+    if (d->mono_is_raw || a <= -1.0)
+        return -a;
+    return -a / (1.0 + a);
+}
+
 double discipline_next_event(const struct discipline *d)
 {
     return d->slew_ppm != 0.0 ? d->slew_end_s : 1e300;

@@ -52,6 +52,19 @@ int discipline_step(struct discipline *d, double t_s, double offset_s);
 /* Arms or clears a leap second (enum clock_leap) if it changed. */
 void discipline_set_leap(struct discipline *d, int leap);
 
+/* The base adjustment (ppm) that makes the local clock run at the true rate, given the raw
+ * clock's frequency raw_freq (s/s, positive = fast) fitted against engine time while the
+ * current base_ppm was in effect. Not just -raw_freq: the kernel scales the oscillator's
+ * rate by (1 + adjustment) and engine (mono) time runs at the disciplined rate, so the
+ * fitted slope is f / ((1 + f)(1 + base)) for an oscillator error f, which needs
+ * -f / (1 + f) = -raw_freq (1 + base). With a mono that ignores the adjustment (a virtual
+ * clock), -raw_freq. At -500 ppm the difference is 0.25 ppm. */
+double discipline_base_for_freq(const struct discipline *d, double raw_freq);
+
+/* The raw frequency (s/s) that base_ppm cancels once in effect: the inverse of
+ * discipline_base_for_freq() at its fixed point, -a / (1 + a) (-a with a raw mono). */
+double discipline_freq_for_base(const struct discipline *d, double base_ppm);
+
 /* Engine time of the next thing the discipline must do (end of slew), or a huge value. */
 double discipline_next_event(const struct discipline *d);
 

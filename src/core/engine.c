@@ -46,6 +46,12 @@
 #ifndef DUR_MAX_IV
 #define DUR_MAX_IV 1.0 /* longest slew, in update intervals */
 #endif
+#ifndef DUR_MIN_IV
+#define DUR_MIN_IV 0.0 /* shortest slew, in update intervals (at least DUR_MIN_S) */
+#endif
+#ifndef DUR_MIN_S
+#define DUR_MIN_S 1.0 /* shortest slew, seconds */
+#endif
 #ifndef Q_SWITCH
 #define Q_SWITCH 0.0 /* score margin needed to change the wander choice */
 #endif
@@ -272,7 +278,7 @@ struct engine *engine_new(const struct engine_params *p, const struct clock_ops 
     double base = e->p.have_initial_freq ? -e->p.initial_freq_ppm : 0.0;
     discipline_init(&e->d, clock, 0.0, base, maxf, e->p.maxslewrate_ppm);
     e->d.mono_is_raw = e->p.mono_is_raw;
-    e->freq = -base * 1e-6;
+    e->freq = discipline_freq_for_base(&e->d, base);
     e->skew = e->p.have_initial_freq ? fmax(e->p.initial_skew_ppm, 0.01) * 1e-6 : 1e-3;
     if (clock && clock->set_sync_status)
         clock->set_sync_status(clock->ctx, 0, 16.0, 16.0);
@@ -782,7 +788,8 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
         double vn = res.freq_var;
         if (e->n_updates == 0 && e->p.have_initial_freq) {
             double vp = pow(fmax(e->p.initial_skew_ppm, 0.01) * 1e-6, 2);
-            freq = (res.freq / vn + (-e->d.base_ppm * 1e-6) / vp) / (1.0 / vn + 1.0 / vp);
+            freq = (res.freq / vn + discipline_freq_for_base(&e->d, e->d.base_ppm) / vp) /
+                   (1.0 / vn + 1.0 / vp);
             skew = 2.0 * sqrt(1.0 / (1.0 / vn + 1.0 / vp));
         } else if (res.skew > 3.0 * e->skew && e->n_updates > 0) {
             /* A much worse estimate than the one in use (e.g. a source change): blend. */
@@ -811,8 +818,8 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
         /* Held filter samples are measured against the clock before the step. */
         for (int i = 0; i < e->nsrc; i++)
             sfilter_clear(&e->src[i]->flt);
-        e->d.base_ppm = -freq * 1e6;
-        discipline_correct(&e->d, t, 0.0, 1.0, -freq * 1e6);
+        e->d.base_ppm = discipline_base_for_freq(&e->d, freq);
+        discipline_correct(&e->d, t, 0.0, 1.0, e->d.base_ppm);
     } else {
         /* Slew duration: a correction much larger than its uncertainty is made quickly,
          * one comparable to the noise is spread over the interval between updates. */
@@ -821,11 +828,13 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
         if (iv < 1.0)
             iv = 1.0;
         double dur = fabs(x) > 0.0 ? e->p.corrtimeratio * 0.5 * sd * iv / fabs(x) : 1.0;
-        if (dur < 1.0)
-            dur = 1.0;
+        if (dur < DUR_MIN_IV * iv)
+            dur = DUR_MIN_IV * iv;
+        if (dur < DUR_MIN_S)
+            dur = DUR_MIN_S;
         if (dur > DUR_MAX_IV * iv)
             dur = DUR_MAX_IV * iv;
-        discipline_correct(&e->d, t, x, dur, -freq * 1e6);
+        discipline_correct(&e->d, t, x, dur, discipline_base_for_freq(&e->d, freq));
     }
 
     e->prev_update_t = e->last_update_t;
@@ -1285,7 +1294,8 @@ int engine_source_report(const struct engine *e, int index, int64_t now_mono_ns,
     r->span_s = s->st.n > 1 ? secs_u32(s->st.s[s->st.n - 1].t_s - s->st.s[0].t_s) : 0;
     r->sd_s = s->st.n > 0 ? s->st.sd_s : 4.0;
     /* Source's frequency relative to our clock as now corrected. */
-    r->resid_freq_ppm = s->st.n > 1 ? (s->st.b + d.base_ppm * 1e-6) * 1e6 : 0.0;
+    r->resid_freq_ppm =
+        s->st.n > 1 ? (s->st.b - discipline_freq_for_base(&d, d.base_ppm)) * 1e6 : 0.0;
     r->skew_ppm = s->st.skew * 1e6;
     if (s->st.n > 0) {
         double var;
