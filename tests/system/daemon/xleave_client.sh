@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Interleaved mode, tempusd as the client (`server ... xleave`), all -x on loopback, in
+# parallel:
+#  A. a tempusd -x server: tempusc ntpdata "Interleaved : Yes", offset and delay sane, the
+#     measurements log's mode column 4I, the server counts interleaved replies;
+#  B. Debian's chronyd -x server: the same, and a chronyd -x xleave client beside it shows
+#     "Interleaved : Yes" in chronyc ntpdata too (what tempusd is compared with);
+#  C. a basic-only server (ntpserver.py): tempusd falls back to basic mode and every valid
+#     reply is a sample ("Interleaved : No", good = valid).
+. "$(dirname "$0")/lib.sh"
+TEMPUSC=$BUILD/tempusc
+CHRONYC=/usr/bin/chronyc
+need "$TEMPUSD" "$TEMPUSC" "$CHRONYD" "$CHRONYC" "$PY"
+PA=$(port_for 0)
+PB=$(port_for 1)
+PC=$(port_for 2)
+mkdir -m 700 "$WORK/s" "$WORK/a" "$WORK/b" "$WORK/c" "$WORK/loga"
+start_bg server "$TEMPUSD" -x -d -u root "local stratum 2" "port $PA" "bindaddress 127.0.0.1" \
+    "allow 127.0.0.1" "pidfile $WORK/server.pid" "cmdport 0" "bindcmdaddress $WORK/s/sock"
+start_chronyd_server "$PB"
+start_bg ntpserver "$PY" "$NTPSERVER" "$PC"
+wait_for "$WORK/server.out" 'Disabled control of system clock' 5 || fail "server did not start"
+wait_for "$WORK/chronyd.out" 'Disabled control of system clock' 5 || fail "chronyd did not start"
+client() { # NAME PORT [directives]
+    local name=$1 port=$2
+    shift 2
+    start_bg "$name" "$TEMPUSD" -x -d -u root \
+        "server 127.0.0.1 port $port iburst xleave minpoll -2 maxpoll -2" \
+        "pidfile $WORK/$name.pid" "cmdport 0" "bindcmdaddress $WORK/$name/sock" "$@"
+}
+client a "$PA" "logdir $WORK/loga" "log measurements"
+client b "$PB"
+client c "$PC"
+cat >"$WORK/chronyc.conf" <<CONF
+server 127.0.0.1 port $PB iburst xleave minpoll -2 maxpoll -2
+port 0
+cmdport 0
+bindcmdaddress $WORK/chronyc.sock
+pidfile $WORK/chronyc.pid
+CONF
+start_bg chronyclient "$CHRONYD" -x -d -u root -f "$WORK/chronyc.conf"
+
+field() { # FILE NAME: the value after "NAME :"
+    sed -nE "s/^$2 *: ([-+0-9.e]+|Yes|No)( seconds)?\$/\\1/p" "$1"
+}
+# ready FILE: interleaved (or, with "basic", not) and at least 12 good replies
+ready() {
+    local good
+    good=$(field "$1" 'Total good RX')
+    [ "${good:-0}" -ge 12 ] || return 1
+    if [ "${2:-}" = basic ]; then
+        grep -q '^Interleaved *: No' "$1"
+    else
+        grep -q '^Interleaved *: Yes' "$1"
+    fi
+}
+done_a=0 done_b=0 done_c=0 done_chr=0
+for _ in $(seq 1 100); do
+    sleep 0.2
+    [ $done_a = 1 ] || { "$TEMPUSC" -n -h "$WORK/a/sock" ntpdata 127.0.0.1 >"$WORK/a.ntpdata" 2>&1 &&
+        ready "$WORK/a.ntpdata" && done_a=1; }
+    [ $done_b = 1 ] || { "$TEMPUSC" -n -h "$WORK/b/sock" ntpdata 127.0.0.1 >"$WORK/b.ntpdata" 2>&1 &&
+        ready "$WORK/b.ntpdata" && done_b=1; }
+    [ $done_c = 1 ] || { "$TEMPUSC" -n -h "$WORK/c/sock" ntpdata 127.0.0.1 >"$WORK/c.ntpdata" 2>&1 &&
+        ready "$WORK/c.ntpdata" basic && done_c=1; }
+    [ $done_chr = 1 ] || { "$CHRONYC" -n -h "$WORK/chronyc.sock" ntpdata 127.0.0.1 >"$WORK/chr.ntpdata" 2>&1 &&
+        ready "$WORK/chr.ntpdata" && done_chr=1; }
+    [ $((done_a + done_b + done_c + done_chr)) = 4 ] && break
+done
+for n in a b c chr; do
+    echo "-- $n: $(grep -E '^(Interleaved|Offset|Peer delay|TX timestamping|Total valid RX|Total good RX)' \
+        "$WORK/$n.ntpdata" | tr -s ' ' | tr '\n' ';')"
+done
+[ $done_a = 1 ] || fail "A (tempusd server): $(cat "$WORK/a.ntpdata")"
+[ $done_b = 1 ] || fail "B (chronyd server): $(cat "$WORK/b.ntpdata")"
+[ $done_chr = 1 ] || fail "B (chronyd client of chronyd): $(cat "$WORK/chr.ntpdata")"
+[ $done_c = 1 ] || fail "C (basic-only server): $(cat "$WORK/c.ntpdata")"
+# one clock on every side: loopback noise only (a loaded machine: 1 ms)
+for n in a b c; do
+    off=$(field "$WORK/$n.ntpdata" Offset)
+    delay=$(field "$WORK/$n.ntpdata" 'Peer delay')
+    abs_le "$off" 0.001 || fail "$n: offset $off"
+    abs_le "$delay" 0.001 || fail "$n: peer delay $delay"
+done
+# C: every valid reply of a basic server is a sample (nothing waits for an interleaved one)
+[ "$(field "$WORK/c.ntpdata" 'Total valid RX')" -le "$(($(field "$WORK/c.ntpdata" 'Total good RX') + 1))" ] ||
+    fail "C: valid replies left unused: $(cat "$WORK/c.ntpdata")"
+# A: the measurements log says interleaved (4I), the server counted interleaved replies
+tail -n 1 "$WORK/loga/measurements.log"
+tail -n 1 "$WORK/loga/measurements.log" | grep -Eq ' 4I [KD] [KD]$' ||
+    fail "measurements.log: $(tail -n 3 "$WORK/loga/measurements.log")"
+"$TEMPUSC" -n -h "$WORK/s/sock" serverstats >"$WORK/serverstats.out" 2>&1 || fail "serverstats"
+il=$(sed -nE 's/^Interleaved NTP packets *: ([0-9]+)$/\1/p' "$WORK/serverstats.out")
+echo "tempusd server: interleaved replies $il"
+[ "${il:-0}" -ge 10 ] || fail "interleaved replies: $(cat "$WORK/serverstats.out")"
+echo "PASS"
