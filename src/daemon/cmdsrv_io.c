@@ -51,6 +51,8 @@ struct cmdsrv_io {
     void *dump_ctx;
     void (*rekey)(void *ctx);
     void *rekey_ctx;
+    void (*reload_sources)(void *ctx);
+    void *reload_sources_ctx;
 };
 
 void cmdsrv_on_rekey(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx)
@@ -59,6 +61,14 @@ void cmdsrv_on_rekey(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx)
         return;
     io->rekey = fn;
     io->rekey_ctx = ctx;
+}
+
+void cmdsrv_on_reload_sources(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx)
+{
+    if (!io)
+        return;
+    io->reload_sources = fn;
+    io->reload_sources_ctx = ctx;
 }
 
 void cmdsrv_on_dump(struct cmdsrv_io *io, int (*fn)(void *ctx), void *ctx)
@@ -333,7 +343,10 @@ static int run(void *ctx, const struct cmdmon_request *req)
         return CMDMON_STT_SUCCESS;
     case CMDMON_REQ_RESELECT: /* selection runs at every update anyway */
     case CMDMON_REQ_REFRESH:
-    case CMDMON_REQ_RELOAD_SOURCES:
+        return CMDMON_STT_SUCCESS;
+    case CMDMON_REQ_RELOAD_SOURCES: /* chronyd answers SUCCESS, also without sourcedir */
+        if (io->reload_sources)
+            io->reload_sources(io->reload_sources_ctx);
         return CMDMON_STT_SUCCESS;
     case CMDMON_REQ_REKEY: /* chronyd answers SUCCESS, also without a keyfile */
         if (io->rekey)

@@ -38,6 +38,11 @@ void cmdsrv_on_dump(struct cmdsrv_io *io, int (*fn)(void *ctx), void *ctx);
  * SUCCESS and does nothing (chronyd without keyfile). fn(ctx) is borrowed; io may be NULL. */
 void cmdsrv_on_rekey(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx);
 
+/* What `reload sources` runs: the daemon reads its sourcedir files again and adds, keeps or
+ * removes sources to match them. Without it, the command answers SUCCESS and does nothing.
+ * fn(ctx) is borrowed; io may be NULL (no-op). */
+void cmdsrv_on_reload_sources(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx);
+
 /* Closes the sockets (unlinking the Unix socket) and frees; NULL is a no-op. */
 void cmdsrv_close(struct cmdsrv_io *io);
 

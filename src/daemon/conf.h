@@ -376,4 +376,8 @@ void conf_source_free(struct conf_source *s);
 int conf_load_sourcedirs(const struct conf *c, const struct conf_env *env, struct conf_source **out,
                          size_t *n);
 
+/* 1 when a and b are the same source line for `reload sources`: name, type, port and every
+ * option equal (chronyd's comparison); where they were written (file, line) does not count. */
+int conf_source_same(const struct conf_source *a, const struct conf_source *b);
+
 #endif

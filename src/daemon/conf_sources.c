@@ -275,3 +275,26 @@ int conf_load_sourcedirs(const struct conf *c, const struct conf_env *env, struc
     conf_strings_free(&files);
     return r;
 }
+
+int conf_source_same(const struct conf_source *a, const struct conf_source *b)
+{
+    /* every field but where the line was (line, file) */
+    struct conf_source x = *a, y = *b;
+    if ((x.name == NULL) != (y.name == NULL) || (x.name && strcmp(x.name, y.name) != 0))
+        return 0;
+    x.name = y.name = NULL;
+    x.file = y.file = NULL;
+    x.line = y.line = 0;
+    return x.type == y.type && x.port == y.port && x.minpoll == y.minpoll &&
+           x.maxpoll == y.maxpoll && x.presend == y.presend && x.minstratum == y.minstratum &&
+           x.polltarget == y.polltarget && x.version == y.version && x.minsamples == y.minsamples &&
+           x.maxsamples == y.maxsamples && x.filter == y.filter && x.maxsources == y.maxsources &&
+           x.nts_port == y.nts_port && x.key_id == y.key_id && x.certset == y.certset &&
+           x.extfields == y.extfields && x.iburst == y.iburst && x.burst == y.burst &&
+           x.prefer == y.prefer && x.noselect == y.noselect && x.trust == y.trust &&
+           x.require == y.require && x.xleave == y.xleave && x.nts == y.nts && x.copy == y.copy &&
+           x.offline == y.offline && x.auto_offline == y.auto_offline &&
+           x.maxdelay_s == y.maxdelay_s && x.maxdelayratio == y.maxdelayratio &&
+           x.maxdelaydevratio == y.maxdelaydevratio && x.maxdelayquant == y.maxdelayquant &&
+           x.mindelay_s == y.mindelay_s && x.asymmetry == y.asymmetry && x.offset_s == y.offset_s;
+}

@@ -155,6 +155,12 @@ struct replace_state {
     int attempts;            /* lookups in a row that gave no replacement */
 };
 
+/* Which configured (or sourcedir) line an engine source came from. */
+struct src_origin {
+    int id; /* engine source id; -1: free slot */
+    size_t source_index;
+};
+
 struct src_seen {
     uint32_t total_good;
     uint32_t n_samples;
@@ -186,6 +192,12 @@ struct daemon {
     size_t n_pending;
     int resolve_timer;
     struct named_source named[EXECUTOR_MAX_SOURCES];
+    struct src_origin origin[EXECUTOR_MAX_SOURCES];
+    /* sourcedir: conf.sources[n_conf_sources ..] came from the *.sources files; dead[i] (NULL
+     * until the first `reload sources`): the line went away at a reload, its sources were
+     * removed; the entry stays in place so that every index into conf.sources stays valid. */
+    size_t n_conf_sources;
+    unsigned char *dead;
     struct replace_state *replace; /* one per conf.sources entry */
     int replace_timer;
     int stop;
@@ -602,6 +614,14 @@ static int add_resolved(struct daemon *d, const struct conf_source *cs, const st
             continue;
         }
         added++;
+        for (size_t k2 = 0; k2 < EXECUTOR_MAX_SOURCES; k2++) {
+            struct src_origin *so = &d->origin[k2];
+            if (so->id < 0 || engine_source_index(d->engine, so->id) < 0) {
+                so->id = id;
+                so->source_index = (size_t)(cs - d->c->sources);
+                break;
+            }
+        }
         if (d->dump_loading)
             load_dump(d, id, &addrs[k], text, now);
         if (!resolve_is_numeric(cs->name) && cs->type != CONF_SOURCE_PEER) {
@@ -737,6 +757,8 @@ static void on_replace_timer(void *ctx, int64_t now)
     for (size_t si = 0; si < d->c->n_sources; si++) {
         struct replace_state *rs = &d->replace[si];
         const struct conf_source *cs = &d->c->sources[si];
+        if (d->dead && d->dead[si])
+            continue;
         if (rs->req) {
             struct addr addrs[POOL_MAX_ADDRS];
             int n = resolve_poll(rs->req, addrs, POOL_MAX_ADDRS);
@@ -1028,6 +1050,146 @@ static void rekey(void *ctx)
     keyfile_check_sources(d->c, d->keys);
 }
 
+/* reload sources: the sources of sourcedir line si go (engine, executor, lookups). */
+static void remove_line_sources(struct daemon *d, size_t si)
+{
+    for (size_t k = 0; k < EXECUTOR_MAX_SOURCES; k++) {
+        struct src_origin *so = &d->origin[k];
+        if (so->id < 0 || so->source_index != si)
+            continue;
+        int idx = engine_source_index(d->engine, so->id);
+        struct report_source r;
+        if (idx >= 0 && engine_source_report(d->engine, idx, loop_mono_ns(), &r) == 0) {
+            (void)engine_remove_source(d->engine, so->id);
+            (void)executor_remove_source(d->ex, so->id);
+            log_debug("Removed source %s (reload)", r.name); /* chronyd 4.3 logs nothing */
+        }
+        so->id = -1;
+    }
+    for (size_t k = 0; k < EXECUTOR_MAX_SOURCES; k++)
+        if (d->named[k].source_index == si)
+            d->named[k].id = -1;
+    for (size_t i = 0; i < d->n_pending; i++) {
+        struct pending_name *p = &d->pending[i];
+        if (p->source_index == si && !p->done) {
+            resolve_free(p->req);
+            p->req = NULL;
+            p->done = 1;
+        }
+    }
+    if (d->replace) {
+        resolve_free(d->replace[si].req);
+        d->replace[si].req = NULL;
+    }
+    d->dead[si] = 1;
+}
+
+/* reload sources: starts sourcedir line si (numeric now, a name beside the loop). Returns how
+ * many sources were added. */
+static int start_line_sources(struct daemon *d, size_t si, int64_t now)
+{
+    const struct conf_source *cs = &d->c->sources[si];
+    if (!resolve_is_numeric(cs->name)) {
+        struct pending_name *p = NULL;
+        for (size_t i = 0; i < d->n_pending && !p; i++)
+            if (d->pending[i].done)
+                p = &d->pending[i];
+        if (!p && d->n_pending < MAX_PENDING_NAMES)
+            p = &d->pending[d->n_pending++];
+        if (!p) {
+            log_error("Too many sources, ignoring %s", cs->name);
+            return 0;
+        }
+        memset(p, 0, sizeof *p);
+        p->source_index = si;
+        p->req = resolve_start(cs->name, d->o->family, (unsigned)cs->port);
+        p->retry_mono = now;
+        arm_resolve_timer(d, now);
+        return 0;
+    }
+    struct addr addrs[POOL_MAX_ADDRS];
+    int n = resolve_name(cs->name, d->o->family, (unsigned)cs->port, addrs, addrs_wanted(cs));
+    if (n < 0) {
+        log_warn("Could not resolve address of %s : %s", cs->name,
+                 n == -EAGAIN ? "temporary failure" : "no address");
+        return 0;
+    }
+    return add_resolved(d, cs, addrs, n, now);
+}
+
+/* `reload sources` (chronyd 4.3): the sourcedir files are read again and compared with the
+ * lines read before by name, type, port and every option (conf_source_same): a line still
+ * there keeps its sources with their state, a line gone has its sources removed, a new or
+ * changed line is started as at start-up (a changed one is removed and added: chronyd
+ * compares whole lines). Lines of the configuration file itself are never touched. */
+static void reload_sources(void *ctx)
+{
+    struct daemon *d = ctx;
+    int64_t now = loop_mono_ns();
+    struct conf_env env;
+    conf_files_env(&env, d->o->family);
+    struct conf_source *s = NULL;
+    size_t n = 0;
+    if (conf_load_sourcedirs(d->c, &env, &s, &n) < 0) {
+        log_error("Could not read all sourcedir files : out of memory");
+        goto out;
+    }
+    size_t old_n = d->c->n_sources;
+    unsigned char *dead = realloc(d->dead, old_n + n + 1);
+    struct conf_source *v = realloc(d->c->sources, (old_n + n + 1) * sizeof *v);
+    if (v)
+        d->c->sources = v;
+    if (dead) {
+        if (!d->dead)
+            memset(dead, 0, old_n);
+        d->dead = dead;
+    }
+    struct replace_state *rs = d->replace ? realloc(d->replace, (old_n + n + 1) * sizeof *rs)
+                                          : calloc(old_n + n + 1, sizeof *rs);
+    if (rs)
+        d->replace = rs;
+    if (!v || !dead || !rs) {
+        log_error("Could not reload sources : out of memory");
+        goto out;
+    }
+    unsigned char *kept = calloc(n + 1, 1);
+    if (!kept) {
+        log_error("Could not reload sources : out of memory");
+        goto out;
+    }
+    for (size_t si = d->n_conf_sources; si < old_n; si++) {
+        if (d->dead[si])
+            continue;
+        size_t j = 0;
+        while (j < n && (kept[j] || !conf_source_same(&d->c->sources[si], &s[j])))
+            j++;
+        if (j < n)
+            kept[j] = 1;
+        else
+            remove_line_sources(d, si);
+    }
+    int added = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (kept[j])
+            continue;
+        size_t si = d->c->n_sources++;
+        d->c->sources[si] = s[j];
+        s[j].name = s[j].file = NULL; /* moved */
+        d->dead[si] = 0;
+        memset(&d->replace[si], 0, sizeof d->replace[si]);
+        added += start_line_sources(d, si, now);
+    }
+    free(kept);
+    if (d->replace_timer <= 0)
+        d->replace_timer = loop_add_timer(d->loop, now + REPLACE_CHECK_NS, on_replace_timer, d);
+    if (added > 0)
+        executor_start(d->ex);
+out:
+    for (size_t j = 0; j < n; j++)
+        conf_source_free(&s[j]);
+    free(s);
+}
+
 static void cleanup(struct daemon *d)
 {
     for (size_t i = 0; i < d->n_pending; i++)
@@ -1038,6 +1200,8 @@ static void cleanup(struct daemon *d)
         free(d->replace);
         d->replace = NULL;
     }
+    free(d->dead);
+    d->dead = NULL;
     if (d->engine && !d->o->oneshot) {
         save_drift(d);
         (void)save_dumps(d);
@@ -1063,7 +1227,7 @@ int daemon_run(const struct options *o, struct conf *c)
     d.o = o;
     d.c = c;
     for (size_t k = 0; k < EXECUTOR_MAX_SOURCES; k++)
-        d.named[k].id = -1;
+        d.named[k].id = d.origin[k].id = -1;
     d.last_selected = -1;
     d.exit_status = 1;
     /* systemd's Type=notify (os/notify.h): READY=1 once running, STOPPING=1 at the end. */
@@ -1170,6 +1334,7 @@ int daemon_run(const struct options *o, struct conf *c)
                         d.guard.using_null, d.loop, d.engine, d.ex);
     cmdsrv_on_cyclelogs(d.cmd, cycle_logs, &d);
     cmdsrv_on_dump(d.cmd, dump_now, &d);
+    d.n_conf_sources = c->n_sources;
     load_sourcedirs(&d);
     if (c->keyfile) {
         d.keys = keyfile_load(c->keyfile);
@@ -1177,6 +1342,8 @@ int daemon_run(const struct options *o, struct conf *c)
         keyfile_check_sources(c, d.keys);
     }
     cmdsrv_on_rekey(d.cmd, rekey, &d);
+    if (!o->oneshot)
+        cmdsrv_on_reload_sources(d.cmd, reload_sources, &d);
     d.dump_loading = o->reload_dump && c->dumpdir && !o->oneshot;
     d.dump_started = o->oneshot != 0; /* -q/-Q leave the dump files alone */
     int n = add_sources(&d, loop_mono_ns());

@@ -577,6 +577,59 @@ static void test_sourcedirs(void **state)
     conf_free(&c);
 }
 
+/* reload sources: lines are the same when name, type, port and every option are. */
+static void test_source_same(void **state)
+{
+    static const char *const lines[] = {
+        "server 192.0.2.1",
+        "pool 192.0.2.1",
+        "peer 192.0.2.1",
+        "server 192.0.2.2",
+        "server 192.0.2.1 port 124",
+        "server 192.0.2.1 iburst",
+        "server 192.0.2.1 burst",
+        "server 192.0.2.1 minpoll 4",
+        "server 192.0.2.1 maxpoll 8",
+        "server 192.0.2.1 prefer",
+        "server 192.0.2.1 noselect",
+        "server 192.0.2.1 trust",
+        "server 192.0.2.1 require",
+        "server 192.0.2.1 xleave",
+        "server 192.0.2.1 key 5",
+        "server 192.0.2.1 version 3",
+        "server 192.0.2.1 minstratum 2",
+        "server 192.0.2.1 polltarget 12",
+        "server 192.0.2.1 maxdelay 0.5",
+        "server 192.0.2.1 maxdelayratio 2",
+        "server 192.0.2.1 maxdelaydevratio 4",
+        "server 192.0.2.1 offset 0.001",
+        "server 192.0.2.1 minsamples 4",
+        "server 192.0.2.1 maxsamples 9",
+        "server 192.0.2.1 presend 6",
+        "server 192.0.2.1 offline",
+        "pool 192.0.2.1 maxsources 2",
+    };
+    size_t n = sizeof lines / sizeof lines[0];
+    struct conf_source a, b;
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(conf_source_parse(lines[i], &a), 0);
+        for (size_t j = 0; j < n; j++) {
+            assert_int_equal(conf_source_parse(lines[j], &b), 0);
+            b.line = 7; /* where a line is does not count */
+            assert_int_equal(conf_source_same(&a, &b), i == j);
+            conf_source_free(&b);
+        }
+        conf_source_free(&a);
+    }
+    /* option order does not count */
+    assert_int_equal(conf_source_parse("server 192.0.2.1 iburst minpoll 4", &a), 0);
+    assert_int_equal(conf_source_parse("server 192.0.2.1 minpoll 4 iburst", &b), 0);
+    assert_int_equal(conf_source_same(&a, &b), 1);
+    conf_source_free(&a);
+    conf_source_free(&b);
+}
+
 static void test_engine_mapping(void **state)
 {
     struct conf c;
@@ -695,6 +748,7 @@ int main(void)
         cmocka_unit_test_setup(test_include_fanout, setup),
         cmocka_unit_test_setup(test_args, setup),
         cmocka_unit_test_setup(test_sourcedirs, setup),
+        cmocka_unit_test_setup(test_source_same, setup),
         cmocka_unit_test_setup(test_serverworkers, setup),
         cmocka_unit_test_setup(test_engine_mapping, setup),
     };
