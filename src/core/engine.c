@@ -172,6 +172,7 @@ struct source {
 
     /* Selection. */
     int sel_state;
+    int untrusted_penalty; /* select_cand.untrusted_penalty between runs */
     double lo_s, hi_s, weight;
 };
 
@@ -768,6 +769,7 @@ static void build_candidate(const struct engine *e, struct source *s, double t,
         c->prefer = 0;
     c->trust = s->sp.trust || (s->auth_opts & ENGINE_SELECT_TRUST);
     c->require = s->sp.require || (s->auth_opts & ENGINE_SELECT_REQUIRE);
+    c->untrusted_penalty = s->untrusted_penalty;
     if (eff_noselect(s))
         c->state = SELECT_NOSELECT;
     else if (s->st.n == 0)
@@ -842,6 +844,10 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
     select_run(c, e->nsrc, &sp, e->selected, &res);
     for (int i = 0; i < e->nsrc; i++) {
         e->src[i]->sel_state = c[i].state;
+        /* chronyd's penalty is 1 until the reachability register filled (8 polls) */
+        e->src[i]->untrusted_penalty = c[i].state != SELECT_UNTRUSTED ? c[i].untrusted_penalty
+                                       : e->src[i]->total_tx >= 8     ? SELECT_UNTRUSTED_PENALTY
+                                                                      : 1;
         e->src[i]->lo_s = c[i].lo_s;
         e->src[i]->hi_s = c[i].hi_s;
         e->src[i]->weight = c[i].weight;

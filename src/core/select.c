@@ -90,6 +90,14 @@ static int overlaps(const struct select_cand *c, double lo, double hi)
     return c->lo_s <= hi && c->hi_s >= lo;
 }
 
+/* chronyd's "does not fully agree with sources that have the trust option": a source without
+ * trust must lie inside the trusted interval, not only touch it (chronyd 4.3 -x, observed on
+ * loopback: every T had an end outside the trusted source's interval, every D or + none). */
+static int inside(const struct select_cand *c, double lo, double hi)
+{
+    return c->lo_s >= lo && c->hi_s <= hi;
+}
+
 void select_run(struct select_cand *c, int n, const struct select_params *p, int current_best,
                 struct select_result *res)
 {
@@ -135,7 +143,7 @@ void select_run(struct select_cand *c, int n, const struct select_params *p, int
             return;
         }
         for (int i = 0; i < n; i++)
-            if (mask[i] && !overlaps(&c[i], lo, hi))
+            if (mask[i] && (c[i].trust ? !overlaps(&c[i], lo, hi) : !inside(&c[i], lo, hi)))
                 c[i].state = c[i].trust ? SELECT_FALSETICKER : SELECT_UNTRUSTED;
     } else {
         int depth = intersect(c, n, mask, &lo, &hi);
@@ -225,6 +233,10 @@ void select_run(struct select_cand *c, int n, const struct select_params *p, int
                 p->combinelimit * (c[i].skew + c[best].skew + p->clock_error) &&
             (!c[best].prefer || c[i].prefer))
             comb = 1;
+        /* recently untrusted: not combined until its penalty is served (selected ones are
+         * exempt, as chronyd's distant penalty) */
+        if (comb && i != best && c[i].untrusted_penalty > 0 && --c[i].untrusted_penalty > 0)
+            comb = 0;
         if (!comb) {
             c[i].state = SELECT_DISTANT;
             continue;

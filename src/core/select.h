@@ -37,10 +37,21 @@ struct select_cand {
     int stratum;
     int leap; /* 0..3 */
     int prefer, trust, require;
+    /* In and out, kept by the caller between runs (0 at first): selections left during which
+     * this source, not trusted, is not combined (SELECT_DISTANT) because its interval was
+     * outside the trusted sources' (SELECT_UNTRUSTED) recently. Set to
+     * SELECT_UNTRUSTED_PENALTY by the caller when the run marked it untrusted. */
+    int untrusted_penalty;
     /* Output. */
     double lo_s, hi_s; /* correctness interval */
     double weight;     /* share in the combination (0 when not combined) */
 };
+
+/* chronyd 4.3 -x, observed: with a trusted source (trust, or authselectmode mix), a source
+ * without trust whose interval is not inside the trusted interval is T, and one that was T
+ * stays D (not combined) for about 3 s at 12 selections a second afterwards (in chronyd's
+ * distant-source penalty, 32 selections, or 1 before its reachability register filled). */
+#define SELECT_UNTRUSTED_PENALTY 32
 
 struct select_params {
     int minsources;

@@ -137,6 +137,56 @@ static void test_trust(void **state)
     assert_int_equal(c[1].state, SELECT_UNTRUSTED);
 }
 
+/* chronyd's "fully agree": a source without trust must lie inside the trusted interval; one
+ * that only overlaps it is T. After a T, it is not combined (D) for the penalty's runs. */
+static void test_trust_inside_and_penalty(void **state)
+{
+    (void)state;
+    struct select_cand c[3];
+    struct select_result r;
+    struct select_params p = params();
+    /* distances within reselectdist: the trusted current best stays best */
+    cand(&c[0], 0.0, 0.010, 1e-5); /* [-10, +10] ms */
+    c[0].trust = 1;
+    cand(&c[1], 0.0005, 0.00996, 1e-5);  /* [-9.46, +10.46] ms: overlaps only */
+    cand(&c[2], 0.00001, 0.00995, 1e-5); /* [-9.94, +9.96] ms: inside */
+    select_run(c, 3, &p, 0, &r);
+    assert_int_equal(r.best, 0);
+    assert_int_equal(c[1].state, SELECT_UNTRUSTED);
+    assert_int_equal(c[2].state, SELECT_COMBINED);
+    assert_int_equal(r.n_combined, 2);
+
+    /* c[1] moves inside, with the penalty the caller set for its T: D for 31 runs */
+    int pen = SELECT_UNTRUSTED_PENALTY;
+    for (int k = 1; k <= SELECT_UNTRUSTED_PENALTY; k++) {
+        cand(&c[0], 0.0, 0.010, 1e-5);
+        c[0].trust = 1;
+        cand(&c[1], 0.00001, 0.00996, 1e-5);
+        c[1].untrusted_penalty = pen;
+        cand(&c[2], 0.00001, 0.00995, 1e-5);
+        select_run(c, 3, &p, 0, &r);
+        assert_int_equal(r.best, 0);
+        pen = c[1].untrusted_penalty;
+        assert_int_equal(pen, SELECT_UNTRUSTED_PENALTY - k);
+        assert_int_equal(c[1].state,
+                         k < SELECT_UNTRUSTED_PENALTY ? SELECT_DISTANT : SELECT_COMBINED);
+        assert_int_equal(c[2].state, SELECT_COMBINED);
+    }
+    /* the penalty does not keep out the selected source; a trusted source only has to
+     * overlap the trusted interval */
+    cand(&c[0], 0.0, 0.010, 1e-5);
+    c[0].trust = 1;
+    cand(&c[1], 0.0, 0.001, 1e-6);
+    c[1].untrusted_penalty = 5;
+    cand(&c[2], 0.005, 0.010, 1e-5); /* trusted interval [-5, +10] ms */
+    c[2].trust = 1;
+    select_run(c, 3, &p, -1, &r);
+    assert_int_equal(r.best, 1);
+    assert_int_equal(c[1].state, SELECT_BEST);
+    assert_int_equal(c[1].untrusted_penalty, 5);
+    assert_int_not_equal(c[2].state, SELECT_FALSETICKER);
+}
+
 static void test_hysteresis_and_combine_weights(void **state)
 {
     (void)state;
@@ -188,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_prefer_and_noselect),
         cmocka_unit_test(test_require_and_minsources),
         cmocka_unit_test(test_trust),
+        cmocka_unit_test(test_trust_inside_and_penalty),
         cmocka_unit_test(test_hysteresis_and_combine_weights),
         cmocka_unit_test(test_leap_vote),
     };
