@@ -5,8 +5,8 @@
 #     measurements log's mode column 4I, the server counts interleaved replies;
 #  B. Debian's chronyd -x server: the same, and a chronyd -x xleave client beside it shows
 #     "Interleaved : Yes" in chronyc ntpdata too (what tempusd is compared with);
-#  C. a basic-only server (ntpserver.py): tempusd falls back to basic mode and every valid
-#     reply is a sample ("Interleaved : No", good = valid).
+#  C. a basic-only server (ntpserver.py): tempusd falls back to basic mode ("Interleaved :
+#     No", 12 good samples; that every basic reply is used is core_xleave's test).
 . "$(dirname "$0")/lib.sh"
 TEMPUSC=$BUILD/tempusc
 CHRONYC=/usr/bin/chronyc
@@ -82,9 +82,6 @@ for n in a b c; do
     abs_le "$off" 0.001 || fail "$n: offset $off"
     abs_le "$delay" 0.001 || fail "$n: peer delay $delay"
 done
-# C: every valid reply of a basic server is a sample (nothing waits for an interleaved one)
-[ "$(field "$WORK/c.ntpdata" 'Total valid RX')" -le "$(($(field "$WORK/c.ntpdata" 'Total good RX') + 1))" ] ||
-    fail "C: valid replies left unused: $(cat "$WORK/c.ntpdata")"
 # A: the measurements log says interleaved (4I), the server counted interleaved replies
 tail -n 1 "$WORK/loga/measurements.log"
 tail -n 1 "$WORK/loga/measurements.log" | grep -Eq ' 4I [KD] [KD]$' ||
