@@ -46,6 +46,22 @@
 #define ALPHA_MIN_SAMPLES 8
 #endif
 
+#ifndef HIST_MIN
+#define HIST_MIN 1 /* 1: the minimum delay is the history's (the path's base delay) */
+#endif
+
+#ifndef PATH_ALPHA
+#define PATH_ALPHA 1 /* 1: alpha from the history's differences (path_alpha) */
+#endif
+#ifndef PATH_ALPHA_MIN
+#define PATH_ALPHA_MIN 12 /* history samples needed */
+#endif
+#ifndef PATH_ALPHA_T
+/* Robust standard errors: the symmetric WAN worlds' chance values reach 9-12 in windows of
+ * 64 samples (exponential queueing has heavy tails), the asymmetric world's are 20-300. */
+#define PATH_ALPHA_T 10.0
+#endif
+
 #ifndef ASYM_W
 #define ASYM_W 1 /* 1: an asymmetric path's excess counts less in the weights */
 #endif
@@ -114,6 +130,17 @@ const struct srcstats_sample *srcstats_last(const struct srcstats *st)
     return st->n > 0 ? &st->s[st->n - 1] : NULL;
 }
 
+/* Remembers a sample in the history ring (a suspect one for its delay only). */
+static void hist_push(struct srcstats *st, const struct srcstats_sample *smp)
+{
+    st->hist_delay_s[st->hist_i] = smp->delay_s;
+    st->hist_t_s[st->hist_i] = smp->t_s;
+    st->hist_y_s[st->hist_i] = smp->suspect ? NAN : smp->y_s;
+    st->hist_i = (st->hist_i + 1) % SRCSTATS_HIST;
+    if (st->hist_n < SRCSTATS_HIST)
+        st->hist_n++;
+}
+
 void srcstats_add(struct srcstats *st, const struct srcstats_sample *in)
 {
     struct srcstats_sample sm = *in, *smp = &sm;
@@ -139,8 +166,12 @@ void srcstats_add(struct srcstats *st, const struct srcstats_sample *in)
                 int keep = k - 1;
                 memmove(st->s, st->s + st->n - keep, sizeof(st->s[0]) * (size_t)keep);
                 st->n = keep;
-                for (int i = 0; i < st->n; i++)
+                /* The path may have changed too: its history restarts with the register. */
+                st->hist_n = st->hist_i = 0;
+                for (int i = 0; i < st->n; i++) {
                     st->s[i].suspect = 0;
+                    hist_push(st, &st->s[i]);
+                }
                 sm.suspect = 0;
             }
         }
@@ -151,6 +182,7 @@ void srcstats_add(struct srcstats *st, const struct srcstats_sample *in)
         st->n -= drop;
     }
     st->s[st->n++] = *smp;
+    hist_push(st, smp);
     chr_add(st, smp->t_s, smp->y_s, smp->delay_s / 2.0 + smp->disp_s);
     srcstats_fit(st);
 }
@@ -342,6 +374,19 @@ static int fit_model(struct srcstats *st, int start, const double *var, double *
 {
     int m = st->n - start;
     int ua = m >= ALPHA_MIN_SAMPLES, uq = st->quad && m >= QUAD_MIN_SAMPLES;
+#if PATH_ALPHA
+    if (st->has_path_alpha) {
+        /* The path's asymmetry is known from the history: the register fits only the
+         * offset's line (and drift), so a wandering offset cannot leak into alpha. */
+        if (uq && fit_range(st, start, 0, 1, var, st->path_alpha, resid) == 0 &&
+            st->c * st->c < QUAD_T * QUAD_T * st->var_c)
+            uq = 0;
+        int rc = fit_range(st, start, 0, uq, var, st->path_alpha, resid);
+        st->has_alpha = 1;
+        st->var_alpha = st->path_alpha_se * st->path_alpha_se;
+        return rc;
+    }
+#endif
     if (uq && fit_range(st, start, ua, 1, var, 0.0, resid) == 0) {
         /* A frequency drift (temperature) term, kept only when clearly there. */
         if (st->c * st->c < QUAD_T * QUAD_T * st->var_c)
@@ -488,6 +533,51 @@ static void chr_add(struct srcstats *st, double t, double y, double d)
     }
 }
 
+/* The path's asymmetry from the history: consecutive samples' differences dy = b dt +
+ * alpha de + noise. Differencing removes the offset's slow wander, so alpha can come from
+ * every remembered sample instead of the runs-trimmed register, where a wandering offset
+ * leaks into alpha (an offset drift of 30 us over a register with one 900 us excess sample
+ * moved alpha by 0.035). Sets has_path_alpha when |alpha| > PATH_ALPHA_T standard errors. */
+static void path_alpha(struct srcstats *st)
+{
+    enum { P = 2 };
+    double x[SRCSTATS_HIST * P], y[SRCSTATS_HIST], w[SRCSTATS_HIST], b[P], cov[P * P];
+    int m = 0;
+    st->has_path_alpha = 0;
+    if (st->hist_n < PATH_ALPHA_MIN)
+        return;
+    int first = st->hist_n < SRCSTATS_HIST ? 0 : st->hist_i;
+    for (int k = 1; k < st->hist_n; k++) {
+        int i0 = (first + k - 1) % SRCSTATS_HIST, i1 = (first + k) % SRCSTATS_HIST;
+        if (isnan(st->hist_y_s[i0]) || isnan(st->hist_y_s[i1]))
+            continue;
+        x[m * P] = st->hist_t_s[i1] - st->hist_t_s[i0];
+        x[m * P + 1] = st->hist_delay_s[i1] - st->hist_delay_s[i0];
+        y[m] = st->hist_y_s[i1] - st->hist_y_s[i0];
+        w[m] = 1.0;
+        m++;
+    }
+    if (m < PATH_ALPHA_MIN - 1 || regress_wls(x, y, w, m, P, b, cov) < 0)
+        return;
+    /* alpha's variance by the sandwich (heteroscedasticity-consistent) estimator: on a
+     * symmetric path a pair's offset difference scatters in proportion to its delays, so
+     * the plain least-squares variance understates it and a chance alpha looks real. */
+    double bm[P * P] = {0};
+    for (int k = 0; k < m; k++) {
+        double r = y[k] - b[0] * x[k * P] - b[1] * x[k * P + 1];
+        for (int i = 0; i < P; i++)
+            for (int j = 0; j < P; j++)
+                bm[i * P + j] += r * r * x[k * P + i] * x[k * P + j];
+    }
+    /* (cov bm cov)[1][1], cov symmetric; scaled by m / (m - P) for the fitted parameters */
+    double c0 = cov[2], c1 = cov[3];
+    double va = c0 * c0 * bm[0] + 2.0 * c0 * c1 * bm[1] + c1 * c1 * bm[3];
+    double se = sqrt(va * m / (m - P));
+    st->path_alpha = fmax(-0.5, fmin(0.5, b[1]));
+    st->path_alpha_se = se;
+    st->has_path_alpha = fabs(b[1]) > PATH_ALPHA_T * se;
+}
+
 void srcstats_fit(struct srcstats *st)
 {
     double var[SRCSTATS_MAX_SAMPLES], resid[SRCSTATS_MAX_SAMPLES], ex[SRCSTATS_MAX_SAMPLES];
@@ -504,6 +594,11 @@ void srcstats_fit(struct srcstats *st)
             mind = st->s[i].delay_s;
     if (st->fixed_min_delay_s > 0.0 && st->fixed_min_delay_s < mind)
         mind = st->fixed_min_delay_s;
+#if HIST_MIN
+    for (int i = 0; i < st->hist_n; i++)
+        if (st->hist_delay_s[i] < mind)
+            mind = st->hist_delay_s[i];
+#endif
     st->min_delay_s = mind;
 
     const struct srcstats_sample *last = &st->s[st->n - 1];
@@ -563,10 +658,16 @@ void srcstats_fit(struct srcstats *st)
      * (never from weights it set itself: a chance alpha on a symmetric path must not
      * reinforce itself), and only its lower confidence bound |alpha| - ASYM_K se counts. */
     st->asym_g = 1.0;
+#if PATH_ALPHA
+    path_alpha(st);
+#endif
     if (ASYM_W && st->n >= ALPHA_MIN_SAMPLES) {
         for (int i = 0; i < st->n; i++)
             st->used[i] = st->s[i].suspect == 0;
-        if (fit_range(st, 0, 1, 0, var, 0.0, resid) == 0) {
+        int pa = PATH_ALPHA && st->has_path_alpha;
+        if (fit_range(st, 0, !pa, 0, var, pa ? st->path_alpha : 0.0, resid) == 0) {
+            if (pa)
+                st->var_alpha = st->path_alpha_se * st->path_alpha_se;
             double al = fmin(fabs(st->alpha) - ASYM_K * sqrt(st->var_alpha), 0.5);
             if (al > 0.0) {
                 st->asym_g = 1.0 - 4.0 * al * al;

@@ -32,6 +32,9 @@
 #endif
 #define SRCSTATS_N_Q     (SRCSTATS_N_LIN + 6) /* candidate models: lines, then quadratics (drift) */
 #define SRCSTATS_CHR_MAX 64                   /* chrony's register size */
+#ifndef SRCSTATS_HIST
+#define SRCSTATS_HIST 64 /* delays remembered for the path's base delay */
+#endif
 
 struct srcstats_sample {
     double t_s;          /* engine time of the sample (midpoint of request and response) */
@@ -70,6 +73,12 @@ struct srcstats {
     double sd_s; /* residual standard deviation (weighted) */
     double skew; /* frequency error bound, s/s */
     double min_delay_s;
+    /* The last hist_n samples (a ring, next at hist_i), kept through the runs test's
+     * trimming: the path's base delay and asymmetry outlast a frequency change. */
+    double hist_t_s[SRCSTATS_HIST], hist_y_s[SRCSTATS_HIST], hist_delay_s[SRCSTATS_HIST];
+    int hist_n, hist_i;
+    double path_alpha, path_alpha_se; /* asymmetry from the history's differences */
+    int has_path_alpha;               /* path_alpha is significant and in use */
     int runs;
     double n_eff;     /* samples that count, given the wander (<= n) */
     double floor_s;   /* weight floor of the last fit */
