@@ -90,6 +90,18 @@ int regress_runs_critical(int n)
     return n;
 }
 
+int regress_runs_pass_chrony(int runs, int n)
+{
+    /* Inferred from measurements, not from chrony's code: with this form the shadow of
+     * chrony's register (core/srcstats) sends per seed what the real chronyd sends under the
+     * syscall-level simulator (wan4 seeds 1-3: 199/208/200 vs chronyd's 199/204/200, lan
+     * 101 vs 105, liar_late 225 vs 222); with the plain test it kept more samples and polled
+     * slower than chronyd (lan 81). */
+    if (n < 8)
+        return 1;
+    return runs > regress_runs_critical(n);
+}
+
 /* log C(n, k) */
 static double log_choose(int n, int k)
 {

@@ -19,6 +19,12 @@ int regress_runs(const double *r, int n);
  * not random: the model is wrong. */
 int regress_runs_critical(int n);
 
+/* The runs test as chronyd 4.3's register applies it (the shadow of chrony's register in
+ * core/srcstats): n residuals with `runs` runs pass when runs exceed regress_runs_critical(n)
+ * (runs equal to the critical value already fail: one run stricter than the plain 5 % test)
+ * and always below 8 residuals. 1 = random enough (keep the samples), 0 = trim. */
+int regress_runs_pass_chrony(int runs, int n);
+
 /* Probability, for residuals of random order with the signs r[0..n-1] shows (zero counts as
  * positive), of no more runs than r has: the exact Wald-Wolfowitz distribution given the
  * numbers of positive and negative residuals. 1 when n < 2 or all signs are equal (no

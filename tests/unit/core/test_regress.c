@@ -83,6 +83,22 @@ static void test_runs(void **state)
     assert_true(pass >= 180);
 }
 
+/* chronyd's form of the runs test: runs equal to the binomial critical value already fail,
+ * and below 8 residuals nothing fails. */
+static void test_runs_pass_chrony(void **state)
+{
+    (void)state;
+    assert_int_equal(regress_runs_pass_chrony(1, 7), 1);
+    assert_int_equal(regress_runs_pass_chrony(1, 3), 1);
+    /* 8 residuals: critical value 2 */
+    assert_int_equal(regress_runs_pass_chrony(2, 8), 0);
+    assert_int_equal(regress_runs_pass_chrony(3, 8), 1);
+    /* 16: critical value 5; the plain test accepts 5 runs, chronyd's form does not */
+    assert_true(5 >= regress_runs_critical(16));
+    assert_int_equal(regress_runs_pass_chrony(5, 16), 0);
+    assert_int_equal(regress_runs_pass_chrony(6, 16), 1);
+}
+
 /* The exact runs distribution given the sign counts (Wald-Wolfowitz): 5 + and 5 - in two
  * runs happen in 2 of C(10,5) = 252 orders, in three runs in 8 more; alternating signs are
  * the most runs possible (p = 1); one sign gives no evidence (1). */
@@ -120,6 +136,7 @@ int main(void)
         cmocka_unit_test(test_singular_and_too_few),
         cmocka_unit_test(test_runs),
         cmocka_unit_test(test_runs_p),
+        cmocka_unit_test(test_runs_pass_chrony),
         cmocka_unit_test(test_median),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

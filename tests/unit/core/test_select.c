@@ -211,6 +211,51 @@ static void test_hysteresis_and_combine_weights(void **state)
     assert_true(select_state_text(SELECT_DISTANT)[0] != '\0');
 }
 
+/* Two colluding liars (narrow intervals, 0.2 s off) and three honest sources, one of them
+ * fresh with a wide interval that overlaps both groups (falseticker_2of5 64 s after the
+ * iburst): the liars' region and the honest region each hold 3 of 5 intervals. The region
+ * nearest to the current best's offset wins; with no current best, the lowest. */
+static void tie_world(struct select_cand *c, double liars)
+{
+    cand(&c[0], liars, 0.003, 1e-4);
+    cand(&c[1], liars - 0.001, 0.004, 1e-4);
+    cand(&c[2], 0.000, 0.006, 1e-4);
+    cand(&c[3], 0.001, 0.010, 1e-4);
+    cand(&c[4], liars * 0.45, 0.150, 1e-3); /* covers both groups */
+}
+
+static void test_tie_goes_to_current(void **state)
+{
+    (void)state;
+    struct select_cand c[5];
+    struct select_result r;
+    struct select_params p = params();
+    /* liars below: with no current best the lowest region (theirs) wins, as before */
+    tie_world(c, -0.2);
+    select_run(c, 5, &p, -1, &r);
+    assert_int_equal(c[2].state, SELECT_FALSETICKER);
+    assert_int_equal(c[3].state, SELECT_FALSETICKER);
+    assert_true(r.offset_s < -0.19);
+    /* an honest source selected: its region keeps the majority */
+    tie_world(c, -0.2);
+    select_run(c, 5, &p, 3, &r);
+    assert_int_equal(c[0].state, SELECT_FALSETICKER);
+    assert_int_equal(c[1].state, SELECT_FALSETICKER);
+    assert_true(r.best == 2 || r.best == 3);
+    assert_true(fabs(r.offset_s) < 0.01);
+    /* liars above: the lowest region is the honest one */
+    tie_world(c, 0.2);
+    select_run(c, 5, &p, -1, &r);
+    assert_int_equal(c[0].state, SELECT_FALSETICKER);
+    assert_int_equal(c[1].state, SELECT_FALSETICKER);
+    assert_true(fabs(r.offset_s) < 0.01);
+    /* the rule keeps what is in place either way: a liar selected keeps its region */
+    tie_world(c, 0.2);
+    select_run(c, 5, &p, 0, &r);
+    assert_int_equal(c[2].state, SELECT_FALSETICKER);
+    assert_int_equal(c[3].state, SELECT_FALSETICKER);
+}
+
 static void test_leap_vote(void **state)
 {
     (void)state;
@@ -241,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_trust_inside_and_penalty),
         cmocka_unit_test(test_hysteresis_and_combine_weights),
         cmocka_unit_test(test_leap_vote),
+        cmocka_unit_test(test_tie_goes_to_current),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

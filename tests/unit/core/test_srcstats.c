@@ -142,6 +142,54 @@ static void test_level_shift_followed(void **state)
     assert_true(fabs(srcstats_predict(&st, 32 * 64.0, 0.0, NULL) - 0.050) < 2e-3);
 }
 
+static void add1(struct srcstats *st, double t, double y, double delay)
+{
+    struct srcstats_sample s = {
+        .t_s = t,
+        .y_s = y,
+        .meas_s = y,
+        .delay_s = delay,
+        .disp_s = 1e-6,
+        .root_delay_s = delay,
+        .root_disp_s = 1e-6,
+        .stratum = 1,
+    };
+    srcstats_add(st, &s);
+}
+
+/* A line through 4 iburst samples 2 s apart on a 14 ms path with 7 ms queueing each way
+ * (falseticker_2of5 seed 12's third honest server) claims -1436 ppm, 2 degrees of freedom.
+ * 64 s later the 5th sample is 100 ms from that extrapolation, 7 of the fit's sigmas, which
+ * with 2 degrees of freedom is not rare: it is fitted (not a suspect of a level shift), and
+ * the frequency comes back to earth. With more samples such an error stays suspect. */
+static void test_suspect_needs_degrees_of_freedom(void **state)
+{
+    (void)state;
+    struct srcstats st;
+    srcstats_init(&st, 0, 0);
+    add1(&st, 0.223, 0.000190, 0.039951);
+    add1(&st, 2.235, 0.006098, 0.062943);
+    add1(&st, 4.226, -0.006012, 0.046078);
+    add1(&st, 6.226, -0.008335, 0.044988);
+    assert_true(st.b < -1000e-6);
+    double var;
+    double pred = srcstats_predict(&st, 70.970, 0.0, &var);
+    assert_true(fabs(0.003460 - pred) > 5.0 * sqrt(var)); /* beyond SHIFT_Z sigmas */
+    add1(&st, 70.970, 0.003460, 0.041407);
+    assert_int_equal(st.n, 5);
+    assert_int_equal(st.s[4].suspect, 0);
+    assert_int_equal(st.used[4], 1);
+    assert_true(fabs(st.b) < 200e-6);
+
+    /* 30 samples of a stable path: a 50 ms jump is suspect at once */
+    struct prng r;
+    prng_seed(&r, 5);
+    srcstats_init(&st, 0, 0);
+    feed(&st, &r, 30, 0.0, 64.0, 0.0, 0.0, 2e-3, 0.5e-3, 0.5e-3);
+    add1(&st, 30 * 64.0, 0.050, 2.1e-3);
+    assert_int_not_equal(st.s[st.n - 1].suspect, 0);
+}
+
 /* Accumulated one-step prediction errors choose the wander rate: a random-walk frequency
  * (0.01 ppm/sqrt(s)) must score best at q > 0, a constant frequency at small q. */
 static int best_q(double wander_ppm_sqrt_s, uint64_t seed)
@@ -400,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_quadratic_model),
         cmocka_unit_test(test_path_asymmetry),
         cmocka_unit_test(test_path_asymmetry_symmetric_and_route_change),
+        cmocka_unit_test(test_suspect_needs_degrees_of_freedom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
