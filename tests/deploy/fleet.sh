@@ -79,6 +79,11 @@ bridge_new "$NS_LAB"
 plug "$NS_LAB" "$NS_CTL" "$CTL_ADDR/24"
 for k in "${!NAMES[@]}"; do plug "$NS_LAB" "${HOST_NS[$k]}" "${ADDRS[$k]}/24"; done
 
+# --- the binaries the role installs: a copy, so that a rebuild of $BUILD while the test runs
+# (a 20-30 min test) does not make run 2 or 3 install a new tempusd and restart it.
+mkdir -m 700 "$WORK/bin" || die "mkdir $WORK/bin"
+cp "$BUILD/tempusd" "$BUILD/tempusc" "$WORK/bin/" || die "copy the binaries"
+
 # --- keys: the controller's login key, one host key per host, known_hosts from those.
 ssh-keygen -q -t ed25519 -N '' -C fleet-controller -f "$WORK/id_ed25519" || die "ssh-keygen"
 : >"$WORK/known_hosts"
@@ -208,7 +213,7 @@ ansible_user=root
 ansible_ssh_private_key_file=$WORK/id_ed25519
 ansible_python_interpreter=/usr/bin/python3
 tempus_install_method=binary
-tempus_binary_dir=$BUILD
+tempus_binary_dir=$WORK/bin
 tempus_extra_options=-x
 # The hosts share this machine's PID 1: whatever it is, they have no systemd of their own.
 tempus_service_manager=none
