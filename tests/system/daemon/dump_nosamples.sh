@@ -10,15 +10,7 @@ DEAD=$(port_for 0) # nothing listens there
 mkdir -m 700 "$WORK/t" "$WORK/dt" "$WORK/dc"
 start_bg tempusd "$TEMPUSD" -x -d -u root "server 127.0.0.2 port $DEAD minpoll 0 maxpoll 0" \
     "dumpdir $WORK/dt" "pidfile $WORK/tempusd.pid" "cmdport 0" "bindcmdaddress $WORK/t/sock"
-cat >"$WORK/chronyd.conf" <<CONF
-server 127.0.0.2 port $DEAD minpoll 0 maxpoll 0
-dumpdir $WORK/dc
-port 0
-cmdport 0
-bindcmdaddress $WORK/chronyd.sock
-pidfile $WORK/chronyd.pid
-CONF
-start_bg chronyd "$CHRONYD" -x -d -u root -f "$WORK/chronyd.conf"
+start_chronyd_client "server 127.0.0.2 port $DEAD minpoll 0 maxpoll 0" "dumpdir $WORK/dc"
 wait_for "$WORK/chronyd.out" 'Disabled control of system clock' 5 || fail "chronyd did not start"
 wait_for "$WORK/tempusd.out" 'Disabled control of system clock' 5 || fail "tempusd did not start"
 sleep 1.5 # a few unanswered requests

@@ -95,6 +95,17 @@ CONF
     start_bg chronyd "$CHRONYD" -x -d -u root -f "$WORK/chronyd.conf"
 }
 
+# start_chronyd_client LINE...: Debian's chronyd -x (clock never touched) with the given
+# chrony.conf lines (its sources), no NTP port, its command socket and files in $WORK.
+start_chronyd_client() {
+    {
+        printf '%s\n' "$@"
+        printf '%s\n' "port 0" "cmdport 0" "bindcmdaddress $WORK/chronyd.sock" \
+            "pidfile $WORK/chronyd.pid"
+    } >"$WORK/chronyd.conf"
+    start_bg chronyd "$CHRONYD" -x -d -u root -f "$WORK/chronyd.conf"
+}
+
 # abs_le X LIMIT: true when |X| <= LIMIT (floating point).
 abs_le() {
     awk -v x="$1" -v l="$2" 'BEGIN { if (x < 0) x = -x; exit !(x <= l) }'

@@ -22,15 +22,7 @@ server 127.0.0.3 port $DEAD minpoll 0 maxpoll 0
 EOF
 start_bg tempusd "$TEMPUSD" -x -d -u root "server 127.0.0.9 port $DEAD minpoll 0 maxpoll 0" \
     "sourcedir $WORK/src" "pidfile $WORK/tempusd.pid" "cmdport 0" "bindcmdaddress $WORK/t/sock"
-cat >"$WORK/chronyd.conf" <<CONF
-server 127.0.0.9 port $DEAD minpoll 0 maxpoll 0
-sourcedir $WORK/src
-port 0
-cmdport 0
-bindcmdaddress $WORK/chronyd.sock
-pidfile $WORK/chronyd.pid
-CONF
-start_bg chronyd "$CHRONYD" -x -d -u root -f "$WORK/chronyd.conf"
+start_chronyd_client "server 127.0.0.9 port $DEAD minpoll 0 maxpoll 0" "sourcedir $WORK/src"
 wait_for "$WORK/chronyd.out" 'Disabled control of system clock' 5 || fail "chronyd did not start"
 
 # "name poll" per source, in report order

@@ -37,14 +37,7 @@ h=$(sed -nE 's/^NTP packets received *: ([0-9]+)$/\1/p' "$WORK/serverstats.out")
 echo "serverstats: kernel RX $k daemon RX $d of $h requests"
 
 if [ -x "$CHRONYD" ] && [ -x /usr/bin/chronyc ]; then
-    cat >"$WORK/chronyd.conf" <<CONF
-server 127.0.0.1 port $P iburst minpoll -2 maxpoll -2
-port 0
-cmdport 0
-bindcmdaddress $WORK/chronyd.sock
-pidfile $WORK/chronyd.pid
-CONF
-    start_bg chronyd "$CHRONYD" -x -d -u root -f "$WORK/chronyd.conf"
+    start_chronyd_client "server 127.0.0.1 port $P iburst minpoll -2 maxpoll -2"
     for _ in $(seq 1 100); do
         /usr/bin/chronyc -n -h "$WORK/chronyd.sock" ntpdata 127.0.0.1 >"$WORK/chronyc.out" 2>&1 &&
             grep -q '^Total good RX *: [1-9]' "$WORK/chronyc.out" && break

@@ -13,14 +13,7 @@ mkdir -m 700 "$WORK/s"
 start_bg server "$TEMPUSD" -x -d -u root "local stratum 2" "port $P" "bindaddress 127.0.0.1" \
     "allow 127.0.0.1" "pidfile $WORK/server.pid" "cmdport 0" "bindcmdaddress $WORK/s/sock"
 wait_for "$WORK/server.out" 'Disabled control of system clock' 5 || fail "server did not start"
-cat >"$WORK/chronyd.conf" <<CONF
-server 127.0.0.1 port $P iburst xleave minpoll -2 maxpoll -2
-port 0
-cmdport 0
-bindcmdaddress $WORK/chronyd.sock
-pidfile $WORK/chronyd.pid
-CONF
-start_bg chronyd "$CHRONYD" -x -d -u root -f "$WORK/chronyd.conf"
+start_chronyd_client "server 127.0.0.1 port $P iburst xleave minpoll -2 maxpoll -2"
 ok=0
 for _ in $(seq 1 100); do
     sleep 0.2
