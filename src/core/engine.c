@@ -84,6 +84,18 @@
 /* prefer lapses after the last two polls got no valid reply (one lost reply is common) */
 #define PREFER_LAPSE_MASK 3u
 #endif
+/* x maxclockerror: how a source's correctness interval widens with the age of its samples.
+ * The distance that ranks the sources and limits combining grows by (skew + maxclockerror) x
+ * age, so a source that stopped answering hands over (failover); the interval that decides
+ * who is a falseticker grows by the source's own skew only, as chronyd 4.3's (its
+ * selection.log, timeshift seed 1: a 1011 s old sample's interval is 366 us wide each side,
+ * a fresh one's 363). With maxclockerror in it a sample at poll 10 widened the interval to
+ * ~1 ms before the next, so a source drifting away (timeshift: 0.28 ppm, 1 ms/h) stayed a
+ * truechimer for hours and, fresh, took most of the weight (41 seeds: timeshift RMS 0.621x,
+ * no other world moves). */
+#ifndef SEL_CLOCK_ERR
+#define SEL_CLOCK_ERR 0.0
+#endif
 #ifndef AGE_Q
 #define AGE_Q 1e-18 /* (s/s)^2/s: 0.001 ppm/sqrt(s), srcstats' default wander rate */
 #endif
@@ -755,6 +767,7 @@ static void build_candidate(const struct engine *e, struct source *s, double t,
     }
     c->var_s2 = var;
     c->distance_s = srcstats_distance(&s->st, t, e->p.maxclockerror_ppm);
+    c->interval_s = srcstats_distance(&s->st, t, SEL_CLOCK_ERR * e->p.maxclockerror_ppm);
     c->freq = srcstats_freq(&s->st, t);
     c->skew = s->st.skew;
     c->stratum = s->stratum < s->sp.minstratum ? s->sp.minstratum : s->stratum;

@@ -142,8 +142,9 @@ void select_run(struct select_cand *c, int n, const struct select_params *p, int
         n = 64;
 
     for (int i = 0; i < n; i++) {
-        c[i].lo_s = c[i].offset_s - c[i].distance_s;
-        c[i].hi_s = c[i].offset_s + c[i].distance_s;
+        double h = c[i].interval_s > 0.0 ? c[i].interval_s : c[i].distance_s;
+        c[i].lo_s = c[i].offset_s - h;
+        c[i].hi_s = c[i].offset_s + h;
         c[i].weight = 0.0;
         mask[i] = c[i].state == SELECT_CANDIDATE;
         ncand += mask[i];

@@ -31,7 +31,8 @@ struct select_cand {
     int state;
     double offset_s;   /* local clock offset now, positive = ahead */
     double var_s2;     /* variance of offset_s (statistical) */
-    double distance_s; /* root distance: half-width of the correctness interval */
+    double distance_s; /* root distance: ranks the sources, limits combining */
+    double interval_s; /* half-width of the correctness interval (0: distance_s) */
     double freq;       /* raw frequency estimate, s/s */
     double skew;       /* its bound, s/s */
     int stratum;

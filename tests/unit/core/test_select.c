@@ -256,6 +256,42 @@ static void test_tie_goes_to_current(void **state)
     assert_int_equal(c[3].state, SELECT_FALSETICKER);
 }
 
+/* timeshift at poll 10 (engine.md): a source running fast, fresh, on the best link, beside
+ * two honest ones whose samples are ~1000 s old. The ranking distance of the old ones has
+ * grown with maxclockerror x age (1 ppm x 1000 s), their correctness intervals only with
+ * their skew: judged by the intervals the fast source is a falseticker and takes no weight;
+ * judged by the aged distances (interval_s 0) it survives, is best and dominates. */
+static void test_interval_apart_from_distance(void **state)
+{
+    (void)state;
+    struct select_cand c[3];
+    struct select_result r;
+    struct select_params p = params();
+    for (int pass = 0; pass < 2; pass++) {
+        cand(&c[0], -1189e-6, 257e-6, 20e-6);
+        cand(&c[1], -3e-6, 1011e-6, 60e-6);
+        cand(&c[2], 8e-6, 1036e-6, 60e-6);
+        if (pass == 0) {
+            c[0].interval_s = 257e-6;
+            c[1].interval_s = 366e-6;
+            c[2].interval_s = 390e-6;
+        }
+        select_run(c, 3, &p, 1, &r);
+        if (pass == 0) {
+            assert_int_equal(c[0].state, SELECT_FALSETICKER);
+            assert_true(c[0].weight == 0.0);
+            assert_int_equal(r.best, 1);
+            assert_true(fabs(r.offset_s) < 10e-6);
+            assert_true(fabs(c[1].hi_s - c[1].lo_s - 2 * 366e-6) < 1e-12);
+        } else {
+            assert_int_equal(r.best, 0);
+            assert_true(c[0].weight > 0.75);
+            assert_true(r.offset_s < -800e-6);
+            assert_true(fabs(c[1].hi_s - c[1].lo_s - 2 * 1011e-6) < 1e-12);
+        }
+    }
+}
+
 static void test_leap_vote(void **state)
 {
     (void)state;
@@ -287,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_hysteresis_and_combine_weights),
         cmocka_unit_test(test_leap_vote),
         cmocka_unit_test(test_tie_goes_to_current),
+        cmocka_unit_test(test_interval_apart_from_distance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
