@@ -20,6 +20,8 @@ n=$1 daemon=$2
 shift 2
 raw=${CALIB_RAW:-$(mktemp /tmp/calib-raw.XXXXXX)}
 [ -n "${CALIB_RAW:-}" ] || trap 'rm -f "$raw"' EXIT
+# The inner sh expands its own $0 (root) $1 (daemon) $2 (file) $3 (seed).
+# shellcheck disable=SC2016
 for scn in "$@"; do
     for seed in $(seq 1 "$n"); do
         printf '%s\t%s\n' "$scn" "$seed"
