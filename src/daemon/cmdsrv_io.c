@@ -14,6 +14,7 @@
 #include "core/engine.h"
 #include "daemon/cmdsrv.h"
 #include "daemon/conf.h"
+#include "daemon/conf_engine.h"
 #include "daemon/executor.h"
 #include "os/loop.h"
 #include "os/resolve.h"
@@ -107,34 +108,10 @@ static int add_address(struct cmdsrv_io *io, const struct cmdmon_req_add_source 
             addr_equal(&r.remote, addr) && r.remote.port == addr->port)
             return CMDMON_STT_SOURCEALREADYKNOWN;
     }
+    struct conf_source cs;
+    conf_source_from_cmdmon(a, &cs);
     struct engine_source_params sp;
-    engine_source_params_default(&sp);
-    sp.kind = a->type == CMDMON_ADD_PEER ? ENGINE_SOURCE_PEER : ENGINE_SOURCE_SERVER;
-    sp.minpoll_log2 = a->minpoll;
-    sp.maxpoll_log2 = a->maxpoll;
-    sp.iburst = (a->flags & CMDMON_ADD_FLAG_IBURST) != 0;
-    sp.burst = (a->flags & CMDMON_ADD_FLAG_BURST) != 0;
-    sp.prefer = (a->flags & CMDMON_ADD_FLAG_PREFER) != 0;
-    sp.noselect = (a->flags & CMDMON_ADD_FLAG_NOSELECT) != 0;
-    sp.trust = (a->flags & CMDMON_ADD_FLAG_TRUST) != 0;
-    sp.require = (a->flags & CMDMON_ADD_FLAG_REQUIRE) != 0;
-    sp.xleave = (a->flags & CMDMON_ADD_FLAG_INTERLEAVED) != 0;
-    if (a->version >= 1 && a->version <= 4)
-        sp.version = (int)a->version;
-    sp.minstratum = (int)a->min_stratum;
-    sp.polltarget = (int)a->poll_target;
-    if (a->max_delay > 0)
-        sp.maxdelay_s = a->max_delay;
-    sp.maxdelayratio = a->max_delay_ratio;
-    if (a->max_delay_dev_ratio > 0)
-        sp.maxdelaydevratio = a->max_delay_dev_ratio;
-    sp.offset_s = a->offset;
-    /* chronyc sends -1 for "not given" (the engine's default) */
-    sp.minsamples = a->min_samples >= 0 ? (int)a->min_samples : -1;
-    sp.maxsamples = a->max_samples >= 0 ? (int)a->max_samples : -1;
-    sp.filter = a->filter_length > 0 ? (int)a->filter_length : 0;
-    /* `add server ... key N`: signed requests, test 5, authselectmode (it was dropped) */
-    sp.key_id = a->authkey;
+    conf_engine_source_params(io->c, &cs, &sp);
     char text[ADDR_TEXT_MAX];
     addr_format(addr, text, sizeof text);
     int id = engine_add_source(io->engine, &sp, addr, text, loop_mono_ns());

@@ -86,3 +86,41 @@ void conf_engine_source_params(const struct conf *c, const struct conf_source *s
     sp->asymmetry = s->asymmetry == 1.0 ? 1.0 : clamp(s->asymmetry, -0.5, 0.5);
     sp->offset_s = s->offset_s;
 }
+
+/* Before, cmdsrv_io translated the request field by field onto the engine's defaults, and a
+ * source added at run time ignored the global `minsamples`/`maxsamples`, its own presend,
+ * mindelay and asymmetry, and chronyd's clamping. */
+void conf_source_from_cmdmon(const struct cmdmon_req_add_source *a, struct conf_source *cs)
+{
+    conf_source_init(cs);
+    cs->type = a->type == CMDMON_ADD_PEER   ? CONF_SOURCE_PEER
+               : a->type == CMDMON_ADD_POOL ? CONF_SOURCE_POOL
+                                            : CONF_SOURCE_SERVER;
+    cs->port = (int)a->port;
+    cs->minpoll = a->minpoll;
+    cs->maxpoll = a->maxpoll;
+    cs->presend = a->presend_minpoll;
+    cs->minstratum = (int)a->min_stratum;
+    cs->polltarget = (int)a->poll_target;
+    cs->version = a->version <= 4 ? (int)a->version : 4;
+    cs->minsamples = a->min_samples >= 0 ? (int)a->min_samples : -1;
+    cs->maxsamples = a->max_samples >= 0 ? (int)a->max_samples : -1;
+    cs->filter = a->filter_length > 0 ? (int)a->filter_length : 0;
+    cs->key_id = a->authkey; /* signed requests, test 5, authselectmode */
+    cs->iburst = (a->flags & CMDMON_ADD_FLAG_IBURST) != 0;
+    cs->burst = (a->flags & CMDMON_ADD_FLAG_BURST) != 0;
+    cs->prefer = (a->flags & CMDMON_ADD_FLAG_PREFER) != 0;
+    cs->noselect = (a->flags & CMDMON_ADD_FLAG_NOSELECT) != 0;
+    cs->trust = (a->flags & CMDMON_ADD_FLAG_TRUST) != 0;
+    cs->require = (a->flags & CMDMON_ADD_FLAG_REQUIRE) != 0;
+    cs->xleave = (a->flags & CMDMON_ADD_FLAG_INTERLEAVED) != 0;
+    /* 0 (or less) for the delays means "not given" to older clients: the default stays */
+    if (a->max_delay > 0)
+        cs->maxdelay_s = a->max_delay;
+    cs->maxdelayratio = a->max_delay_ratio;
+    if (a->max_delay_dev_ratio > 0)
+        cs->maxdelaydevratio = a->max_delay_dev_ratio;
+    cs->mindelay_s = a->min_delay;
+    cs->asymmetry = a->asymmetry;
+    cs->offset_s = a->offset;
+}

@@ -5,6 +5,7 @@
 
 #include "core/engine.h"
 #include "daemon/conf.h"
+#include "wire/cmdmon.h"
 
 /* Fills every field of *p from c's selection and discipline directives (chrony defaults
  * where c has none). The drift-file fields are left "unknown" (have_initial_freq 0). */
@@ -16,5 +17,12 @@ void conf_engine_params(const struct conf *c, struct engine_params *p);
  * maxsamples where the source has none. Peers get kind PEER. */
 void conf_engine_source_params(const struct conf *c, const struct conf_source *s,
                                struct engine_source_params *sp);
+
+/* The source line a run-time `add server|pool|peer` request stands for (`add server NAME
+ * OPTIONS` is `server NAME OPTIONS`): fed to conf_engine_source_params() with the running
+ * configuration, a source added at run time is configured exactly as one from the file
+ * (global minsamples/maxsamples where the request has -1, chronyd's clamping). cs->name and
+ * cs->file stay NULL (nothing to free). */
+void conf_source_from_cmdmon(const struct cmdmon_req_add_source *a, struct conf_source *cs);
 
 #endif

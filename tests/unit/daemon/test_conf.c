@@ -124,7 +124,7 @@ static void test_lexer_comments_case_whitespace(void **state)
     assert_int_equal(c.lines.n, 2);
     assert_string_equal(c.lines.v[0], "SERVER 192.0.2.1 IBURST MinPoll 4");
     assert_string_equal(c.lines.v[1], "MaKeStEp 1 3");
-    assert_int_equal(c.n_sources, 1);
+    assert_int_equal(c.n_sources, 1u);
     assert_int_equal(c.sources[0].iburst, 1);
     assert_int_equal(c.sources[0].minpoll, 4);
     assert_int_equal(c.sources[0].line, 8);
@@ -504,7 +504,7 @@ static void test_args(void **state)
     (void)state;
     conf_init(&c);
     assert_int_equal(conf_parse_args(&c, &env, 4, ok, &err), 0);
-    assert_int_equal(c.n_sources, 1);
+    assert_int_equal(c.n_sources, 1u);
     assert_int_equal(c.sources[0].line, 1);
     assert_string_equal(c.sources[0].file, "");
     assert_int_equal(c.makestep_limit, -1);
@@ -732,11 +732,99 @@ static void test_authselectmode(void **state)
     }
 }
 
+/* Field by field: the request's doubles travel in chrony's 32-bit float (a 25-bit mantissa). */
+static int same_source_params(const struct engine_source_params *a,
+                              const struct engine_source_params *b, const char *what)
+{
+    const int ia[] = {(int)a->kind,  a->minpoll_log2, a->maxpoll_log2, a->iburst,     a->burst,
+                      a->prefer,     a->noselect,     a->trust,        a->require,    a->xleave,
+                      a->version,    (int)a->key_id,  a->minstratum,   a->polltarget, a->minsamples,
+                      a->maxsamples, a->filter,       a->presend_log2};
+    const int ib[] = {(int)b->kind,  b->minpoll_log2, b->maxpoll_log2, b->iburst,     b->burst,
+                      b->prefer,     b->noselect,     b->trust,        b->require,    b->xleave,
+                      b->version,    (int)b->key_id,  b->minstratum,   b->polltarget, b->minsamples,
+                      b->maxsamples, b->filter,       b->presend_log2};
+    const double da[] = {a->maxdelay_s, a->maxdelayratio, a->maxdelaydevratio,
+                         a->mindelay_s, a->asymmetry,     a->offset_s};
+    const double db[] = {b->maxdelay_s, b->maxdelayratio, b->maxdelaydevratio,
+                         b->mindelay_s, b->asymmetry,     b->offset_s};
+    for (size_t i = 0; i < sizeof ia / sizeof ia[0]; i++)
+        if (ia[i] != ib[i]) {
+            print_error("%s: integer field %zu: %d in the file, %d at run time\n", what, i, ia[i],
+                        ib[i]);
+            return 0;
+        }
+    for (size_t i = 0; i < sizeof da / sizeof da[0]; i++)
+        if (fabs(da[i] - db[i]) > 1e-6 * fabs(da[i]) + 1e-12) {
+            print_error("%s: field %zu: %g in the file, %g at run time\n", what, i, da[i], db[i]);
+            return 0;
+        }
+    return 1;
+}
+
+/* `add server|pool|peer ...` at run time configures the source exactly as the same line in the
+ * file: each add request real chronyc 4.3/4.8 sent (shared/vectors/cmdmon/chronyc-requests.tsv)
+ * decoded, turned into its source line (conf_source_from_cmdmon) and mapped under global
+ * minsamples/maxsamples, against the line itself ("add " removed) from the file. Before, a
+ * run-time source ignored the global minsamples/maxsamples (and presend, mindelay, asymmetry). */
+static void test_runtime_add_as_configured(void **state)
+{
+    (void)state;
+    const char *shared = getenv("TEMPUS_SHARED");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/vectors/cmdmon/chronyc-requests.tsv",
+             shared ? shared : "../shared");
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        skip();
+        return;
+    }
+    char line[4096];
+    int rows = 0, unset_samples = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *ver = strtok(line, "\t"), *cmd = strtok(NULL, "\t"), *hex = strtok(NULL, "\t\n");
+        if (!ver || !cmd || !hex || strncmp(cmd, "add ", 4) != 0)
+            continue;
+        uint8_t buf[2048];
+        size_t len = 0;
+        for (; hex[0] && hex[1] && len < sizeof buf; hex += 2) {
+            unsigned v;
+            assert_int_equal(sscanf(hex, "%2x", &v), 1);
+            buf[len++] = (uint8_t)v;
+        }
+        struct cmdmon_request req;
+        assert_int_equal(cmdmon_request_decode(buf, len, &req), CMDMON_REQ_OK);
+        struct conf c;
+        struct conf_error err;
+        char text[4200];
+        snprintf(text, sizeof text, "minsamples 10\nmaxsamples 20\n%s\n", cmd + 4);
+        assert_int_equal(parse(&c, text, &err), 0);
+        assert_int_equal(c.n_sources, 1u);
+        struct engine_source_params from_file, at_run_time;
+        conf_engine_source_params(&c, &c.sources[0], &from_file);
+        struct conf_source cs;
+        conf_source_from_cmdmon(&req.u.add_source, &cs);
+        conf_engine_source_params(&c, &cs, &at_run_time);
+        assert_true(same_source_params(&from_file, &at_run_time, cmd));
+        if (req.u.add_source.min_samples < 0) {
+            assert_int_equal(at_run_time.minsamples, 10); /* the global directive */
+            assert_int_equal(at_run_time.maxsamples, 20);
+            unset_samples++;
+        }
+        conf_free(&c);
+        rows++;
+    }
+    fclose(f);
+    assert_true(rows >= 6);
+    assert_true(unset_samples >= 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_defaults, setup),
         cmocka_unit_test_setup(test_authselectmode, setup),
+        cmocka_unit_test_setup(test_runtime_add_as_configured, setup),
         cmocka_unit_test_setup(test_lexer_comments_case_whitespace, setup),
         cmocka_unit_test_setup(test_line_length, setup),
         cmocka_unit_test_setup(test_arg_counts_and_numbers, setup),
