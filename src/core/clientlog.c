@@ -18,26 +18,45 @@
 #define NS_PER_S 1000000000LL
 
 /* Intervals are kept as log2(seconds) in quarter steps ("q4"): int8 covers 2^-32..2^31 s.
- * Field order packs the record into 120 bytes, so that with its 4-byte hash head it fits
- * CLIENTLOG_RECORD_BYTES (chrony's record count per clientloglimit byte). */
-struct record {
-    uint8_t family;     /* 0: empty slot, 4 or 6 */
-    uint8_t drop_flags; /* bit per service: the previous request was not answered */
-    int8_t rate_q4[CLIENTLOG_N_SERVICES];
-    int8_t timeout_rate_q4; /* NTP only: interval of requests that followed a drop */
-    uint8_t addr[16];       /* IPv4 in the first 4 bytes, the rest zero */
-    uint16_t drops16[2];    /* NKE and CMD drops, saturating (rarely limited) */
-    uint32_t hits[CLIENTLOG_N_SERVICES];
-    uint32_t ntp_drops;
-    uint32_t lru_prev, lru_next; /* towards most / least recently used */
+ *
+ * A record is split in two: what an NTP request reads and writes (the lookup, the LRU links,
+ * the NTP service's counters, interval, rate-limit state and interleaved timestamps) in one
+ * 64-byte, line-aligned `struct hot`, and the rest (the key's last 8 bytes, which only IPv6
+ * uses, and the NKE and command services) in `struct cold`. A request then touches one cache
+ * line of the record instead of the two or three a 120-byte record straddles; with more
+ * clients than the caches hold, each of those lines is a miss (session 6, docs/design/bench.md).
+ * hot + cold + the hash head still fit CLIENTLOG_RECORD_BYTES (chrony's records per
+ * clientloglimit byte). */
+struct hot {
+    int64_t last_ns;             /* last NTP request */
+    int64_t tat_ns;              /* NTP GCRA theoretical arrival time */
+    int64_t ts_tx_ns;            /* interleaved: the TX time of the reply whose RX is ts_rx */
+    struct ntp_ts64 ts_rx;       /* interleaved: our RX timestamp as sent (0: none) */
+    uint8_t key_lo[8];           /* the key's first 8 bytes (IPv4: the address, then zeros) */
     uint32_t chain;              /* next record in the same hash bucket */
-    int64_t last_ns[CLIENTLOG_N_SERVICES];
-    int64_t tat_ns[CLIENTLOG_N_SERVICES]; /* GCRA theoretical arrival time */
-    struct ntp_ts64 ts_rx;                /* interleaved: our RX timestamp as sent (0: none) */
-    int64_t ts_tx_ns;                     /* ... and the TX time of that reply */
+    uint32_t lru_prev, lru_next; /* towards most / least recently used */
+    uint32_t hits;               /* NTP requests */
+    uint32_t ntp_drops;
+    uint8_t family;         /* 0: empty slot, 4 or 6 */
+    uint8_t drop_flags;     /* bit per service: the previous request was not answered */
+    int8_t rate_q4;         /* NTP interval */
+    int8_t timeout_rate_q4; /* NTP only: interval of requests that followed a drop */
 };
 
-_Static_assert(sizeof(struct record) + sizeof(uint32_t) <= CLIENTLOG_RECORD_BYTES,
+/* The NKE (index 0) and command (1) services, and the key's last 8 bytes. */
+struct cold {
+    int64_t last_ns[2];
+    int64_t tat_ns[2];
+    uint32_t hits[2];
+    uint16_t drops16[2]; /* saturating (rarely limited) */
+    uint8_t key_hi[8];
+    int8_t rate_q4[2];
+};
+
+#define HOT_ALIGN 64
+_Static_assert(sizeof(struct hot) == HOT_ALIGN, "the hot part is one cache line");
+_Static_assert(sizeof(struct hot) + sizeof(struct cold) + sizeof(uint32_t) <=
+                   CLIENTLOG_RECORD_BYTES,
                "a record must fit the per-record share of clientloglimit");
 
 struct limit_cfg {
@@ -51,7 +70,8 @@ struct limit_cfg {
 };
 
 struct clientlog {
-    struct record *rec;
+    struct hot *hot; /* HOT_ALIGN-aligned */
+    struct cold *cold;
     uint32_t *heads;
     uint32_t cap, count, mask;
     unsigned shift;              /* 64 - log2(cap): hash_v4 keeps the top bits */
@@ -126,12 +146,15 @@ struct clientlog *clientlog_new(const struct clientlog_params *p)
         cl->shift = 64;
         for (uint32_t n = cl->cap; n > 1; n /= 2)
             cl->shift--;
-        cl->rec = calloc(cl->cap, sizeof *cl->rec);
+        /* cap is a power of two >= 16, so the size is a multiple of the alignment */
+        cl->hot = aligned_alloc(HOT_ALIGN, cl->cap * sizeof *cl->hot);
+        cl->cold = calloc(cl->cap, sizeof *cl->cold);
         cl->heads = malloc(cl->cap * sizeof *cl->heads);
-        if (!cl->rec || !cl->heads) {
+        if (!cl->hot || !cl->cold || !cl->heads) {
             clientlog_free(cl);
             return NULL;
         }
+        memset(cl->hot, 0, cl->cap * sizeof *cl->hot);
         memset(cl->heads, 0xFF, cl->cap * sizeof *cl->heads); /* all NONE */
     }
     return cl;
@@ -141,7 +164,8 @@ void clientlog_free(struct clientlog *cl)
 {
     if (!cl)
         return;
-    free(cl->rec);
+    free(cl->hot);
+    free(cl->cold);
     free(cl->heads);
     free(cl);
 }
@@ -160,7 +184,7 @@ uint32_t clientlog_count(const struct clientlog *cl)
  * product's top bits (Fibonacci hashing), which depend on all the address bits and on the key.
  * (Session 2 took bits 32 and up, which spread neighbouring addresses less well: 21
  * instructions a lookup on respond-bench's 2000 addresses, from longer chains.) */
-static uint32_t hash_v4(const struct clientlog *cl, uint32_t ip)
+INLINE uint32_t hash_v4(const struct clientlog *cl, uint32_t ip)
 {
     uint64_t h = ((uint64_t)ip ^ cl->k0) * 0x9E3779B97F4A7C15ULL;
     return (uint32_t)(h >> cl->shift); /* the top bits: the best mixed of a product */
@@ -185,51 +209,67 @@ static uint32_t hash_key(const struct clientlog *cl, uint8_t family, const uint8
 
 INLINE void lru_unlink(struct clientlog *cl, uint32_t i)
 {
-    struct record *r = &cl->rec[i];
+    struct hot *r = &cl->hot[i];
     if (r->lru_prev != NONE)
-        cl->rec[r->lru_prev].lru_next = r->lru_next;
+        cl->hot[r->lru_prev].lru_next = r->lru_next;
     else
         cl->lru_head = r->lru_next;
     if (r->lru_next != NONE)
-        cl->rec[r->lru_next].lru_prev = r->lru_prev;
+        cl->hot[r->lru_next].lru_prev = r->lru_prev;
     else
         cl->lru_tail = r->lru_prev;
 }
 
 INLINE void lru_push_front(struct clientlog *cl, uint32_t i)
 {
-    struct record *r = &cl->rec[i];
+    struct hot *r = &cl->hot[i];
     r->lru_prev = NONE;
     r->lru_next = cl->lru_head;
     if (cl->lru_head != NONE)
-        cl->rec[cl->lru_head].lru_prev = i;
+        cl->hot[cl->lru_head].lru_prev = i;
     else
         cl->lru_tail = i;
     cl->lru_head = i;
 }
 
-static void chain_remove(struct clientlog *cl, uint32_t i)
+/* Record i's 16-byte key. */
+static void record_key(const struct clientlog *cl, uint32_t i, uint8_t key[16])
 {
-    struct record *r = &cl->rec[i];
-    uint32_t *link = &cl->heads[hash_key(cl, r->family, r->addr)];
-    while (*link != i) {
-        /* The record is in its bucket's chain by construction. */
-        link = &cl->rec[*link].chain;
-    }
-    *link = r->chain;
+    memcpy(key, cl->hot[i].key_lo, 8);
+    memcpy(key + 8, cl->cold[i].key_hi, 8);
 }
 
-static void record_init(struct record *r, uint8_t family, const uint8_t key[16])
+static void chain_remove(struct clientlog *cl, uint32_t i)
 {
-    memset(r, 0, sizeof *r);
-    r->family = family;
-    memcpy(r->addr, key, 16);
-    for (int s = 0; s < CLIENTLOG_N_SERVICES; s++) {
-        r->rate_q4[s] = NO_RATE;
-        r->last_ns[s] = NEVER_NS;
-        r->tat_ns[s] = NEVER_NS;
+    uint8_t key[16];
+    uint32_t *link;
+    record_key(cl, i, key);
+    link = &cl->heads[hash_key(cl, cl->hot[i].family, key)];
+    while (*link != i) {
+        /* The record is in its bucket's chain by construction. */
+        link = &cl->hot[*link].chain;
     }
-    r->timeout_rate_q4 = NO_RATE;
+    *link = cl->hot[i].chain;
+}
+
+static void record_init(struct clientlog *cl, uint32_t i, uint8_t family, const uint8_t key[16])
+{
+    struct hot *h = &cl->hot[i];
+    struct cold *c = &cl->cold[i];
+    memset(h, 0, sizeof *h);
+    memset(c, 0, sizeof *c);
+    h->family = family;
+    memcpy(h->key_lo, key, 8);
+    memcpy(c->key_hi, key + 8, 8);
+    h->rate_q4 = NO_RATE;
+    h->timeout_rate_q4 = NO_RATE;
+    h->last_ns = NEVER_NS;
+    h->tat_ns = NEVER_NS;
+    for (int s = 0; s < 2; s++) {
+        c->rate_q4[s] = NO_RATE;
+        c->last_ns[s] = NEVER_NS;
+        c->tat_ns[s] = NEVER_NS;
+    }
 }
 
 /* Normalises an address to (family byte, 16-byte key). 0 if the family is unknown. */
@@ -250,15 +290,19 @@ static uint8_t make_key(const struct addr *a, uint8_t key[16])
     return 0;
 }
 
-/* Two 16-byte keys equal: two 64-bit compares. */
-static int key_equal(const uint8_t *a, const uint8_t *b)
+/* Record i holds (family, key): the hot half first, the cold half (IPv6's) only if needed. */
+static int key_equal(const struct clientlog *cl, uint32_t i, uint8_t family, const uint8_t *key)
 {
     uint64_t a0, a1, b0, b1;
-    memcpy(&a0, a, 8);
-    memcpy(&a1, a + 8, 8);
-    memcpy(&b0, b, 8);
-    memcpy(&b1, b + 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    if (cl->hot[i].family != family)
+        return 0;
+    memcpy(&a0, cl->hot[i].key_lo, 8);
+    memcpy(&b0, key, 8);
+    if (a0 != b0)
+        return 0;
+    memcpy(&a1, cl->cold[i].key_hi, 8);
+    memcpy(&b1, key + 8, 8);
+    return a1 == b1;
 }
 
 static uint32_t find(const struct clientlog *cl, uint8_t family, const uint8_t key[16],
@@ -266,22 +310,22 @@ static uint32_t find(const struct clientlog *cl, uint8_t family, const uint8_t k
 {
     uint32_t i = cl->heads[bucket];
     while (i != NONE) {
-        const struct record *r = &cl->rec[i];
-        if (r->family == family && key_equal(r->addr, key))
+        if (key_equal(cl, i, family, key))
             return i;
-        i = r->chain;
+        i = cl->hot[i].chain;
     }
     return NONE;
 }
 
-/* find() for IPv4: one 32-bit compare per record (the other 12 key bytes are zero). */
+/* find() for IPv4: one 32-bit compare per record (the other 12 key bytes are zero), hot
+ * half only. */
 INLINE uint32_t find_v4(const struct clientlog *cl, uint32_t ip, uint32_t bucket)
 {
     uint32_t i = cl->heads[bucket];
     while (i != NONE) {
-        const struct record *r = &cl->rec[i];
+        const struct hot *r = &cl->hot[i];
         uint32_t rip;
-        memcpy(&rip, r->addr, 4);
+        memcpy(&rip, r->key_lo, 4);
         if (rip == ip && r->family == 4)
             return i;
         i = r->chain;
@@ -320,13 +364,42 @@ INLINE void update_rate(int8_t *rate, int8_t sample)
     *rate = (int8_t)(r + step);
 }
 
-/* clientlog_access() without the hit counter; inlined into both entry points. */
+/* Where service's per-client state lives: the hot half for NTP, the cold one otherwise. */
+struct svc_ref {
+    uint32_t *hits;
+    int64_t *last_ns;
+    int64_t *tat_ns;
+    int8_t *rate_q4;
+};
+
+INLINE struct svc_ref svc_of(struct clientlog *cl, uint32_t i, enum clientlog_service service)
+{
+    struct svc_ref s;
+    if (service == CLIENTLOG_NTP) {
+        struct hot *h = &cl->hot[i];
+        s.hits = &h->hits;
+        s.last_ns = &h->last_ns;
+        s.tat_ns = &h->tat_ns;
+        s.rate_q4 = &h->rate_q4;
+    } else {
+        struct cold *c = &cl->cold[i];
+        int k = service - 1;
+        s.hits = &c->hits[k];
+        s.last_ns = &c->last_ns[k];
+        s.tat_ns = &c->tat_ns[k];
+        s.rate_q4 = &c->rate_q4[k];
+    }
+    return s;
+}
+
+/* clientlog_access() without the hit counter; inlined into both entry points (with service
+ * a constant in clientlog_ntp_request()). */
 INLINE int32_t access_record(struct clientlog *cl, enum clientlog_service service,
                              const struct addr *addr, int64_t now_ns)
 {
     uint8_t key[16], family;
     uint32_t bucket, i;
-    struct record *r;
+    struct svc_ref sv;
     int64_t last;
 
     if (cl->cap == 0)
@@ -358,20 +431,20 @@ INLINE int32_t access_record(struct clientlog *cl, enum clientlog_service servic
             chain_remove(cl, i);
             cl->st.log_drops++;
         }
-        record_init(&cl->rec[i], family, key);
-        cl->rec[i].chain = cl->heads[bucket];
+        record_init(cl, i, family, key);
+        cl->hot[i].chain = cl->heads[bucket];
         cl->heads[bucket] = i;
         lru_push_front(cl, i);
     }
 
-    r = &cl->rec[i];
-    r->hits[service]++;
-    last = r->last_ns[service];
-    r->last_ns[service] = now_ns;
+    sv = svc_of(cl, i, service);
+    (*sv.hits)++;
+    last = *sv.last_ns;
+    *sv.last_ns = now_ns;
     if (last != NEVER_NS && now_ns >= last) {
-        int dropped = service == CLIENTLOG_NTP && (r->drop_flags & (1u << service));
-        update_rate(dropped ? &r->timeout_rate_q4 : &r->rate_q4[service],
-                    interval_q4(now_ns - last));
+        struct hot *h = &cl->hot[i];
+        int dropped = service == CLIENTLOG_NTP && (h->drop_flags & (1u << service));
+        update_rate(dropped ? &h->timeout_rate_q4 : sv.rate_q4, interval_q4(now_ns - last));
     }
     return (int32_t)i;
 }
@@ -393,7 +466,8 @@ INLINE enum clientlog_limit limit_record(struct clientlog *cl, enum clientlog_se
                                          int32_t index)
 {
     const struct limit_cfg *c = &cl->lim[service];
-    struct record *r;
+    struct hot *h;
+    struct svc_ref sv;
     int64_t now, tat;
     uint32_t rnd, bit = 1u << service;
     int answer;
@@ -401,16 +475,17 @@ INLINE enum clientlog_limit limit_record(struct clientlog *cl, enum clientlog_se
     assert((unsigned)service < CLIENTLOG_N_SERVICES);
     if (!c->enabled || index < 0)
         return CLIENTLOG_ANSWER;
-    r = &cl->rec[index];
-    now = r->last_ns[service];
-    tat = r->tat_ns[service];
+    h = &cl->hot[index];
+    sv = svc_of(cl, (uint32_t)index, service);
+    now = *sv.last_ns;
+    tat = *sv.tat_ns;
     /* An answer at t leaves tat <= t + tau + period; more than that ahead of now means the
      * clock went back: forget the debt rather than silence the client until it catches up. */
     if (tat < now || tat - now > c->tau_ns + c->period_ns)
         tat = now;
     if (tat - now <= c->tau_ns) {
-        r->tat_ns[service] = tat + c->period_ns;
-        r->drop_flags &= (uint8_t)~bit;
+        *sv.tat_ns = tat + c->period_ns;
+        h->drop_flags &= (uint8_t)~bit;
         return CLIENTLOG_ANSWER;
     }
 
@@ -418,20 +493,20 @@ INLINE enum clientlog_limit limit_record(struct clientlog *cl, enum clientlog_se
     answer = (rnd & c->leak_mask) == 0;
     /* A client that retries more than twice as fast when not answered: limiting makes
      * more traffic than it saves, so answer most of its requests instead. */
-    if (service == CLIENTLOG_NTP && r->timeout_rate_q4 != NO_RATE &&
-        r->rate_q4[service] != NO_RATE && r->timeout_rate_q4 < r->rate_q4[service] - 4)
+    if (service == CLIENTLOG_NTP && h->timeout_rate_q4 != NO_RATE && h->rate_q4 != NO_RATE &&
+        h->timeout_rate_q4 < h->rate_q4 - 4)
         answer = !answer;
     if (answer) {
-        r->drop_flags &= (uint8_t)~bit;
+        h->drop_flags &= (uint8_t)~bit;
         return CLIENTLOG_ANSWER;
     }
 
-    r->drop_flags |= (uint8_t)bit;
+    h->drop_flags |= (uint8_t)bit;
     if (service == CLIENTLOG_NTP) {
-        r->ntp_drops++;
+        h->ntp_drops++;
         cl->st.ntp_drops++;
     } else {
-        uint16_t *d = &r->drops16[service - 1];
+        uint16_t *d = &cl->cold[index].drops16[service - 1];
         if (*d < UINT16_MAX)
             (*d)++;
         if (service == CLIENTLOG_NKE)
@@ -469,10 +544,10 @@ int clientlog_ntp_min_poll(const struct clientlog *cl)
 int clientlog_get_tx(const struct clientlog *cl, int32_t index, struct ntp_ts64 rx_wire,
                      int64_t *tx_ns)
 {
-    const struct record *r;
+    const struct hot *r;
     if (index < 0 || (uint32_t)index >= cl->cap || ntp_time_is_zero(rx_wire))
         return 0;
-    r = &cl->rec[index];
+    r = &cl->hot[index];
     if (!ntp_time_equal(r->ts_rx, rx_wire))
         return 0;
     *tx_ns = r->ts_tx_ns;
@@ -483,8 +558,8 @@ void clientlog_save_ts(struct clientlog *cl, int32_t index, struct ntp_ts64 rx_w
 {
     if (index < 0 || (uint32_t)index >= cl->cap)
         return;
-    cl->rec[index].ts_rx = rx_wire;
-    cl->rec[index].ts_tx_ns = tx_ns;
+    cl->hot[index].ts_rx = rx_wire;
+    cl->hot[index].ts_tx_ns = tx_ns;
 }
 
 int clientlog_update_tx(struct clientlog *cl, const struct addr *addr, struct ntp_ts64 rx_wire,
@@ -498,9 +573,9 @@ int clientlog_update_tx(struct clientlog *cl, const struct addr *addr, struct nt
     if (family == 0)
         return 0;
     i = find(cl, family, key, hash_key(cl, family, key));
-    if (i == NONE || !ntp_time_equal(cl->rec[i].ts_rx, rx_wire))
+    if (i == NONE || !ntp_time_equal(cl->hot[i].ts_rx, rx_wire))
         return 0;
-    cl->rec[i].ts_tx_ns = tx_ns;
+    cl->hot[i].ts_tx_ns = tx_ns;
     return 1;
 }
 
@@ -520,7 +595,7 @@ void clientlog_get_stats(const struct clientlog *cl, struct clientlog_stats *out
     *out = cl->st;
     out->ntp_timestamps = 0;
     for (uint32_t i = 0; i < cl->count; i++) {
-        const struct record *r = &cl->rec[i];
+        const struct hot *r = &cl->hot[i];
         if (r->family == 0 || ntp_time_is_zero(r->ts_rx))
             continue;
         out->ntp_timestamps++;
@@ -551,43 +626,51 @@ static uint32_t ago_s(int64_t last_ns, int64_t now_ns)
 int clientlog_report(const struct clientlog *cl, uint32_t index, int64_t now_ns,
                      struct clientlog_report *out)
 {
-    const struct record *r;
+    const struct hot *h;
+    const struct cold *c;
+    uint8_t key[16];
     memset(out, 0, sizeof *out);
     if (index >= cl->cap)
         return 0;
-    r = &cl->rec[index];
-    if (r->family == 0)
+    h = &cl->hot[index];
+    c = &cl->cold[index];
+    if (h->family == 0)
         return 0;
-    out->addr.family = r->family == 4 ? ADDR_INET4 : ADDR_INET6;
-    memcpy(out->addr.bytes, r->addr, 16);
-    out->ntp_hits = r->hits[CLIENTLOG_NTP];
-    out->nke_hits = r->hits[CLIENTLOG_NKE];
-    out->cmd_hits = r->hits[CLIENTLOG_CMD];
-    out->ntp_drops = r->ntp_drops;
-    out->nke_drops = r->drops16[0];
-    out->cmd_drops = r->drops16[1];
-    out->ntp_interval = report_interval(r->rate_q4[CLIENTLOG_NTP]);
-    out->nke_interval = report_interval(r->rate_q4[CLIENTLOG_NKE]);
-    out->cmd_interval = report_interval(r->rate_q4[CLIENTLOG_CMD]);
-    out->ntp_timeout_interval = report_interval(r->timeout_rate_q4);
-    out->last_ntp_hit_ago = ago_s(r->last_ns[CLIENTLOG_NTP], now_ns);
-    out->last_nke_hit_ago = ago_s(r->last_ns[CLIENTLOG_NKE], now_ns);
-    out->last_cmd_hit_ago = ago_s(r->last_ns[CLIENTLOG_CMD], now_ns);
+    record_key(cl, index, key);
+    out->addr.family = h->family == 4 ? ADDR_INET4 : ADDR_INET6;
+    memcpy(out->addr.bytes, key, 16);
+    out->ntp_hits = h->hits;
+    out->nke_hits = c->hits[0];
+    out->cmd_hits = c->hits[1];
+    out->ntp_drops = h->ntp_drops;
+    out->nke_drops = c->drops16[0];
+    out->cmd_drops = c->drops16[1];
+    out->ntp_interval = report_interval(h->rate_q4);
+    out->nke_interval = report_interval(c->rate_q4[0]);
+    out->cmd_interval = report_interval(c->rate_q4[1]);
+    out->ntp_timeout_interval = report_interval(h->timeout_rate_q4);
+    out->last_ntp_hit_ago = ago_s(h->last_ns, now_ns);
+    out->last_nke_hit_ago = ago_s(c->last_ns[0], now_ns);
+    out->last_cmd_hit_ago = ago_s(c->last_ns[1], now_ns);
     return 1;
 }
 
 void clientlog_reset_record(struct clientlog *cl, uint32_t index)
 {
-    struct record *r;
-    if (index >= cl->cap || cl->rec[index].family == 0)
+    struct hot *h;
+    struct cold *c;
+    if (index >= cl->cap || cl->hot[index].family == 0)
         return;
-    r = &cl->rec[index];
-    for (int s = 0; s < CLIENTLOG_N_SERVICES; s++) {
-        r->hits[s] = 0;
-        r->rate_q4[s] = NO_RATE;
+    h = &cl->hot[index];
+    c = &cl->cold[index];
+    h->hits = 0;
+    h->rate_q4 = NO_RATE;
+    h->ntp_drops = 0;
+    h->timeout_rate_q4 = NO_RATE;
+    h->drop_flags = 0;
+    for (int s = 0; s < 2; s++) {
+        c->hits[s] = 0;
+        c->rate_q4[s] = NO_RATE;
+        c->drops16[s] = 0;
     }
-    r->ntp_drops = 0;
-    r->drops16[0] = r->drops16[1] = 0;
-    r->timeout_rate_q4 = NO_RATE;
-    r->drop_flags = 0;
 }

@@ -432,6 +432,55 @@ static void test_services_counted(void **state)
     clientlog_free(cl);
 }
 
+/* A record's key is split between its hot half (first 8 bytes) and its cold half (the last 8,
+ * which only IPv6 uses): IPv6 clients differing only in their last 8 bytes are distinct, are
+ * reported with all 16 bytes, and are found again after evictions of their neighbours unlinked
+ * them from shared hash chains. */
+static void test_ipv6_split_key(void **state)
+{
+    struct clientlog *cl = make(16 * CLIENTLOG_RECORD_BYTES, 0, 0, 0, 0, -1);
+    struct addr a[40];
+    int32_t idx[40];
+    struct clientlog_report r;
+    (void)state;
+    assert_int_equal(clientlog_capacity(cl), 16);
+    for (int i = 0; i < 40; i++) {
+        memset(&a[i], 0, sizeof a[i]);
+        a[i].family = ADDR_INET6;
+        a[i].bytes[0] = 0x20;
+        a[i].bytes[1] = 0x01; /* 2001::/64, the same first 8 bytes for all */
+        a[i].bytes[8] = (uint8_t)(i * 7);
+        a[i].bytes[15] = (uint8_t)i;
+    }
+    for (int i = 0; i < 16; i++)
+        idx[i] = clientlog_access(cl, CLIENTLOG_NTP, &a[i], T0 + i);
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(clientlog_access(cl, CLIENTLOG_NTP, &a[i], T0 + 100 + i), idx[i]);
+        assert_int_equal(clientlog_report(cl, (uint32_t)idx[i], T0 + 200, &r), 1);
+        assert_int_equal(r.addr.family, ADDR_INET6);
+        assert_memory_equal(r.addr.bytes, a[i].bytes, 16);
+        assert_int_equal(r.ntp_hits, 2);
+    }
+    /* 24 more: each evicts the least recently used, so at the end 24..39 are held and 0..23
+     * are not (a lookup of one of them makes a new record with one hit). */
+    for (int i = 16; i < 40; i++)
+        idx[i] = clientlog_access(cl, CLIENTLOG_NTP, &a[i], T0 + 300 + i);
+    for (int i = 24; i < 40; i++) {
+        assert_int_equal(clientlog_report(cl, (uint32_t)idx[i], T0 + 400, &r), 1);
+        assert_memory_equal(r.addr.bytes, a[i].bytes, 16);
+        assert_int_equal(r.ntp_hits, 1);
+    }
+    for (int i = 24; i < 40; i++)
+        assert_int_equal(clientlog_access(cl, CLIENTLOG_NTP, &a[i], T0 + 500 + i), idx[i]);
+    {
+        int32_t j = clientlog_access(cl, CLIENTLOG_NTP, &a[3], T0 + 600);
+        assert_int_equal(clientlog_report(cl, (uint32_t)j, T0 + 600, &r), 1);
+        assert_memory_equal(r.addr.bytes, a[3].bytes, 16);
+        assert_int_equal(r.ntp_hits, 1);
+    }
+    clientlog_free(cl);
+}
+
 /* clientlog_ntp_request() is clientlog_access(NTP) + clientlog_limit(): the same indices,
  * verdicts (drops, leaks, KoDs from the same PRNG) and counters, over IPv4 and IPv6 clients
  * that overflow the table (evictions) and exceed the rate limit. */
@@ -488,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_interleaved_timestamps),
         cmocka_unit_test(test_services_counted),
         cmocka_unit_test(test_ntp_request_equals_access_limit),
+        cmocka_unit_test(test_ipv6_split_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
