@@ -216,3 +216,108 @@ cpu_busy_pct() {
         t2=0; for (i=13;i<=22;i++) t2+=$i; i2=$16+$17;
         if (t2>t1) printf "%.0f", 100*(1-(i2-i1)/(t2-t1)); else print "?" }'
 }
+
+# --- The client-side A/B scripts (xleave-ab.sh, txts-ab.sh): a tempusd -x client syncing on
+# loopback, polling every 1/16 s, run after run, each summarised from its measurements.log.
+
+# ab_init NAME [BUILDDIR]: BUILD, TEMPUSD ($TEMPUSD or the build's), TEMPUSC, CHRONYD, DUR_S,
+# WARM_S, ROUNDS (defaults from the caller's AB_DUR_S, AB_ROUNDS), a private WORK directory and
+# the EXIT trap that stops every process in AB_PIDS (by PID) and removes WORK.
+ab_init() {
+    local name=$1
+    BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    BUILD=$(cd "${2:-$BENCH_SRC/build}" && pwd) || { echo "no build directory $2" >&2; exit 1; }
+    TEMPUSD=${TEMPUSD:-$BUILD/tempusd}
+    TEMPUSC=$BUILD/tempusc
+    CHRONYD=${CHRONYD:-/usr/sbin/chronyd}
+    DUR_S=${DUR_S:-${AB_DUR_S:-30}}
+    ROUNDS=${ROUNDS:-${AB_ROUNDS:-2}}
+    WARM_S=${WARM_S:-5}
+    local f
+    for f in "$TEMPUSD" "$TEMPUSC" "$CHRONYD"; do
+        [ -x "$f" ] || { echo "missing $f" >&2; exit 1; }
+    done
+    WORK=$(mktemp -d "/tmp/tempus-$name.XXXXXX")
+    AB_PIDS=()
+    trap ab_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+ab_cleanup() {
+    local p
+    for p in "${AB_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${AB_PIDS[@]}"; do
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null
+    done
+    rm -rf "$WORK"
+}
+
+# ab_chronyd PORT: Debian's chronyd -x serving `local stratum 2` on 127.0.0.1:PORT.
+ab_chronyd() {
+    cat >"$WORK/chronyd.conf" <<CONF
+local stratum 2
+port $1
+bindaddress 127.0.0.1
+allow 127.0.0.1
+cmdport 0
+bindcmdaddress $WORK/chronyd.sock
+pidfile $WORK/chronyd.pid
+CONF
+    "$CHRONYD" -x -d -u root -f "$WORK/chronyd.conf" >"$WORK/chronyd.out" 2>&1 &
+    AB_PIDS+=($!)
+}
+
+# ab_header TITLE: the conditions lines every A/B script prints first.
+ab_header() {
+    echo "# $1"
+    echo "date: $(date -u +%FT%TZ); load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs"
+    echo "runs of ${DUR_S} s (first ${WARM_S} s dropped), alternating; offsets/delays in us"
+    echo
+}
+
+# ab_client_run DIR BIN PORT [SERVER OPTIONS]: BIN -x syncing from 127.0.0.1:PORT for DUR_S s,
+# logging measurements into DIR/log; AB_SD = sourcestats' Std Dev at the end.
+ab_client_run() {
+    local dir=$1 bin=$2 port=$3 opt=${4:-} pid
+    mkdir -m 700 "$dir" && mkdir -m 700 "$dir/log"
+    "$bin" -x -d -u root "server 127.0.0.1 port $port iburst minpoll -4 maxpoll -4$opt" \
+        "pidfile $dir/pid" "cmdport 0" "bindcmdaddress $dir/sock" "logdir $dir/log" \
+        "log measurements" >"$dir/out" 2>&1 &
+    pid=$!
+    AB_PIDS+=("$pid")
+    sleep "$DUR_S"
+    "$TEMPUSC" -n -h "$dir/sock" sourcestats >"$dir/ss" 2>&1
+    kill "$pid"
+    wait "$pid" 2>/dev/null
+    AB_SD=$(awk '$1 == "127.0.0.1" {print $NF}' "$dir/ss")
+}
+
+# ab_summary DIR LABEL TAG_FROM_END: one table row from DIR/log/measurements.log: "| LABEL |
+# tag counts | samples | offset SD | offset median | delay median | delay SD | AB_SD |", where the
+# tag is the field TAG_FROM_END before the last (measurements.log: date time ip leap stratum
+# tests(3) poll poll score offset delay ... refid mode TX RX; 2 = mode, 1 = TX stamp source).
+ab_summary() {
+    awk -v warm="$WARM_S" -v label="$2" -v back="$3" -v sd="$AB_SD" '
+        $3 == "127.0.0.1" {
+            split($2, t, ":"); s = t[1] * 3600 + t[2] * 60 + t[3]
+            if (first == "") first = s
+            if (s - first < warm) next
+            n++; off[n] = $12 * 1e6; del[n] = $13 * 1e6; tags[$(NF - back)]++
+        }
+        function med(a, n,   i, j, x) {
+            for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        function sdev(a, n,   i, m, v) {
+            for (i = 1; i <= n; i++) m += a[i]; m /= n
+            for (i = 1; i <= n; i++) v += (a[i] - m) ^ 2
+            return sqrt(v / (n - 1))
+        }
+        END {
+            if (n < 3) { printf "| %s | - | %d | - | - | - | - | %s |\n", label, n, sd; exit }
+            osd = sdev(off, n); dsd = sdev(del, n)
+            tg = ""; for (c in tags) tg = tg c "=" tags[c] " "
+            printf "| %s | %s| %d | %.2f | %.2f | %.2f | %.2f | %s |\n", label, tg, n, osd, med(off, n), med(del, n), dsd, sd
+        }' "$1/log/measurements.log"
+}

@@ -6,10 +6,12 @@
 #   bench/run-server-bench.sh [BUILDDIR]
 #
 # Method: the servers run side by side on their own ports (idle ones cost nothing) and the load
-# ramps are interleaved (ramp 1 of every server, then ramp 2 ...) so that noise from other work
-# on the machine falls on all of them alike. A ramp offers RATES requests/s in turn for STEP_S
+# ramps are interleaved step by step (each rate of ramp 1 to every server in turn, the first
+# server rotating, then ramp 2 ...) so that noise from other work on the machine, and its
+# changes of speed, fall on all of them alike. A ramp offers RATES requests/s in turn for STEP_S
 # seconds each; its result is the highest replies/s of its steps. The result of a server is the
-# median over RAMPS ramps. Latency is measured at LAT_RATE requests/s: LAT_REPS rounds, each
+# median over RAMPS ramps (the bar's measure: the ratio of two such medians); also printed, the
+# median of the per-ramp ratios to the echo (paired: the same ramp's interleaved steps). Latency is measured at LAT_RATE requests/s: LAT_REPS rounds, each
 # giving every server one run, in an order that rotates from round to round (so that no server
 # always runs right after the same other); per server the medians of p50/p99/p99.9 and the
 # range of its p99s, and for tempusd against chronyd the median of the rounds' p99 ratios
@@ -122,16 +124,26 @@ one_run() {
     RPS=${f[6]:-0}
 }
 
-declare -A PEAKS
+# Steps interleaved: each rate of a ramp is offered to every server in turn (the first server
+# rotating from step to step), so that the servers' steps at one rate run within seconds of each
+# other: the machine ran at two speeds within a run (session 5), and a server whose whole ramp
+# fell in the slow phase lost points a slower echo ramp did not.
+declare -A PEAKS BEST
+nact=${#active[@]}
 for ramp in $(seq 1 "$RAMPS"); do
-    for s in "${active[@]}"; do
-        best=0
-        for rate in $RATES; do
+    for s in "${active[@]}"; do BEST[$s]=0; done
+    step=0
+    for rate in $RATES; do
+        for i in $(seq 0 $((nact - 1))); do
+            s=${active[$(((i + ramp - 1 + step) % nact))]}
             one_run ramp "$ramp" "$s" "$rate"
-            [ "$RPS" -gt "$best" ] && best=$RPS
+            [ "$RPS" -gt "${BEST[$s]}" ] && BEST[$s]=$RPS
         done
-        PEAKS[$s]="${PEAKS[$s]:-} $best"
-        echo "ramp $ramp $s: peak $best replies/s (load average $(cut -d' ' -f1 /proc/loadavg))"
+        step=$((step + 1))
+    done
+    for s in "${active[@]}"; do
+        PEAKS[$s]="${PEAKS[$s]:-} ${BEST[$s]}"
+        echo "ramp $ramp $s: peak ${BEST[$s]} replies/s (load average $(cut -d' ' -f1 /proc/loadavg))"
     done
 done
 for rep in $(seq 1 "$LAT_REPS"); do
@@ -188,7 +200,17 @@ if [ -n "$echo_med" ] && [ "$RAMPS" -gt 0 ]; then
     for s in "${active[@]}"; do
         [ "$s" = echo ] && continue
         med=$(echo "${PEAKS[$s]}" | tr ' ' '\n' | grep . | median)
-        awk -v s="$s" -v a="$med" -v b="$echo_med" 'BEGIN {printf "ratio %s / echo = %.3f\n", s, a / b}'
+        # the bar's measure: the ratio of the two medians of ramp peaks; beside it, the same
+        # ramps paired (each ramp's peak over the echo's peak of that ramp, whose steps ran
+        # interleaved with this server's), whose median moves less with the machine's speed
+        paired=$(awk -v a="${PEAKS[$s]}" -v b="${PEAKS[echo]}" 'BEGIN {
+            n = split(a, x, " "); split(b, y, " ")
+            for (i = 1; i <= n; i++) if (y[i] > 0) printf "%.4f\n", x[i] / y[i] }')
+        pmed=$(echo "$paired" | median)
+        plo=$(echo "$paired" | sort -g | head -1)
+        phi=$(echo "$paired" | sort -g | tail -1)
+        awk -v s="$s" -v a="$med" -v b="$echo_med" -v pm="$pmed" -v lo="$plo" -v hi="$phi" \
+            -v n="$RAMPS" 'BEGIN {printf "ratio %s / echo = %.3f (medians of %d ramp peaks); paired by ramp: median %.3f, min-max %.3f-%.3f\n", s, a / b, n, pm, lo, hi}'
     done
 fi
 if [[ " ${active[*]} " == *" chronyd "* ]]; then
