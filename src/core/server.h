@@ -116,6 +116,7 @@ struct server_template {
     uint32_t disp_rate_ppb; /* 0: no growth */
     int64_t disp_cache_ms;  /* last whole ms of elapsed time asked for, and its answer */
     uint32_t disp_cache_short;
+    int64_t disp_win_ns; /* the times that get disp_cache_short: [this, this + 1 ms) */
 };
 
 /* Server state: parameters, randomness for timestamp fuzz, per-verdict counters, the reply

@@ -686,6 +686,56 @@ static void test_dispersion_vs_float(void **state)
     }
 }
 
+/* With one reference and many requests (the template's cached millisecond window reused),
+ * every reply carries server_root_dispersion() of its receive time: at and 1 ns around
+ * whole-millisecond boundaries on both sides of the dispersion's time, back and forth, and far
+ * away. */
+static void test_dispersion_cache_window(void **state)
+{
+    struct server s;
+    struct server_params sp;
+    struct server_ref ref;
+    struct fake_clock fc = {T0, 0};
+    struct prng p;
+    (void)state;
+    server_params_default(&sp);
+    server_init(&s, &sp, 1);
+    prng_seed(&p, 9);
+    synced_ref(&ref);
+    ref.root_disp_ns = 123456789;
+    /* 4 %: 2.6 short units a millisecond, so that every millisecond gives another value */
+    ref.disp_rate_ppb = 40000000;
+    ref.ref_time_ns = T0 - 7 * NS;
+    ref.disp_time_ns = T0;
+    int64_t base = T0;
+    for (int k = 0; k < 40000; k++) {
+        static const int64_t steps[] = {-1000001, -1000000, -999999, -1,     0,
+                                        1,        999999,   1000000, 1000001};
+        uint8_t req[48], out[128];
+        size_t out_len;
+        int64_t rx;
+        if (k % 8 == 0) {
+            /* a new base at a whole millisecond from the dispersion's time, or 1 ns either
+             * side, within +-100 ms, or (1 in 16) far away: up to ~100 days either side
+             * (saturation past 49.7 days) */
+            int64_t ms = (int64_t)prng_below(&p, 200) - 100;
+            base = T0 + ms * 1000000LL + (int64_t)prng_below(&p, 3) - 1;
+            if (k % 128 == 0)
+                base = T0 + ((int64_t)prng_below(&p, 2000000000u) - 1000000000LL) * 8640000LL;
+            rx = base;
+        } else {
+            /* the base's cached window and its edges */
+            rx = base + steps[prng_below(&p, 9)];
+        }
+        request(req, 4, 3, 6, 0x1234);
+        fc.now = rx;
+        assert_int_equal(answer(&s, &ref, NULL, req, 48, &(struct addr){.family = ADDR_INET4}, rx,
+                                &fc, out, &out_len),
+                         SERVER_REPLY);
+        assert_int_equal(ntp_get_u32(out + NTP_OFF_ROOT_DISP), server_root_dispersion(&ref, rx));
+    }
+}
+
 /* server_answer + server_finish (the daemon's split around its own clock read) give the same
  * bytes as server_respond with the clock read in between; a reference change is picked up;
  * the local reference puts the receive time in the reference timestamp. */
@@ -929,6 +979,7 @@ int main(void)
         cmocka_unit_test(test_random_requests),
         cmocka_unit_test(test_ntp_from_ns),
         cmocka_unit_test(test_dispersion_vs_float),
+        cmocka_unit_test(test_dispersion_cache_window),
         cmocka_unit_test(test_answer_finish_split),
         cmocka_unit_test(test_answer_now),
     };
