@@ -16,6 +16,7 @@
 #include "core/select.h"
 #include "core/sfilter.h"
 #include "core/srcstats.h"
+#include "core/xleave.h"
 #include "wire/ntp.h"
 
 #define ENGINE_MAX_SOURCES  64
@@ -25,7 +26,6 @@
 #define BURST_INTERVAL_S    2.0  /* iburst/burst spacing, or 2^poll/4 if shorter */
 #define LEAP_GUARD_S        5.0  /* samples this close to a leap second are dropped */
 #define STARTUP_HOLD_S      10.0 /* longest wait for all initial bursts before an update */
-#define XLEAVE_MAX_MISSED   4    /* xleave: basic requests after this many unanswered ones */
 #ifndef POLL_RANDOMNESS
 /* Each poll interval is lengthened by a uniform 0..2 %: chronyd 4.3's observed intervals at
  * poll 10 under the syscall-level simulator span 1024..1044 s (mean 1031), at poll 6 64..65.3
@@ -102,28 +102,6 @@
 #ifndef SIGMA_POLL
 #define SIGMA_POLL 3.0 /* poll adaptation: prediction error bound in model sigmas */
 #endif
-
-/* One request/response exchange's local times, kept for the interleaved response that will
- * carry the server's precise transmit time of it (xleave). */
-struct xleave_exchange {
-    int64_t t1_real_ns, t1_mono_ns; /* our request left (kernel TX stamp or the clock read) */
-    double t1_corr_s, t1_steps_s;   /* discipline correction and steps at T1 */
-    int t1_kernel;
-    int64_t t4_real_ns, t4_mono_ns; /* its response arrived */
-    double t4_corr_s, t4_steps_s;
-};
-
-/* Interleaved client mode (`xleave`, chrony's client side of
- * draft-ietf-ntp-interleaved-modes): state between exchanges. */
-struct xleave {
-    int sent;                  /* the outstanding request went out interleaved */
-    struct ntp_ts64 rx_cookie; /* its random receive field: an interleaved response's origin */
-    struct ntp_ts64 remote_rx; /* receive field of the last valid response (its request's T2) */
-    int missed;                /* requests sent since the last valid response */
-    int last_basic;            /* the last valid response was in basic mode */
-    int have_prev;             /* prev and remote_rx hold the last valid response's exchange */
-    struct xleave_exchange prev;
-};
 
 struct source {
     int id;
@@ -520,80 +498,6 @@ static void adjust_poll(struct source *s, double delta)
     adjust_poll2(s, delta, delta);
 }
 
-/* xleave: makes the request interleaved when the last valid response named a server receive
- * timestamp and fewer than XLEAVE_MAX_MISSED requests went unanswered since (then basic
- * requests until one is answered, as chronyd). Origin = the server's receive timestamp of our
- * previous request: a server that still holds it answers with the transmit timestamp of its
- * response to that request (and our receive field as origin); one that does not answers in
- * basic mode. Receive = a random value that only has to come back: chronyd puts its local
- * receive time there, which tells observers our clock; the server treats it as opaque.
- * Client requests only (no interleaved symmetric mode). */
-static void xleave_prepare(struct engine *e, struct source *s, struct ntp_packet *p)
-{
-    struct xleave *x = &s->xl;
-    x->sent = s->sp.xleave && s->sp.kind == ENGINE_SOURCE_SERVER && x->have_prev &&
-              x->missed < XLEAVE_MAX_MISSED && p->version == 4;
-    x->missed++;
-    if (!x->sent)
-        return;
-    uint64_t r;
-    do
-        r = prng_next_u64(&e->prng);
-    while (r == 0 || ntp_time_equal(ntp_time_ts_from_u64(r), p->transmit));
-    x->rx_cookie = ntp_time_ts_from_u64(r);
-    p->origin = x->remote_rx;
-    p->receive = x->rx_cookie;
-}
-
-/* Test 2 in both modes: the origin is our request's transmit field (basic) or, for a request
- * sent interleaved, its receive field (*interleaved = 1). */
-static int xleave_test2(const struct source *s, const struct ntp_packet *p, int *interleaved)
-{
-    int basic = s->awaiting && ntp_time_equal(p->origin, s->cookie);
-    *interleaved =
-        !basic && s->awaiting && s->xl.sent && ntp_time_equal(p->origin, s->xl.rx_cookie);
-    return basic || *interleaved;
-}
-
-/* The exchange a valid response measures, into x, T2 and T3 (ns, local real scale): basic,
- * this request and response; interleaved, the previous exchange, whose server transmit time
- * this response carries (T2 = the previous response's receive field). Then this exchange
- * becomes the previous one. Returns 0 when the response must give no sample (test A):
- * interleaved after a basic response, whose exchange that response measured already (with
- * the server's transmit time read before its send), as chronyd 4.3 refuses it. */
-static int xleave_exchange_of(const struct engine *e, struct source *s, const struct ntp_packet *p,
-                              int interleaved, int64_t rx_real_ns, int64_t now_mono_ns,
-                              struct xleave_exchange *x, int64_t *T2, int64_t *T3)
-{
-    struct xleave_exchange cur = {
-        .t1_real_ns = s->tx_real_ns,
-        .t1_mono_ns = s->tx_mono_ns,
-        .t1_corr_s = s->tx_corr_s,
-        .t1_steps_s = s->tx_steps_s,
-        .t1_kernel = s->tx_kernel,
-        .t4_real_ns = rx_real_ns,
-        .t4_mono_ns = now_mono_ns,
-        .t4_corr_s = e->d.corr_s,
-        .t4_steps_s = e->d.steps_s,
-    };
-    int ok = 1;
-    if (interleaved) {
-        *x = s->xl.prev;
-        *T2 = ntp_time_to_ns(s->xl.remote_rx, x->t4_real_ns);
-        ok = !s->xl.last_basic;
-    } else {
-        *x = cur;
-        *T2 = ntp_time_to_ns(p->receive, rx_real_ns);
-    }
-    *T3 = ntp_time_to_ns(p->transmit, x->t4_real_ns);
-    s->xl.prev = cur;
-    s->xl.remote_rx = p->receive;
-    s->xl.have_prev = 1;
-    s->xl.last_basic = !interleaved;
-    s->xl.missed = 0;
-    return ok;
-}
-
 static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
                      const struct engine_io *io)
 {
@@ -635,7 +539,7 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
     while (r == 0);
     s->cookie = ntp_time_ts_from_u64(r);
     p.transmit = s->cookie;
-    xleave_prepare(e, s, &p);
+    xleave_prepare(&s->xl, s->sp.xleave && s->sp.kind == ENGINE_SOURCE_SERVER, &e->prng, &p);
     uint8_t buf[NTP_HEADER_LEN + 4 + KEYS_DIGEST_MAX];
     size_t len = ntp_build(&p, buf, sizeof(buf));
     if (key)
@@ -1040,7 +944,7 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
 
     int t1 = !(s->have_pkt && ntp_time_equal(p.transmit, s->last_rx_xmt));
     int interleaved;
-    int t2 = xleave_test2(s, &p, &interleaved);
+    int t2 = xleave_test2(&s->xl, s->awaiting, s->cookie, &p, &interleaved);
     int t3 = !ntp_time_is_zero(p.origin) && !ntp_time_is_zero(p.receive) &&
              !ntp_time_is_zero(p.transmit);
     /* Test 5: with a key, the reply must carry a good MAC of that key (chrony:
@@ -1093,9 +997,20 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
      * timeline (and the correction at transmit with it), so a reply in flight across a
      * start-up step is used, as chronyd uses it, instead of costing a request more per
      * source (step100: 4 burst requests per server, as chronyd, instead of 5). */
+    struct xleave_exchange cur = {
+        .t1_real_ns = s->tx_real_ns,
+        .t1_mono_ns = s->tx_mono_ns,
+        .t1_corr_s = s->tx_corr_s,
+        .t1_steps_s = s->tx_steps_s,
+        .t1_kernel = s->tx_kernel,
+        .t4_real_ns = rx_real_ns,
+        .t4_mono_ns = now_mono_ns,
+        .t4_corr_s = e->d.corr_s,
+        .t4_steps_s = e->d.steps_s,
+    };
     struct xleave_exchange x;
     int64_t T2, T3;
-    int xl_ok = xleave_exchange_of(e, s, &p, interleaved, rx_real_ns, now_mono_ns, &x, &T2, &T3);
+    int xl_ok = xleave_exchange_of(&s->xl, &cur, &p, interleaved, &x, &T2, &T3);
     s->last_tx_kernel = x.t1_kernel;
     double step_s = x.t4_steps_s - x.t1_steps_s;
     int64_t T1 = x.t1_real_ns + (int64_t)llround(step_s * 1e9), T4 = x.t4_real_ns;
