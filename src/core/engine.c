@@ -20,12 +20,13 @@
 #include "wire/ntp.h"
 
 #define ENGINE_MAX_SOURCES  64
-#define MAX_RESPONSE_TIME_S 4.0  /* test A: server's T3 - T2 */
-#define MAX_ROOT_DISTANCE_S 16.0 /* test 7 */
-#define INITIAL_DELAY_S     0.2  /* first poll after start (chrony) */
-#define BURST_INTERVAL_S    2.0  /* iburst/burst spacing, or 2^poll/4 if shorter */
-#define LEAP_GUARD_S        5.0  /* samples this close to a leap second are dropped */
-#define STARTUP_HOLD_S      10.0 /* longest wait for all initial bursts before an update */
+#define MAX_RESPONSE_TIME_S 4.0   /* test A: server's T3 - T2 */
+#define MAX_ROOT_DISTANCE_S 16.0  /* test 7 */
+#define INITIAL_DELAY_S     0.2   /* first poll after start (chrony) */
+#define BURST_INTERVAL_S    2.0   /* iburst/burst spacing, or 2^poll/4 if shorter */
+#define LEAP_GUARD_S        5.0   /* samples this close to a leap second are dropped */
+#define STARTUP_HOLD_S      10.0  /* longest wait for all initial bursts before an update */
+#define PEER_PRECISION_LOG2 (-20) /* our symmetric packets' precision (core/server's default) */
 #ifndef POLL_RANDOMNESS
 /* Each poll interval is lengthened by a uniform 0..2 %: chronyd 4.3's observed intervals at
  * poll 10 under the syscall-level simulator span 1024..1044 s (mean 1031), at poll 6 64..65.3
@@ -139,6 +140,14 @@ struct source {
     struct ntp_ts64 last_rx_xmt; /* transmit timestamp of the last valid response (test 1) */
     unsigned reach;
     struct xleave xl;
+
+    /* Symmetric mode (peers): the peer's last transmit field and when it arrived, which our
+     * next packet carries back as origin and receive (its T1 and T2 for its measurement). */
+    int have_peer_xmt;
+    struct ntp_ts64 peer_xmt;
+    int64_t peer_rx_real_ns;
+    int64_t peer_rx_mono_ns; /* 0 = none yet */
+    int peer_poll;           /* the poll field of its last packet */
 
     struct srcstats st;
     struct sfilter flt; /* `filter N`: good samples wait here for N polls */
@@ -498,6 +507,31 @@ static void adjust_poll(struct source *s, double delta)
     adjust_poll2(s, delta, delta);
 }
 
+/* The header of our symmetric packets: the reference we serve (the io's peer_header hook,
+ * which knows the daemon's local reference), else the engine's own. */
+static void peer_header(const struct engine *e, int64_t now_mono_ns, const struct engine_io *io,
+                        struct ntp_packet *p)
+{
+    if (io && io->peer_header) {
+        io->peer_header(io->ctx, now_mono_ns, p);
+        return;
+    }
+    struct report_reference r;
+    engine_reference(e, now_mono_ns, &r);
+    p->precision = PEER_PRECISION_LOG2;
+    if (!r.synced) {
+        p->leap = NTP_LEAP_UNSYNC;
+        p->stratum = 0;
+        return;
+    }
+    p->leap = (uint8_t)r.leap;
+    p->stratum = (uint8_t)r.stratum;
+    p->refid = r.ref_id;
+    p->reference = ntp_time_from_ns(r.ref_time_real_ns);
+    p->root_delay = ntp_time_short_from_s(r.root_delay_s);
+    p->root_dispersion = ntp_time_short_from_s(r.root_dispersion_s);
+}
+
 static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
                      const struct engine_io *io)
 {
@@ -533,18 +567,38 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
     p.mode = s->sp.kind == ENGINE_SOURCE_PEER ? NTP_MODE_ACTIVE : NTP_MODE_CLIENT;
     p.poll = (int8_t)s->poll;
     p.precision = 32;
-    uint64_t r;
-    do
-        r = prng_next_u64(&e->prng);
-    while (r == 0);
-    s->cookie = ntp_time_ts_from_u64(r);
+    int peer = s->sp.kind == ENGINE_SOURCE_PEER;
+    if (peer) {
+        /* Symmetric mode: the packet is both our request and our answer to the peer's last
+         * one, so it carries our reference (the peer may synchronise to us), the peer's
+         * transmit field as origin, our receive time of it, and our real transmit time
+         * (the peer's T3: no random cookie), as chronyd 4.3 sends them. */
+        discipline_advance(&e->d, tsec(e, now_mono_ns));
+        peer_header(e, now_mono_ns, io, &p);
+        if (s->have_peer_xmt) {
+            p.origin = s->peer_xmt;
+            p.receive = ntp_time_from_ns(s->peer_rx_real_ns);
+        }
+        s->cookie = ntp_time_from_ns(read_real(e));
+        if (ntp_time_is_zero(s->cookie))
+            s->cookie.frac = 1;
+    } else {
+        uint64_t r;
+        do
+            r = prng_next_u64(&e->prng);
+        while (r == 0);
+        s->cookie = ntp_time_ts_from_u64(r);
+    }
     p.transmit = s->cookie;
-    xleave_prepare(&s->xl, s->sp.xleave && s->sp.kind == ENGINE_SOURCE_SERVER, &e->prng, &p);
+    xleave_prepare(&s->xl, s->sp.xleave && !peer, &e->prng, &p);
     uint8_t buf[NTP_HEADER_LEN + 4 + KEYS_DIGEST_MAX];
     size_t len = ntp_build(&p, buf, sizeof(buf));
     if (key)
         len = keys_sign(key, p.version, buf, len, sizeof(buf));
-    discipline_advance(&e->d, tsec(e, now_mono_ns));
+    /* T1 of our own measurement: as late as possible (the transmit field above had to be
+     * read before the packet was built) */
+    if (!peer)
+        discipline_advance(&e->d, tsec(e, now_mono_ns));
     s->tx_real_ns = read_real(e);
     s->tx_mono_ns = now_mono_ns;
     s->tx_corr_s = e->d.corr_s;
@@ -920,6 +974,28 @@ static int near_leap(const struct engine *e, int64_t real_ns)
     return d > -(int64_t)(LEAP_GUARD_S * 1e9) && d < (int64_t)(LEAP_GUARD_S * 1e9);
 }
 
+static void receive_packet(struct engine *e, struct source *s, const uint8_t *pkt, size_t len,
+                           int64_t rx_real_ns, int64_t now_mono_ns);
+
+/* Symmetric mode's phase rule, after a new packet of the peer: our next packet goes at least
+ * half an interval after it. Peers whose packets cross on the wire (each sent before the
+ * other's arrived) both fail test 2, and peers polling at one rate stay in such a phase for
+ * long (tempusd against chronyd 4.3 started together on loopback: 8 % of the packets invalid,
+ * reach 267; two tempusd: every other one); half an interval apart, each packet answers the
+ * other's last. Stable: the peer, seeing ours half an interval after its own, keeps its
+ * schedule. Only when the peer polls no faster than we do (else the wait would repeat before
+ * we ever sent; its packets answer ours anyway), not during a burst. tempus's own rule:
+ * chronyd 4.3 keeps its peers apart by other means (observed: it lengthens its interval by
+ * ~10 % for a while, or answers at once). */
+static void peer_phase(struct source *s, int64_t now_mono_ns)
+{
+    if (s->peer_poll < s->poll || s->burst_total > 0)
+        return;
+    int64_t half = (int64_t)(poll_interval_s(s) * 0.5e9);
+    if (s->next_tx_mono < now_mono_ns + half)
+        s->next_tx_mono = now_mono_ns + half;
+}
+
 void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t len,
                     int64_t rx_real_ns, int64_t now_mono_ns, const struct engine_io *io)
 {
@@ -928,6 +1004,16 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     if (idx < 0)
         return;
     struct source *s = e->src[idx];
+    int64_t before = s->peer_rx_mono_ns;
+    receive_packet(e, s, pkt, len, rx_real_ns, now_mono_ns);
+    if (s->peer_rx_mono_ns != before)
+        peer_phase(s, now_mono_ns);
+}
+
+/* One datagram of source s: packet tests, the sample, selection and the clock update. */
+static void receive_packet(struct engine *e, struct source *s, const uint8_t *pkt, size_t len,
+                           int64_t rx_real_ns, int64_t now_mono_ns)
+{
     double t_now = tsec(e, now_mono_ns);
     e->now_s = t_now;
     discipline_advance(&e->d, t_now);
@@ -942,7 +1028,8 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
                   : p.mode != NTP_MODE_SERVER)
         return;
 
-    int t1 = !(s->have_pkt && ntp_time_equal(p.transmit, s->last_rx_xmt));
+    int t1 = !(s->have_pkt && ntp_time_equal(p.transmit, s->last_rx_xmt)) &&
+             !(want_peer && s->have_peer_xmt && ntp_time_equal(p.transmit, s->peer_xmt));
     int interleaved;
     int t2 = xleave_test2(&s->xl, s->awaiting, s->cookie, &p, &interleaved);
     int t3 = !ntp_time_is_zero(p.origin) && !ntp_time_is_zero(p.receive) &&
@@ -955,6 +1042,15 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
         t5 = authenticated =
             key && lay.mac_len > 0 &&
             keys_check(key, p.version, pkt, lay.mac_off, pkt + lay.mac_off, lay.mac_len);
+    }
+    /* A peer's new packet, valid or not (the first ones carry no origin), is what our next
+     * one answers (chronyd 4.3 does the same: observed on loopback). */
+    if (want_peer && t1 && t5 && !ntp_time_is_zero(p.transmit)) {
+        s->have_peer_xmt = 1;
+        s->peer_xmt = p.transmit;
+        s->peer_rx_real_ns = rx_real_ns;
+        s->peer_rx_mono_ns = now_mono_ns;
+        s->peer_poll = p.poll;
     }
     /* KoD: believed only when it answers our outstanding request. */
     if (ntp_is_kod(&p) && t1 && t2 && t5) {
@@ -1042,7 +1138,8 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
 
     /* Tests A-D. */
     int tA = delay - disp <= s->sp.maxdelay_s && prec <= s->sp.maxdelay_s &&
-             remote_iv <= MAX_RESPONSE_TIME_S && remote_iv >= 0.0 && local_iv >= 0.0 && xl_ok;
+             (remote_iv <= MAX_RESPONSE_TIME_S || want_peer) && remote_iv >= 0.0 &&
+             local_iv >= 0.0 && xl_ok;
     int tB = 1, tC = 1, tD = 1;
     double age = s->st.n > 0 ? t_mid - srcstats_last(&s->st)->t_s : 0.0;
     double growth = age * (s->st.skew + e->p.maxclockerror_ppm * 1e-6);

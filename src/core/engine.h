@@ -23,6 +23,7 @@
 #include "core/keys.h"
 #include "core/report.h"
 #include "core/tzif.h"
+#include "wire/ntp.h"
 
 struct engine;
 
@@ -114,6 +115,10 @@ struct engine_io {
     void *ctx;
     /* Sends len bytes to the source's remote address; 0 or -errno (counted, not fatal). */
     int (*send)(void *ctx, int source_id, const uint8_t *pkt, size_t len);
+    /* Optional: fills the reference fields of our symmetric (peer) packets (leap, stratum,
+     * precision, root delay and dispersion, refid, reference time) with what we serve now;
+     * the daemon's hook knows its `local` reference. NULL: the engine's own reference. */
+    void (*peer_header)(void *ctx, int64_t now_mono_ns, struct ntp_packet *p);
 };
 
 /* Creates an engine steering clock (borrowed; must outlive the engine). NULL on ENOMEM. */

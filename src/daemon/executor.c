@@ -518,21 +518,51 @@ static void on_publish_timer(void *ctx, int64_t now_mono_ns)
         loop_add_timer(x->loop, now_mono_ns + PUBLISH_INTERVAL_NS, on_publish_timer, x);
 }
 
-/* The packet path's hook while peers exist: a configured peer's mode 2 answers to our mode 1
- * polls go to the engine; its own mode 1 polls are answered (mode 2) from our reference like a
- * client's request, without the allow/deny check (configuring the peer is the permission). */
+/* The packet path's hook while peers exist: a configured peer's symmetric packets (mode 1,
+ * and mode 2 from a peer that has no association with us) go to the engine, without the
+ * allow/deny check (configuring the peer is the permission) and without an immediate answer:
+ * our own next poll answers them, as chronyd 4.3 does (observed on loopback: two chronyd
+ * peers exchange only mode 1, each on its own schedule). */
 static enum ntpserve_class classify(void *ctx, const struct udp_msg *m, int mode)
 {
     struct executor *x = ctx;
     struct xsource *s = find_source_by_addr(x, &m->rx.remote);
     if (!s || !s->peer)
         return NTPSERVE_CLIENT;
-    if (mode == 2) {
+    if (mode == 1 || mode == 2) {
         deliver(x, s, m->buf, m->len, &m->rx);
         x->peer_delivered = 1;
         return NTPSERVE_TAKEN;
     }
-    return mode == 1 ? NTPSERVE_PEER : NTPSERVE_CLIENT;
+    return NTPSERVE_CLIENT;
+}
+
+/* The engine's peer_header hook: our symmetric packets announce what we serve (core/server's
+ * reference, the local reference included). */
+static void io_peer_header(void *ctx, int64_t now_mono_ns, struct ntp_packet *p)
+{
+    struct executor *x = ctx;
+    struct server_ref ref;
+    struct server_params sp;
+    server_params_default(&sp);
+    current_ref(x, &ref, now_mono_ns);
+    p->precision = sp.precision_log2;
+    if (!ref.synced) {
+        p->leap = NTP_LEAP_UNSYNC;
+        p->stratum = 0;
+        return;
+    }
+    int64_t now_real = x->clock->read_real_ns(x->clock->ctx);
+    int64_t since = ref.disp_time_ns ? now_real - ref.disp_time_ns : now_real - ref.ref_time_ns;
+    double disp_s = (double)ref.root_disp_ns * 1e-9;
+    if (since > 0)
+        disp_s += (double)since * 1e-9 * (double)ref.disp_rate_ppb * 1e-9;
+    p->leap = ref.leap;
+    p->stratum = ref.stratum;
+    p->refid = ref.refid;
+    p->reference = ntp_time_from_ns(ref.ref_time_ns);
+    p->root_delay = ref.root_delay;
+    p->root_dispersion = ntp_time_short_from_s(disp_s);
 }
 
 static int64_t map_rx_hook(void *ctx, int64_t system_ns)
@@ -672,6 +702,7 @@ struct executor *executor_new(const struct executor_params *p, struct loop *loop
         x->cb = *cb;
     x->io.ctx = x;
     x->io.send = io_send;
+    x->io.peer_header = io_peer_header;
     x->server_fd4 = x->server_fd6 = x->acq_fd4 = x->acq_fd6 = -1;
     x->ref_dirty = 1;
     x->local_st.start_mono_ns = loop_mono_ns();
@@ -689,6 +720,9 @@ struct executor *executor_new(const struct executor_params *p, struct loop *loop
     np.seed = p->seed;
     np.send_batch = p->send_batch;
     np.tx_timestamps = 1;
+    /* chronyd 4.3 answers a mode 1 packet from an allowed host that is no configured peer
+     * with mode 2 at once (symmetric passive, no association kept); measured on loopback */
+    np.server.answer_unknown_active = 1;
     x->ntp = x->clientlog ? ntpserve_new(&np, PKT_MAX, x->clientlog, clock, NULL) : NULL;
     if (x->ntp)
         set_hooks(x);

@@ -110,3 +110,14 @@ start_chronyd_client() {
 abs_le() {
     awk -v x="$1" -v l="$2" 'BEGIN { if (x < 0) x = -x; exit !(x <= l) }'
 }
+
+# reach_ok SOURCES-OUTPUT ADDRESS: in a `sources -n` listing, the source's reach register has
+# at most one bit clear (symmetric peers poll on their own randomised schedules: now and then
+# one polls twice between two of the other's packets).
+reach_ok() {
+    local r
+    r=$(awk -v a="$2" '$2 == a { print $5 }' "$1")
+    [ -n "$r" ] || return 1
+    local z=$((~8#$r & 0377))
+    [ $((z & (z - 1))) = 0 ]
+}

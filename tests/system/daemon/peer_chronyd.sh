@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Symmetric peers, tempusd -x and Debian's chronyd -x, each the other's `peer` on loopback
+# (127.0.0.1 and 127.0.0.2, one port): only mode 1 packets on each side's own schedule, each
+# answering the other's last (chronyd 4.3's basic symmetric mode). Run twice: tempusd with
+# `local stratum 5` (chronyd syncs to it, stratum 6) and chronyd with it (tempusd syncs,
+# stratum 6). Each must show the other as a reachable peer (`=`, reach 377 / Reach 377 in
+# ntpdata with Mode "Symmetric active") with a loopback-sized offset. Interleaved with
+# PEER_XLEAVE=1 (both sides `xleave`): ntpdata shows "Interleaved : Yes" on both.
+. "$(dirname "$0")/lib.sh"
+TEMPUSC=$BUILD/tempusc
+CHRONYC=/usr/bin/chronyc
+need "$TEMPUSD" "$TEMPUSC" "$CHRONYD" "$CHRONYC"
+P=$(port_for 0)
+XL=
+[ "${PEER_XLEAVE:-0}" = 1 ] && XL=xleave
+mkdir -m 700 "$WORK/t"
+
+run_pair() { # $1 = who has the local reference: tempusd or chronyd
+    local who=$1 tl= cl=
+    [ "$who" = tempusd ] && tl="local stratum 5"
+    [ "$who" = chronyd ] && cl="local stratum 5"
+    start_bg tempusd "$TEMPUSD" -x -d -u root ${tl:+"$tl"} "port $P" "bindaddress 127.0.0.1" \
+        "peer 127.0.0.2 port $P minpoll 0 maxpoll 0 $XL" "pidfile $WORK/t/pid" "cmdport 0" \
+        "bindcmdaddress $WORK/t/sock"
+    cat >"$WORK/chronyd.conf" <<CONF
+$cl
+port $P
+bindaddress 127.0.0.2
+peer 127.0.0.1 port $P minpoll 0 maxpoll 0 $XL
+cmdport 0
+bindcmdaddress $WORK/chronyd.sock
+pidfile $WORK/chronyd.pid
+CONF
+    start_bg chronyd "$CHRONYD" -x -d -u root -f "$WORK/chronyd.conf"
+    local ok=0 i
+    for i in $(seq 1 150); do
+        sleep 0.2
+        "$CHRONYC" -n -h "$WORK/chronyd.sock" ntpdata 127.0.0.1 >"$WORK/c.out" 2>&1 || continue
+        "$TEMPUSC" -n -h "$WORK/t/sock" ntpdata 127.0.0.2 >"$WORK/t.out" 2>&1 || continue
+        "$CHRONYC" -n -h "$WORK/chronyd.sock" sources >"$WORK/cs.out" 2>&1 || continue
+        "$TEMPUSC" -n -h "$WORK/t/sock" sources >"$WORK/ts.out" 2>&1 || continue
+        if grep -Eq '^=. 127.0.0.1 +[0-9]+ +-?[0-9]+ +377 ' "$WORK/cs.out" &&
+            grep -Eq '^=. 127.0.0.2 +[0-9]+ +-?[0-9]+ +377 ' "$WORK/ts.out" &&
+            { [ -z "$XL" ] || { grep -q '^Interleaved *: Yes' "$WORK/c.out" &&
+                grep -q '^Interleaved *: Yes' "$WORK/t.out"; }; }; then
+            ok=1
+            break
+        fi
+    done
+    echo "--- $who local: after $((i / 5)) s"
+    echo "chronyd: $(tail -n 1 "$WORK/cs.out")"
+    echo "tempusd: $(tail -n 1 "$WORK/ts.out")"
+    grep -E '^(Mode|Stratum|Interleaved|Offset|Peer delay|NTP tests|Total RX|Total valid RX|Total good)' \
+        "$WORK/c.out" | tr -s ' ' | paste -sd' ' | sed 's/^/chronyd ntpdata: /'
+    grep -E '^(Mode|Stratum|Interleaved|Offset|Peer delay|NTP tests|Total RX|Total valid RX|Total good)' \
+        "$WORK/t.out" | tr -s ' ' | paste -sd' ' | sed 's/^/tempusd ntpdata: /'
+    [ $ok = 1 ] || fail "no reach 377 on both sides (chronyd: $(cat "$WORK/c.out"); tempusd: $(cat "$WORK/t.out"))"
+    # and stays there: 9 more polls each, at most one unanswered (packets crossing on the
+    # wire would fail test 2 and clear bits; each side polls on its own randomised schedule,
+    # so now and then one sends twice between two of the other's)
+    sleep 9
+    "$CHRONYC" -n -h "$WORK/chronyd.sock" sources >"$WORK/cs.out" 2>&1
+    "$TEMPUSC" -n -h "$WORK/t/sock" sources >"$WORK/ts.out" 2>&1
+    echo "9 s later: chronyd: $(tail -n 1 "$WORK/cs.out")"
+    echo "9 s later: tempusd: $(tail -n 1 "$WORK/ts.out")"
+    reach_ok "$WORK/cs.out" 127.0.0.1 || fail "chronyd's reach fell"
+    reach_ok "$WORK/ts.out" 127.0.0.2 || fail "tempusd's reach fell"
+    "$CHRONYC" -n -h "$WORK/chronyd.sock" ntpdata 127.0.0.1 >"$WORK/c.out" 2>&1
+    "$TEMPUSC" -n -h "$WORK/t/sock" ntpdata 127.0.0.2 >"$WORK/t.out" 2>&1
+    grep -q '^Mode *: Symmetric active' "$WORK/c.out" || fail "chronyd's mode"
+    grep -q '^Mode *: Symmetric active' "$WORK/t.out" || fail "tempusd's mode"
+    # the side without the local reference syncs to the other: `=*` in its sources
+    if [ "$who" = tempusd ]; then
+        grep -q '^=\* 127.0.0.1' "$WORK/cs.out" || fail "chronyd not synced to tempusd"
+        grep -q '^Stratum *: 6' "$WORK/t.out" || fail "chronyd's stratum"
+    else
+        grep -q '^=\* 127.0.0.2' "$WORK/ts.out" || fail "tempusd not synced to chronyd"
+        grep -q '^Stratum *: 5' "$WORK/t.out" || fail "chronyd's stratum"
+    fi
+    local f off
+    for f in c t; do
+        off=$(sed -nE 's/^Offset *: ([-+0-9.e]+) seconds$/\1/p' "$WORK/$f.out")
+        # one clock on both sides: loopback noise only (a loaded machine: 1 ms)
+        abs_le "$off" 0.001 || fail "$f offset $off"
+    done
+    kill "$PID_tempusd" "$PID_chronyd"
+    wait "$PID_tempusd" "$PID_chronyd" 2>/dev/null
+}
+run_pair tempusd
+run_pair chronyd
+echo "PASS"
