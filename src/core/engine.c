@@ -146,8 +146,17 @@ struct source {
     int have_peer_xmt;
     struct ntp_ts64 peer_xmt;
     int64_t peer_rx_real_ns;
-    int64_t peer_rx_mono_ns; /* 0 = none yet */
-    int peer_poll;           /* the poll field of its last packet */
+    int64_t peer_rx_mono_ns;                /* 0 = none yet */
+    int peer_poll;                          /* the poll field of its last packet */
+    double peer_rx_corr_s, peer_rx_steps_s; /* the discipline's at its arrival */
+    /* Interleaved symmetric mode (`peer ... xleave`): our packet carries the precise
+     * transmit time of our previous one, and origin = the peer's receive field (its receive
+     * time of our previous packet); an interleaved answer's origin is our receive field. */
+    struct ntp_ts64 peer_rx_field; /* receive field of the peer's last packet */
+    int sym_sent;                  /* our last packet went interleaved */
+    struct ntp_ts64 sym_sent_rx;   /* its receive field */
+    struct xleave_exchange sym_t4; /* the arrival that receive field names: an interleaved
+                                    * measurement's T4 (only the t4_ fields are used) */
 
     struct srcstats st;
     struct sfilter flt; /* `filter N`: good samples wait here for N polls */
@@ -575,11 +584,22 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
          * (the peer's T3: no random cookie), as chronyd 4.3 sends them. */
         discipline_advance(&e->d, tsec(e, now_mono_ns));
         peer_header(e, now_mono_ns, io, &p);
+        s->sym_sent = s->sp.xleave && s->have_peer_xmt && !ntp_time_is_zero(s->peer_rx_field) &&
+                      s->total_tx > 0 && p.version == 4;
         if (s->have_peer_xmt) {
-            p.origin = s->peer_xmt;
+            p.origin = s->sym_sent ? s->peer_rx_field : s->peer_xmt;
             p.receive = ntp_time_from_ns(s->peer_rx_real_ns);
         }
-        s->cookie = ntp_time_from_ns(read_real(e));
+        s->sym_sent_rx = p.receive;
+        s->sym_t4 = (struct xleave_exchange){
+            .t4_real_ns = s->peer_rx_real_ns,
+            .t4_mono_ns = s->peer_rx_mono_ns,
+            .t4_corr_s = s->peer_rx_corr_s,
+            .t4_steps_s = s->peer_rx_steps_s,
+        };
+        /* interleaved: the transmit time of our previous packet (a kernel stamp when one
+         * came), which the peer received at the time its last packet named */
+        s->cookie = ntp_time_from_ns(s->sym_sent ? s->tx_real_ns : read_real(e));
         if (ntp_time_is_zero(s->cookie))
             s->cookie.frac = 1;
     } else {
@@ -1032,6 +1052,11 @@ static void receive_packet(struct engine *e, struct source *s, const uint8_t *pk
              !(want_peer && s->have_peer_xmt && ntp_time_equal(p.transmit, s->peer_xmt));
     int interleaved;
     int t2 = xleave_test2(&s->xl, s->awaiting, s->cookie, &p, &interleaved);
+    /* interleaved symmetric: the origin is the receive field of our last packet */
+    int sym_il = want_peer && !t2 && s->awaiting && s->sym_sent &&
+                 !ntp_time_is_zero(s->sym_sent_rx) && ntp_time_equal(p.origin, s->sym_sent_rx);
+    if (sym_il)
+        t2 = interleaved = 1;
     int t3 = !ntp_time_is_zero(p.origin) && !ntp_time_is_zero(p.receive) &&
              !ntp_time_is_zero(p.transmit);
     /* Test 5: with a key, the reply must carry a good MAC of that key (chrony:
@@ -1051,6 +1076,9 @@ static void receive_packet(struct engine *e, struct source *s, const uint8_t *pk
         s->peer_rx_real_ns = rx_real_ns;
         s->peer_rx_mono_ns = now_mono_ns;
         s->peer_poll = p.poll;
+        s->peer_rx_corr_s = e->d.corr_s;
+        s->peer_rx_steps_s = e->d.steps_s;
+        s->peer_rx_field = p.receive;
     }
     /* KoD: believed only when it answers our outstanding request. */
     if (ntp_is_kod(&p) && t1 && t2 && t5) {
@@ -1106,7 +1134,22 @@ static void receive_packet(struct engine *e, struct source *s, const uint8_t *pk
     };
     struct xleave_exchange x;
     int64_t T2, T3;
-    int xl_ok = xleave_exchange_of(&s->xl, &cur, &p, interleaved, &x, &T2, &T3);
+    int xl_ok = 1;
+    if (sym_il) {
+        /* our last packet (T1) reached the peer at T2 (its receive field); the peer's
+         * previous packet left at T3 (its transmit field, precise) and reached us at T4,
+         * before T1: both intervals are negative, their difference is the round trip */
+        x = s->sym_t4;
+        x.t1_real_ns = cur.t1_real_ns;
+        x.t1_mono_ns = cur.t1_mono_ns;
+        x.t1_corr_s = cur.t1_corr_s;
+        x.t1_steps_s = cur.t1_steps_s;
+        x.t1_kernel = cur.t1_kernel;
+        T2 = ntp_time_to_ns(p.receive, rx_real_ns);
+        T3 = ntp_time_to_ns(p.transmit, rx_real_ns);
+    } else {
+        xl_ok = xleave_exchange_of(&s->xl, &cur, &p, interleaved, &x, &T2, &T3);
+    }
     s->last_tx_kernel = x.t1_kernel;
     double step_s = x.t4_steps_s - x.t1_steps_s;
     int64_t T1 = x.t1_real_ns + (int64_t)llround(step_s * 1e9), T4 = x.t4_real_ns;
@@ -1138,8 +1181,8 @@ static void receive_packet(struct engine *e, struct source *s, const uint8_t *pk
 
     /* Tests A-D. */
     int tA = delay - disp <= s->sp.maxdelay_s && prec <= s->sp.maxdelay_s &&
-             (remote_iv <= MAX_RESPONSE_TIME_S || want_peer) && remote_iv >= 0.0 &&
-             local_iv >= 0.0 && xl_ok;
+             (remote_iv <= MAX_RESPONSE_TIME_S || want_peer) &&
+             ((remote_iv >= 0.0 && local_iv >= 0.0) || sym_il) && xl_ok;
     int tB = 1, tC = 1, tD = 1;
     double age = s->st.n > 0 ? t_mid - srcstats_last(&s->st)->t_s : 0.0;
     double growth = age * (s->st.skew + e->p.maxclockerror_ppm * 1e-6);

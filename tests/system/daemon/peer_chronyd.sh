@@ -5,14 +5,14 @@
 # `local stratum 5` (chronyd syncs to it, stratum 6) and chronyd with it (tempusd syncs,
 # stratum 6). Each must show the other as a reachable peer (`=`, reach 377 / Reach 377 in
 # ntpdata with Mode "Symmetric active") with a loopback-sized offset. Interleaved with
-# PEER_XLEAVE=1 (both sides `xleave`): ntpdata shows "Interleaved : Yes" on both.
+# argument `xleave` (both sides `peer ... xleave`): ntpdata shows "Interleaved : Yes" on both.
 . "$(dirname "$0")/lib.sh"
 TEMPUSC=$BUILD/tempusc
 CHRONYC=/usr/bin/chronyc
 need "$TEMPUSD" "$TEMPUSC" "$CHRONYD" "$CHRONYC"
 P=$(port_for 0)
 XL=
-[ "${PEER_XLEAVE:-0}" = 1 ] && XL=xleave
+[ "${1:-}" = xleave ] && XL=xleave
 mkdir -m 700 "$WORK/t"
 
 run_pair() { # $1 = who has the local reference: tempusd or chronyd

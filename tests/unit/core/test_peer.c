@@ -43,7 +43,14 @@ struct fixture {
     struct engine_io io;
 };
 
+static void setup_xl(struct fixture *f, int poll, int xleave);
+
 static void setup(struct fixture *f, int poll)
+{
+    setup_xl(f, poll, 0);
+}
+
+static void setup_xl(struct fixture *f, int poll, int xleave)
 {
     memset(f, 0, sizeof(*f));
     world_init(&f->w, 1, 31);
@@ -57,6 +64,7 @@ static void setup(struct fixture *f, int poll)
     sp.kind = ENGINE_SOURCE_PEER;
     sp.minpoll_log2 = poll;
     sp.maxpoll_log2 = poll;
+    sp.xleave = xleave;
     world_add_src(&f->w, &sp, 1);
 }
 
@@ -73,8 +81,18 @@ static int64_t next_packet(struct fixture *f, struct ntp_packet *out)
 }
 
 /* The peer's packet sent at true time t_ns (mode 1, stratum 2), delivered LINK_NS later. */
+static void peer_sends_tx(struct fixture *f, int64_t t_ns, struct ntp_ts64 origin,
+                          struct ntp_ts64 receive, struct ntp_ts64 transmit, int poll);
+
 static void peer_sends(struct fixture *f, int64_t t_ns, struct ntp_ts64 origin,
                        struct ntp_ts64 receive, int poll)
+{
+    peer_sends_tx(f, t_ns, origin, receive, ntp_time_from_ns(WORLD_EPOCH_NS + t_ns), poll);
+}
+
+/* The same with a given transmit field (interleaved: the precise time of its previous one). */
+static void peer_sends_tx(struct fixture *f, int64_t t_ns, struct ntp_ts64 origin,
+                          struct ntp_ts64 receive, struct ntp_ts64 transmit, int poll)
 {
     struct ntp_packet p;
     memset(&p, 0, sizeof(p));
@@ -87,7 +105,7 @@ static void peer_sends(struct fixture *f, int64_t t_ns, struct ntp_ts64 origin,
     p.reference = ntp_time_from_ns(WORLD_EPOCH_NS + t_ns - 1000000000LL);
     p.origin = origin;
     p.receive = receive;
-    p.transmit = ntp_time_from_ns(WORLD_EPOCH_NS + t_ns);
+    p.transmit = transmit;
     uint8_t buf[48];
     ntp_build(&p, buf, sizeof(buf));
     world_advance(&f->w, t_ns + LINK_NS);
@@ -217,12 +235,66 @@ static void test_phase_half_interval(void **state)
     engine_free(f.w.e);
 }
 
+/* Interleaved symmetric mode (`peer ... xleave`), as chronyd 4.3 with xleave runs it: once
+ * the peer's packets name their receive time of ours, our packet carries origin = that
+ * receive field and transmit = our previous packet's transmit time; the peer's interleaved
+ * answer (origin = our receive field) measures our last packet's trip out and its previous
+ * packet's trip back, exact here although its basic transmit fields are read 30 us early. */
+static void test_interleaved(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_xl(&f, 4, 1);
+    struct ntp_ts64 zero = {0, 0};
+    const int64_t early = 30000; /* the peer's basic transmit field: read this early */
+    int64_t tp0 = 100000000LL;
+    peer_sends_tx(&f, tp0, zero, zero, true_ts(tp0 - early), 4);
+    struct ntp_packet q1;
+    int64_t tq1 = next_packet(&f, &q1); /* basic: nothing to interleave yet */
+    assert_true(ntp_time_equal(q1.origin, true_ts(tp0 - early)));
+    int64_t tx1_local = WORLD_EPOCH_NS + tq1 + (int64_t)(AHEAD_S * 1e9);
+    /* the peer answers in basic mode 8 s later */
+    int64_t tp1 = tq1 + 8000000000LL;
+    peer_sends_tx(&f, tp1, q1.transmit, true_ts(tq1 + LINK_NS), true_ts(tp1 - early), 4);
+    int64_t rx1_local = WORLD_EPOCH_NS + f.w.t_ns + (int64_t)(AHEAD_S * 1e9);
+    struct report_source rs;
+    report(&f, &rs);
+    assert_int_equal(rs.total_good, 1);
+    assert_int_equal(rs.test_flags & REPORT_FLAG_INTERLEAVED, 0);
+    /* basic: off by half the early read */
+    assert_true(fabs(rs.offset_s + AHEAD_S + 0.5e-9 * (double)early) < 5e-9);
+
+    struct ntp_packet q2;
+    int64_t tq2 = next_packet(&f, &q2);                             /* interleaved now */
+    assert_true(ntp_time_equal(q2.origin, true_ts(tq1 + LINK_NS))); /* its receive field */
+    assert_true(llabs(ntp_time_to_ns(q2.receive, rx1_local) - rx1_local) <= 1);
+    assert_true(llabs(ntp_time_to_ns(q2.transmit, tx1_local) - tx1_local) <= 1);
+    /* the peer's interleaved answer: origin = our receive field, receive = when ours came,
+     * transmit = the precise time its previous packet left */
+    int64_t tp2 = tq2 + 8000000000LL;
+    peer_sends_tx(&f, tp2, q2.receive, true_ts(tq2 + LINK_NS), true_ts(tp1), 4);
+    report(&f, &rs);
+    assert_int_equal(rs.total_valid, 2);
+    assert_int_equal(rs.total_good, 2);
+    assert_int_equal(rs.test_flags & REPORT_FLAG_INTERLEAVED, REPORT_FLAG_INTERLEAVED);
+    assert_int_equal(rs.test_flags & 0x3ff, 0x3ff);
+    assert_true(fabs(rs.offset_s + AHEAD_S) < 5e-9);
+    assert_true(fabs(rs.peer_delay_s - 2e-9 * (double)LINK_NS) < 5e-9);
+    /* the same origin again: stale */
+    peer_sends_tx(&f, tp2 + 1000000000LL, q2.receive, true_ts(tq2 + LINK_NS), true_ts(tp2), 4);
+    report(&f, &rs);
+    assert_int_equal(rs.total_valid, 2);
+    assert_int_equal(rs.test_flags & REPORT_TEST_2, 0);
+    engine_free(f.w.e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_exchange),
         cmocka_unit_test(test_own_header_unsynced),
         cmocka_unit_test(test_phase_half_interval),
+        cmocka_unit_test(test_interleaved),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
