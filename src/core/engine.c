@@ -42,9 +42,6 @@
 #define SYS_FRAC 0.02 /* systematic error allowance in combining, x distance */
 #endif
 
-#ifndef Q_MEMORY
-#define Q_MEMORY 50.0 /* samples of memory in the wander-rate choice */
-#endif
 #ifndef DUR_MAX_IV
 #define DUR_MAX_IV 1.0 /* longest slew, in update intervals */
 #endif
@@ -53,9 +50,6 @@
 #endif
 #ifndef DUR_MIN_S
 #define DUR_MIN_S 1.0 /* shortest slew, seconds */
-#endif
-#ifndef Q_SWITCH
-#define Q_SWITCH 0.0 /* score margin needed to change the wander choice */
 #endif
 #ifndef NEFF_POLL
 #define NEFF_POLL 2.0 /* poll adaptation: weight of the effective sample count */
@@ -96,6 +90,9 @@
  * no other world moves). */
 #ifndef SEL_CLOCK_ERR
 #define SEL_CLOCK_ERR 0.0
+#endif
+#ifndef FREQ_AGE
+#define FREQ_AGE 1 /* 1: the frequency in use ages by AGE_Q before a blend (select_and_update) */
 #endif
 #ifndef AGE_Q
 #define AGE_Q 1e-18 /* (s/s)^2/s: 0.001 ppm/sqrt(s), srcstats' default wander rate */
@@ -214,8 +211,7 @@ struct engine {
     int leap;
     int makestep_pending;
     int maxchange_ignored;
-    double q_score[SRCSTATS_N_Q]; /* decaying sums of prediction errors per wander rate */
-    int q_index;
+    struct srcstats_chooser q_choice;    /* the wander / drift model of every source's fit */
     int64_t leap_midnight_real_ns;       /* the midnight a leap was last armed for, 0 = none */
     const struct tzif_leaps *leap_table; /* leapsectz, borrowed; NULL = none */
     int tai_set_s;                       /* TAI - UTC last given to set_tai_s, 0 = never */
@@ -889,8 +885,15 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
                    (1.0 / vn + 1.0 / vp);
             skew = 2.0 * sqrt(1.0 / (1.0 / vn + 1.0 / vp));
         } else if (res.skew > 3.0 * e->skew && e->n_updates > 0) {
-            /* A much worse estimate than the one in use (e.g. a source change): blend. */
+            /* A much worse estimate than the one in use (e.g. a source change): blend. The
+             * one in use has aged by the oscillator's wander since it was made; without
+             * that a skew that once came out tiny (a 3-sample register after a level shift:
+             * 0.003 ppm) made every later estimate "much worse" and froze the frequency. */
+#if FREQ_AGE
+            double vo = e->skew * e->skew / 4.0 + AGE_Q * fmax(t - e->last_update_t, 0.0);
+#else
             double vo = e->skew * e->skew / 4.0;
+#endif
             freq = (res.freq / vn + e->freq / vo) / (1.0 / vn + 1.0 / vo);
             skew = 2.0 * sqrt(1.0 / (1.0 / vn + 1.0 / vo));
         } else {
@@ -1254,21 +1257,11 @@ static void receive_packet(struct engine *e, struct source *s, const uint8_t *pk
         pred_chr = srcstats_chr_predict(&s->st, t_mid);
 #endif
     }
-    /* The oscillator's wander rate: the candidate that has predicted new samples best,
-     * over all sources, with a memory of about Q_MEMORY samples. */
+    /* The oscillator's wander rate (and drift model): the candidate that has predicted new
+     * samples best, over all sources (srcstats_chooser_update). */
     double z2[SRCSTATS_N_Q];
     if (srcstats_cv(&s->st, &smp, z2) == 0) {
-        int kb = 0;
-        for (int k = 0; k < SRCSTATS_N_Q; k++) {
-            e->q_score[k] = e->q_score[k] * (1.0 - 1.0 / Q_MEMORY) + (z2[k] < 16.0 ? z2[k] : 16.0);
-            if (e->q_score[k] < e->q_score[kb])
-                kb = k;
-        }
-        /* Hysteresis: the choice changes only for a clear improvement, since a flip to a
-         * larger q makes the fits lean on the newest few samples. */
-        if (e->q_score[kb] < e->q_score[e->q_index] - Q_SWITCH)
-            e->q_index = kb;
-        kb = e->q_index;
+        int kb = srcstats_chooser_update(&e->q_choice, z2);
         for (int i = 0; i < e->nsrc; i++)
             srcstats_set_model(&e->src[i]->st, kb);
     }
@@ -1874,7 +1867,7 @@ int engine_source_import(struct engine *e, int source_id, int kept,
         sm->stratum = sv->stratum;
         sm->leap = sv->leap;
     }
-    st->wander_q = srcstats_q_value(e->q_index);
+    srcstats_set_model(st, e->q_choice.index);
     srcstats_fit(st);
     const struct srcstats_sample *last = srcstats_last(st);
     s->stratum = last->stratum;

@@ -139,6 +139,22 @@ void srcstats_set_model(struct srcstats *st, int k);
 int srcstats_cv(const struct srcstats *st, const struct srcstats_sample *smp,
                 double z2[SRCSTATS_N_Q]);
 
+/* The model chooser: for every candidate a decaying sum (memory ~SRCSTATS_Q_MEMORY
+ * samples) of its normalised one-step prediction errors (srcstats_cv, each capped at 16),
+ * and the candidate in use. A zeroed struct is a valid start (candidate 0, nothing scored). */
+#define SRCSTATS_Q_MEMORY 50.0
+struct srcstats_chooser {
+    double score[SRCSTATS_N_Q];
+    int n_scored; /* samples scored so far */
+    int index;    /* the candidate in use (srcstats_set_model) */
+};
+
+/* Scores one sample's prediction errors z2 (srcstats_cv) and returns the candidate to use:
+ * the best straight line, or the best quadratic one when its score is clearly (a margin)
+ * below the best line's after enough samples; a quadratic in use is kept while it scores
+ * below the best line. */
+int srcstats_chooser_update(struct srcstats_chooser *c, const double z2[SRCSTATS_N_Q]);
+
 /* chrony's prediction of the raw offset at t_s from its own register (its poll rule's
  * "error in estimate"): the line, or the newest sample while fewer than 3. 0 when empty. */
 double srcstats_chr_predict(const struct srcstats *st, double t_s);

@@ -190,42 +190,120 @@ static void test_suspect_needs_degrees_of_freedom(void **state)
     assert_int_not_equal(st.s[st.n - 1].suspect, 0);
 }
 
-/* Accumulated one-step prediction errors choose the wander rate: a random-walk frequency
- * (0.01 ppm/sqrt(s)) must score best at q > 0, a constant frequency at small q. */
-static int best_q(double wander_ppm_sqrt_s, uint64_t seed)
+/* A world for the model chooser (srcstats_chooser_update, as the engine drives it): a clock
+ * whose frequency random-walks at wander_ppm_sqrt_s and swings by swing_ppm (amplitude) over
+ * a 2 h period, one LAN path (exp 10 us each way), a sample every iv_s. Returns the model in
+ * use at the end; *n_quad gets the samples, from the 40th on, at which a quadratic model was
+ * in use. */
+static int chooser_run(double wander_ppm_sqrt_s, double swing_ppm, double iv_s, int n,
+                       uint64_t seed, int *n_quad)
 {
     struct prng r;
     prng_seed(&r, seed);
     struct srcstats st;
     srcstats_init(&st, 0, 0);
-    double score[SRCSTATS_N_Q] = {0}, f = 0.0, y = 0.0;
-    for (int i = 0; i < 400; i++) {
-        double t = i * 64.0;
-        f += prng_gaussian(&r, 0.0, wander_ppm_sqrt_s * 1e-6 * 8.0); /* sqrt(64 s) */
-        y += f * 64.0;
+    struct srcstats_chooser ch = {0};
+    double f = 0.0, y = 0.0, w = 2.0 * M_PI / 7200.0;
+    *n_quad = 0;
+    for (int i = 0; i < n; i++) {
+        double t = i * iv_s;
+        f += prng_gaussian(&r, 0.0, wander_ppm_sqrt_s * 1e-6 * sqrt(iv_s));
+        y += f * iv_s;
         double up = prng_exponential(&r, 10e-6), down = prng_exponential(&r, 10e-6);
-        struct srcstats_sample s = {
-            .t_s = t, .y_s = y + (up - down) / 2, .delay_s = 1e-4 + up + down};
+        struct srcstats_sample s = {.t_s = t,
+                                    .y_s = 10e-6 * t + y - swing_ppm * 1e-6 / w * cos(w * t) +
+                                           (up - down) / 2,
+                                    .delay_s = 1e-4 + up + down};
         double z2[SRCSTATS_N_Q];
         if (srcstats_cv(&st, &s, z2) == 0)
-            for (int k = 0; k < SRCSTATS_N_Q; k++)
-                score[k] += z2[k] < 16.0 ? z2[k] : 16.0;
+            srcstats_set_model(&st, srcstats_chooser_update(&ch, z2));
+        if (i >= 40 && ch.index >= SRCSTATS_N_LIN)
+            (*n_quad)++;
         srcstats_add(&st, &s);
     }
-    int kb = 0;
-    for (int k = 0; k < SRCSTATS_N_Q; k++)
-        if (score[k] < score[kb])
-            kb = k;
-    return kb;
+    return ch.index;
 }
 
+/* Accumulated one-step prediction errors choose the wander rate: a random-walk frequency
+ * (0.01 ppm/sqrt(s)) must score best at q > 0, a constant frequency at small q, both with a
+ * straight line. */
 static void test_wander_choice(void **state)
 {
     (void)state;
-    int k_walk = best_q(0.01, 5), k_flat = best_q(0.0, 5);
+    int nq_walk, nq_flat;
+    int k_walk = chooser_run(0.01, 0.0, 64.0, 400, 5, &nq_walk);
+    int k_flat = chooser_run(0.0, 0.0, 64.0, 400, 5, &nq_flat);
+    assert_true(k_walk < SRCSTATS_N_LIN && k_flat < SRCSTATS_N_LIN);
     assert_true(srcstats_q_value(k_walk) >= 1e-17);
     assert_true(srcstats_q_value(k_flat) <= 1e-18);
     assert_true(k_walk > k_flat);
+}
+
+/* temp_lan's world (a 5 ppm peak-to-peak swing over 2 h on a LAN path, 64 s polls): the
+ * quadratic (frequency drift) model predicts the next sample with less than half the
+ * error of the best line and the chooser must use it. Before (quadratic candidates never
+ * chosen) the line with the largest wander rate was used and on some seeds the frequency
+ * lagged the swing by a quarter period. */
+static void test_chooser_picks_drift(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        int nq;
+        int k = chooser_run(0.001, 2.5, 64.0, 340, seed, &nq);
+        assert_true(k >= SRCSTATS_N_LIN);
+        assert_true(nq >= 280); /* of 300 */
+    }
+}
+
+/* A line with measurement noise and a little wander (lan's world at 64 s and 512 s polls):
+ * the quadratic's extra parameter does not pay for itself and the chooser never uses it. */
+static void test_chooser_keeps_line(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        int nq;
+        int k = chooser_run(0.001, 0.0, 64.0, 340, seed, &nq);
+        assert_true(k < SRCSTATS_N_LIN);
+        assert_int_equal(nq, 0);
+        k = chooser_run(0.001, 0.0, 512.0, 200, seed, &nq);
+        assert_true(k < SRCSTATS_N_LIN);
+        assert_int_equal(nq, 0);
+    }
+}
+
+/* The chooser's rule on given scores: a quadratic needs QUAD_MIN_SCORED samples and a score
+ * clearly below the best line's; once in use it stays while it scores below the line. */
+static void test_chooser_margin(void **state)
+{
+    (void)state;
+    struct srcstats_chooser ch = {0};
+    double z2[SRCSTATS_N_Q];
+    for (int k = 0; k < SRCSTATS_N_Q; k++)
+        z2[k] = 4.0;
+    z2[3] = 1.0;                  /* the best line */
+    z2[SRCSTATS_N_LIN + 2] = 0.8; /* a quadratic, a little better: not worth it */
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(srcstats_chooser_update(&ch, z2), 3);
+    z2[SRCSTATS_N_LIN + 2] = 0.2; /* much better: chosen once its score is below 0.6 x */
+    int first = -1;
+    for (int i = 0; i < 200 && first < 0; i++)
+        if (srcstats_chooser_update(&ch, z2) == SRCSTATS_N_LIN + 2)
+            first = i;
+    assert_true(first > 5 && first < 100);
+    z2[SRCSTATS_N_LIN + 2] = 0.9; /* a little better again: kept */
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(srcstats_chooser_update(&ch, z2), SRCSTATS_N_LIN + 2);
+    z2[SRCSTATS_N_LIN + 2] = 1.2; /* worse than the line: left */
+    int left = -1;
+    for (int i = 0; i < 300 && left < 0; i++)
+        if (srcstats_chooser_update(&ch, z2) == 3)
+            left = i;
+    assert_true(left >= 0);
+    /* Too few samples scored: a fresh chooser keeps the line however good the quadratic. */
+    struct srcstats_chooser fresh = {0};
+    z2[SRCSTATS_N_LIN + 2] = 0.01;
+    for (int i = 0; i < 10; i++)
+        assert_true(srcstats_chooser_update(&fresh, z2) < SRCSTATS_N_LIN);
 }
 
 /* The shadow of chrony's register (for chrony's poll rule): a straight line fills it to
@@ -442,6 +520,9 @@ int main(void)
         cmocka_unit_test(test_few_samples_and_distance),
         cmocka_unit_test(test_level_shift_followed),
         cmocka_unit_test(test_wander_choice),
+        cmocka_unit_test(test_chooser_picks_drift),
+        cmocka_unit_test(test_chooser_keeps_line),
+        cmocka_unit_test(test_chooser_margin),
         cmocka_unit_test(test_chrony_register),
         cmocka_unit_test(test_asymmetric_weights),
         cmocka_unit_test(test_chrony_register_asymmetric),
