@@ -70,7 +70,8 @@ struct limit_cfg {
 };
 
 struct clientlog {
-    struct hot *hot; /* HOT_ALIGN-aligned */
+    struct hot *hot; /* HOT_ALIGN-aligned, within hot_mem */
+    void *hot_mem;
     struct cold *cold;
     uint32_t *heads;
     uint32_t cap, count, mask;
@@ -146,15 +147,20 @@ struct clientlog *clientlog_new(const struct clientlog_params *p)
         cl->shift = 64;
         for (uint32_t n = cl->cap; n > 1; n /= 2)
             cl->shift--;
-        /* cap is a power of two >= 16, so the size is a multiple of the alignment */
-        cl->hot = aligned_alloc(HOT_ALIGN, cl->cap * sizeof *cl->hot);
+        /* calloc, not aligned_alloc + memset: a large table comes zeroed from mmap and its
+         * pages count in RSS only once clients use them (as before the split); one spare
+         * record's room to align the start to a cache line. */
+        cl->hot_mem = calloc(cl->cap + 1, sizeof *cl->hot);
         cl->cold = calloc(cl->cap, sizeof *cl->cold);
         cl->heads = malloc(cl->cap * sizeof *cl->heads);
-        if (!cl->hot || !cl->cold || !cl->heads) {
+        if (!cl->hot_mem || !cl->cold || !cl->heads) {
             clientlog_free(cl);
             return NULL;
         }
-        memset(cl->hot, 0, cl->cap * sizeof *cl->hot);
+        cl->hot =
+            (struct hot *)(void *)((char *)cl->hot_mem +
+                                   (HOT_ALIGN - (uintptr_t)cl->hot_mem % HOT_ALIGN) % HOT_ALIGN);
+        assert((uintptr_t)cl->hot % HOT_ALIGN == 0);
         memset(cl->heads, 0xFF, cl->cap * sizeof *cl->heads); /* all NONE */
     }
     return cl;
@@ -164,7 +170,7 @@ void clientlog_free(struct clientlog *cl)
 {
     if (!cl)
         return;
-    free(cl->hot);
+    free(cl->hot_mem);
     free(cl->cold);
     free(cl->heads);
     free(cl);
