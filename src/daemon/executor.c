@@ -571,6 +571,18 @@ static int64_t map_rx_hook(void *ctx, int64_t system_ns)
     return x->cb.map_rx_ns(x->cb.ctx, system_ns);
 }
 
+/* The packet path's tx_stamp hook: a kernel transmit timestamp of one of our peer packets
+ * (sent on the server socket) is its T1. */
+static int peer_tx_stamp(void *ctx, const struct udp_txts *ts)
+{
+    struct executor *x = ctx;
+    struct xsource *s = find_source_by_addr(x, &ts->to);
+    if (!s || !s->peer)
+        return 0;
+    (void)take_txts(x, s, ts, 1);
+    return 1;
+}
+
 /* The packet path's hooks: classify only while peers exist (a call per datagram otherwise). */
 static void set_hooks(struct executor *x)
 {
@@ -578,6 +590,7 @@ static void set_hooks(struct executor *x)
         .ctx = x,
         .map_rx_ns = x->cb.map_rx_ns ? map_rx_hook : NULL,
         .classify = x->n_peers > 0 ? classify : NULL,
+        .tx_stamp = x->n_peers > 0 ? peer_tx_stamp : NULL,
     };
     ntpserve_set_hooks(x->ntp, &h);
 }
@@ -662,7 +675,14 @@ static int io_send(void *ctx, int source_id, const uint8_t *pkt, size_t len)
     int v6 = s->remote.family == ADDR_INET6;
     int fd = -1;
     if (s->peer && (v6 ? x->server_fd6 : x->server_fd4) >= 0) {
-        fd = v6 ? x->server_fd6 : x->server_fd4;
+        /* the peer's packets leave on the server socket (chronyd's too): its kernel TX stamp
+         * comes back on that socket's error queue, to peer_tx_stamp() */
+        int stamped;
+        int r = udp_send_txts(v6 ? x->server_fd6 : x->server_fd4, pkt, len, &s->remote, &stamped);
+        if (r < 0)
+            x->stats.send_errors++;
+        s->tx_pending = r == 0 && stamped;
+        return r;
     } else if (x->p.acquisition_port > 0) {
         int *afd = v6 ? &x->acq_fd6 : &x->acq_fd4;
         if (*afd < 0) {

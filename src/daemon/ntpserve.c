@@ -330,6 +330,8 @@ int ntpserve_read_txts(struct ntpserve *ns, int fd)
         }
         if (r == 0 || !ts.payload || ts.to.family == ADDR_UNSPEC)
             continue;
+        if (ns->hooks.tx_stamp && ns->hooks.tx_stamp(ns->hooks.ctx, &ts))
+            continue;
         got++;
         if (ns->txts_outstanding > 0)
             ns->txts_outstanding--;

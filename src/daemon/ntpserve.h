@@ -57,6 +57,9 @@ struct ntpserve_hooks {
     /* Classifies datagram m (mode = its mode field) when set; NULL: every datagram is a
      * client's. The executor sets it only while `peer` sources exist. */
     enum ntpserve_class (*classify)(void *ctx, const struct udp_msg *m, int mode);
+    /* Offered each kernel transmit timestamp of the socket first when set: 1 = it was of a
+     * datagram the caller sent itself (a peer's symmetric packet), taken; 0 = a reply's. */
+    int (*tx_stamp)(void *ctx, const struct udp_txts *ts);
 };
 
 struct ntpserve_params {

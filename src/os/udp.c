@@ -552,6 +552,38 @@ int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, cons
     return n == (ssize_t)len ? 0 : -EMSGSIZE;
 }
 
+int udp_send_txts(int fd, const uint8_t *buf, size_t len, const struct addr *to, int *stamped)
+{
+    struct sockaddr_storage ss;
+    int sl = udp_to_sockaddr(to, &ss);
+    if (stamped)
+        *stamped = 0;
+    if (sl < 0)
+        return sl;
+    struct udp_send_control control;
+    memset(&control, 0, sizeof control);
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr msg = {
+        .msg_name = &ss,
+        .msg_namelen = (socklen_t)sl,
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+    };
+    put_txts(&msg, &control);
+    ssize_t n = sendmsg(fd, &msg, 0);
+    if (n >= 0) {
+        if (stamped)
+            *stamped = 1;
+    } else if (errno == EINVAL) {
+        msg.msg_control = NULL;
+        msg.msg_controllen = 0;
+        n = sendmsg(fd, &msg, 0);
+    }
+    if (n < 0)
+        return -errno;
+    return n == (ssize_t)len ? 0 : -EMSGSIZE;
+}
+
 #define UDP_CONTROL_MAX 160 /* pktinfo (v4 or v6) and a timestamping block, aligned */
 
 struct udp_rx_control {

@@ -175,6 +175,12 @@ void udp_batch_refuse_mmsg(struct udp_batch *b, int on);
 int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, const struct addr *from,
              int ifindex);
 
+/* udp_send() without pktinfo, asking the kernel for this one datagram's software transmit
+ * timestamp (a SO_TIMESTAMPING control message, Linux >= 4.13; the stamp comes back on fd's
+ * error queue: udp_recv_txts()). A kernel that refuses the control message (EINVAL) gets
+ * the datagram without it: *stamped (may be NULL) says which. 0 or -errno. */
+int udp_send_txts(int fd, const uint8_t *buf, size_t len, const struct addr *to, int *stamped);
+
 /* For the server workers: makes the SO_REUSEPORT group fd belongs to (n sockets bound to
  * one address and port, fd among them) hand every datagram to socket number hash(source
  * address) mod n, numbered in the order they were bound, instead of the kernel's hash of

@@ -69,6 +69,8 @@ CONF
     "$TEMPUSC" -n -h "$WORK/t/sock" ntpdata 127.0.0.2 >"$WORK/t.out" 2>&1
     grep -q '^Mode *: Symmetric active' "$WORK/c.out" || fail "chronyd's mode"
     grep -q '^Mode *: Symmetric active' "$WORK/t.out" || fail "tempusd's mode"
+    # our peer packets leave on the server socket with a kernel TX stamp each
+    grep -q '^TX timestamping *: Kernel' "$WORK/t.out" || fail "tempusd's TX timestamping"
     # the side without the local reference syncs to the other: `=*` in its sources
     if [ "$who" = tempusd ]; then
         grep -q '^=\* 127.0.0.1' "$WORK/cs.out" || fail "chronyd not synced to tempusd"

@@ -325,6 +325,50 @@ static void tx_stamps(int family)
     assert_int_equal(udp_has_tx_timestamps(cli), 0);
 }
 
+/* udp_send_txts(): one datagram's stamp from a socket that asks for none by itself (the
+ * server socket, whose peer packets need their T1), with the datagram, and only that one. */
+static void send_txts(int flags)
+{
+    struct addr any = loopback(4, 0);
+    int srv = udp_open(&any, UDP_OPEN_REUSEADDR);
+    assert_true(srv >= 0);
+    int sock = udp_open(&any, UDP_OPEN_REUSEADDR | flags);
+    assert_true(sock >= 0);
+    struct addr to = loopback(4, (uint16_t)udp_local_port(srv));
+    uint8_t out[48], buf[256];
+    memset(out, 0x5a, sizeof out);
+    struct udp_txts ts;
+    int stamped = -1;
+    int64_t before = loop_real_ns();
+    assert_int_equal(udp_send_txts(sock, out, sizeof out, &to, &stamped), 0);
+    assert_int_equal(stamped, 1);
+    struct pollfd p = {.fd = sock, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 2000), 1);
+    assert_true(p.revents & POLLERR);
+    assert_int_equal(udp_recv_txts(sock, buf, sizeof buf, &ts), 1);
+    assert_true(ts.tx_real_ns >= before && ts.tx_real_ns <= loop_real_ns());
+    assert_non_null(ts.payload);
+    assert_int_equal(ts.payload_len, sizeof out);
+    assert_memory_equal(ts.payload, out, sizeof out);
+    assert_int_equal(ts.to.port, to.port);
+    struct udp_rx rx;
+    assert_int_equal(wait_readable(srv), 1);
+    assert_int_equal(udp_recv(srv, buf, sizeof buf, &rx), 48);
+    /* a plain send on the same socket: no stamp */
+    assert_int_equal(udp_send(sock, out, sizeof out, &to, NULL, 0), 0);
+    assert_int_equal(wait_readable(srv), 1);
+    assert_int_equal(udp_recv_txts(sock, buf, sizeof buf, &ts), -EAGAIN);
+    udp_close(sock);
+    udp_close(srv);
+}
+
+static void test_send_txts(void **state)
+{
+    (void)state;
+    send_txts(0);
+    send_txts(UDP_OPEN_RX_TIMESTAMPNS); /* tempusd's server socket (SCM_TIMESTAMPNS) */
+}
+
 static void test_tx_timestamps_ipv4(void **state)
 {
     (void)state;
@@ -742,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_request_socket_reply_kernel_stamp),
         cmocka_unit_test(test_parse_txts_crafted),
         cmocka_unit_test(test_tx_timestamps_ipv4),
+        cmocka_unit_test(test_send_txts),
         cmocka_unit_test(test_tx_timestamps_ipv6),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_truncated_is_dropped),
