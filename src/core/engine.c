@@ -94,6 +94,13 @@
 #ifndef FREQ_AGE
 #define FREQ_AGE 1 /* 1: the frequency in use ages by AGE_Q before a blend (select_and_update) */
 #endif
+/* Standard deviations of disagreement that make a survivor a falseticker against a majority
+ * (select_params.consist_k). 41 seeds against intervals alone: timeshift 0.560 +- 0.047 at
+ * 10 (0.563 at 5, 0.672 at 20); at 10 no other world moves at all (at 5 failover,
+ * falseticker_2of5 and liar_late 1.001-1.002). */
+#ifndef CONSIST_K
+#define CONSIST_K 10.0
+#endif
 #ifndef AGE_Q
 #define AGE_Q 1e-18 /* (s/s)^2/s: 0.001 ppm/sqrt(s), srcstats' default wander rate */
 #endif
@@ -824,6 +831,7 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
         .combinelimit = e->p.combinelimit,
         .clock_error = e->p.maxclockerror_ppm * 1e-6,
         .sys_frac = SYS_FRAC,
+        .consist_k = CONSIST_K,
     };
     struct select_result res;
 

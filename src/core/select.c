@@ -35,7 +35,7 @@ const char *select_state_text(int state)
     case SELECT_UNTRUSTED:
         return "disagrees with the trusted sources";
     case SELECT_FALSETICKER:
-        return "falseticker: interval does not agree with the majority";
+        return "falseticker: its interval or offset does not agree with the majority";
     case SELECT_WAITS_REQUIRE:
         return "waiting for a source with the require option";
     case SELECT_NOT_PREFERRED:
@@ -122,6 +122,48 @@ static int inside(const struct select_cand *c, double lo, double hi)
     return c->lo_s >= lo && c->hi_s <= hi;
 }
 
+static double sel_var(const struct select_cand *c, const struct select_params *p)
+{
+    double sys = p->sys_frac * c->distance_s;
+    return c->var_s2 + sys * sys;
+}
+
+/* Statistical agreement among the survivors of the intervals: intervals are bounds (root
+ * distance), far wider than the offsets' scatter on a good path, so a source drifting away
+ * from the others (timeshift: 0.28 ppm) stays inside them for a long time while its offset
+ * already disagrees with every other source by tens of standard deviations. Such a source
+ * (agreeing within consist_k sigmas with fewer than half of the others) is marked a
+ * falseticker, but only while the ones that remain are a strict majority of at least 2. */
+static void reject_inconsistent(struct select_cand *c, int n, const struct select_params *p)
+{
+    int idx[64], m = 0;
+    for (int i = 0; i < n; i++)
+        if (c[i].state == SELECT_CANDIDATE)
+            idx[m++] = i;
+    if (m < 3)
+        return;
+    int out[64], nout = 0;
+    for (int a = 0; a < m; a++) {
+        const struct select_cand *x = &c[idx[a]];
+        int agree = 0;
+        for (int b = 0; b < m; b++) {
+            if (b == a)
+                continue;
+            const struct select_cand *y = &c[idx[b]];
+            double d = x->offset_s - y->offset_s;
+            if (d * d <= p->consist_k * p->consist_k * (sel_var(x, p) + sel_var(y, p)))
+                agree++;
+        }
+        out[a] = 2 * agree < m - 1;
+        nout += out[a];
+    }
+    if (nout == 0 || 2 * (m - nout) <= m || m - nout < 2)
+        return;
+    for (int a = 0; a < m; a++)
+        if (out[a])
+            c[idx[a]].state = SELECT_FALSETICKER;
+}
+
 void select_run(struct select_cand *c, int n, const struct select_params *p, int current_best,
                 struct select_result *res)
 {
@@ -183,6 +225,9 @@ void select_run(struct select_cand *c, int n, const struct select_params *p, int
             if (mask[i] && !overlaps(&c[i], lo, hi))
                 c[i].state = SELECT_FALSETICKER;
     }
+
+    if (p->consist_k > 0.0)
+        reject_inconsistent(c, n, p);
 
     int nsurv = 0, have_prefer = 0, have_require = 0, require_ok = 0;
     for (int i = 0; i < n; i++) {

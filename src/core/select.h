@@ -61,6 +61,10 @@ struct select_params {
     double combinelimit;
     double clock_error; /* maxclockerror, s/s */
     double sys_frac;    /* per-source systematic error allowance, fraction of distance */
+    /* > 0: a survivor whose offset is more than this many standard deviations (statistical
+     * plus systematic allowance) from fewer than half of the other survivors, while a
+     * majority remains, is a falseticker too. 0: off. */
+    double consist_k;
 };
 
 struct select_result {

@@ -292,6 +292,67 @@ static void test_interval_apart_from_distance(void **state)
     }
 }
 
+/* A survivor whose offset disagrees statistically with the others (its interval still
+ * overlaps theirs) is a falseticker when the rest are a majority (consist_k); not with two
+ * sources, not when the rest do not agree either, not within consist_k sigmas. */
+static void test_statistical_outlier(void **state)
+{
+    (void)state;
+    struct select_cand c[4];
+    struct select_result r;
+    struct select_params p = params();
+    p.consist_k = 10.0;
+    /* the shifter 500 us off at sd 10 us, the honest pair 15 us apart at sd 20 us */
+    cand(&c[0], -500e-6, 250e-6, 10e-6);
+    cand(&c[1], 5e-6, 360e-6, 20e-6);
+    cand(&c[2], -10e-6, 400e-6, 20e-6);
+    select_run(c, 3, &p, 0, &r);
+    assert_int_equal(c[0].state, SELECT_FALSETICKER);
+    assert_int_equal(r.best, 1);
+    assert_int_equal(r.n_survivors, 2);
+    assert_true(fabs(r.offset_s + 2.5e-6) < 1e-9);
+    /* off: the intervals overlap, the shifter is best and dominates */
+    p.consist_k = 0.0;
+    cand(&c[0], -500e-6, 250e-6, 10e-6);
+    cand(&c[1], 5e-6, 360e-6, 20e-6);
+    cand(&c[2], -10e-6, 400e-6, 20e-6);
+    select_run(c, 3, &p, 0, &r);
+    assert_int_equal(r.best, 0);
+    assert_true(r.offset_s < -300e-6);
+    p.consist_k = 10.0;
+    /* within 10 sigmas of one of two others: kept */
+    cand(&c[0], -150e-6, 250e-6, 10e-6);
+    cand(&c[1], 5e-6, 360e-6, 20e-6);
+    cand(&c[2], -300e-6, 400e-6, 20e-6);
+    select_run(c, 3, &p, 0, &r);
+    assert_int_equal(r.n_survivors, 3);
+    /* all three disagree pairwise: no majority agrees, nobody is singled out */
+    cand(&c[0], -500e-6, 1e-3, 10e-6);
+    cand(&c[1], 5e-6, 1e-3, 10e-6);
+    cand(&c[2], 400e-6, 1e-3, 10e-6);
+    select_run(c, 3, &p, 1, &r);
+    assert_int_equal(r.n_survivors, 3);
+    /* two sources: nothing to outvote with */
+    cand(&c[0], -300e-6, 250e-6, 10e-6);
+    cand(&c[1], 5e-6, 360e-6, 10e-6);
+    select_run(c, 2, &p, 0, &r);
+    assert_int_equal(r.n_survivors, 2);
+    /* four: one off is outvoted; two against two is not */
+    cand(&c[0], -500e-6, 250e-6, 10e-6);
+    cand(&c[1], 5e-6, 360e-6, 10e-6);
+    cand(&c[2], 0.0, 360e-6, 10e-6);
+    cand(&c[3], 10e-6, 360e-6, 10e-6);
+    select_run(c, 4, &p, 1, &r);
+    assert_int_equal(c[0].state, SELECT_FALSETICKER);
+    assert_int_equal(r.n_survivors, 3);
+    cand(&c[0], -500e-6, 250e-6, 10e-6);
+    cand(&c[1], -490e-6, 250e-6, 10e-6);
+    cand(&c[2], 0.0, 360e-6, 10e-6);
+    cand(&c[3], 10e-6, 360e-6, 10e-6);
+    select_run(c, 4, &p, 2, &r);
+    assert_int_equal(r.n_survivors, 4);
+}
+
 static void test_leap_vote(void **state)
 {
     (void)state;
@@ -324,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_leap_vote),
         cmocka_unit_test(test_tie_goes_to_current),
         cmocka_unit_test(test_interval_apart_from_distance),
+        cmocka_unit_test(test_statistical_outlier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
