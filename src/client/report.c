@@ -245,7 +245,7 @@ const char *report_select_reason(unsigned c)
     case 'T':
         return "rejected: its interval does not agree with the trusted sources";
     case 'x':
-        return "falseticker: its interval does not overlap the majority's";
+        return "falseticker: its interval or offset does not agree with the majority's";
     case 'W':
         return "waiting: a source with the require option is not selectable yet";
     case 'P':
@@ -275,7 +275,7 @@ const char *report_source_state_reason(unsigned state)
     case CMDMON_SRC_NONSELECTABLE:
         return "unusable: unreachable, too few samples, or excluded by its options";
     case CMDMON_SRC_FALSETICKER:
-        return "falseticker: its interval does not overlap the majority's";
+        return "falseticker: its interval or offset does not agree with the majority's";
     case CMDMON_SRC_JITTERY:
         return "too variable: its jitter is larger than maxjitter";
     case CMDMON_SRC_UNSELECTED:

@@ -740,9 +740,10 @@ struct executor *executor_new(const struct executor_params *p, struct loop *loop
     np.seed = p->seed;
     np.send_batch = p->send_batch;
     np.tx_timestamps = 1;
-    /* chronyd 4.3 answers a mode 1 packet from an allowed host that is no configured peer
-     * with mode 2 at once (symmetric passive, no association kept); measured on loopback */
-    np.server.answer_unknown_active = 1;
+    /* Symmetric requests only from configured peers (issue 5). chronyd 4.3 answers a mode 1
+     * packet from an allowed host that is no peer with mode 2 at once (measured on loopback);
+     * setting this to 1 would do the same. */
+    np.server.answer_unknown_active = 0;
     x->ntp = x->clientlog ? ntpserve_new(&np, PKT_MAX, x->clientlog, clock, NULL) : NULL;
     if (x->ntp)
         set_hooks(x);

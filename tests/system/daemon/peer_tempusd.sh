@@ -2,9 +2,10 @@
 # Symmetric peers, two tempusd -x on loopback (127.0.0.1 with `local stratum 5`, 127.0.0.2
 # without), each the other's `peer`: both reach 377, the second syncs to the first (stratum
 # 6, `=*`), the first refuses the second's samples by test D (it is synchronised to us) as
-# chronyd does. Then symmetric packets from hosts that are no peer, as chronyd 4.3 answers
-# them: a mode 1 packet from an allowed host gets mode 2 at once (origin = its transmit); from
-# a host outside `allow` nothing; a mode 2 packet nothing.
+# chronyd does. Then symmetric packets from hosts that are no peer: issue 5 asks for symmetric
+# requests only from configured peers, so a mode 1 packet from an allowed host gets nothing
+# (chronyd 4.3 answers it with mode 2; docs/COMPATIBILITY.md), while a mode 3 request from
+# the same host is answered; from a host outside `allow` nothing; a mode 2 packet nothing.
 . "$(dirname "$0")/lib.sh"
 TEMPUSC=$BUILD/tempusc
 need "$TEMPUSD" "$TEMPUSC"
@@ -70,9 +71,12 @@ except socket.timeout:
     print('none')
 PYEOF
 }
+r=$(ask 127.0.0.3 3)
+echo "mode 3 from an allowed host: $r"
+[ "$r" = "mode 4 stratum 5 origin ok" ] || fail "mode 3 from an allowed host: $r"
 r=$(ask 127.0.0.3 1)
 echo "mode 1 from an allowed host: $r"
-[ "$r" = "mode 2 stratum 5 origin ok" ] || fail "mode 1 from an allowed non-peer: $r"
+[ "$r" = none ] || fail "mode 1 from an allowed non-peer: $r"
 r=$(ask 127.0.0.4 1)
 echo "mode 1 from a host not allowed: $r"
 [ "$r" = none ] || fail "mode 1 from a denied host: $r"
