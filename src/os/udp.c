@@ -530,11 +530,17 @@ static void put_pktinfo(struct msghdr *msg, struct udp_send_control *control, co
     }
 }
 
-int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, const struct addr *from,
-             int ifindex)
+/* One datagram by sendmsg: from `from` (a pktinfo, when given), and with txts a request for
+ * its software transmit timestamp; a kernel that refuses the request (EINVAL) gets the
+ * datagram again without control messages. *stamped (if given) says whether the request went
+ * out. */
+static int send_one(int fd, const uint8_t *buf, size_t len, const struct addr *to,
+                    const struct addr *from, int ifindex, int txts, int *stamped)
 {
     struct sockaddr_storage ss;
     int sl = udp_to_sockaddr(to, &ss);
+    if (stamped)
+        *stamped = 0;
     if (sl < 0)
         return sl;
     struct udp_send_control control;
@@ -546,35 +552,13 @@ int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, cons
         .msg_iovlen = 1,
     };
     put_pktinfo(&msg, &control, to, from, ifindex);
-    ssize_t n = sendmsg(fd, &msg, 0);
-    if (n < 0)
-        return -errno;
-    return n == (ssize_t)len ? 0 : -EMSGSIZE;
-}
-
-int udp_send_txts(int fd, const uint8_t *buf, size_t len, const struct addr *to, int *stamped)
-{
-    struct sockaddr_storage ss;
-    int sl = udp_to_sockaddr(to, &ss);
-    if (stamped)
-        *stamped = 0;
-    if (sl < 0)
-        return sl;
-    struct udp_send_control control;
-    memset(&control, 0, sizeof control);
-    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-    struct msghdr msg = {
-        .msg_name = &ss,
-        .msg_namelen = (socklen_t)sl,
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-    };
-    put_txts(&msg, &control);
+    if (txts)
+        put_txts(&msg, &control);
     ssize_t n = sendmsg(fd, &msg, 0);
     if (n >= 0) {
-        if (stamped)
+        if (txts && stamped)
             *stamped = 1;
-    } else if (errno == EINVAL) {
+    } else if (txts && errno == EINVAL) {
         msg.msg_control = NULL;
         msg.msg_controllen = 0;
         n = sendmsg(fd, &msg, 0);
@@ -582,6 +566,17 @@ int udp_send_txts(int fd, const uint8_t *buf, size_t len, const struct addr *to,
     if (n < 0)
         return -errno;
     return n == (ssize_t)len ? 0 : -EMSGSIZE;
+}
+
+int udp_send(int fd, const uint8_t *buf, size_t len, const struct addr *to, const struct addr *from,
+             int ifindex)
+{
+    return send_one(fd, buf, len, to, from, ifindex, 0, NULL);
+}
+
+int udp_send_txts(int fd, const uint8_t *buf, size_t len, const struct addr *to, int *stamped)
+{
+    return send_one(fd, buf, len, to, NULL, 0, 1, stamped);
 }
 
 #define UDP_CONTROL_MAX 160 /* pktinfo (v4 or v6) and a timestamping block, aligned */
