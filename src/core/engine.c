@@ -1,6 +1,9 @@
-/* The engine: associations (polling, bursts, reach, packet tests, KoD), per-source
- * statistics (core/srcstats), selection (core/select) and the clock discipline
- * (core/discipline), with reports. See docs/design/engine.md for the why of each constant. */
+/* The engine's core: the life of an engine (new/free), polling and bursts, transmitting,
+ * selection and the clock update (core/select, core/discipline), and receiving (packet tests,
+ * KoD, samples into core/srcstats). The rest of the engine: engine_ctl.c (sources and
+ * run-time settings), engine_report.c (tracking, sources, ntpdata), engine_dump.c (saved
+ * registers), engine_peer.c (symmetric mode); engine_int.h holds the shared structures.
+ * See docs/design/engine.md for the why of each constant. */
 #include "core/engine.h"
 
 #include <errno.h>
@@ -13,20 +16,18 @@
 #include "base/ntp_time.h"
 #include "base/prng.h"
 #include "core/discipline.h"
+#include "core/engine_int.h"
 #include "core/select.h"
 #include "core/sfilter.h"
 #include "core/srcstats.h"
 #include "core/xleave.h"
 #include "wire/ntp.h"
 
-#define ENGINE_MAX_SOURCES  64
-#define MAX_RESPONSE_TIME_S 4.0   /* test A: server's T3 - T2 */
-#define MAX_ROOT_DISTANCE_S 16.0  /* test 7 */
-#define INITIAL_DELAY_S     0.2   /* first poll after start (chrony) */
-#define BURST_INTERVAL_S    2.0   /* iburst/burst spacing, or 2^poll/4 if shorter */
-#define LEAP_GUARD_S        5.0   /* samples this close to a leap second are dropped */
-#define STARTUP_HOLD_S      10.0  /* longest wait for all initial bursts before an update */
-#define PEER_PRECISION_LOG2 (-20) /* our symmetric packets' precision (core/server's default) */
+#define MAX_RESPONSE_TIME_S 4.0  /* test A: server's T3 - T2 */
+#define MAX_ROOT_DISTANCE_S 16.0 /* test 7 */
+#define BURST_INTERVAL_S    2.0  /* iburst/burst spacing, or 2^poll/4 if shorter */
+#define LEAP_GUARD_S        5.0  /* samples this close to a leap second are dropped */
+#define STARTUP_HOLD_S      10.0 /* longest wait for all initial bursts before an update */
 #ifndef POLL_RANDOMNESS
 /* Each poll interval is lengthened by a uniform 0..2 %: chronyd 4.3's observed intervals at
  * poll 10 under the syscall-level simulator span 1024..1044 s (mean 1031), at poll 6 64..65.3
@@ -34,9 +35,6 @@
  * +-1/32, whose positive half the shorter-poll rule cut off, averaged 0.8 % short of 2^poll:
  * 2-4 % more requests than chronyd on the WAN worlds). */
 #define POLL_RANDOMNESS 0.02
-#endif
-#ifndef WANDER_PPM
-#define WANDER_PPM 0.005 /* extrapolation allowance for offset variance, ppm */
 #endif
 #ifndef SYS_FRAC
 #define SYS_FRAC 0.02 /* systematic error allowance in combining, x distance */
@@ -111,171 +109,6 @@
 #define SIGMA_POLL 3.0 /* poll adaptation: prediction error bound in model sigmas */
 #endif
 
-struct source {
-    int id;
-    char name[64];
-    struct addr remote;
-    uint32_t remote_refid;
-    uint32_t local_refid; /* our address towards it as a refid, 0 = unknown */
-    struct engine_source_params sp;
-    unsigned auth_opts; /* ENGINE_SELECT_* added by authselect (update_auth_opts) */
-
-    /* Polling. */
-    int online;
-    int poll; /* current log2 interval: the longer of own_poll and chr_poll */
-    double poll_score;
-    int own_poll; /* what tempus's rule (n_eff, model-sigma bound) asks for */
-    double own_score;
-    int chr_poll; /* what chrony 4.3's rule would poll at: the packet ceiling */
-    double chr_score;
-    int64_t next_tx_mono;
-    int burst_good, burst_total; /* remaining in the running burst; total 0 = no burst */
-    int initial_burst;           /* the burst started by iburst is running */
-
-    /* The outstanding request. */
-    int awaiting;
-    int unsent;             /* the last poll sent nothing (missing key): no poll back-off for it */
-    struct ntp_ts64 cookie; /* random transmit timestamp we sent */
-    int64_t tx_real_ns;     /* local real time the request left */
-    int64_t tx_mono_ns;
-    double tx_corr_s;   /* discipline correction at transmit */
-    double iv_factor;   /* the current interval's random lengthening (1..1.02) */
-    double tx_steps_s;  /* the discipline's steps_s at transmit */
-    int tx_kernel;      /* tx_real_ns is a kernel TX timestamp (engine_tx_timestamp) */
-    int last_tx_kernel; /* the last valid response's T1 was one (ntpdata) */
-    uint32_t total_kernel_tx;
-    struct ntp_ts64 last_rx_xmt; /* transmit timestamp of the last valid response (test 1) */
-    unsigned reach;
-    struct xleave xl;
-
-    /* Symmetric mode (peers): the peer's last transmit field and when it arrived, which our
-     * next packet carries back as origin and receive (its T1 and T2 for its measurement). */
-    int have_peer_xmt;
-    struct ntp_ts64 peer_xmt;
-    int64_t peer_rx_real_ns;
-    int64_t peer_rx_mono_ns;                /* 0 = none yet */
-    int peer_poll;                          /* the poll field of its last packet */
-    double peer_rx_corr_s, peer_rx_steps_s; /* the discipline's at its arrival */
-    /* Interleaved symmetric mode (`peer ... xleave`): our packet carries the precise
-     * transmit time of our previous one, and origin = the peer's receive field (its receive
-     * time of our previous packet); an interleaved answer's origin is our receive field. */
-    struct ntp_ts64 peer_rx_field; /* receive field of the peer's last packet */
-    int sym_sent;                  /* our last packet went interleaved */
-    struct ntp_ts64 sym_sent_rx;   /* its receive field */
-    struct xleave_exchange sym_t4; /* the arrival that receive field names: an interleaved
-                                    * measurement's T4 (only the t4_ fields are used) */
-
-    struct srcstats st;
-    struct sfilter flt; /* `filter N`: good samples wait here for N polls */
-    int kod_rate;
-
-    /* Last packet and measurement (ntpdata). */
-    struct ntp_packet pkt;
-    int have_pkt;
-    int pkt_valid; /* pkt passed tests 1-3, 5 */
-    double offset_theta_s, delay_s, disp_s, resp_s;
-    uint16_t test_flags;
-    uint32_t total_tx, total_rx, total_valid, total_good;
-
-    /* Last good sample. */
-    int have_sample;
-    double last_sample_t;
-    double last_meas_s; /* local clock offset at the time, positive = ahead */
-    double last_meas_corr_s;
-    double last_err_s;
-    int stratum, leap;
-
-    /* Selection. */
-    int sel_state;
-    int untrusted_penalty; /* select_cand.untrusted_penalty between runs */
-    double lo_s, hi_s, weight;
-};
-
-struct engine {
-    struct engine_params p;
-    const struct clock_ops *clock;
-    const struct keys *keys; /* borrowed: engine_set_keys() */
-    struct prng prng;
-    int64_t start_mono_ns;
-    double now_s;
-
-    struct source *src[ENGINE_MAX_SOURCES];
-    int nsrc;
-    int next_id;
-
-    struct discipline d;
-    int selected; /* index into src, -1 */
-    int synced;
-    int holding; /* startup hold done? 0 = still holding */
-    double last_update_t, prev_update_t;
-    int64_t ref_time_real_ns;
-    double last_offset_s, rms_offset2;
-    uint32_t n_updates;
-    double freq; /* system raw frequency estimate, s/s */
-    double skew; /* s/s */
-    double est_offset_s, est_var;
-    double root_delay_s, root_disp_s;
-    uint32_t ref_id;
-    struct addr ref_addr;
-    int stratum;
-    int leap;
-    int makestep_pending;
-    int maxchange_ignored;
-    struct srcstats_chooser q_choice;    /* the wander / drift model of every source's fit */
-    int64_t leap_midnight_real_ns;       /* the midnight a leap was last armed for, 0 = none */
-    const struct tzif_leaps *leap_table; /* leapsectz, borrowed; NULL = none */
-    int tai_set_s;                       /* TAI - UTC last given to set_tai_s, 0 = never */
-};
-
-void engine_params_default(struct engine_params *p)
-{
-    memset(p, 0, sizeof(*p));
-    p->makestep_threshold_s = 0.0;
-    p->makestep_limit = 0;
-    p->maxslewrate_ppm = 83333.333;
-    p->maxupdateskew_ppm = 1000.0;
-    p->corrtimeratio = 3.0;
-    p->maxclockerror_ppm = 1.0;
-    p->maxdrift_ppm = 500000.0;
-    p->minsources = 1;
-    p->maxdistance_s = 3.0;
-    p->maxjitter_s = 1.0;
-    p->reselectdist_s = 100e-6;
-    p->stratumweight_s = 1e-3;
-    p->combinelimit = 3.0;
-}
-
-void engine_set_keys(struct engine *e, const struct keys *keys)
-{
-    e->keys = keys;
-}
-
-const struct keys *engine_keys(const struct engine *e)
-{
-    return e->keys;
-}
-
-void engine_source_params_default(struct engine_source_params *p)
-{
-    memset(p, 0, sizeof(*p));
-    p->kind = ENGINE_SOURCE_SERVER;
-    p->minpoll_log2 = 6;
-    p->maxpoll_log2 = 10;
-    p->version = 4;
-    p->polltarget = 8;
-    p->minsamples = -1;
-    p->maxsamples = -1;
-    p->maxdelay_s = 3.0;
-    p->maxdelayratio = 0.0;
-    p->maxdelaydevratio = 10.0;
-    p->asymmetry = 1.0;
-}
-
-static double tsec(const struct engine *e, int64_t mono_ns)
-{
-    return (double)(mono_ns - e->start_mono_ns) * 1e-9;
-}
-
 static int64_t mono_of(const struct engine *e, double t_s)
 {
     /* Rounded up (plus 1 ns) so that tsec() of the result is never before t_s; saturated
@@ -288,11 +121,6 @@ static int64_t mono_of(const struct engine *e, double t_s)
     if (ns < 0.0)
         ns = 0.0;
     return e->start_mono_ns + (int64_t)ns;
-}
-
-static int64_t read_real(const struct engine *e)
-{
-    return e->clock && e->clock->read_real_ns ? e->clock->read_real_ns(e->clock->ctx) : 0;
 }
 
 struct engine *engine_new(const struct engine_params *p, const struct clock_ops *clock,
@@ -333,140 +161,7 @@ void engine_free(struct engine *e)
     free(e);
 }
 
-static int find_index(const struct engine *e, int id)
-{
-    for (int i = 0; i < e->nsrc; i++)
-        if (e->src[i]->id == id)
-            return i;
-    return -1;
-}
-
-static int clamp_int(int v, int lo, int hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
-static void start_burst(struct source *s, int good, int total)
-{
-    s->burst_good = good;
-    s->burst_total = total;
-}
-
-/* authselectmode over the current sources (chronyd recounts at each add, remove and
- * selectopts): configured noselect sources are not counted and get nothing added. */
-static void update_auth_opts(struct engine *e)
-{
-    int n_auth = 0, n_unauth = 0;
-    for (int i = 0; i < e->nsrc; i++) {
-        if (e->src[i]->sp.noselect)
-            continue;
-        if (e->src[i]->sp.key_id != 0)
-            n_auth++;
-        else
-            n_unauth++;
-    }
-    unsigned auth = 0, unauth = 0;
-    switch (e->p.authselect) {
-    case ENGINE_AUTHSELECT_MIX:
-        if (n_auth > 0 && n_unauth > 0)
-            auth = ENGINE_SELECT_REQUIRE | ENGINE_SELECT_TRUST;
-        break;
-    case ENGINE_AUTHSELECT_PREFER:
-        if (n_auth > 0)
-            unauth = ENGINE_SELECT_NOSELECT;
-        break;
-    case ENGINE_AUTHSELECT_REQUIRE:
-        unauth = ENGINE_SELECT_NOSELECT;
-        break;
-    default:
-        break;
-    }
-    for (int i = 0; i < e->nsrc; i++) {
-        struct source *s = e->src[i];
-        s->auth_opts = s->sp.noselect ? 0 : s->sp.key_id != 0 ? auth : unauth;
-    }
-}
-
-/* The options in effect: configured, plus authselect's. */
-static int eff_noselect(const struct source *s)
-{
-    return s->sp.noselect || (s->auth_opts & ENGINE_SELECT_NOSELECT);
-}
-
-int engine_add_source(struct engine *e, const struct engine_source_params *sp,
-                      const struct addr *remote, const char *name, int64_t now_mono_ns)
-{
-    if (e->nsrc >= ENGINE_MAX_SOURCES)
-        return -ENOSPC;
-    for (int i = 0; i < e->nsrc; i++)
-        if (remote && addr_equal(&e->src[i]->remote, remote) && remote->family != ADDR_UNSPEC)
-            return -EEXIST;
-    struct source *s = calloc(1, sizeof(*s));
-    if (!s)
-        return -ENOMEM;
-    if (sp)
-        s->sp = *sp;
-    else
-        engine_source_params_default(&s->sp);
-    s->sp.minpoll_log2 = clamp_int(s->sp.minpoll_log2, -6, 24);
-    s->sp.maxpoll_log2 = clamp_int(s->sp.maxpoll_log2, -6, 24);
-    if (s->sp.maxpoll_log2 < s->sp.minpoll_log2)
-        s->sp.maxpoll_log2 = s->sp.minpoll_log2;
-    if (s->sp.polltarget < 6)
-        s->sp.polltarget = 6;
-    if (s->sp.version < 0 || s->sp.version > 4)
-        s->sp.version = 4; /* 0 stays: chosen per request from the key */
-    s->id = e->next_id++;
-    if (remote)
-        s->remote = *remote;
-    s->remote_refid = ntp_refid_from_addr(&s->remote);
-    snprintf(s->name, sizeof(s->name), "%s", name ? name : "");
-    s->online = 1;
-    /* Sub-second polls only once the source proves to be close (LAN, chrony's rule): 1 s
-     * before that, even when maxpoll is below 0 (chronyd 4.3 shows poll 0 for an
-     * unreachable minpoll -2 maxpoll -2 source). */
-    s->poll = s->sp.minpoll_log2 < 0 ? 0 : s->sp.minpoll_log2;
-    s->own_poll = s->chr_poll = s->poll;
-    s->iv_factor = 1.0;
-    srcstats_init(&s->st, s->sp.minsamples, s->sp.maxsamples);
-    s->st.fixed_min_delay_s = s->sp.mindelay_s;
-    sfilter_init(&s->flt, s->sp.filter);
-    s->next_tx_mono = now_mono_ns + (int64_t)(INITIAL_DELAY_S * 1e9) +
-                      (int64_t)prng_below(&e->prng, 20000000); /* spread sources 0-20 ms */
-    if (s->sp.iburst) {
-        start_burst(s, 4, 8);
-        s->initial_burst = 1;
-    }
-    s->sel_state = SELECT_MISSING;
-    s->stratum = 16;
-    s->leap = 3;
-    e->src[e->nsrc++] = s;
-    update_auth_opts(e);
-    return s->id;
-}
-
-int engine_remove_source(struct engine *e, int source_id)
-{
-    int i = find_index(e, source_id);
-    if (i < 0)
-        return -ENOENT;
-    if (e->selected == i)
-        e->selected = -1;
-    else if (e->selected > i)
-        e->selected--;
-    free(e->src[i]);
-    memmove(&e->src[i], &e->src[i + 1], sizeof(e->src[0]) * (size_t)(e->nsrc - i - 1));
-    e->nsrc--;
-    update_auth_opts(e);
-    return 0;
-}
-
 static void select_and_update(struct engine *e, double t, struct source *trigger);
-
-static double poll_interval_s(const struct source *s)
-{
-    return ldexp(1.0, s->poll);
-}
 
 /* Moves one poll score by delta; whole units change the poll, clamped to the source's
  * range. */
@@ -522,31 +217,6 @@ static void adjust_poll(struct source *s, double delta)
     adjust_poll2(s, delta, delta);
 }
 
-/* The header of our symmetric packets: the reference we serve (the io's peer_header hook,
- * which knows the daemon's local reference), else the engine's own. */
-static void peer_header(const struct engine *e, int64_t now_mono_ns, const struct engine_io *io,
-                        struct ntp_packet *p)
-{
-    if (io && io->peer_header) {
-        io->peer_header(io->ctx, now_mono_ns, p);
-        return;
-    }
-    struct report_reference r;
-    engine_reference(e, now_mono_ns, &r);
-    p->precision = PEER_PRECISION_LOG2;
-    if (!r.synced) {
-        p->leap = NTP_LEAP_UNSYNC;
-        p->stratum = 0;
-        return;
-    }
-    p->leap = (uint8_t)r.leap;
-    p->stratum = (uint8_t)r.stratum;
-    p->refid = r.ref_id;
-    p->reference = ntp_time_from_ns(r.ref_time_real_ns);
-    p->root_delay = ntp_time_short_from_s(r.root_delay_s);
-    p->root_dispersion = ntp_time_short_from_s(r.root_dispersion_s);
-}
-
 static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
                      const struct engine_io *io)
 {
@@ -589,7 +259,7 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
          * transmit field as origin, our receive time of it, and our real transmit time
          * (the peer's T3: no random cookie), as chronyd 4.3 sends them. */
         discipline_advance(&e->d, tsec(e, now_mono_ns));
-        peer_header(e, now_mono_ns, io, &p);
+        engine_peer_header(e, now_mono_ns, io, &p);
         s->sym_sent = s->sp.xleave && s->have_peer_xmt && !ntp_time_is_zero(s->peer_rx_field) &&
                       s->total_tx > 0 && p.version == 4;
         if (s->have_peer_xmt) {
@@ -1011,25 +681,6 @@ static int near_leap(const struct engine *e, int64_t real_ns)
 static void receive_packet(struct engine *e, struct source *s, const uint8_t *pkt, size_t len,
                            int64_t rx_real_ns, int64_t now_mono_ns);
 
-/* Symmetric mode's phase rule, after a new packet of the peer: our next packet goes at least
- * half an interval after it. Peers whose packets cross on the wire (each sent before the
- * other's arrived) both fail test 2, and peers polling at one rate stay in such a phase for
- * long (tempusd against chronyd 4.3 started together on loopback: 8 % of the packets invalid,
- * reach 267; two tempusd: every other one); half an interval apart, each packet answers the
- * other's last. Stable: the peer, seeing ours half an interval after its own, keeps its
- * schedule. Only when the peer polls no faster than we do (else the wait would repeat before
- * we ever sent; its packets answer ours anyway), not during a burst. tempus's own rule:
- * chronyd 4.3 keeps its peers apart by other means (observed: it lengthens its interval by
- * ~10 % for a while, or answers at once). */
-static void peer_phase(struct source *s, int64_t now_mono_ns)
-{
-    if (s->peer_poll < s->poll || s->burst_total > 0)
-        return;
-    int64_t half = (int64_t)(poll_interval_s(s) * 0.5e9);
-    if (s->next_tx_mono < now_mono_ns + half)
-        s->next_tx_mono = now_mono_ns + half;
-}
-
 void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t len,
                     int64_t rx_real_ns, int64_t now_mono_ns, const struct engine_io *io)
 {
@@ -1041,7 +692,7 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
     int64_t before = s->peer_rx_mono_ns;
     receive_packet(e, s, pkt, len, rx_real_ns, now_mono_ns);
     if (s->peer_rx_mono_ns != before)
-        peer_phase(s, now_mono_ns);
+        engine_peer_phase(s, now_mono_ns);
 }
 
 /* One datagram of source s: packet tests, the sample, selection and the clock update. */
@@ -1345,549 +996,14 @@ int engine_tx_timestamp(struct engine *e, int source_id, const uint8_t *cookie, 
     return 0;
 }
 
-/* ---- Reports ---- */
+/* ---- For the engine's other files (engine_int.h) ---- */
 
-static uint32_t secs_u32(double s)
+void engine_select_now(struct engine *e, double t)
 {
-    if (!(s >= 0.0))
-        return 0;
-    if (s >= 4294967294.0)
-        return 4294967294u;
-    return (uint32_t)s;
+    select_and_update(e, t, NULL);
 }
 
-void engine_tracking(const struct engine *e, int64_t now_mono_ns, struct report_tracking *r)
+void engine_poll_adjust(struct source *s, double delta)
 {
-    memset(r, 0, sizeof(*r));
-    double t = tsec(e, now_mono_ns);
-    r->synced = e->synced;
-    r->selected_source_id = e->synced && e->selected >= 0 ? e->src[e->selected]->id : -1;
-    if (e->synced) {
-        r->ref_id = e->ref_id;
-        r->ref_addr = e->ref_addr;
-        r->stratum = e->stratum;
-        r->leap_status = e->leap;
-    } else {
-        r->ref_addr.family = ADDR_UNSPEC;
-        r->leap_status = 3;
-    }
-    r->ref_time_real_ns = e->ref_time_real_ns;
-    r->current_correction_s = discipline_remaining(&e->d, t);
-    r->last_offset_s = e->last_offset_s;
-    r->rms_offset_s = sqrt(e->rms_offset2);
-    r->freq_ppm = -e->d.base_ppm;
-    if (e->synced && e->selected >= 0)
-        r->resid_freq_ppm = (e->src[e->selected]->st.b - e->freq) * 1e6;
-    r->skew_ppm = e->skew * 1e6;
-    r->root_delay_s = e->root_delay_s;
-    double age = e->n_updates ? t - e->last_update_t : 0.0;
-    r->root_dispersion_s = e->root_disp_s + fabs(age) * (e->skew + e->p.maxclockerror_ppm * 1e-6);
-    r->last_update_interval_s = e->n_updates > 1 ? e->last_update_t - e->prev_update_t : 0.0;
-    r->n_updates = e->n_updates;
-    r->n_steps = e->d.n_steps;
-    r->applied_freq_ppm = e->d.applied_ppm;
-
-    /* Current estimate of our offset: the combined model of the selected sources now. */
-    double so = 0.0, sw = 0.0, sv = 0.0;
-    struct discipline d = e->d;
-    discipline_advance(&d, t);
-    for (int i = 0; i < e->nsrc; i++) {
-        const struct source *s = e->src[i];
-        if (s->weight <= 0.0 || s->st.n == 0)
-            continue;
-        double var;
-        double y = srcstats_predict(&s->st, t, WANDER_PPM, &var);
-        so += s->weight * (y + d.corr_s);
-        sw += s->weight;
-        sv += s->weight * s->weight * var;
-    }
-    if (sw > 0.0) {
-        r->est_offset_s = so / sw;
-        r->est_offset_err_s = sqrt(sv) / sw;
-    }
-}
-
-int engine_source_count(const struct engine *e)
-{
-    return e->nsrc;
-}
-
-int engine_source_index(const struct engine *e, int source_id)
-{
-    int i = find_index(e, source_id);
-    return i < 0 ? -ENOENT : i;
-}
-
-static int state_of(int sel)
-{
-    switch (sel) {
-    case SELECT_BEST:
-        return REPORT_STATE_SELECTED;
-    case SELECT_COMBINED:
-        return REPORT_STATE_UNSELECTED;
-    case SELECT_FALSETICKER:
-    case SELECT_UNTRUSTED:
-        return REPORT_STATE_FALSETICKER;
-    case SELECT_JITTERY:
-        return REPORT_STATE_JITTERY;
-    case SELECT_DISTANT:
-    case SELECT_NOT_PREFERRED:
-    case SELECT_WAITS:
-    case SELECT_WAITS_REQUIRE:
-    case SELECT_WAITS_UPDATE:
-        return REPORT_STATE_SELECTABLE;
-    default:
-        return REPORT_STATE_NONSELECTABLE;
-    }
-}
-
-int engine_source_report(const struct engine *e, int index, int64_t now_mono_ns,
-                         struct report_source *r)
-{
-    if (index < 0 || index >= e->nsrc)
-        return -ENOENT;
-    const struct source *s = e->src[index];
-    double t = tsec(e, now_mono_ns);
-    struct discipline d = e->d;
-    discipline_advance(&d, t);
-    memset(r, 0, sizeof(*r));
-    r->id = s->id;
-    snprintf(r->name, sizeof(r->name), "%s", s->name);
-    r->remote = s->remote;
-    r->ref_id = s->remote_refid;
-    r->mode = s->sp.kind == ENGINE_SOURCE_PEER ? 1 : 0;
-    r->state = s->sel_state == SELECT_BEST && !e->synced ? REPORT_STATE_SELECTABLE
-                                                         : state_of(s->sel_state);
-    r->poll_log2 = s->poll;
-    r->stratum = s->have_pkt ? s->stratum : 0;
-    r->reach = s->reach;
-    r->since_sample_s = s->have_sample ? secs_u32(t - s->last_sample_t) : UINT32_MAX;
-    r->orig_latest_meas_s = s->last_meas_s;
-    /* Adjusted for corrections made since the sample was taken: what moved the clock away
-     * from the timeline the current frequency defines (slews, steps, frequency changes), not
-     * the frequency compensation itself, as chronyd's adjusted offset. */
-    r->latest_meas_s = s->have_sample ? s->last_meas_s + (d.corr_s - s->last_meas_corr_s) -
-                                            d.base_ppm * 1e-6 * (t - s->last_sample_t)
-                                      : s->last_meas_s;
-    r->latest_meas_err_s = s->last_err_s;
-
-    r->n_samples = (uint32_t)s->st.n;
-    r->n_runs = (uint32_t)s->st.runs;
-    r->span_s = s->st.n > 1 ? secs_u32(s->st.s[s->st.n - 1].t_s - s->st.s[0].t_s) : 0;
-    r->sd_s = s->st.n > 0 ? s->st.sd_s : 4.0;
-    /* Source's frequency relative to our clock as now corrected. */
-    r->resid_freq_ppm =
-        s->st.n > 1 ? (s->st.b - discipline_freq_for_base(&d, d.base_ppm)) * 1e6 : 0.0;
-    r->skew_ppm = s->st.skew * 1e6;
-    if (s->st.n > 0) {
-        double var;
-        double y = srcstats_predict(&s->st, t, WANDER_PPM, &var);
-        r->est_offset_s = y + d.corr_s;
-        r->est_offset_err_s = sqrt(var);
-    }
-
-    r->remote_port = s->remote.port;
-    if (s->have_pkt) {
-        r->leap = s->pkt.leap;
-        r->version = s->pkt.version;
-        r->pkt_mode = s->pkt.mode;
-        r->pkt_stratum = s->pkt.stratum;
-        r->pkt_poll = s->pkt.poll;
-        r->precision = s->pkt.precision;
-        r->root_delay_s = ntp_root_delay_s(&s->pkt);
-        r->root_dispersion_s = ntp_root_dispersion_s(&s->pkt);
-        r->pkt_ref_id = s->pkt.refid;
-        r->pkt_ref_time_real_ns =
-            ntp_time_is_zero(s->pkt.reference) ? 0 : ntp_time_to_ns(s->pkt.reference, read_real(e));
-    } else {
-        r->leap = 3;
-    }
-    r->offset_s = s->offset_theta_s;
-    r->peer_delay_s = s->delay_s;
-    r->peer_dispersion_s = s->disp_s;
-    r->response_time_s = s->resp_s;
-    r->jitter_asymmetry = s->st.has_alpha ? s->st.alpha : 0.0;
-    r->test_flags = s->test_flags;
-    r->key_id = s->sp.key_id;
-    r->tx_tss_char = s->last_tx_kernel ? 'K' : 'D';
-    r->rx_tss_char = 'D';
-    r->total_kernel_tx = s->total_kernel_tx;
-    r->total_tx = s->total_tx;
-    r->total_rx = s->total_rx;
-    r->total_valid = s->total_valid;
-    r->total_good = s->total_good;
-
-    r->select_state_char = (char)s->sel_state;
-    r->conf_options =
-        (s->sp.noselect ? REPORT_OPT_NOSELECT : 0) | (s->sp.prefer ? REPORT_OPT_PREFER : 0) |
-        (s->sp.trust ? REPORT_OPT_TRUST : 0) | (s->sp.require ? REPORT_OPT_REQUIRE : 0);
-    r->eff_options = r->conf_options |
-                     (s->auth_opts & ENGINE_SELECT_NOSELECT ? REPORT_OPT_NOSELECT : 0) |
-                     (s->auth_opts & ENGINE_SELECT_TRUST ? REPORT_OPT_TRUST : 0) |
-                     (s->auth_opts & ENGINE_SELECT_REQUIRE ? REPORT_OPT_REQUIRE : 0);
-    r->last_sample_ago_s = r->since_sample_s == UINT32_MAX ? 0 : r->since_sample_s;
-    r->score = 1.0;
-    r->lo_limit_s = s->lo_s;
-    r->hi_limit_s = s->hi_s;
-    r->select_leap = s->leap;
-    if (s->sel_state != SELECT_BEST) {
-        const char *why = select_state_text(s->sel_state);
-        if (s->sel_state == SELECT_STALE && s->reach == 0)
-            why = "unreachable: no valid reply to the last 8 requests";
-        if (!s->online)
-            why = "offline";
-        snprintf(r->reason, sizeof(r->reason), "%s", why);
-    } else if (!e->synced) {
-        snprintf(r->reason, sizeof(r->reason), "%s", "best, but the clock is not updated yet");
-    }
-    return 0;
-}
-
-void engine_reference(const struct engine *e, int64_t now_mono_ns, struct report_reference *r)
-{
-    struct report_tracking tr;
-    engine_tracking(e, now_mono_ns, &tr);
-    memset(r, 0, sizeof(*r));
-    r->synced = e->synced;
-    if (e->synced) {
-        r->leap = tr.leap_status;
-        r->stratum = tr.stratum > 15 ? 15 : tr.stratum;
-        r->ref_id = tr.ref_id;
-    } else {
-        r->leap = 3;
-        r->stratum = 16;
-        r->ref_id = 0;
-    }
-    r->ref_time_real_ns = tr.ref_time_real_ns;
-    r->root_delay_s = tr.root_delay_s;
-    r->root_dispersion_s = tr.root_dispersion_s;
-    r->freq_ppm = tr.freq_ppm;
-}
-
-/* ---- Commands ---- */
-
-int engine_burst(struct engine *e, int source_id, int n_good, int n_total, int64_t now_mono_ns)
-{
-    int i = find_index(e, source_id);
-    if (i < 0)
-        return -ENOENT;
-    struct source *s = e->src[i];
-    start_burst(s, n_good > 0 ? n_good : 1, n_total > 0 ? n_total : 1);
-    s->next_tx_mono = now_mono_ns;
-    return 0;
-}
-
-int engine_set_online(struct engine *e, int source_id, int online, int64_t now_mono_ns)
-{
-    int i = find_index(e, source_id);
-    if (i < 0)
-        return -ENOENT;
-    struct source *s = e->src[i];
-    if (online && !s->online) {
-        s->next_tx_mono = now_mono_ns;
-        if (s->sp.iburst) {
-            start_burst(s, 4, 8);
-            s->initial_burst = 1;
-        }
-    }
-    s->online = online ? 1 : 0;
-    return 0;
-}
-
-void engine_makestep(struct engine *e)
-{
-    e->makestep_pending = 1;
-}
-
-static double clamp_double(double v, double lo, double hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
-int engine_set_source_param(struct engine *e, int source_id, enum engine_source_param which,
-                            double value)
-{
-    int i = find_index(e, source_id);
-    if (i < 0)
-        return -ENOENT;
-    if (isnan(value))
-        return -EINVAL;
-    struct source *s = e->src[i];
-    int iv = (int)clamp_double(value, -1e6, 1e6);
-    switch (which) {
-    case ENGINE_PARAM_MINPOLL:
-        s->sp.minpoll_log2 = clamp_int(iv, -6, 24);
-        if (s->sp.maxpoll_log2 < s->sp.minpoll_log2)
-            s->sp.maxpoll_log2 = s->sp.minpoll_log2;
-        adjust_poll(s, 0.0);
-        return 0;
-    case ENGINE_PARAM_MAXPOLL:
-        s->sp.maxpoll_log2 = clamp_int(iv, -6, 24);
-        if (s->sp.minpoll_log2 > s->sp.maxpoll_log2)
-            s->sp.minpoll_log2 = s->sp.maxpoll_log2;
-        adjust_poll(s, 0.0);
-        return 0;
-    case ENGINE_PARAM_MAXDELAY:
-        s->sp.maxdelay_s = clamp_double(value, 0.0, 1e3);
-        return 0;
-    case ENGINE_PARAM_MAXDELAYRATIO:
-        s->sp.maxdelayratio = clamp_double(value, 0.0, 1e6);
-        return 0;
-    case ENGINE_PARAM_MAXDELAYDEVRATIO:
-        s->sp.maxdelaydevratio = clamp_double(value, 0.0, 1e6);
-        return 0;
-    case ENGINE_PARAM_MINSTRATUM:
-        s->sp.minstratum = clamp_int(iv, 0, 15);
-        return 0;
-    case ENGINE_PARAM_POLLTARGET:
-        s->sp.polltarget = clamp_int(iv, 6, 60);
-        return 0;
-    }
-    return -EINVAL;
-}
-
-int engine_set_source_local_refid(struct engine *e, int source_id, uint32_t refid)
-{
-    int i = find_index(e, source_id);
-    if (i < 0)
-        return -ENOENT;
-    e->src[i]->local_refid = refid;
-    return 0;
-}
-
-void engine_set_local(struct engine *e, int stratum, int orphan)
-{
-    e->p.local_stratum = stratum > 0 ? stratum : 0;
-    e->p.local_orphan = stratum > 0 && orphan;
-}
-
-/* ---- Run-time changes (chronyc makestep/maxupdateskew/dfreq/doffset/selectopts/offset/
- * reset sources) ---- */
-
-int engine_set_makestep(struct engine *e, double threshold_s, int limit)
-{
-    if (isnan(threshold_s))
-        return -EINVAL;
-    /* chronyd counts the limit down from now; here it is compared with n_updates. */
-    e->p.makestep_threshold_s = threshold_s > 0.0 ? threshold_s : 1e-300;
-    if (limit < 0 || e->n_updates > 1000000000u || limit > 1000000000)
-        e->p.makestep_limit = -1;
-    else
-        e->p.makestep_limit = (int)e->n_updates + limit;
-    return 0;
-}
-
-int engine_set_maxupdateskew(struct engine *e, double ppm)
-{
-    if (!(ppm >= 0.0))
-        return -EINVAL;
-    e->p.maxupdateskew_ppm = ppm;
-    return 0;
-}
-
-int engine_set_reselectdist(struct engine *e, double distance_s)
-{
-    if (!(distance_s >= 0.0))
-        return -EINVAL;
-    e->p.reselectdist_s = distance_s;
-    return 0;
-}
-
-int engine_adjust_freq(struct engine *e, double dfreq_ppm, int64_t now_mono_ns)
-{
-    if (isnan(dfreq_ppm))
-        return -EINVAL;
-    double t = tsec(e, now_mono_ns);
-    discipline_advance(&e->d, t);
-    /* chronyd's frequency is the clock's error (minus the adjustment): new = old + dfreq
-     * (1 - old), in ppm; the running slew keeps its end. */
-    double base = e->d.base_ppm - dfreq_ppm * (1.0 + e->d.base_ppm * 1e-6);
-    double left = -discipline_remaining(&e->d, t);
-    double dur = e->d.slew_ppm != 0.0 ? e->d.slew_end_s - t : 1.0;
-    int failed = e->d.control_failed;
-    e->d.control_failed = 0;
-    discipline_correct(&e->d, t, left, dur, base);
-    int r = e->d.control_failed ? -EIO : 0;
-    e->d.control_failed |= failed;
-    return r;
-}
-
-int engine_adjust_offset(struct engine *e, double offset_s, int64_t now_mono_ns)
-{
-    if (isnan(offset_s))
-        return -EINVAL;
-    double t = tsec(e, now_mono_ns);
-    discipline_advance(&e->d, t);
-    /* What the running slew still has to remove, plus the new offset, at the fastest
-     * allowed rate (discipline_correct lengthens a too short duration). */
-    double x = offset_s - discipline_remaining(&e->d, t);
-    int failed = e->d.control_failed;
-    e->d.control_failed = 0;
-    discipline_correct(&e->d, t, x, 1e-3, e->d.base_ppm);
-    int r = e->d.control_failed ? -EIO : 0;
-    e->d.control_failed |= failed;
-    return r;
-}
-
-int engine_set_select_opts(struct engine *e, int source_id, unsigned mask, unsigned options,
-                           int64_t now_mono_ns)
-{
-    int i = find_index(e, source_id);
-    if (i < 0)
-        return -ENOENT;
-    struct engine_source_params *sp = &e->src[i]->sp;
-    if (mask & ENGINE_SELECT_NOSELECT)
-        sp->noselect = (options & ENGINE_SELECT_NOSELECT) != 0;
-    if (mask & ENGINE_SELECT_PREFER)
-        sp->prefer = (options & ENGINE_SELECT_PREFER) != 0;
-    if (mask & ENGINE_SELECT_TRUST)
-        sp->trust = (options & ENGINE_SELECT_TRUST) != 0;
-    if (mask & ENGINE_SELECT_REQUIRE)
-        sp->require = (options & ENGINE_SELECT_REQUIRE) != 0;
-    update_auth_opts(e);
-    select_and_update(e, tsec(e, now_mono_ns), NULL);
-    return 0;
-}
-
-int engine_set_source_offset(struct engine *e, int source_id, double offset_s)
-{
-    int i = find_index(e, source_id);
-    if (i < 0)
-        return -ENOENT;
-    if (!isfinite(offset_s))
-        return -EINVAL;
-    struct source *s = e->src[i];
-    /* theta gains the change, so the local-clock offsets (-theta) lose it. */
-    double d = offset_s - s->sp.offset_s;
-    s->sp.offset_s = offset_s;
-    for (int k = 0; k < s->st.n; k++) {
-        s->st.s[k].y_s -= d;
-        s->st.s[k].meas_s -= d;
-    }
-    sfilter_shift(&s->flt, d);
-    if (s->have_sample)
-        s->last_meas_s -= d;
-    if (s->st.n > 0)
-        srcstats_fit(&s->st);
-    return 0;
-}
-
-void engine_set_leap_table(struct engine *e, const struct tzif_leaps *table)
-{
-    e->leap_table = table;
-}
-
-void engine_reset_sources(struct engine *e, int64_t now_mono_ns)
-{
-    for (int i = 0; i < e->nsrc; i++) {
-        struct source *s = e->src[i];
-        srcstats_clear(&s->st);
-        sfilter_clear(&s->flt);
-        s->have_sample = 0;
-        s->reach = 0;
-        s->stratum = 16;
-        s->leap = 3;
-    }
-    select_and_update(e, tsec(e, now_mono_ns), NULL);
-}
-
-/* ---- Saved registers ---- */
-
-/* The saved frame: with kept, the steered clock continuing after now at the rate it runs
- * with now (local = raw + corr, corr growing at applied_ppm; nothing resets it at exit);
- * without, the raw clock itself, which is then the untouched system clock. frame(t) is what
- * is added to a raw offset at engine time t. */
-static double saved_frame_s(const struct engine *e, int kept, double t_now, double t)
-{
-    if (!kept)
-        return 0.0;
-    return e->d.corr_s + e->d.applied_ppm * 1e-6 * (t - t_now);
-}
-
-int engine_source_export(struct engine *e, int source_id, int kept, int64_t now_mono_ns,
-                         struct engine_saved_sample *out, int cap)
-{
-    int i = find_index(e, source_id);
-    if (i < 0)
-        return -ENOENT;
-    double t_now = tsec(e, now_mono_ns);
-    discipline_advance(&e->d, t_now);
-    int64_t now_real = read_real(e);
-    const struct srcstats *st = &e->src[i]->st;
-    int n = st->n < cap ? st->n : cap;
-    int first = st->n - n; /* the newest cap samples */
-    for (int k = 0; k < n; k++) {
-        const struct srcstats_sample *sm = &st->s[first + k];
-        struct engine_saved_sample *o = &out[k];
-        o->real_ns = now_real - (int64_t)llround((t_now - sm->t_s) * 1e9);
-        o->offset_s = sm->y_s + saved_frame_s(e, kept, t_now, sm->t_s);
-        o->delay_s = sm->delay_s;
-        o->disp_s = sm->disp_s;
-        o->root_delay_s = sm->root_delay_s;
-        o->root_disp_s = sm->root_disp_s;
-        o->stratum = sm->stratum;
-        o->leap = sm->leap;
-    }
-    return n;
-}
-
-static int saved_sample_ok(const struct engine_saved_sample *in, int64_t prev_real,
-                           int64_t now_real)
-{
-    return in->real_ns > prev_real && in->real_ns <= now_real && isfinite(in->offset_s) &&
-           fabs(in->offset_s) < 1e9 && isfinite(in->delay_s) && in->delay_s >= 0.0 &&
-           in->delay_s < 1e9 && isfinite(in->disp_s) && in->disp_s >= 0.0 && in->disp_s < 1e9 &&
-           isfinite(in->root_delay_s) && in->root_delay_s >= 0.0 && in->root_delay_s < 1e9 &&
-           isfinite(in->root_disp_s) && in->root_disp_s >= 0.0 && in->root_disp_s < 1e9 &&
-           in->stratum >= 0 && in->stratum <= 16 && in->leap >= 0 && in->leap <= 3;
-}
-
-int engine_source_import(struct engine *e, int source_id, int kept,
-                         const struct engine_saved_sample *in, int n, int64_t now_mono_ns)
-{
-    int i = find_index(e, source_id);
-    if (i < 0)
-        return -ENOENT;
-    if (n < 1 || !in)
-        return -EINVAL;
-    double t_now = tsec(e, now_mono_ns);
-    discipline_advance(&e->d, t_now);
-    int64_t now_real = read_real(e);
-    int64_t prev = INT64_MIN;
-    for (int k = 0; k < n; k++) {
-        if (!saved_sample_ok(&in[k], prev, now_real))
-            return -EINVAL;
-        prev = in[k].real_ns;
-    }
-    struct source *s = e->src[i];
-    struct srcstats *st = &s->st;
-    int first = n > st->max_samples ? n - st->max_samples : 0;
-    srcstats_clear(st);
-    for (int k = first; k < n; k++) {
-        const struct engine_saved_sample *sv = &in[k];
-        struct srcstats_sample *sm = &st->s[st->n++];
-        memset(sm, 0, sizeof *sm);
-        sm->t_s = t_now - (double)(now_real - sv->real_ns) * 1e-9;
-        /* Back from the saved frame to this engine's raw clock, whose local clock was at
-         * corr (extrapolated at the current rate) from it. */
-        sm->y_s = sv->offset_s - saved_frame_s(e, kept, t_now, sm->t_s);
-        sm->meas_s = sm->y_s + e->d.corr_s + e->d.applied_ppm * 1e-6 * (sm->t_s - t_now);
-        sm->delay_s = sv->delay_s;
-        sm->disp_s = sv->disp_s;
-        sm->root_delay_s = sv->root_delay_s;
-        sm->root_disp_s = sv->root_disp_s;
-        sm->stratum = sv->stratum;
-        sm->leap = sv->leap;
-    }
-    srcstats_set_model(st, e->q_choice.index);
-    srcstats_fit(st);
-    const struct srcstats_sample *last = srcstats_last(st);
-    s->stratum = last->stratum;
-    s->leap = last->leap;
-    s->have_sample = 1;
-    s->last_sample_t = last->t_s;
-    s->last_meas_s = last->meas_s;
-    s->last_meas_corr_s = last->meas_s - last->y_s;
-    s->last_err_s = last->root_delay_s / 2.0 + last->root_disp_s;
-    return st->n;
+    adjust_poll(s, delta);
 }
