@@ -254,30 +254,7 @@ static void transmit(struct engine *e, struct source *s, int64_t now_mono_ns,
     p.precision = 32;
     int peer = s->sp.kind == ENGINE_SOURCE_PEER;
     if (peer) {
-        /* Symmetric mode: the packet is both our request and our answer to the peer's last
-         * one, so it carries our reference (the peer may synchronise to us), the peer's
-         * transmit field as origin, our receive time of it, and our real transmit time
-         * (the peer's T3: no random cookie), as chronyd 4.3 sends them. */
-        discipline_advance(&e->d, tsec(e, now_mono_ns));
-        engine_peer_header(e, now_mono_ns, io, &p);
-        s->sym_sent = s->sp.xleave && s->have_peer_xmt && !ntp_time_is_zero(s->peer_rx_field) &&
-                      s->total_tx > 0 && p.version == 4;
-        if (s->have_peer_xmt) {
-            p.origin = s->sym_sent ? s->peer_rx_field : s->peer_xmt;
-            p.receive = ntp_time_from_ns(s->peer_rx_real_ns);
-        }
-        s->sym_sent_rx = p.receive;
-        s->sym_t4 = (struct xleave_exchange){
-            .t4_real_ns = s->peer_rx_real_ns,
-            .t4_mono_ns = s->peer_rx_mono_ns,
-            .t4_corr_s = s->peer_rx_corr_s,
-            .t4_steps_s = s->peer_rx_steps_s,
-        };
-        /* interleaved: the transmit time of our previous packet (a kernel stamp when one
-         * came), which the peer received at the time its last packet named */
-        s->cookie = ntp_time_from_ns(s->sym_sent ? s->tx_real_ns : read_real(e));
-        if (ntp_time_is_zero(s->cookie))
-            s->cookie.frac = 1;
+        engine_peer_fill(e, s, now_mono_ns, io, &p);
     } else {
         uint64_t r;
         do
@@ -717,9 +694,7 @@ static void receive_packet(struct engine *e, struct source *s, const uint8_t *pk
              !(want_peer && s->have_peer_xmt && ntp_time_equal(p.transmit, s->peer_xmt));
     int interleaved;
     int t2 = xleave_test2(&s->xl, s->awaiting, s->cookie, &p, &interleaved);
-    /* interleaved symmetric: the origin is the receive field of our last packet */
-    int sym_il = want_peer && !t2 && s->awaiting && s->sym_sent &&
-                 !ntp_time_is_zero(s->sym_sent_rx) && ntp_time_equal(p.origin, s->sym_sent_rx);
+    int sym_il = want_peer && !t2 && engine_peer_interleaved(s, &p);
     if (sym_il)
         t2 = interleaved = 1;
     int t3 = !ntp_time_is_zero(p.origin) && !ntp_time_is_zero(p.receive) &&
@@ -735,16 +710,8 @@ static void receive_packet(struct engine *e, struct source *s, const uint8_t *pk
     }
     /* A peer's new packet, valid or not (the first ones carry no origin), is what our next
      * one answers (chronyd 4.3 does the same: observed on loopback). */
-    if (want_peer && t1 && t5 && !ntp_time_is_zero(p.transmit)) {
-        s->have_peer_xmt = 1;
-        s->peer_xmt = p.transmit;
-        s->peer_rx_real_ns = rx_real_ns;
-        s->peer_rx_mono_ns = now_mono_ns;
-        s->peer_poll = p.poll;
-        s->peer_rx_corr_s = e->d.corr_s;
-        s->peer_rx_steps_s = e->d.steps_s;
-        s->peer_rx_field = p.receive;
-    }
+    if (want_peer && t1 && t5 && !ntp_time_is_zero(p.transmit))
+        engine_peer_note(e, s, &p, rx_real_ns, now_mono_ns);
     /* KoD: believed only when it answers our outstanding request. */
     if (ntp_is_kod(&p) && t1 && t2 && t5) {
         s->awaiting = 0;
@@ -801,17 +768,7 @@ static void receive_packet(struct engine *e, struct source *s, const uint8_t *pk
     int64_t T2, T3;
     int xl_ok = 1;
     if (sym_il) {
-        /* our last packet (T1) reached the peer at T2 (its receive field); the peer's
-         * previous packet left at T3 (its transmit field, precise) and reached us at T4,
-         * before T1: both intervals are negative, their difference is the round trip */
-        x = s->sym_t4;
-        x.t1_real_ns = cur.t1_real_ns;
-        x.t1_mono_ns = cur.t1_mono_ns;
-        x.t1_corr_s = cur.t1_corr_s;
-        x.t1_steps_s = cur.t1_steps_s;
-        x.t1_kernel = cur.t1_kernel;
-        T2 = ntp_time_to_ns(p.receive, rx_real_ns);
-        T3 = ntp_time_to_ns(p.transmit, rx_real_ns);
+        engine_peer_exchange(s, &cur, &p, rx_real_ns, &x, &T2, &T3);
     } else {
         xl_ok = xleave_exchange_of(&s->xl, &cur, &p, interleaved, &x, &T2, &T3);
     }

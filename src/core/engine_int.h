@@ -189,10 +189,26 @@ void engine_poll_adjust(struct source *s, double delta);
 
 /* engine_peer.c: symmetric mode (peers). */
 
-/* Fills the header of our symmetric packet p: the io's peer_header hook when there is one
- * (the daemon's local reference), else the engine's own reference. */
-void engine_peer_header(const struct engine *e, int64_t now_mono_ns, const struct engine_io *io,
-                        struct ntp_packet *p);
+/* Fills our symmetric packet p for source s before it is built (header, origin, receive,
+ * transmit = s->cookie, our real transmit time or, interleaved, our previous one's) and
+ * remembers what the answer will be matched against (sym_sent, sym_sent_rx, sym_t4). */
+void engine_peer_fill(struct engine *e, struct source *s, int64_t now_mono_ns,
+                      const struct engine_io *io, struct ntp_packet *p);
+
+/* Keeps a new packet p of the peer (arrived at rx_real_ns / now_mono_ns), valid or not, for
+ * our next packet to answer. */
+void engine_peer_note(const struct engine *e, struct source *s, const struct ntp_packet *p,
+                      int64_t rx_real_ns, int64_t now_mono_ns);
+
+/* 1 when p answers our last packet interleaved (its origin is that packet's receive field);
+ * only asked when the basic test 2 failed. */
+int engine_peer_interleaved(const struct source *s, const struct ntp_packet *p);
+
+/* An interleaved answer's timestamps: T1 from cur (our last transmission), T4 the arrival
+ * our last packet's receive field named; T2, T3 from p (ns, near rx_real_ns). */
+void engine_peer_exchange(const struct source *s, const struct xleave_exchange *cur,
+                          const struct ntp_packet *p, int64_t rx_real_ns, struct xleave_exchange *x,
+                          int64_t *T2, int64_t *T3);
 
 /* After a new packet of the peer: pushes our next packet to at least half an interval later
  * (the phase rule; see engine_peer.c). */
