@@ -939,7 +939,11 @@ int engine_tx_timestamp(struct engine *e, int source_id, const uint8_t *cookie, 
     if (idx < 0)
         return -ENOENT;
     struct source *s = e->src[idx];
-    if (!s->awaiting || s->tx_kernel)
+    /* After the reply only in interleaved client mode: the reply measured the exchange
+     * before, and the next interleaved reply measures this one (chronyd 4 also takes a late
+     * stamp there); a basic reply's sample is never rewritten. */
+    int late = !s->awaiting && s->sp.xleave && s->sp.kind != ENGINE_SOURCE_PEER;
+    if ((!s->awaiting && !late) || s->tx_kernel)
         return -ESTALE;
     if (cookie && !ntp_time_equal(ntp_get_ts(cookie), s->cookie))
         return -ESTALE;
@@ -947,6 +951,8 @@ int engine_tx_timestamp(struct engine *e, int source_id, const uint8_t *cookie, 
     if (tx_real_ns < s->tx_real_ns - ENGINE_TX_TS_EARLY_NS ||
         tx_real_ns > s->tx_real_ns + ENGINE_TX_TS_LATE_NS)
         return -ERANGE;
+    if (late && !xleave_late_tx(&s->xl, s->tx_real_ns, tx_real_ns))
+        return -ESTALE;
     s->tx_real_ns = tx_real_ns;
     s->tx_kernel = 1;
     s->total_kernel_tx++;

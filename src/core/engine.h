@@ -159,9 +159,12 @@ void engine_receive(struct engine *e, int source_id, const uint8_t *pkt, size_t 
  * request's 8 transmit octets as sent (the datagram the kernel looped back), or NULL when
  * the caller knows the stamp is of the request outstanding (a socket per request). The
  * reply may have come first: the caller then holds it (briefly) and calls this before
- * engine_receive(); a stamp after the reply is refused, and T1 stays the clock read.
+ * engine_receive(); a stamp after the reply is refused, and T1 stays the clock read, except
+ * for an `xleave` client source whose last request was answered: its stamp becomes T1 of
+ * the exchange the next interleaved reply measures (core/xleave: xleave_late_tx).
  * Returns 0 when taken; -ENOENT for an unknown source; -ESTALE when no request is
- * outstanding or the cookie is another request's; -ERANGE when tx_real_ns is more than
+ * outstanding (or, late, its exchange is not the one kept) or the cookie is another
+ * request's; -ERANGE when tx_real_ns is more than
  * ENGINE_TX_TS_EARLY_NS before the clock read or ENGINE_TX_TS_LATE_NS after it (a stamp of
  * another clock, or of a datagram stuck in a queue: T1 stays the read). */
 #define ENGINE_TX_TS_EARLY_NS 1000000LL   /* 1 ms: rounding of the -x clock mapping */

@@ -50,3 +50,12 @@ int xleave_exchange_of(struct xleave *x, const struct xleave_exchange *cur,
     x->missed = 0;
     return ok;
 }
+
+int xleave_late_tx(struct xleave *x, int64_t clock_t1_real_ns, int64_t kernel_t1_real_ns)
+{
+    if (!x->have_prev || x->prev.t1_kernel || x->prev.t1_real_ns != clock_t1_real_ns)
+        return 0;
+    x->prev.t1_real_ns = kernel_t1_real_ns;
+    x->prev.t1_kernel = 1;
+    return 1;
+}

@@ -64,4 +64,10 @@ int xleave_exchange_of(struct xleave *x, const struct xleave_exchange *cur,
                        const struct ntp_packet *p, int interleaved, struct xleave_exchange *out,
                        int64_t *T2, int64_t *T3);
 
+/* A kernel transmit timestamp of our last request that came after its response was
+ * processed: when the exchange kept for the next interleaved response is that request's
+ * (its T1 is still clock_t1_real_ns, the clock read, not a kernel stamp), its T1 becomes
+ * kernel_t1_real_ns and 1 is returned; else 0 and nothing changes. */
+int xleave_late_tx(struct xleave *x, int64_t clock_t1_real_ns, int64_t kernel_t1_real_ns);
+
 #endif

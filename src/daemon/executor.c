@@ -45,6 +45,9 @@ struct xsource {
     struct addr local;    /* our address its replies came to (IP_PKTINFO), for orphan */
     /* Kernel transmit timestamps: the request last sent awaits one (its socket has them) */
     int tx_pending;
+    /* ... whose reply went to the engine without it (the hold ran out): a late stamp is still
+     * offered, for an xleave source's next interleaved measurement (engine_tx_timestamp) */
+    int tx_late;
     /* a reply that came before that timestamp, held until it does or until held_until */
     int held_len; /* 0: none */
     int64_t held_until_mono_ns;
@@ -195,13 +198,14 @@ static int take_txts(struct executor *x, struct xsource *s, const struct udp_txt
 {
     const uint8_t *cookie =
         ts->payload && ts->payload_len >= NTP_HEADER_LEN ? ts->payload + NTP_OFF_TRANSMIT : NULL;
-    if (!s->tx_pending || (need_cookie && !cookie))
+    if (!(s->tx_pending || s->tx_late) || (need_cookie && !cookie))
         return -ESTALE;
     int64_t t = x->cb.map_rx_ns ? x->cb.map_rx_ns(x->cb.ctx, ts->tx_real_ns) : ts->tx_real_ns;
     int r = engine_tx_timestamp(x->engine, s->id, cookie, t);
     if (r != 0)
         return r;
     s->tx_pending = 0;
+    s->tx_late = 0;
     x->stats.kernel_tx_ts++;
     x->txts_seen = 1;
     return 0;
@@ -245,6 +249,7 @@ static void on_hold_timer(void *ctx, int64_t now_mono_ns)
         struct xsource *s = &x->sources[i];
         if (s->held_len > 0 && s->held_until_mono_ns <= now_mono_ns) {
             s->tx_pending = 0;
+            s->tx_late = 1;
             x->stats.tx_ts_missed++;
             deliver_held(x, s);
             delivered = 1;
@@ -651,6 +656,7 @@ static int send_fresh(struct executor *x, struct xsource *s, const uint8_t *pkt,
     if (r < 0)
         x->stats.send_errors++;
     s->tx_pending = r == 0 && udp_has_tx_timestamps(fd);
+    s->tx_late = 0;
     if (s->fd >= 0) {
         (void)loop_remove_fd(x->loop, s->fd);
         udp_close(s->fd);
@@ -682,6 +688,7 @@ static int io_send(void *ctx, int source_id, const uint8_t *pkt, size_t len)
         if (r < 0)
             x->stats.send_errors++;
         s->tx_pending = r == 0 && stamped;
+        s->tx_late = 0;
         return r;
     } else if (x->p.acquisition_port > 0) {
         int *afd = v6 ? &x->acq_fd6 : &x->acq_fd4;
@@ -704,6 +711,7 @@ static int io_send(void *ctx, int source_id, const uint8_t *pkt, size_t len)
     if (r < 0)
         x->stats.send_errors++;
     s->tx_pending = r == 0 && udp_has_tx_timestamps(fd);
+    s->tx_late = 0;
     return r;
 }
 

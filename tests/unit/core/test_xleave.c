@@ -96,6 +96,7 @@ struct fixture {
     struct clock_ops ops;
     struct engine_io io;
     struct xsrv srv;
+    int64_t tx_delay_ns; /* a request leaves this long after the engine's clock read (T1) */
 };
 
 static void setup(struct fixture *f, int xleave, int interleaves)
@@ -121,7 +122,7 @@ static void setup(struct fixture *f, int xleave, int interleaves)
 static int poll_once(struct fixture *f, int lost_request, int lost_reply, struct xchg *x)
 {
     int64_t t1 = next_request(&f->w, &f->io);
-    int64_t t0 = f->w.t_ns;
+    int64_t t0 = f->w.t_ns + f->tx_delay_ns;
     if (lost_request)
         return -1;
     uint8_t pkt[48];
@@ -239,6 +240,112 @@ static void test_requests_and_sequence(void **state)
     engine_free(f.w.e);
 }
 
+/* A kernel TX stamp of an xleave request that comes after the reply (the executor held the
+ * reply for 1 ms and gave up) is T1 of the exchange the next interleaved reply measures. */
+static void test_late_kernel_tx_stamp(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup(&f, 1, 1);
+    f.tx_delay_ns = 20000; /* the datagram leaves 20 us after the clock read */
+    struct report_source rs;
+    struct xchg x2, x3, x4;
+    assert_int_equal(poll_once(&f, 0, 0, NULL), 0);
+    assert_int_equal(poll_once(&f, 0, 0, &x2), 1); /* first interleaved: no sample */
+    uint8_t cookie[8];
+    memcpy(cookie, f.w.last_req[0] + NTP_OFF_TRANSMIT, 8);
+    uint8_t other[8];
+    memcpy(other, cookie, 8);
+    other[7] ^= 1;
+    int64_t stamp = x2.t1 + f.tx_delay_ns;
+    /* another request's stamp, or one far from the clock read: refused */
+    assert_int_equal(engine_tx_timestamp(f.w.e, 0, other, stamp), -ESTALE);
+    assert_int_equal(engine_tx_timestamp(f.w.e, 0, cookie, x2.t1 + ENGINE_TX_TS_LATE_NS + 1),
+                     -ERANGE);
+    assert_int_equal(engine_tx_timestamp(f.w.e, 0, cookie, stamp), 0);
+    assert_int_equal(engine_tx_timestamp(f.w.e, 0, cookie, stamp), -ESTALE); /* once */
+    report(&f, &rs);
+    assert_int_equal(rs.total_kernel_tx, 1);
+
+    /* 3 measures exchange 2 from the late stamp: exact, the two links as delay, 'K' */
+    assert_int_equal(poll_once(&f, 0, 0, &x3), 1);
+    x2.t1 = stamp;
+    assert_measured(&f, &x2, 1);
+    report(&f, &rs);
+    assert_int_equal(rs.tx_tss_char, 'K');
+
+    /* exchange 3's stamp never came: 4 measures it from the clock read, 20 us more delay */
+    assert_int_equal(poll_once(&f, 0, 0, &x4), 1);
+    report(&f, &rs);
+    assert_int_equal(rs.tx_tss_char, 'D');
+    double delay = (double)((x3.t4 - x3.t1) - (x3.t3 - x3.t2)) * 1e-9;
+    assert_true(fabs(rs.peer_delay_s - delay) < 2e-9);
+    assert_true(fabs(delay - (2 * LINK_NS + 20000) * 1e-9) < 1e-7);
+    assert_int_equal(rs.total_kernel_tx, 1);
+    (void)x4;
+    engine_free(f.w.e);
+}
+
+/* Without xleave (and before any reply) a stamp after the reply is refused: a basic reply's
+ * sample is never rewritten. */
+static void test_late_stamp_basic_refused(void **state)
+{
+    (void)state;
+    for (int xl = 0; xl <= 1; xl++) {
+        struct fixture f;
+        setup(&f, xl, 0);
+        struct xchg x;
+        assert_int_equal(poll_once(&f, 0, 0, &x), 0);
+        if (xl)
+            assert_int_equal(poll_once(&f, 0, 0, &x), 0);
+        uint8_t cookie[8];
+        memcpy(cookie, f.w.last_req[0] + NTP_OFF_TRANSMIT, 8);
+        struct report_source before, after;
+        report(&f, &before);
+        int r = engine_tx_timestamp(f.w.e, 0, cookie, x.t1 + 20000);
+        report(&f, &after);
+        /* xleave to a basic-only server: taken for an exchange no reply will measure */
+        assert_int_equal(r, xl ? 0 : -ESTALE);
+        assert_true(before.offset_s == after.offset_s);
+        assert_true(before.peer_delay_s == after.peer_delay_s);
+        assert_int_equal(after.tx_tss_char, 'D');
+        engine_free(f.w.e);
+    }
+}
+
+/* chronyd 4.3's interleaved requests (captured on loopback, chronyd -x xleave client of
+ * chronyd -x, replies and a request dropped): origin = the last valid reply's receive field,
+ * receive = 64 fresh random bits in every request, also after lost replies; transmit random. */
+static void test_request_fields_as_chronyd(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup(&f, 1, 1);
+    struct ntp_ts64 seen_rx[8], seen_tx[8];
+    assert_int_equal(poll_once(&f, 0, 0, NULL), 0);
+    struct ntp_ts64 named = f.srv.saved_rx;
+    static const int lost_reply[8] = {0, 0, 1, 1, 0, 0, 0, 0};
+    for (int i = 0; i < 8; i++) {
+        int il = poll_once(&f, 0, lost_reply[i], NULL);
+        struct ntp_packet rq = last_request(&f.w);
+        assert_int_equal(rq.version, 4);
+        assert_true(ntp_time_equal(rq.origin, named));
+        assert_false(ntp_time_is_zero(rq.receive));
+        assert_false(ntp_time_equal(rq.receive, rq.transmit));
+        seen_rx[i] = rq.receive;
+        seen_tx[i] = rq.transmit;
+        for (int k = 0; k < i; k++) {
+            assert_false(ntp_time_equal(seen_rx[k], rq.receive));
+            assert_false(ntp_time_equal(seen_tx[k], rq.transmit));
+        }
+        if (!lost_reply[i]) {
+            assert_int_not_equal(il, -1);
+            named = f.srv.saved_rx;
+        }
+    }
+    engine_free(f.w.e);
+}
+
 static void test_basic_after_missed(void **state)
 {
     (void)state;
@@ -341,9 +448,14 @@ static void test_bogus_interleaved_origin(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_requests_and_sequence),    cmocka_unit_test(test_basic_after_missed),
-        cmocka_unit_test(test_basic_only_server),        cmocka_unit_test(test_off_sends_basic),
+        cmocka_unit_test(test_requests_and_sequence),
+        cmocka_unit_test(test_basic_after_missed),
+        cmocka_unit_test(test_basic_only_server),
+        cmocka_unit_test(test_off_sends_basic),
         cmocka_unit_test(test_bogus_interleaved_origin),
+        cmocka_unit_test(test_late_kernel_tx_stamp),
+        cmocka_unit_test(test_late_stamp_basic_refused),
+        cmocka_unit_test(test_request_fields_as_chronyd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
