@@ -121,3 +121,32 @@ reach_ok() {
     local z=$((~8#$r & 0377))
     [ $((z & (z - 1))) = 0 ]
 }
+
+# poll_until SECONDS CMD...: runs CMD (a command or function) every 0.2 s until it succeeds
+# (0) or SECONDS have passed (1). POLLED_S: whole seconds it took. For conditions that take a
+# while under load: no fixed sleeps.
+poll_until() {
+    local secs=$1 i
+    shift
+    for ((i = 1; i <= secs * 5; i++)); do
+        sleep 0.2
+        if "$@"; then
+            POLLED_S=$((i / 5))
+            return 0
+        fi
+    done
+    POLLED_S=$secs
+    return 1
+}
+
+# ntp_field FILE NAME: the value after "NAME :" in `ntpdata` output (tempusc's or chronyc's):
+# a number without its unit, or Yes/No.
+ntp_field() {
+    sed -nE "s/^$2 *: ([-+0-9.e]+|Yes|No)( seconds)?\$/\\1/p" "$1"
+}
+
+# ntp_summary FILE LABEL: the fields of an `ntpdata` output worth a log line, on one line.
+ntp_summary() {
+    grep -E '^(Mode|Stratum|Interleaved|Offset|Peer delay|NTP tests|TX timestamping|Total RX|Total valid RX|Total good)' \
+        "$1" | tr -s ' ' | paste -sd' ' | sed "s/^/$2: /"
+}

@@ -15,6 +15,18 @@ XL=
 [ "${1:-}" = xleave ] && XL=xleave
 mkdir -m 700 "$WORK/t"
 
+# Both sides show the other as a peer with reach 377 (and, with xleave, interleaved).
+both_reach() {
+    "$CHRONYC" -n -h "$WORK/chronyd.sock" ntpdata 127.0.0.1 >"$WORK/c.out" 2>&1 &&
+        "$TEMPUSC" -n -h "$WORK/t/sock" ntpdata 127.0.0.2 >"$WORK/t.out" 2>&1 &&
+        "$CHRONYC" -n -h "$WORK/chronyd.sock" sources >"$WORK/cs.out" 2>&1 &&
+        "$TEMPUSC" -n -h "$WORK/t/sock" sources >"$WORK/ts.out" 2>&1 &&
+        grep -Eq '^=. 127.0.0.1 +[0-9]+ +-?[0-9]+ +377 ' "$WORK/cs.out" &&
+        grep -Eq '^=. 127.0.0.2 +[0-9]+ +-?[0-9]+ +377 ' "$WORK/ts.out" &&
+        { [ -z "$XL" ] || { grep -q '^Interleaved *: Yes' "$WORK/c.out" &&
+            grep -q '^Interleaved *: Yes' "$WORK/t.out"; }; }
+}
+
 run_pair() { # $1 = who has the local reference: tempusd or chronyd
     local who=$1 tl= cl=
     [ "$who" = tempusd ] && tl="local stratum 5"
@@ -32,29 +44,15 @@ bindcmdaddress $WORK/chronyd.sock
 pidfile $WORK/chronyd.pid
 CONF
     start_bg chronyd "$CHRONYD" -x -d -u root -f "$WORK/chronyd.conf"
-    local ok=0 i
-    for i in $(seq 1 150); do
-        sleep 0.2
-        "$CHRONYC" -n -h "$WORK/chronyd.sock" ntpdata 127.0.0.1 >"$WORK/c.out" 2>&1 || continue
-        "$TEMPUSC" -n -h "$WORK/t/sock" ntpdata 127.0.0.2 >"$WORK/t.out" 2>&1 || continue
-        "$CHRONYC" -n -h "$WORK/chronyd.sock" sources >"$WORK/cs.out" 2>&1 || continue
-        "$TEMPUSC" -n -h "$WORK/t/sock" sources >"$WORK/ts.out" 2>&1 || continue
-        if grep -Eq '^=. 127.0.0.1 +[0-9]+ +-?[0-9]+ +377 ' "$WORK/cs.out" &&
-            grep -Eq '^=. 127.0.0.2 +[0-9]+ +-?[0-9]+ +377 ' "$WORK/ts.out" &&
-            { [ -z "$XL" ] || { grep -q '^Interleaved *: Yes' "$WORK/c.out" &&
-                grep -q '^Interleaved *: Yes' "$WORK/t.out"; }; }; then
-            ok=1
-            break
-        fi
-    done
-    echo "--- $who local: after $((i / 5)) s"
+    local ok
+    poll_until 30 both_reach
+    ok=$?
+    echo "--- $who local: after $POLLED_S s"
     echo "chronyd: $(tail -n 1 "$WORK/cs.out")"
     echo "tempusd: $(tail -n 1 "$WORK/ts.out")"
-    grep -E '^(Mode|Stratum|Interleaved|Offset|Peer delay|NTP tests|Total RX|Total valid RX|Total good)' \
-        "$WORK/c.out" | tr -s ' ' | paste -sd' ' | sed 's/^/chronyd ntpdata: /'
-    grep -E '^(Mode|Stratum|Interleaved|Offset|Peer delay|NTP tests|Total RX|Total valid RX|Total good)' \
-        "$WORK/t.out" | tr -s ' ' | paste -sd' ' | sed 's/^/tempusd ntpdata: /'
-    [ $ok = 1 ] || fail "no reach 377 on both sides (chronyd: $(cat "$WORK/c.out"); tempusd: $(cat "$WORK/t.out"))"
+    ntp_summary "$WORK/c.out" "chronyd ntpdata"
+    ntp_summary "$WORK/t.out" "tempusd ntpdata"
+    [ $ok = 0 ] || fail "no reach 377 on both sides (chronyd: $(cat "$WORK/c.out"); tempusd: $(cat "$WORK/t.out"))"
     # and stays there: 9 more polls each, at most one unanswered (packets crossing on the
     # wire would fail test 2 and clear bits; each side polls on its own randomised schedule,
     # so now and then one sends twice between two of the other's)
@@ -81,7 +79,7 @@ CONF
     fi
     local f off
     for f in c t; do
-        off=$(sed -nE 's/^Offset *: ([-+0-9.e]+) seconds$/\1/p' "$WORK/$f.out")
+        off=$(ntp_field "$WORK/$f.out" Offset)
         # one clock on both sides: loopback noise only (a loaded machine: 1 ms)
         abs_le "$off" 0.001 || fail "$f offset $off"
     done

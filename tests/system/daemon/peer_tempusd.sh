@@ -17,21 +17,18 @@ start_bg a "$TEMPUSD" -x -d -u root "local stratum 5" "port $P" "bindaddress 127
 start_bg b "$TEMPUSD" -x -d -u root "port $P" "bindaddress 127.0.0.2" \
     "peer 127.0.0.1 port $P minpoll 0 maxpoll 0" "pidfile $WORK/b/pid" "cmdport 0" \
     "bindcmdaddress $WORK/b/sock"
-ok=0
-for i in $(seq 1 150); do
-    sleep 0.2
-    "$TEMPUSC" -n -h "$WORK/a/sock" sources >"$WORK/as.out" 2>&1 || continue
-    "$TEMPUSC" -n -h "$WORK/b/sock" sources >"$WORK/bs.out" 2>&1 || continue
-    if grep -Eq '^=. 127.0.0.2 +[0-9]+ +-?[0-9]+ +377 ' "$WORK/as.out" &&
-        grep -Eq '^=\* 127.0.0.1 +5 +-?[0-9]+ +377 ' "$WORK/bs.out"; then
-        ok=1
-        break
-    fi
-done
-echo "after $((i / 5)) s"
+synced() {
+    "$TEMPUSC" -n -h "$WORK/a/sock" sources >"$WORK/as.out" 2>&1 &&
+        "$TEMPUSC" -n -h "$WORK/b/sock" sources >"$WORK/bs.out" 2>&1 &&
+        grep -Eq '^=. 127.0.0.2 +[0-9]+ +-?[0-9]+ +377 ' "$WORK/as.out" &&
+        grep -Eq '^=\* 127.0.0.1 +5 +-?[0-9]+ +377 ' "$WORK/bs.out"
+}
+poll_until 30 synced
+ok=$?
+echo "after $POLLED_S s"
 echo "a: $(tail -n 1 "$WORK/as.out")"
 echo "b: $(tail -n 1 "$WORK/bs.out")"
-[ $ok = 1 ] || fail "peers did not reach 377 / sync"
+[ $ok = 0 ] || fail "peers did not reach 377 / sync"
 # and stays there: 9 more polls each, at most one unanswered
 sleep 9
 "$TEMPUSC" -n -h "$WORK/a/sock" sources >"$WORK/as.out" 2>&1
@@ -41,13 +38,19 @@ echo "9 s later: b: $(tail -n 1 "$WORK/bs.out")"
 reach_ok "$WORK/as.out" 127.0.0.2 || fail "a's reach fell"
 reach_ok "$WORK/bs.out" 127.0.0.1 || fail "b's reach fell"
 grep -q '^=\* 127.0.0.1' "$WORK/bs.out" || fail "b no longer synchronised to a"
-"$TEMPUSC" -n -h "$WORK/a/sock" ntpdata 127.0.0.2 >"$WORK/a.nd" 2>&1
-"$TEMPUSC" -n -h "$WORK/b/sock" ntpdata 127.0.0.1 >"$WORK/b.nd" 2>&1
+# The last packet's tests: a's fail D only (b syncs to a), b's pass. One packet delayed by
+# load fails test C now and then (seen at load average 12): the next one decides, up to 5 s.
+tests_as_expected() {
+    "$TEMPUSC" -n -h "$WORK/a/sock" ntpdata 127.0.0.2 >"$WORK/a.nd" 2>&1 &&
+        "$TEMPUSC" -n -h "$WORK/b/sock" ntpdata 127.0.0.1 >"$WORK/b.nd" 2>&1 &&
+        grep -q '^NTP tests *: 111 111 1110' "$WORK/a.nd" &&
+        grep -q '^NTP tests *: 111 111 1111' "$WORK/b.nd"
+}
+poll_until 5 tests_as_expected
 for f in a b; do
-    grep -E '^(Mode|Stratum|Offset|Peer delay|NTP tests|Total valid RX|Total good)' \
-        "$WORK/$f.nd" | tr -s ' ' | paste -sd' ' | sed "s/^/$f ntpdata: /"
+    ntp_summary "$WORK/$f.nd" "$f ntpdata"
     grep -q '^Mode *: Symmetric active' "$WORK/$f.nd" || fail "$f: mode"
-    off=$(sed -nE 's/^Offset *: ([-+0-9.e]+) seconds$/\1/p' "$WORK/$f.nd")
+    off=$(ntp_field "$WORK/$f.nd" Offset)
     abs_le "$off" 0.001 || fail "$f: offset $off"
 done
 grep -q '^Stratum *: 6' "$WORK/a.nd" || fail "a: b's stratum"

@@ -40,13 +40,10 @@ pidfile $WORK/chronyc.pid
 CONF
 start_bg chronyclient "$CHRONYD" -x -d -u root -f "$WORK/chronyc.conf"
 
-field() { # FILE NAME: the value after "NAME :"
-    sed -nE "s/^$2 *: ([-+0-9.e]+|Yes|No)( seconds)?\$/\\1/p" "$1"
-}
 # ready FILE: interleaved (or, with "basic", not) and at least 12 good replies
 ready() {
     local good
-    good=$(field "$1" 'Total good RX')
+    good=$(ntp_field "$1" 'Total good RX')
     [ "${good:-0}" -ge 12 ] || return 1
     if [ "${2:-}" = basic ]; then
         grep -q '^Interleaved *: No' "$1"
@@ -55,8 +52,7 @@ ready() {
     fi
 }
 done_a=0 done_b=0 done_c=0 done_chr=0
-for _ in $(seq 1 100); do
-    sleep 0.2
+all_ready() {
     [ $done_a = 1 ] || { "$TEMPUSC" -n -h "$WORK/a/sock" ntpdata 127.0.0.1 >"$WORK/a.ntpdata" 2>&1 &&
         ready "$WORK/a.ntpdata" && done_a=1; }
     [ $done_b = 1 ] || { "$TEMPUSC" -n -h "$WORK/b/sock" ntpdata 127.0.0.1 >"$WORK/b.ntpdata" 2>&1 &&
@@ -65,11 +61,11 @@ for _ in $(seq 1 100); do
         ready "$WORK/c.ntpdata" basic && done_c=1; }
     [ $done_chr = 1 ] || { "$CHRONYC" -n -h "$WORK/chronyc.sock" ntpdata 127.0.0.1 >"$WORK/chr.ntpdata" 2>&1 &&
         ready "$WORK/chr.ntpdata" && done_chr=1; }
-    [ $((done_a + done_b + done_c + done_chr)) = 4 ] && break
-done
+    [ $((done_a + done_b + done_c + done_chr)) = 4 ]
+}
+poll_until 20 all_ready
 for n in a b c chr; do
-    echo "-- $n: $(grep -E '^(Interleaved|Offset|Peer delay|TX timestamping|Total valid RX|Total good RX)' \
-        "$WORK/$n.ntpdata" | tr -s ' ' | tr '\n' ';')"
+    ntp_summary "$WORK/$n.ntpdata" "-- $n"
 done
 [ $done_a = 1 ] || fail "A (tempusd server): $(cat "$WORK/a.ntpdata")"
 [ $done_b = 1 ] || fail "B (chronyd server): $(cat "$WORK/b.ntpdata")"
@@ -77,8 +73,8 @@ done
 [ $done_c = 1 ] || fail "C (basic-only server): $(cat "$WORK/c.ntpdata")"
 # one clock on every side: loopback noise only (a loaded machine: 1 ms)
 for n in a b c; do
-    off=$(field "$WORK/$n.ntpdata" Offset)
-    delay=$(field "$WORK/$n.ntpdata" 'Peer delay')
+    off=$(ntp_field "$WORK/$n.ntpdata" Offset)
+    delay=$(ntp_field "$WORK/$n.ntpdata" 'Peer delay')
     abs_le "$off" 0.001 || fail "$n: offset $off"
     abs_le "$delay" 0.001 || fail "$n: peer delay $delay"
 done

@@ -14,21 +14,17 @@ start_bg server "$TEMPUSD" -x -d -u root "local stratum 2" "port $P" "bindaddres
     "allow 127.0.0.1" "pidfile $WORK/server.pid" "cmdport 0" "bindcmdaddress $WORK/s/sock"
 wait_for "$WORK/server.out" 'Disabled control of system clock' 5 || fail "server did not start"
 start_chronyd_client "server 127.0.0.1 port $P iburst xleave minpoll -2 maxpoll -2"
-ok=0
-for _ in $(seq 1 100); do
-    sleep 0.2
-    "$CHRONYC" -n -h "$WORK/chronyd.sock" ntpdata 127.0.0.1 >"$WORK/chronyc.out" 2>&1 || continue
-    good=$(sed -nE 's/^Total good RX *: ([0-9]+)$/\1/p' "$WORK/chronyc.out")
-    if grep -q '^Interleaved *: Yes' "$WORK/chronyc.out" && [ "${good:-0}" -ge 12 ]; then
-        ok=1
-        break
-    fi
-done
-[ $ok = 1 ] || fail "chronyd never saw interleaved replies: $(cat "$WORK/chronyc.out")"
+interleaved_12() {
+    local good
+    "$CHRONYC" -n -h "$WORK/chronyd.sock" ntpdata 127.0.0.1 >"$WORK/chronyc.out" 2>&1 || return 1
+    good=$(ntp_field "$WORK/chronyc.out" 'Total good RX')
+    grep -q '^Interleaved *: Yes' "$WORK/chronyc.out" && [ "${good:-0}" -ge 12 ]
+}
+poll_until 20 interleaved_12 || fail "chronyd never saw interleaved replies: $(cat "$WORK/chronyc.out")"
 grep -E '^(Interleaved|Offset|Peer delay|TX timestamping|RX timestamping|Total good RX)' \
     "$WORK/chronyc.out"
-off=$(sed -nE 's/^Offset *: ([-+0-9.e]+) seconds$/\1/p' "$WORK/chronyc.out")
-delay=$(sed -nE 's/^Peer delay *: ([-+0-9.e]+) seconds$/\1/p' "$WORK/chronyc.out")
+off=$(ntp_field "$WORK/chronyc.out" Offset)
+delay=$(ntp_field "$WORK/chronyc.out" 'Peer delay')
 # one clock on both sides: loopback noise only (a loaded machine: 1 ms)
 abs_le "$off" 0.001 || fail "offset $off"
 abs_le "$delay" 0.001 || fail "peer delay $delay"
