@@ -8,26 +8,14 @@
 # logged with their offset and delay all the same.
 #
 #   bench/peer-ab.sh [BUILDDIR]        Environment: DUR_S (40), ROUNDS (2)
+# (bench/lib.sh's ab_init: the work directory, and the EXIT trap that stops the daemons by PID)
 set -u
-BUILD=${1:-build}
-TEMPUSD=$BUILD/tempusd
-CHRONYD=/usr/sbin/chronyd
-if [ ! -x "$TEMPUSD" ] || [ ! -x "$CHRONYD" ]; then
-    echo "need $TEMPUSD and $CHRONYD"
-    exit 1
-fi
-DUR_S=${DUR_S:-40}
-ROUNDS=${ROUNDS:-2}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+AB_DUR_S=40
+AB_ROUNDS=2
+ab_init peer-ab "${1:-}"
 P=$((30000 + $$ % 5000))
-WORK=$(mktemp -d /tmp/tempus-peer-ab.XXXXXX)
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 stats() { # LOG IP WHO RUN
     awk -v w="$3" -v ip="$2" -v m="$4" '$1 ~ /^20/ && $3 == ip { n++; o[n] = $12; d[n] = $13
             if ($(NF - 2) ~ /I/) il[n] = 1 }
@@ -38,7 +26,7 @@ stats() { # LOG IP WHO RUN
             printf "| %s | %s | %d | %d | %+.2f | %.2f | %.1f |\n", m, w, k, c, mu * 1e6,
                 sqrt(ss / k - mu * mu) * 1e6, ds / k * 1e6 }' "$1"
 }
-echo "symmetric peers A/B, loopback, poll 0, ${DUR_S} s a run; load average $(cut -d' ' -f1 /proc/loadavg)"
+ab_header "symmetric peers A/B: tempusd -x and chronyd -x peers on loopback, poll 0, basic vs xleave"
 echo "| run | measured by | samples | interleaved | offset mean (us) | offset SD (us) | delay mean (us) |"
 echo "|---|---|---|---|---|---|---|"
 for round in $(seq 1 "$ROUNDS"); do
@@ -51,14 +39,14 @@ for round in $(seq 1 "$ROUNDS"); do
             "peer 127.0.0.2 port $P minpoll 0 maxpoll 0 $XL" "pidfile $W/t.pid" "cmdport 0" \
             "bindcmdaddress $W/t.sock" "logdir $W/log" "log measurements" >"$W/t.out" 2>&1 &
         T=$!
-        PIDS+=("$T")
+        AB_PIDS+=("$T")
         printf '%s\n' "local stratum 5" "port $P" "bindaddress 127.0.0.2" \
             "peer 127.0.0.1 port $P minpoll 0 maxpoll 0 $XL" "cmdport 0" \
             "bindcmdaddress $W/c.sock" "pidfile $W/c.pid" "logdir $W/clog" \
             "log measurements" >"$W/c.conf"
         "$CHRONYD" -x -d -u root -f "$W/c.conf" >"$W/c.out" 2>&1 &
         C=$!
-        PIDS+=("$C")
+        AB_PIDS+=("$C")
         sleep "$DUR_S"
         kill "$T" "$C"
         wait "$T" "$C" 2>/dev/null
