@@ -25,8 +25,8 @@ P=$(port_for 0)
 start_bg server "$TEMPUSD" -x -d -u root "local stratum 3" "port $P" "bindaddress 127.0.0.1" \
     "allow 127.0.0.0/8" "ratelimit interval 0 burst 8 leak 2" "clientloglimit $LIMIT" \
     "cmdport 0" "bindcmdaddress $WORK/srv/tempusd.sock" "pidfile $WORK/server.pid"
-wait_for "$WORK/server.out" 'Disabled control of system clock' 5 || fail "server did not start"
-sleep 0.3
+# every socket is open when it says so (a fixed sleep 0.3 after the line before)
+wait_for "$WORK/server.out" 'Running with root privileges' 20 || fail "server did not start"
 start_bg client "$TEMPUSD" -x -d -u root "server 127.0.0.1 port $P iburst minpoll 1 maxpoll 1" \
     "port 0" "cmdport 0" "bindcmdaddress $WORK/cli/tempusd.sock" "pidfile $WORK/client.pid"
 wait_for "$WORK/client.out" 'source: \^\* 127\.0\.0\.1 ' 20 || fail "client did not sync"

@@ -83,7 +83,22 @@ def exchange(sock, dest, packets, key, chunk=16, wait_s=0.02):
                 got.setdefault(k, []).append(r)
             else:
                 stray.append(r)
-    for r in drain(sock, 0.3):
+    # The rest: until every request has its reply, or nothing came for 2 s (0.3 s before: a
+    # daemon that a loaded machine ran late lost its last replies). Only requests that get
+    # no reply cost the wait.
+    sock.settimeout(2.0)
+    while len(got) < len(by_key):
+        try:
+            r = sock.recv(4096)
+        except (socket.timeout, BlockingIOError):
+            break
+        k = key(r, reply=True)
+        if k in by_key:
+            got.setdefault(k, []).append(r)
+        else:
+            stray.append(r)
+    # and duplicates or strays right behind them
+    for r in drain(sock, 0.05):
         k = key(r, reply=True)
         if k in by_key:
             got.setdefault(k, []).append(r)
@@ -266,10 +281,15 @@ def run_cmd(sock, dest, variants, udp, label):
 def tracking_ok(sock, dest):
     p = cmd_packet(33, 6, 104)
     sock.sendto(p, dest)
-    for r in drain(sock, 1.0):
+    # its reply, however late a loaded machine runs the daemon (up to 10 s)
+    sock.settimeout(10.0)
+    while True:
+        try:
+            r = sock.recv(4096)
+        except (socket.timeout, BlockingIOError):
+            return False
         if cmd_key(r, reply=True) == cmd_key(p):
             return struct.unpack("!H", r[8:10])[0] == 0
-    return False
 
 
 def main():

@@ -11,8 +11,8 @@ C=$(port_for 1)
 start_bg server "$TEMPUSD" -x -d -u root "local stratum 3" "port $P" "bindaddress 127.0.0.1" \
     "allow 127.0.0.1" "cmdport $C" "bindcmdaddress 127.0.0.1" \
     "bindcmdaddress $WORK/run/tempusd.sock" "pidfile $WORK/server.pid"
-wait_for "$WORK/server.out" 'Disabled control of system clock' 5 || fail "server did not start"
-sleep 0.3
+# every socket is open when it says so (a fixed sleep 0.3 after the line before)
+wait_for "$WORK/server.out" 'Running with root privileges' 20 || fail "server did not start"
 "$PY" "$SRC/tests/system/attack/probe.py" "$P" "$C" "$WORK/run/tempusd.sock" "$WORK" ||
     fail "probe.py"
 # shellcheck disable=SC2154

@@ -192,12 +192,20 @@ sel() { # sel NAME: both daemons' selectdata into $WORK/sel-{c,t}-NAME.txt
 sel before
 "$CHRONYC" -h "$WORK/client.sock" add server 127.0.0.8 port "$PT" minpoll -2 maxpoll -2 >/dev/null
 "$TEMPUSC" -h "$WORK/tempusd.sock" add server 127.0.0.8 port "$PC" minpoll -2 maxpoll -2 >/dev/null
-sleep 1
-sel added
+# sel_is NAME yes|no: one reading of both (sel NAME) lists 127.0.0.8 (or neither does) and
+# shows the same options for 127.0.0.1: polled for up to 30 s (a fixed sleep before), the
+# checks below judge that reading.
+sel_is() {
+    local c8 t8
+    sel "$1"
+    c8=$(eopts "$WORK/sel-c-$1.txt" 127.0.0.8) t8=$(eopts "$WORK/sel-t-$1.txt" 127.0.0.8)
+    if [ "$2" = yes ]; then [ -n "$c8" ] && [ -n "$t8" ] || return 1; else [ -z "$c8$t8" ] || return 1; fi
+    [ "$(eopts "$WORK/sel-c-$1.txt" 127.0.0.1)" = "$(eopts "$WORK/sel-t-$1.txt" 127.0.0.1)" ]
+}
+poll_until 30 sel_is added yes
 "$CHRONYC" -h "$WORK/client.sock" delete 127.0.0.8 >/dev/null
 "$TEMPUSC" -h "$WORK/tempusd.sock" delete 127.0.0.8 >/dev/null
-sleep 0.5
-sel deleted
+poll_until 30 sel_is deleted no
 for s in before added deleted; do
     c=$(eopts "$WORK/sel-c-$s.txt" 127.0.0.1) t=$(eopts "$WORK/sel-t-$s.txt" 127.0.0.1)
     echo "authselectmode mix, $s the run-time source: 127.0.0.1 Auth/EOpts chronyd '$c', tempusd '$t'"

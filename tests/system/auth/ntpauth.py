@@ -16,6 +16,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 
 def load_keys(path):
@@ -59,12 +60,18 @@ def main():
             d = hashlib.new(h, keys.get(kid, b"?") + req).digest()[:dlen]
             mac = struct.pack(">I", kid) + d
         s.sendto(req + mac, ("127.0.0.1", port))
-        try:
-            rep, _ = s.recvfrom(2048)
-        except socket.timeout:
-            rep = None
-        if rep is not None and rep[24:32] != req[40:48]:
-            rep = None  # not ours
+        # Our reply (a late one of an earlier case is skipped): up to 5 s when one is expected
+        # (a daemon that a loaded machine runs late), 0.5 s of silence otherwise.
+        deadline = time.monotonic() + (5.0 if expect == "reply" else 0.5)
+        rep = None
+        while rep is None and time.monotonic() < deadline:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                rep, _ = s.recvfrom(2048)
+            except socket.timeout:
+                break
+            if rep[24:32] != req[40:48]:
+                rep = None  # not ours
         got = "none"
         detail = "no reply"
         if rep is not None:

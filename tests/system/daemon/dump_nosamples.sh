@@ -31,10 +31,8 @@ echo "after dump: tempusd [$t] chronyd [$c]"
 [ "$t" = "127.0.0.7.dat " ] || fail "after dump: $t"
 for d in dt dc; do echo junk >"$WORK/$d/127.0.0.2.dat"; done
 kill "$PID_tempusd" "$PID_chronyd"
-for _ in $(seq 1 30); do
-    kill -0 "$PID_tempusd" 2>/dev/null || kill -0 "$PID_chronyd" 2>/dev/null || break
-    sleep 0.1
-done
+# Until both have exited (their exit dumps done), however long a loaded machine takes.
+wait "$PID_tempusd" "$PID_chronyd"
 t=$(state "$WORK/dt") c=$(state "$WORK/dc")
 echo "after exit: tempusd [$t] chronyd [$c]"
 [ "$t" = "$c" ] || fail "after exit: tempusd [$t] chronyd [$c]"

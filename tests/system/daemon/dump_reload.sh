@@ -41,8 +41,9 @@ stop() {
     local pid
     eval "pid=\$PID_$1"
     kill "$pid"
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    fail "$1 did not exit"
+    # a child of this shell: wait returns when it has exited (its exit dump written)
+    wait "$pid" 2>/dev/null
+    ! kill -0 "$pid" 2>/dev/null || fail "$1 did not exit"
 }
 # np: the NP column of sourcestats for 127.0.0.1.
 np() {
@@ -96,7 +97,14 @@ sleep 1
 # its exit dump: the frequency compared after -r is the one of exactly the dumped samples (a
 # sample more or less at poll -2 over a few seconds moves it by tenths of a ppm).
 stop server
-sleep 0.5
+# A reply already sent may still be on its way: until the count stands still over 4 polls.
+np_still() {
+    local a
+    a=$(np)
+    sleep 1
+    [ -n "$a" ] && [ "$(np)" = "$a" ]
+}
+poll_until 30 np_still || fail "samples still arriving after the server stopped"
 np_before=$(np)
 freq_before=$(awk '$1 == "127.0.0.1" { print $5 }' "$WORK/sourcestats.txt")
 stop client1
@@ -123,8 +131,8 @@ tc tracking >"$WORK/tracking.txt" 2>&1 || fail "tracking"
 grep -q '^Leap status *: Not synchronised$' "$WORK/tracking.txt" ||
     fail "tracking before any reply: $(cat "$WORK/tracking.txt")"
 echo "after -r, before any reply: NP $got, frequency $freq_after ppm (was $freq_before)"
-sleep 0.5
-[ ! -e "$F" ] || fail "$F not removed after start"
+dump_gone() { [ ! -e "$F" ]; }
+poll_until 20 dump_gone || fail "$F not removed after start"
 [ -z "$(ls -A "$DUMP")" ] || fail "dump files left after start: $(ls "$DUMP")"
 start_server
 wait_for "$WORK/client2.out" 'Selected source 127\.0\.0\.[12]' 20 || fail "no selection after reload"
@@ -151,8 +159,6 @@ for bad in truncated version altered source stale; do
     stale) resign "$WORK/saved.dat" "$F" 's/^saved .*/saved 1000000000000000000/' ;;
     esac
     start_client "bad_$bad" -r
-    sleep 0.3
-    grep 'Could not load dump file' "$WORK/bad_$bad.out" | sed 's/^/  /'
     case $bad in
     truncated) want='truncated' ;;
     version) want='not a tempus dump file of version 1' ;;
@@ -160,8 +166,9 @@ for bad in truncated version altered source stale; do
     source) want='written for another source' ;;
     stale) want='too old' ;;
     esac
-    grep -q "Could not load dump file for 127.0.0.1 : $want" "$WORK/bad_$bad.out" ||
-        fail "$bad: no refusal"
+    wait_for "$WORK/bad_$bad.out" "Could not load dump file for 127.0.0.1 : $want" 20 ||
+        fail "$bad: no refusal: $(grep 'Could not load dump file' "$WORK/bad_$bad.out")"
+    grep 'Could not load dump file' "$WORK/bad_$bad.out" | sed 's/^/  /'
     got=$(np) || fail "$bad: daemon not answering"
     [ "$got" = 0 ] || fail "$bad: NP $got"
     [ ! -e "$F" ] || fail "$bad: file not removed"
@@ -171,8 +178,7 @@ done
 # Without -r the file is removed and nothing is loaded.
 cp "$WORK/saved.dat" "$F"
 start_client plain
-sleep 0.3
+poll_until 20 dump_gone || fail "file kept without -r"
 grep -q 'Loaded dump file' "$WORK/plain.out" && fail "loaded without -r"
-[ ! -e "$F" ] || fail "file kept without -r"
 stop plain
 echo "PASS"

@@ -17,8 +17,8 @@ start() {
     start_bg "$name" "$TEMPUSD" -x -d -u root "local stratum 3" "port $p" \
         "bindaddress 127.0.0.1" "allow 127.0.0.0/8" "cmdport 0" \
         "bindcmdaddress $WORK/$name.sock" "pidfile $WORK/$name.pid" "$@"
-    wait_for "$WORK/$name.out" 'Disabled control of system clock' 5 || fail "$name did not start"
-    sleep 0.3
+    # every socket is open when it says so (a fixed sleep 0.3 after the line before)
+    wait_for "$WORK/$name.out" 'Running with root privileges' 20 || fail "$name did not start"
 }
 
 # field LINE KEY: the number after KEY= in LINE

@@ -8,7 +8,8 @@
 #     worker per address, whatever its source port) and its hits add up to what was sent.
 #  2. run-time allow/deny: `tempusc deny 127.1.2.0/24` (254 of the 1000 addresses): exactly
 #     their requests go unanswered; `tempusc allow 127.1.2.0/24`: all answered again.
-#  3. SIGTERM: the daemon exits 0 within 2 s, and its per-worker counts (logged at exit) show
+#  3. SIGTERM: the daemon exits 0 (within 20 s: a limit for a loaded machine, not a timing
+#     check; a hung worker never exits), and its per-worker counts (logged at exit) show
 #     that both workers answered and add up to the requests sent.
 #  4. the same under -F 1 (seccomp allow-list; when tempusd has it): threads, futexes and the
 #     batch path pass the filter.
@@ -20,7 +21,8 @@ need "$TEMPUSD" "$TEMPUSC" "$NTPLOAD"
 N_ADDR=1000
 # under valgrind (scripts/check-valgrind.sh sets TEMPUS_VALGRIND) start-up is slower
 START_S=10
-[ -n "${TEMPUS_VALGRIND:-}" ] && START_S=60
+STOP_S=20
+[ -n "${TEMPUS_VALGRIND:-}" ] && START_S=60 STOP_S=60
 
 # start NAME PORT [TEMPUSD OPTIONS...] -- [DIRECTIVES...]
 start() {
@@ -33,20 +35,22 @@ start() {
         "bindcmdaddress $WORK/$name.sock" "pidfile $WORK/$name.pid" "$@"
     wait_for "$WORK/$name.out" 'NTP server: 2 worker threads' "$START_S" ||
         fail "$name did not start its workers"
-    sleep 0.3
+    # every socket is open when it says so (a fixed sleep 0.3 before)
+    wait_for "$WORK/$name.out" 'Running with root privileges' "$START_S" || fail "$name did not start"
 }
 
 # num LINE KEY: the number after "KEY " in ntpload's result line
 num() { sed -nE "s/.* $2 ([0-9.]+).*/\1/p" <<<"$1"; }
 ss_field() { sed -nE "s/^$2 *: *([0-9]+).*/\1/p" <<<"$1"; }
 
-# stop NAME: SIGTERM, exit 0 within 2 s; echoes the sum of the workers' logged requests
+# stop NAME: SIGTERM, exit 0 within STOP_S (2 s before: ASan's exit on a loaded machine took
+# longer)
 stop() {
     local name=$1 pid
     pid=$(eval echo "\$PID_$name")
     kill -TERM "$pid"
-    for _ in $(seq $((START_S * 2))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && fail "$name still running $((START_S / 5)) s after SIGTERM"
+    for _ in $(seq $((STOP_S * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && fail "$name still running $STOP_S s after SIGTERM"
     wait "$pid"
     local rc=$?
     ((rc == 0)) || fail "$name exited $rc after SIGTERM"
