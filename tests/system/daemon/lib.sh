@@ -75,19 +75,6 @@ wait_for() {
     return 1
 }
 
-# poll_until SECONDS CMD...: runs CMD until it succeeds (0), every 0.2 s, or 1 once SECONDS of
-# wall time have passed. For a condition that a loaded machine only delays: poll for it with a
-# generous limit instead of a fixed sleep followed by the assertion.
-poll_until() {
-    local end=$((SECONDS + $1))
-    shift
-    while :; do
-        "$@" && return 0
-        [ "$SECONDS" -lt "$end" ] || return 1
-        sleep 0.2
-    done
-}
-
 # start_bg NAME CMD...: runs CMD in the background, output to $WORK/NAME.out, PID recorded.
 start_bg() {
     local name=$1
