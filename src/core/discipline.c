@@ -162,3 +162,33 @@ double discipline_next_event(const struct discipline *d)
 {
     return d->slew_ppm != 0.0 ? d->slew_end_s : 1e300;
 }
+
+void discipline_freq_prior(double f, double v, double centre, double narrow, double wide,
+                           double p_wide, double *f_out, double *v_out)
+{
+    *f_out = f;
+    *v_out = v;
+    if (!(v > 0.0) || !(narrow > 0.0))
+        return;
+    const double sd[2] = {narrow, wide > 0.0 ? wide : narrow};
+    const double pk[2] = {1.0 - p_wide, wide > 0.0 ? p_wide : 0.0};
+    double lw[2], m[2], pv[2];
+    for (int k = 0; k < 2; k++) {
+        double v0 = sd[k] * sd[k];
+        double tot = v0 + v;
+        double z = f - centre;
+        /* log of the prior weight times the estimate's marginal density under part k */
+        lw[k] = (pk[k] > 0.0 ? log(pk[k]) : -INFINITY) - 0.5 * log(tot) - 0.5 * z * z / tot;
+        m[k] = centre + z * v0 / tot;
+        pv[k] = v0 * v / tot;
+    }
+    double top = fmax(lw[0], lw[1]);
+    double w0 = exp(lw[0] - top), w1 = exp(lw[1] - top);
+    double ws = w0 + w1;
+    w0 /= ws;
+    w1 /= ws;
+    double mean = w0 * m[0] + w1 * m[1];
+    *f_out = mean;
+    *v_out =
+        w0 * (pv[0] + (m[0] - mean) * (m[0] - mean)) + w1 * (pv[1] + (m[1] - mean) * (m[1] - mean));
+}

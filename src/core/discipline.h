@@ -65,6 +65,15 @@ double discipline_base_for_freq(const struct discipline *d, double raw_freq);
  * discipline_base_for_freq() at its fixed point, -a / (1 + a) (-a with a raw mono). */
 double discipline_freq_for_base(const struct discipline *d, double base_ppm);
 
+/* Combines a frequency estimate f (s/s) of variance v with a prior on the oscillator's
+ * frequency: a mixture, weight 1 - p_wide of a normal of sd narrow and p_wide of one of sd
+ * wide, both centred on centre (all s/s). Stores the posterior mean in *f_out and its variance
+ * in *v_out. An estimate far outside the narrow part (an oscillator hundreds of ppm off) is
+ * explained by the wide part and passes almost unchanged; a noisy one near it is pulled in by
+ * the ratio of the variances. v <= 0 returns f, v. */
+void discipline_freq_prior(double f, double v, double centre, double narrow, double wide,
+                           double p_wide, double *f_out, double *v_out);
+
 /* Engine time of the next thing the discipline must do (end of slew), or a huge value. */
 double discipline_next_event(const struct discipline *d);
 

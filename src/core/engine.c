@@ -102,6 +102,31 @@
 #ifndef AGE_Q
 #define AGE_Q 1e-18 /* (s/s)^2/s: 0.001 ppm/sqrt(s), srcstats' default wander rate */
 #endif
+/* A prior on the oscillator's raw frequency, combined with every frequency estimate from a
+ * fit of >= FREQ_MIN_N samples (discipline_freq_prior): 1 - P_WIDE of a normal of sd
+ * FREQ_PRIOR_PPM plus P_WIDE of one of sd FREQ_PRIOR_WIDE_PPM, centred on 0 or on the drift
+ * file's value. A burst's line through 3-6 samples over a few seconds on a noisy path claims a
+ * skew of ~100 ppm (its noise scale from 1-4 degrees of freedom) and is often that far off:
+ * ref_temp 120.8 ppm at 2 s for a 10 ppm clock, loss20 seed 8 110 ppm for a 20 ppm clock,
+ * applied whole they ran the clock 1-12 ms off before the next sample. Against the prior such
+ * an estimate moves the frequency part of the way; a LAN burst's (skew a few ppm) or a later
+ * fit's (spans of minutes, skews < 1 ppm) passes nearly unchanged, and one far outside the
+ * narrow part (a -500 ppm oscillator) is explained by the wide part. A 2-sample line is
+ * exempt: its variance comes from the delays (an error bound, pessimistic), and pulling it
+ * cost freq500 and stratum2 (engine.md "Start-up frequency", 41 seeds: 20 ppm best for
+ * ref_temp's t1ms, 30 / 50 ppm keep less of the gain). */
+#ifndef FREQ_PRIOR_PPM
+#define FREQ_PRIOR_PPM 20.0
+#endif
+#ifndef FREQ_PRIOR_WIDE_PPM
+#define FREQ_PRIOR_WIDE_PPM 1000.0
+#endif
+#ifndef FREQ_PRIOR_WIDE_P
+#define FREQ_PRIOR_WIDE_P 0.1
+#endif
+#ifndef FREQ_MIN_N
+#define FREQ_MIN_N 3
+#endif
 #ifndef TESTC_SD
 #define TESTC_SD 0 /* 1: test C's std dev at least chrony's (engine.md, session 6; off) */
 #endif
@@ -147,6 +172,7 @@ struct engine *engine_new(const struct engine_params *p, const struct clock_ops 
     e->d.mono_is_raw = e->p.mono_is_raw;
     e->freq = discipline_freq_for_base(&e->d, base);
     e->skew = e->p.have_initial_freq ? fmax(e->p.initial_skew_ppm, 0.01) * 1e-6 : 1e-3;
+    e->prior_freq = e->p.have_initial_freq ? e->freq : 0.0;
     if (clock && clock->set_sync_status)
         clock->set_sync_status(clock->ctx, 0, 16.0, 16.0);
     return e;
@@ -537,6 +563,11 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
     double freq = e->freq, skew = e->skew;
     if (res.skew * 1e6 <= e->p.maxupdateskew_ppm) {
         double vn = res.freq_var;
+        if (FREQ_PRIOR_PPM > 0.0 && e->src[res.best]->st.n >= FREQ_MIN_N) {
+            discipline_freq_prior(res.freq, vn, e->prior_freq, FREQ_PRIOR_PPM * 1e-6,
+                                  FREQ_PRIOR_WIDE_PPM * 1e-6, FREQ_PRIOR_WIDE_P, &res.freq, &vn);
+            res.skew = 2.0 * sqrt(vn);
+        }
         if (e->n_updates == 0 && e->p.have_initial_freq) {
             double vp = pow(fmax(e->p.initial_skew_ppm, 0.01) * 1e-6, 2);
             freq = (res.freq / vn + discipline_freq_for_base(&e->d, e->d.base_ppm) / vp) /

@@ -124,8 +124,9 @@ struct engine {
     int64_t ref_time_real_ns;
     double last_offset_s, rms_offset2;
     uint32_t n_updates;
-    double freq; /* system raw frequency estimate, s/s */
-    double skew; /* s/s */
+    double freq;       /* system raw frequency estimate, s/s */
+    double skew;       /* s/s */
+    double prior_freq; /* the frequency prior's centre (raw s/s): 0, or the drift file's value */
     double est_offset_s, est_var;
     double root_delay_s, root_disp_s;
     uint32_t ref_id;

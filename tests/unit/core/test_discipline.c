@@ -286,6 +286,40 @@ static void test_base_for_freq(void **state)
     assert_true(err < -0.24e-6 && err > -0.26e-6);
 }
 
+/* The prior on the oscillator's frequency: a burst's noisy estimate (loss20 seed 8: 110 ppm
+ * with a skew of 137 ppm, for a 20 ppm clock) is pulled most of the way to the centre; a
+ * precise one passes unchanged; one far out (a -500 ppm oscillator, 15 ppm sd) is explained
+ * by the wide part and kept; the posterior is never less certain than the estimate. */
+static void test_freq_prior(void **state)
+{
+    (void)state;
+    double f, v;
+    const double n = 20e-6, w = 1000e-6, p = 0.1;
+    double sd = 137e-6 / 2.0;
+    discipline_freq_prior(110e-6, sd * sd, 0.0, n, w, p, &f, &v);
+    assert_true(f > 0.0 && f < 30e-6);
+    assert_true(v < sd * sd);
+    /* a LAN fit over minutes: 20 ppm +- 0.05 */
+    discipline_freq_prior(20e-6, 0.05e-6 * 0.05e-6, 0.0, n, w, p, &f, &v);
+    assert_true(fabs(f - 20e-6) < 0.01e-6);
+    /* far out: -500 ppm +- 15 */
+    discipline_freq_prior(-500e-6, 15e-6 * 15e-6, 0.0, n, w, p, &f, &v);
+    assert_true(fabs(f + 500e-6) < 1e-6);
+    assert_true(v <= 15e-6 * 15e-6 * 1.01);
+    /* centred on a drift file's value */
+    discipline_freq_prior(150e-6, sd * sd, 100e-6, n, w, p, &f, &v);
+    assert_true(f > 100e-6 && f < 115e-6);
+    /* without the wide part: the normal-normal posterior exactly */
+    discipline_freq_prior(40e-6, 20e-6 * 20e-6, 0.0, n, 0.0, 0.0, &f, &v);
+    assert_true(fabs(f - 20e-6) < 1e-12);
+    assert_true(fabs(v - 200e-12) < 1e-18);
+    /* no variance or no prior: unchanged */
+    discipline_freq_prior(40e-6, 0.0, 0.0, n, w, p, &f, &v);
+    assert_true(f == 40e-6 && v == 0.0);
+    discipline_freq_prior(40e-6, 1e-10, 0.0, 0.0, w, p, &f, &v);
+    assert_true(f == 40e-6 && v == 1e-10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_raw_mono),
         cmocka_unit_test(test_leap),
         cmocka_unit_test(test_base_for_freq),
+        cmocka_unit_test(test_freq_prior),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
