@@ -257,9 +257,6 @@ double srcstats_q_value(int k)
 
 void srcstats_set_model(struct srcstats *st, int k)
 {
-#ifdef Q_FORCE
-    k = Q_FORCE; /* experiments: one model for every world */
-#endif
     st->wander_q = srcstats_q_value(k);
     st->quad = k >= N_LIN && k < N_Q;
     st->wander_q3 = st->quad ? q3_grid[k - N_LIN] : 0.0;
