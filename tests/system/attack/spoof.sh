@@ -85,7 +85,7 @@ problems() {
 # under attack all the while. ~6 s on a quiet machine; the limit is for an ASan build on a
 # loaded one (CI runs the fleet test beside: load average 4, 15 seen). On a timeout the last
 # reading's problems are the failure.
-deadline=$((SECONDS + 120))
+t0=$SECONDS deadline=$((SECONDS + 120))
 while :; do
     snap control
     snap victim
@@ -94,6 +94,7 @@ while :; do
     [ "$SECONDS" -lt "$deadline" ] || fail "not settled in 120 s: $why"
     sleep 0.5
 done
+echo "settled after $((SECONDS - t0)) s (limit 120 s)"
 # The forged packets are counted after the attacker has stopped and the victim has read all
 # it sent (its Total RX no longer moves): then its count and evil_ntp.py's cover the same
 # packets (before, a reading was compared with the total of a later moment).
@@ -163,11 +164,12 @@ leap_wait() {
     tc allleap ntpdata 127.0.0.1 | grep -q '^Leap status *: Insert second$' ||
         echo "control: the leap announcement did not reach the client;"
 }
-deadline=$((SECONDS + 90))
+t0=$SECONDS deadline=$((SECONDS + 90))
 while why=$(leap_wait) && [ -n "$why" ]; do
     [ "$SECONDS" -lt "$deadline" ] || fail "leap clients not ready in 90 s: $why"
     sleep 0.5
 done
+echo "leap clients ready after $((SECONDS - t0)) s (limit 90 s)"
 for who in oneliar allleap; do
     tr=$(tc $who tracking)
     leap=$(sed -nE 's/^Leap status *: (.*)/\1/p' <<<"$tr")

@@ -67,8 +67,19 @@ CONF
     "$TEMPUSC" -n -h "$WORK/t/sock" ntpdata 127.0.0.2 >"$WORK/t.out" 2>&1
     grep -q '^Mode *: Symmetric active' "$WORK/c.out" || fail "chronyd's mode"
     grep -q '^Mode *: Symmetric active' "$WORK/t.out" || fail "tempusd's mode"
-    # our peer packets leave on the server socket with a kernel TX stamp each
-    grep -q '^TX timestamping *: Kernel' "$WORK/t.out" || fail "tempusd's TX timestamping"
+    # our peer packets leave on the server socket with a kernel TX stamp each: all but two
+    # counted (as tx_timestamps.sh), and a reading that shows it for the last packet (the stamp
+    # comes from the error queue after the send: a reading in between, which a loaded machine
+    # makes likely, shows Daemon until then; seen once at load 23)
+    local tx ktx
+    tx=$(ntp_field "$WORK/t.out" 'Total TX') ktx=$(ntp_field "$WORK/t.out" 'Total kernel TX')
+    [ -n "$ktx" ] && [ "$ktx" -ge $((tx - 2)) ] || fail "tempusd: kernel TX stamps $ktx of $tx"
+    kernel_tx() {
+        "$TEMPUSC" -n -h "$WORK/t/sock" ntpdata 127.0.0.2 >"$WORK/t2.out" 2>&1 &&
+            grep -q '^TX timestamping *: Kernel' "$WORK/t2.out"
+    }
+    grep -q '^TX timestamping *: Kernel' "$WORK/t.out" || poll_until 10 kernel_tx ||
+        fail "tempusd's TX timestamping: $(grep '^TX timestamping' "$WORK/t2.out")"
     # the side without the local reference syncs to the other: `=*` in its sources
     if [ "$who" = tempusd ]; then
         grep -q '^=\* 127.0.0.1' "$WORK/cs.out" || fail "chronyd not synced to tempusd"
