@@ -163,24 +163,29 @@ int64_t ntp_time_ns_from_civil(int64_t year, int month, int day, int hour, int m
            (int64_t)second * (int64_t)NS_PER_S;
 }
 
-void ntp_time_civil_from_ns(int64_t real_ns, struct ntp_time_civil *out)
+void ntp_time_civil_from_days(int64_t days, int64_t *year, int *month, int *day)
 {
-    int64_t secs = floor_div(real_ns, (int64_t)NS_PER_S);
-    int64_t days = floor_div(secs, 86400);
-    int64_t sod = secs - days * 86400;
+    /* H. Hinnant's civil_from_days (public domain), over 400-year eras. */
     int64_t z = days + 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     int64_t doe = z - era * 146097;
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
     int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    int64_t y = yoe + era * 400 + (m <= 2);
+    *day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *month = (int)m;
+    *year = yoe + era * 400 + (m <= 2);
+}
 
+void ntp_time_civil_from_ns(int64_t real_ns, struct ntp_time_civil *out)
+{
+    int64_t secs = floor_div(real_ns, (int64_t)NS_PER_S);
+    int64_t days = floor_div(secs, 86400);
+    int64_t sod = secs - days * 86400;
+    int64_t y;
+    ntp_time_civil_from_days(days, &y, &out->month, &out->day);
     out->year = y;
-    out->month = (int)m;
-    out->day = (int)d;
     out->hour = (int)(sod / 3600);
     out->minute = (int)(sod / 60 % 60);
     out->second = (int)(sod % 60);

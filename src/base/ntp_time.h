@@ -102,6 +102,10 @@ struct ntp_time_civil {
 /* Splits an instant into UTC fields (floor semantics for negative instants). */
 void ntp_time_civil_from_ns(int64_t real_ns, struct ntp_time_civil *out);
 
+/* The proleptic Gregorian date of a day number (days since 1970-01-01, any int64 within
+ * +-2^62): the inverse of ntp_time_days_from_civil. */
+void ntp_time_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12, day 1..31; not
  * range-checked beyond that). */
 int64_t ntp_time_days_from_civil(int64_t year, int month, int day);

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "base/ntp_time.h"
+
 const char *fmt_interval(char *buf, size_t len, uint32_t s)
 {
     if (s == UINT32_MAX)
@@ -64,26 +66,15 @@ const char *fmt_freq(char *buf, size_t len, double v, bool sign)
     return buf;
 }
 
-void fmt_civil(int64_t days, int64_t *year, unsigned *month, unsigned *day)
-{
-    /* Days-to-civil over 400-year eras (Howard Hinnant's public-domain algorithm). */
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *day = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-    *month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-    *year = yoe + era * 400 + (*month <= 2);
-}
-
 static void split_utc(uint64_t sec, int64_t *y, unsigned *mo, unsigned *d, unsigned *h,
                       unsigned *mi, unsigned *s, unsigned *wday)
 {
     int64_t days = (int64_t)(sec / 86400);
     unsigned rem = (unsigned)(sec % 86400);
-    fmt_civil(days, y, mo, d);
+    int m, md;
+    ntp_time_civil_from_days(days, y, &m, &md);
+    *mo = (unsigned)m;
+    *d = (unsigned)md;
     *h = rem / 3600;
     *mi = rem / 60 % 60;
     *s = rem % 60;

@@ -39,7 +39,4 @@ const char *fmt_refid_text(char *buf, size_t len, uint32_t ref_id);
 /* The low n bits of v as '0'/'1', most significant first. */
 const char *fmt_bits(char *buf, size_t len, unsigned v, unsigned n);
 
-/* Civil date from days since 1970-01-01 (proleptic Gregorian), for 64-bit times. */
-void fmt_civil(int64_t days, int64_t *year, unsigned *month, unsigned *day);
-
 #endif

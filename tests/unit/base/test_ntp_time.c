@@ -220,6 +220,35 @@ static void test_civil(void **state)
                      1);
 }
 
+/* Day numbers to dates: known days, and the inverse of ntp_time_days_from_civil far out
+ * (tempusc prints 64-bit NTP-era times through it). */
+static void test_civil_from_days(void **state)
+{
+    (void)state;
+    int64_t y;
+    int m, d;
+    ntp_time_civil_from_days(0, &y, &m, &d);
+    assert_true(y == 1970 && m == 1 && d == 1);
+    ntp_time_civil_from_days(-1, &y, &m, &d);
+    assert_true(y == 1969 && m == 12 && d == 31);
+    ntp_time_civil_from_days(11016, &y, &m, &d);
+    assert_true(y == 2000 && m == 2 && d == 29);
+    ntp_time_civil_from_days(-25567, &y, &m, &d); /* the NTP epoch */
+    assert_true(y == 1900 && m == 1 && d == 1);
+    static const int64_t days[] = {-719468, -146097,   -36525,     59,
+                                   60,      365,       24855,      49710,
+                                   2932896, 100000000, -100000000, INT64_C(1) << 40};
+    for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+        ntp_time_civil_from_days(days[i], &y, &m, &d);
+        assert_true(m >= 1 && m <= 12 && d >= 1 && d <= 31);
+        assert_true(ntp_time_days_from_civil(y, m, d) == days[i]);
+    }
+    for (int64_t k = -800; k < 800; k++) { /* every day of a few years, both sides */
+        ntp_time_civil_from_days(k * 3, &y, &m, &d);
+        assert_true(ntp_time_days_from_civil(y, m, d) == k * 3);
+    }
+}
+
 static void test_format_utc(void **state)
 {
     char buf[NTP_TIME_UTC_TEXT_MAX], ref[64];
@@ -249,10 +278,11 @@ static void test_format_utc(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known_values),   cmocka_unit_test(test_rollover_2036),
-        cmocka_unit_test(test_2038_and_2106),  cmocka_unit_test(test_random_round_trips),
-        cmocka_unit_test(test_fixed_and_diff), cmocka_unit_test(test_short_format),
-        cmocka_unit_test(test_civil),          cmocka_unit_test(test_format_utc),
+        cmocka_unit_test(test_known_values),    cmocka_unit_test(test_rollover_2036),
+        cmocka_unit_test(test_2038_and_2106),   cmocka_unit_test(test_random_round_trips),
+        cmocka_unit_test(test_fixed_and_diff),  cmocka_unit_test(test_short_format),
+        cmocka_unit_test(test_civil),           cmocka_unit_test(test_format_utc),
+        cmocka_unit_test(test_civil_from_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
