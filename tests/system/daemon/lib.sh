@@ -128,6 +128,14 @@ reach_ok() {
     [ $((z & (z - 1))) = 0 ]
 }
 
+# still_reaching LABEL CLIENT SOCKET ADDRESS OUT: CLIENT's (tempusc's or chronyc's) `sources
+# -n` into OUT, its last line logged after LABEL; true when ADDRESS's reach is reach_ok.
+still_reaching() {
+    "$2" -n -h "$3" sources >"$5" 2>&1
+    echo "$1: $(tail -n 1 "$5")"
+    reach_ok "$5" "$4"
+}
+
 # poll_until SECONDS CMD...: runs CMD (a command or function) every 0.2 s until it succeeds
 # (0) or SECONDS have passed (1). POLLED_S: whole seconds it took. For conditions that take a
 # while under load: no fixed sleeps.
