@@ -127,9 +127,6 @@
 #ifndef FREQ_MIN_N
 #define FREQ_MIN_N 3
 #endif
-#ifndef TESTC_SD
-#define TESTC_SD 0 /* 1: test C's std dev at least chrony's (engine.md, session 6; off) */
-#endif
 #ifndef SIGMA_POLL
 #define SIGMA_POLL 3.0 /* poll adaptation: prediction error bound in model sigmas */
 #endif
@@ -850,8 +847,7 @@ static void receive_packet(struct engine *e, struct source *s, const uint8_t *pk
 #endif
     if (s->st.n >= 6 && s->sp.maxdelaydevratio > 0.0) {
         double inc = (delay - s->st.min_delay_s) / 2.0;
-        double sd_c = TESTC_SD == 1 ? fmax(s->st.sd_s, s->st.chr_sd_s) : s->st.sd_s;
-        if (inc > s->sp.maxdelaydevratio * sd_c + growth && fabs(y - pred) <= inc)
+        if (inc > s->sp.maxdelaydevratio * s->st.sd_s + growth && fabs(y - pred) <= inc)
             tC = 0;
     }
     /* Test D (sync loop): a server above stratum 1 whose reference ID is our address
