@@ -173,10 +173,13 @@ for level in 2 -1 0; do
     start_bg "$name" "$TEMPUSD" -x -d -u nobody -F "$level" "local stratum 4" "port $P" \
         "bindaddress 127.0.0.1" "allow 127.0.0.1" "cmdport 0" "pidfile $D/$name.pid"
     wait_for "$WORK/$name.out" 'Disabled control of system clock' 5 || fail "-F $level: start"
-    sleep 0.3
+    pid_var=PID_$name
+    # every socket is open once it runs as nobody: the drop comes after them (a fixed sleep 0.3
+    # before)
+    dropped() { [ "$(status_field "${!pid_var}" Uid | cut -d' ' -f1)" = "$NOBODY_UID" ]; }
+    poll_until 20 dropped || fail "-F $level: no privilege drop"
     "$TEMPUSD" -Q -x "server 127.0.0.1 port $P iburst" "maxsamples 1" >"$WORK/q$name.out" 2>&1 ||
         fail "-F $level: no answer to -Q"
-    pid_var=PID_$name
     check_confined "-F $level server" "${!pid_var}" "$level"
     stop "${!pid_var}" "-F $level server"
 done
