@@ -57,6 +57,10 @@
 #define H2_LIMIT (H1_LIMIT + H2_N * H2_STEP)
 #define H3_LIMIT (H2_LIMIT + H3_N * H3_STEP)
 
+#define TE_STEP   100
+#define TE_OFF_NS 500000LL /* -0.5 ms .. +4.5 ms */
+#define TE_N      50000
+
 enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_REPLIED, SLOT_EXPIRED };
 
 struct slot {
@@ -80,6 +84,7 @@ struct options {
     double max_loss_pct; /* exit 3 above this; < 0: no check */
     const char *label;   /* first CSV column */
     bool csv, header, quiet;
+    bool txerr; /* -T: kernel receive stamps on the sockets, each reply's (stamp - its T3) */
 };
 
 struct stats {
@@ -88,6 +93,11 @@ struct stats {
     uint64_t first_tx_ns, last_tx_ns, last_rx_ns;
     uint64_t latency_max_ns;
     uint64_t hist[H_N];
+    /* -T: how much earlier than it left the server (the kernel's receive stamp of the reply:
+     * on loopback the server's send runs the delivery) its transmit timestamp says it left,
+     * TE_STEP ns buckets from -TE_OFF_NS; clamped at both ends */
+    uint64_t te_n, te_hist[TE_N];
+    int64_t te_min_ns, te_max_ns;
 };
 
 struct load {
@@ -296,8 +306,35 @@ static uint32_t send_batch(struct load *ld, uint32_t n)
     return (uint32_t)r;
 }
 
+/* -T: the reply's transmit timestamp (NTP era 0) against the kernel's receive stamp. */
+static void tx_error(struct stats *st, const unsigned char *p, int64_t stamp_ns)
+{
+    uint64_t t3 = get_be64(p + 40);
+    int64_t sec = (int64_t)(t3 >> 32) - 2208988800LL;
+    int64_t t3_ns = sec * (int64_t)NS_PER_S + (int64_t)(((t3 & 0xffffffffULL) * NS_PER_S) >> 32);
+    int64_t e = stamp_ns - t3_ns;
+    if (st->te_n == 0 || e < st->te_min_ns)
+        st->te_min_ns = e;
+    if (st->te_n == 0 || e > st->te_max_ns)
+        st->te_max_ns = e;
+    st->te_n++;
+    int64_t b = (e + TE_OFF_NS) / TE_STEP;
+    st->te_hist[b < 0 ? 0 : b >= TE_N ? TE_N - 1 : b]++;
+}
+
+static double te_quantile_us(const struct stats *st, double q)
+{
+    uint64_t want = (uint64_t)(q * (double)st->te_n), seen = 0;
+    for (size_t b = 0; b < TE_N; b++) {
+        seen += st->te_hist[b];
+        if (seen > want)
+            return (double)((int64_t)(b + 1) * TE_STEP - TE_OFF_NS) / 1e3;
+    }
+    return (double)st->te_max_ns / 1e3;
+}
+
 static void check_reply(struct load *ld, uint32_t sock, const unsigned char *p, size_t len,
-                        int flags, uint64_t now)
+                        int flags, uint64_t now, int64_t stamp_ns)
 {
     struct stats *st = &ld->st;
     if (len < NTP_LEN || (flags & MSG_TRUNC) || (p[0] & 7) != 4 ||
@@ -334,6 +371,8 @@ static void check_reply(struct load *ld, uint32_t sock, const unsigned char *p, 
         st->last_rx_ns = now;
         if (p[1] == 0)
             st->kod++; /* stratum 0: a kiss-o'-death (e.g. RATE) or an unsynchronised server */
+        else if (stamp_ns)
+            tx_error(st, p, stamp_ns);
         break;
     }
     case SLOT_REPLIED:
@@ -352,6 +391,9 @@ static void receive_sock(struct load *ld, uint32_t sock)
     static unsigned char bufs[RB][RX_BUF_LEN];
     static struct mmsghdr msgs[RB];
     static struct iovec iovs[RB];
+    static struct {
+        _Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(struct timespec))];
+    } ctl[RB];
     for (;;) {
         for (int i = 0; i < RB; i++) {
             iovs[i].iov_base = bufs[i];
@@ -359,13 +401,28 @@ static void receive_sock(struct load *ld, uint32_t sock)
             memset(&msgs[i], 0, sizeof(msgs[i]));
             msgs[i].msg_hdr.msg_iov = &iovs[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
+            if (ld->opt.txerr) {
+                msgs[i].msg_hdr.msg_control = ctl[i].buf;
+                msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
+            }
         }
         int r = recvmmsg(ld->fds[sock], msgs, RB, MSG_DONTWAIT, NULL);
         if (r <= 0)
             return;
         uint64_t now = mono_ns();
-        for (int i = 0; i < r; i++)
-            check_reply(ld, sock, bufs[i], msgs[i].msg_len, msgs[i].msg_hdr.msg_flags, now);
+        for (int i = 0; i < r; i++) {
+            int64_t stamp_ns = 0;
+            struct msghdr *h = &msgs[i].msg_hdr;
+            for (struct cmsghdr *c = ld->opt.txerr ? CMSG_FIRSTHDR(h) : NULL; c;
+                 c = CMSG_NXTHDR(h, c)) {
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                    struct timespec t;
+                    memcpy(&t, CMSG_DATA(c), sizeof t);
+                    stamp_ns = (int64_t)t.tv_sec * (int64_t)NS_PER_S + t.tv_nsec;
+                }
+            }
+            check_reply(ld, sock, bufs[i], msgs[i].msg_len, h->msg_flags, now, stamp_ns);
+        }
         if (r < RB)
             return;
     }
@@ -386,6 +443,12 @@ static int open_sockets(struct load *ld)
             (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
         /* DF set: the kernel then leaves the IP ID 0 instead of hashing one per datagram for an
          * unconnected socket (__ip_select_ident, ~9 % of the generator's CPU on loopback). */
+        int one = 1;
+        if (ld->opt.txerr && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0) {
+            perror("ntpload: SO_TIMESTAMPNS");
+            close(fd);
+            return -1;
+        }
         int pmtu = IP_PMTUDISC_DO;
         (void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
         /* 0.0.0.0 so that replies to any 127.x.y.z source on this port reach this socket;
@@ -517,6 +580,13 @@ static void report(const struct load *ld)
                st->bad_origin, st->malformed, st->wrong_sock, st->kod, st->send_errors, p50, p90,
                p99, p999, maxl, sources);
     }
+    if (o->txerr && st->te_n)
+        fprintf(stderr,
+                "%s: transmit timestamp early by (reply's kernel receive stamp - its T3, us): "
+                "min %.1f p1 %.1f p50 %.1f p90 %.1f p99 %.1f max %.1f n %" PRIu64 "\n",
+                o->label, (double)st->te_min_ns / 1e3, te_quantile_us(st, 0.01),
+                te_quantile_us(st, 0.50), te_quantile_us(st, 0.90), te_quantile_us(st, 0.99),
+                (double)st->te_max_ns / 1e3, st->te_n);
     fflush(stdout);
 }
 
@@ -541,6 +611,8 @@ static void usage(FILE *out)
             "  -c, --csv              print a CSV header and row\n"
             "  -H, --no-header        with --csv, no header\n"
             "  -q, --quiet            no warnings\n"
+            "  -T, --tx-error         kernel receive stamps on replies: print (stamp - the\n"
+            "                         reply's transmit timestamp) percentiles on stderr\n"
             "Exit: 0 ok, 1 usage/setup error, 2 a reply failed a check, 3 loss above -L.\n",
             MAX_DURATION_S, MAX_SOCKS, MAX_BATCH);
 }
@@ -585,6 +657,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                                              {"csv", no_argument, NULL, 'c'},
                                              {"no-header", no_argument, NULL, 'H'},
                                              {"quiet", no_argument, NULL, 'q'},
+                                             {"tx-error", no_argument, NULL, 'T'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof(*o));
@@ -604,7 +677,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->header = true;
     int c;
     uint64_t v;
-    while ((c = getopt_long(argc, argv, "s:p:r:w:d:n:a:P:b:t:V:L:l:cHqh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:p:r:w:d:n:a:P:b:t:V:L:l:cHqTh", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
             if (inet_pton(AF_INET, optarg, &o->server.sin_addr) != 1 ||
@@ -675,6 +748,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'q':
             o->quiet = true;
+            break;
+        case 'T':
+            o->txerr = true;
             break;
         case 'h':
             usage(stdout);

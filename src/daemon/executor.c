@@ -783,9 +783,11 @@ void executor_free(struct executor *x)
     if (x->ntp) {
         const struct ntpserve_stats *n = ntpserve_get_stats(x->ntp);
         if (n->batches)
-            log_info("NTP server: %llu requests in %llu batches (%llu full), %llu empty reads",
+            log_info("NTP server: %llu requests in %llu batches (%llu full), %llu empty reads, "
+                     "send pace %lld ns",
                      (unsigned long long)n->ntp_rx, (unsigned long long)n->batches,
-                     (unsigned long long)n->batches_full, (unsigned long long)n->empty_reads);
+                     (unsigned long long)n->batches_full, (unsigned long long)n->empty_reads,
+                     (long long)ntpserve_send_pace_ns(x->ntp));
 #ifdef NTPSERVE_BATCH_HIST
         const uint64_t *h = ntpserve_batch_hist(x->ntp);
         char line[1024];

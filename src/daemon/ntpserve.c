@@ -29,6 +29,7 @@ struct ntpserve {
     int map_valid;
     int64_t map_base_ns, map_delta_ns, map_slope; /* slope: ns per 2^MAP_SLOPE_SHIFT ns */
     struct server_pending pend[UDP_BATCH_MAX];
+    struct ntpserve_pace pace; /* ns per reply a batch's sends take (ntpserve_pace_add()) */
     /* p.tx_timestamps, until the kernel refuses a per-datagram request */
     int txts_on;
     uint32_t txts_outstanding; /* requested, not read yet */
@@ -58,6 +59,7 @@ struct ntpserve *ntpserve_new(const struct ntpserve_params *p, size_t pkt_max,
     }
     ns->p = *p;
     ns->txts_on = p->tx_timestamps ? 1 : 0;
+    ntpserve_pace_init(&ns->pace);
     ns->clientlog = clientlog;
     ns->clock = clock;
     if (hooks)
@@ -189,6 +191,46 @@ static void send_replies(struct ntpserve *ns, int fd, int first, int count, int 
     ns->stats.send_errors += (uint64_t)(count - sent);
 }
 
+void ntpserve_pace_init(struct ntpserve_pace *p)
+{
+    p->pace_ns = 0;
+    p->cur_min_ns = INT64_MAX;
+    p->prev_min_ns = 0;
+    p->n = 0;
+}
+
+void ntpserve_pace_add(struct ntpserve_pace *p, int64_t elapsed_ns, int count)
+{
+    if (count < NTPSERVE_PACE_MIN_REPLIES || elapsed_ns <= 0 ||
+        elapsed_ns > (int64_t)count * NTPSERVE_PACE_MAX_NS)
+        return;
+    int64_t sample = elapsed_ns / count;
+    if (sample < p->cur_min_ns)
+        p->cur_min_ns = sample;
+    if (++p->n == NTPSERVE_PACE_WINDOW) {
+        p->prev_min_ns = p->cur_min_ns;
+        p->cur_min_ns = INT64_MAX;
+        p->n = 0;
+    }
+    if (p->prev_min_ns == 0) /* no complete window yet */
+        return;
+    int64_t m = p->prev_min_ns < p->cur_min_ns ? p->prev_min_ns : p->cur_min_ns;
+    p->pace_ns = m * 7 / 8;
+}
+
+int64_t ntpserve_send_pace_ns(const struct ntpserve *ns)
+{
+    return ns->pace.pace_ns;
+}
+
+/* Sends a batch-mode chunk whose transmit clock was read at tx, and learns the pace from it. */
+static void send_chunk(struct ntpserve *ns, int fd, int first, int count, int64_t tx)
+{
+    send_replies(ns, fd, first, count, 1);
+    if (count >= NTPSERVE_PACE_MIN_REPLIES)
+        ntpserve_pace_add(&ns->pace, tx_now(ns) - tx, count);
+}
+
 #ifdef NTPSERVE_BATCH_HIST
 const uint64_t *ntpserve_batch_hist(const struct ntpserve *ns)
 {
@@ -226,10 +268,12 @@ int ntpserve_run(struct ntpserve *ns, int fd)
     st->batches_full += n == UDP_BATCH_MAX;
     struct udp_msg *msgs = udp_batch_msgs(ns->batch);
     struct udp_reply *out = udp_batch_replies(ns->batch);
-    /* sendmmsg mode: a chunk's transmit timestamp is read once, before its first request is
-     * answered, and each reply is finished at once (server_answer_now); the chunk leaves as
-     * soon as it is full. sendmsg mode: answered now, finished right before its own send. */
+    /* sendmmsg mode: a chunk's transmit clock is read once, before its first request is
+     * answered, each reply is finished at once (server_answer_now) with that + its place in
+     * the chunk x the send pace, and the chunk leaves as soon as it is full (a full batch:
+     * one chunk). sendmsg mode: answered now, finished right before its own send. */
     const int batch_mode = ns->p.send_batch && !udp_batch_mmsg_refused(ns->batch);
+    const int chunk = n == UDP_BATCH_MAX ? UDP_BATCH_MAX : NTPSERVE_SEND_CHUNK;
     int nout = 0, chunk_start = 0;
     int64_t tx = 0;
     ns->map_valid = 0; /* a command may have changed the clock since the last batch */
@@ -275,8 +319,10 @@ int ntpserve_run(struct ntpserve *ns, int fd)
         if (batch_mode) {
             if (nout == chunk_start)
                 tx = tx_now(ns);
+            /* the kernel sends this reply after the chunk's earlier ones: at least the pace
+             * each later than the clock read */
             v = server_answer_now(&ns->server, ns->clientlog, &srx, out[nout].buf, UDP_REPLY_MAX,
-                                  &len, tx);
+                                  &len, tx + (int64_t)(nout - chunk_start) * ns->pace.pace_ns);
         } else {
             v = server_answer(&ns->server, ns->clientlog, &srx, out[nout].buf, UDP_REPLY_MAX, &len,
                               &ns->pend[nout]);
@@ -295,14 +341,14 @@ int ntpserve_run(struct ntpserve *ns, int fd)
             st->txts_requested++;
         }
         nout++;
-        if (batch_mode && nout - chunk_start == NTPSERVE_SEND_CHUNK) {
-            send_replies(ns, fd, chunk_start, NTPSERVE_SEND_CHUNK, 1);
+        if (batch_mode && nout - chunk_start == chunk) {
+            send_chunk(ns, fd, chunk_start, chunk, tx);
             chunk_start = nout;
         }
     }
     if (batch_mode) {
         if (nout > chunk_start)
-            send_replies(ns, fd, chunk_start, nout - chunk_start, 1);
+            send_chunk(ns, fd, chunk_start, nout - chunk_start, tx);
     } else {
         /* sendmsg: each transmit timestamp read right before its own system call */
         for (int k = 0; k < nout; k++) {

@@ -66,7 +66,9 @@ struct ntpserve_params {
     struct server_params server; /* precision, interleaved, answer_unknown_active */
     uint64_t seed;               /* timestamp fuzz */
     /* 1 (default): the replies of a batch leave with sendmmsg (in chunks of
-     * NTPSERVE_SEND_CHUNK, each with one transmit timestamp read just before it), falling
+     * NTPSERVE_SEND_CHUNK, a full batch in one, each with one transmit clock read just before
+     * it, reply j of it
+     * stamped that + j x the send pace: ntpserve_pace_add()), falling
      * back to sendmsg for good if the kernel or a filter refuses sendmmsg. 0: one sendmsg
      * per reply, its transmit timestamp read right before it (chronyd's way). */
     int send_batch;
@@ -77,9 +79,42 @@ struct ntpserve_params {
     int tx_timestamps;
 };
 
-/* Replies per sendmmsg call, and per transmit clock read in batch mode: bounds how early a
- * reply's transmit timestamp can be (the chunk's send time, ~1.5 us a reply here). */
+/* Replies per sendmmsg call, and per transmit clock read in batch mode, for a batch that was
+ * not full (UDP_BATCH_MAX): bounds how early a reply's transmit timestamp can be (~1.5 us a
+ * reply here). A full batch means a queue (a flood): its replies leave with one sendmmsg
+ * (session 7: a system call costs ~2-3 us on this VM, and chunks of 16 cost 3 more per 64
+ * replies, ~7 % of a reply's CPU time at saturation). In either, reply j of a chunk carries
+ * the clock read before the chunk was answered plus j times the send pace
+ * (ntpserve_pace_add()): its transmit timestamp follows the kernel's sends instead of staying
+ * at the chunk's start. */
 #define NTPSERVE_SEND_CHUNK 16
+
+/* The send pace: ns per reply from the clock read before a chunk is answered to the clock
+ * read after its sendmmsg returned, as a lower bound (7/8 of the least sample of the last
+ * NTPSERVE_PACE_WINDOW to 2 x NTPSERVE_PACE_WINDOW chunks). Samples come only from chunks of
+ * at least NTPSERVE_PACE_MIN_REPLIES (the system call's own cost then shared by enough replies)
+ * and of at most NTPSERVE_PACE_MAX_NS a reply (more: preempted, or the clock stepped). */
+#define NTPSERVE_PACE_MIN_REPLIES 16
+#define NTPSERVE_PACE_MAX_NS      20000
+#define NTPSERVE_PACE_WINDOW      64
+
+struct ntpserve_pace {
+    int64_t pace_ns;     /* what replies use: 0 until a window is complete */
+    int64_t cur_min_ns;  /* least sample of the window being filled (INT64_MAX: none) */
+    int64_t prev_min_ns; /* least sample of the last complete window (0: none yet) */
+    int n;               /* samples in the current window */
+};
+
+/* An empty estimate (pace 0: every reply of a chunk carries the chunk's clock read). */
+void ntpserve_pace_init(struct ntpserve_pace *p);
+
+/* Adds a chunk of count replies that took elapsed_ns from the clock read before it was
+ * answered to the return of its send. The pace becomes 7/8 of the least sample of the
+ * current and the last complete window: a lower sample lowers it at once, a higher one
+ * raises it only once a whole window saw nothing lower, so a chunk the scheduler delayed
+ * does not make later replies' transmit timestamps (read + j x pace) late. Samples outside
+ * the bounds above are ignored. Pure; exported for the unit tests. */
+void ntpserve_pace_add(struct ntpserve_pace *p, int64_t elapsed_ns, int count);
 
 /* Defaults: server_params_default(), seed 0, send_batch 1. */
 void ntpserve_params_default(struct ntpserve_params *p);
@@ -152,6 +187,9 @@ int ntpserve_read_txts(struct ntpserve *ns, int fd);
 
 /* 1 while replies asked for transmit timestamps that were not read yet. */
 int ntpserve_txts_outstanding(const struct ntpserve *ns);
+
+/* The current send pace, ns per reply (0 until measured; ntpserve_pace_add()). */
+int64_t ntpserve_send_pace_ns(const struct ntpserve *ns);
 
 /* The counters since ntpserve_new(). */
 const struct ntpserve_stats *ntpserve_get_stats(const struct ntpserve *ns);

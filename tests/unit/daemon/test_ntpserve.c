@@ -494,6 +494,142 @@ static void test_sendmmsg_refused_falls_back(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* ntpserve_pace_add: nothing until a whole window of samples; then 7/8 of the least sample of
+ * the current and the last complete window: down at once, up only after a whole window saw
+ * nothing lower; samples of small chunks, of no time or of too much time are ignored. */
+static void test_pace_estimator(void **state)
+{
+    (void)state;
+    struct ntpserve_pace p;
+    ntpserve_pace_init(&p);
+    assert_int_equal(p.pace_ns, 0);
+    /* ignored: too few replies, no time, a step back, too slow (preempted) */
+    ntpserve_pace_add(&p, 1000 * (NTPSERVE_PACE_MIN_REPLIES - 1), NTPSERVE_PACE_MIN_REPLIES - 1);
+    ntpserve_pace_add(&p, 0, 64);
+    ntpserve_pace_add(&p, -5000, 64);
+    ntpserve_pace_add(&p, 64LL * NTPSERVE_PACE_MAX_NS + 64, 64);
+    assert_int_equal(p.n, 0);
+    /* a first window of 1000 ns a reply: the pace appears with its last sample */
+    for (int i = 0; i < NTPSERVE_PACE_WINDOW - 1; i++) {
+        ntpserve_pace_add(&p, 64000, 64);
+        assert_int_equal(p.pace_ns, 0);
+    }
+    ntpserve_pace_add(&p, 64000, 64);
+    assert_int_equal(p.pace_ns, 875);
+    /* a faster chunk lowers it at once */
+    ntpserve_pace_add(&p, 16 * 800, 16);
+    assert_int_equal(p.pace_ns, 700);
+    /* slower ones for the rest of that window and most of the next: it stays */
+    for (int i = 0; i < 2 * NTPSERVE_PACE_WINDOW - 2; i++) {
+        ntpserve_pace_add(&p, 64 * 2000, 64);
+        assert_int_equal(p.pace_ns, 700);
+    }
+    /* a whole window without anything below 2000: it rises */
+    ntpserve_pace_add(&p, 64 * 2000, 64);
+    assert_int_equal(p.pace_ns, 1750);
+}
+
+/* A fake transmit clock: every read 100 us after the last one, reads counted. */
+static int64_t fake_now_ns;
+static int fake_reads;
+static int64_t stepping_read(void *ctx)
+{
+    (void)ctx;
+    fake_reads++;
+    fake_now_ns += 100000;
+    return fake_now_ns;
+}
+
+/* The send pace in the daemon path, with a transmit clock that advances 100 us a read: a full
+ * batch is one chunk (one clock read before it, one after its sendmmsg: 2 reads), a partial
+ * one of more than NTPSERVE_SEND_CHUNK replies goes in chunks of it (20 replies: 16 + 4, 3
+ * reads); once a window of chunks has been timed, the replies of a full batch carry the read
+ * + j x the pace, and the last of them is still no later than the read after the send. */
+static void test_pace_in_batches(void **state)
+{
+    (void)state;
+    struct clock_ops fake;
+    memset(&fake, 0, sizeof fake);
+    fake.read_real_ns = stepping_read;
+    fake_now_ns = loop_real_ns();
+    struct fixture f;
+    setup(&f, 1);
+    ntpserve_free(f.ns);
+    /* no rate limiting: one client sends them all */
+    clientlog_free(f.cl);
+    struct clientlog_params cp;
+    clientlog_params_default(&cp);
+    f.cl = clientlog_new(&cp);
+    assert_non_null(f.cl);
+    struct ntpserve_params np;
+    ntpserve_params_default(&np);
+    np.seed = 11;
+    f.ns = ntpserve_new(&np, 1024, f.cl, &fake, NULL);
+    assert_non_null(f.ns);
+    ntpserve_set_access(f.ns, f.acc);
+    struct server_ref ref;
+    memset(&ref, 0, sizeof ref);
+    ref.synced = 1;
+    ref.stratum = 3;
+    ref.refid = 0x0A000001u;
+    ref.ref_time_ns = fake_now_ns - 1000000000LL;
+    ntpserve_set_ref(f.ns, &ref);
+
+    int full_paced = 0, partial_seen = 0;
+    uint32_t tag = 9000;
+    for (int round = 0; round < 300 && !(full_paced >= 3 && partial_seen); round++) {
+        /* every 8th round 20 requests (a partial batch), else a full one */
+        const int want = round % 8 == 7 ? 20 : UDP_BATCH_MAX;
+        uint8_t pkt[48];
+        for (int i = 0; i < want; i++) {
+            request(pkt, tag + (uint32_t)i, 3);
+            assert_int_equal(udp_send(f.cli[0], pkt, 48, &f.srv_addr, NULL, 0), 0);
+        }
+        int served = 0;
+        while (served < want) {
+            assert_true(wait_readable(f.srv, 2000) > 0);
+            const int64_t pace = ntpserve_send_pace_ns(f.ns);
+            const int reads0 = fake_reads;
+            int n = ntpserve_run(f.ns, f.srv);
+            assert_true(n > 0);
+            const int reads = fake_reads - reads0;
+            const int64_t after = fake_now_ns;
+            int64_t tx[UDP_BATCH_MAX];
+            for (int i = 0; i < n; i++) {
+                uint8_t got[128];
+                struct udp_rx rx;
+                assert_true(wait_readable(f.cli[0], 2000) > 0);
+                assert_int_equal(udp_recv(f.cli[0], got, sizeof got, &rx), 48);
+                assert_int_equal(ntp_get_ts(got + NTP_OFF_ORIGIN).sec,
+                                 tag + (uint32_t)(served + i));
+                tx[i] = ntp_time_to_ns(ntp_get_ts(got + NTP_OFF_TRANSMIT), after);
+            }
+            if (n == UDP_BATCH_MAX) {
+                assert_int_equal(reads, 2);
+                if (pace > 0) {
+                    for (int i = 1; i < n; i++) {
+                        int64_t d = tx[i] - tx[0] - (int64_t)i * pace;
+                        /* both fuzzed below the precision (2^-20 s, < 954 ns) */
+                        assert_true(d > -1908 && d < 1908);
+                    }
+                    assert_true(tx[n - 1] <= after);
+                    full_paced++;
+                }
+            } else if (n == 20) {
+                assert_int_equal(reads, 3);
+                partial_seen = 1;
+            }
+            served += n;
+        }
+        tag += (uint32_t)want;
+    }
+    /* 100 us over 64 replies a chunk: 1562 ns a reply, the pace 7/8 of it */
+    assert_true(full_paced >= 3);
+    assert_true(partial_seen);
+    assert_true(ntpserve_send_pace_ns(f.ns) > 0 && ntpserve_send_pace_ns(f.ns) <= 1367);
+    teardown(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +642,8 @@ int main(void)
         cmocka_unit_test(test_xleave_kernel_tx_sendmmsg),
         cmocka_unit_test(test_xleave_kernel_tx_sendmsg),
         cmocka_unit_test(test_xleave_daemon_tx),
+        cmocka_unit_test(test_pace_estimator),
+        cmocka_unit_test(test_pace_in_batches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
