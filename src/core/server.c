@@ -56,8 +56,7 @@ void server_init(struct server *s, const struct server_params *params, uint64_t 
     s->fuzz_mask = fuzz_mask(params->precision_log2);
     prng_seed(&s->prng, seed);
     s->fuzz_state = prng_next_u64(&s->prng) | 1u; /* xorshift: any state but 0 */
-    s->tx_cache_ns = -1;
-    s->rx_sec_start_ns = INT64_MIN / 2; /* no second yet */
+    s->rx_sec_start_ns = INT64_MIN / 2;           /* no second yet */
 }
 
 /* xorshift64* (Vigna): 64 random bits in a few instructions, inline. The fuzz below the
@@ -110,8 +109,8 @@ struct ntp_ts64 server_ntp_from_ns(int64_t real_ns)
     return ntp_from_ns(real_ns);
 }
 
-/* ntp_from_ns() for the receive timestamps of a batch, which fall in the same second: the
- * second's start is kept, so a conversion is a subtraction and a multiply. */
+/* ntp_from_ns() for the receive and transmit timestamps of a batch, which fall in the same
+ * second: the second's start is kept, so a conversion is a subtraction and a multiply. */
 __attribute__((always_inline)) static inline struct ntp_ts64 rx_ntp(struct server *s, int64_t ns)
 {
     uint64_t rem = (uint64_t)(ns - s->rx_sec_start_ns);
@@ -401,11 +400,9 @@ __attribute__((always_inline)) static inline void finish(struct server *s,
     if (pend->kind == 2) {
         ts = ntp_from_ns(pend->prev_tx_ns);
     } else {
-        if (tx_ns != s->tx_cache_ns) {
-            s->tx_cache_ns = tx_ns;
-            s->tx_cache = ntp_from_ns(tx_ns);
-        }
-        ts = s->tx_cache;
+        /* a chunk's replies carry the clock read + their place x the send pace (daemon/
+         * ntpserve): distinct times in the receive times' second */
+        ts = rx_ntp(s, tx_ns);
     }
     ts.frac = (ts.frac & ~(s->fuzz_mask | 1u)) | (pend->rnd & s->fuzz_mask);
     ntp_put_ts(out + NTP_OFF_TRANSMIT, ts);

@@ -135,11 +135,8 @@ struct server {
     /* the client log's minimum poll (its ratelimit interval), read once per client log */
     const struct clientlog *min_poll_of;
     int min_poll;
-    /* the last transmit time server_finish() converted, and its NTP form (a batch's replies
-     * share one) */
-    int64_t tx_cache_ns;
-    struct ntp_ts64 tx_cache;
-    /* the second the last receive timestamp fell in: its start and its NTP seconds */
+    /* the second the last receive (or transmit) timestamp fell in: its start and its NTP
+     * seconds (a batch's timestamps share it: each conversion a subtraction and a multiply) */
     int64_t rx_sec_start_ns;
     uint32_t rx_sec_ntp;
 };

@@ -781,9 +781,9 @@ static void test_answer_finish_split(void **state)
 
 /* server_answer_now() (the daemon's batched path) gives the bytes of server_answer() +
  * server_finish() with the same seed, with and without a client log, in basic and
- * interleaved mode; and its receive timestamps, converted from a cached second, are the exact
- * conversion but for the fuzzed bits, on receive times that jump back and forth across
- * seconds. */
+ * interleaved mode; and its receive and transmit timestamps, converted from a cached second,
+ * are the exact conversion but for the fuzzed bits, on receive times that jump back and forth
+ * across seconds and transmit times that differ reply by reply (the daemon's send pace). */
 static void test_answer_now(void **state)
 {
     struct server a, b;
@@ -824,8 +824,9 @@ static void test_answer_now(void **state)
         struct clientlog *la = i < 10000 ? ca : NULL, *lb = i < 10000 ? cb : NULL;
         struct server_rx rx = {req, 48, &from, t, 0};
         enum server_verdict va = server_answer(&a, la, &rx, out1, sizeof out1, &l1, &pend);
-        server_finish(&a, la, out1, &pend, t + 5000);
-        enum server_verdict vb = server_answer_now(&b, lb, &rx, out2, sizeof out2, &l2, t + 5000);
+        const int64_t tx = t + 5000 + (int64_t)(i % 64) * 1367;
+        server_finish(&a, la, out1, &pend, tx);
+        enum server_verdict vb = server_answer_now(&b, lb, &rx, out2, sizeof out2, &l2, tx);
         assert_int_equal(va, vb);
         assert_int_equal(l1, l2);
         assert_memory_equal(out1, out2, l1);
@@ -834,6 +835,10 @@ static void test_answer_now(void **state)
             assert_int_equal(got.sec, want.sec);
             assert_int_equal(got.frac & ~(fuzz | 1u), want.frac & ~(fuzz | 1u));
             assert_int_equal(got.frac & 1u, 1u);
+            want = server_ntp_from_ns(tx);
+            got = ntp_get_ts(out2 + NTP_OFF_TRANSMIT);
+            assert_int_equal(got.sec, want.sec);
+            assert_int_equal(got.frac & ~(fuzz | 1u), want.frac & ~(fuzz | 1u));
         }
     }
     assert_true(a.counts[SERVER_REPLY_INTERLEAVED] > 100);
