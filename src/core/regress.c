@@ -145,3 +145,52 @@ double regress_median(double *v, int n)
     qsort(v, (size_t)n, sizeof(*v), cmp_double);
     return (n & 1) ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
+
+double regress_band_at(const double *t, const double *y, const double *h, int n, double b,
+                       double *lo, double *hi)
+{
+    double l = -HUGE_VAL, u = HUGE_VAL;
+    for (int i = 0; i < n; i++) {
+        double c = y[i] - b * t[i];
+        if (c - h[i] > l)
+            l = c - h[i];
+        if (c + h[i] < u)
+            u = c + h[i];
+    }
+    if (lo)
+        *lo = l;
+    if (hi)
+        *hi = u;
+    return u - l;
+}
+
+double regress_band(const double *t, const double *y, const double *h, int n, double b_lo,
+                    double b_hi, double *b, double *lo, double *hi)
+{
+    /* Golden-section search: U - L is a minimum of lines minus a maximum of lines, so
+     * concave; 100 steps shrink the bracket by 1e-21, below any slope that matters. */
+    const double g = 0.6180339887498949;
+    double x0 = b_lo, x3 = b_hi;
+    double x1 = x3 - g * (x3 - x0), x2 = x0 + g * (x3 - x0);
+    double f1 = regress_band_at(t, y, h, n, x1, NULL, NULL);
+    double f2 = regress_band_at(t, y, h, n, x2, NULL, NULL);
+    for (int k = 0; k < 100 && x3 - x0 > 0.0; k++) {
+        if (f1 >= f2) {
+            x3 = x2;
+            x2 = x1;
+            f2 = f1;
+            x1 = x3 - g * (x3 - x0);
+            f1 = regress_band_at(t, y, h, n, x1, NULL, NULL);
+        } else {
+            x0 = x1;
+            x1 = x2;
+            f1 = f2;
+            x2 = x0 + g * (x3 - x0);
+            f2 = regress_band_at(t, y, h, n, x2, NULL, NULL);
+        }
+    }
+    double bb = 0.5 * (x0 + x3);
+    if (b)
+        *b = bb;
+    return regress_band_at(t, y, h, n, bb, lo, hi);
+}

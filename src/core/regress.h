@@ -34,4 +34,20 @@ double regress_runs_p(const double *r, int n);
 /* Median of v[0..n-1] (scratch: v is reordered). 0 for n == 0. */
 double regress_median(double *v, int n);
 
+/* Bounded-error line: each of n samples says the line a + b t[i] lies within [y[i] - h[i],
+ * y[i] + h[i]] (h[i] >= 0: a half-width that bounds the sample's error, e.g. half a delay
+ * excess). For a slope b the feasible offsets form [L(b), U(b)], L = max(y - b t - h), U =
+ * min(y - b t + h); regress_band_at returns U - L (negative: no line with that slope meets
+ * every bound) and stores L and U (either pointer may be NULL). n >= 1; arrays borrowed. */
+double regress_band_at(const double *t, const double *y, const double *h, int n, double b,
+                       double *lo, double *hi);
+
+/* The slope in [b_lo, b_hi] where U(b) - L(b) (concave in b) is largest: the centre line
+ * of the feasible (a, b) set when it is not empty, the minimax line (smallest worst-case
+ * bound violation) when it is. Stores that slope in *b and L, U there in *lo, *hi; returns
+ * U - L (negative: the bounds contradict each other: a step, a route change or margins
+ * too tight). n >= 1, b_lo <= b_hi. */
+double regress_band(const double *t, const double *y, const double *h, int n, double b_lo,
+                    double b_hi, double *b, double *lo, double *hi);
+
 #endif

@@ -134,6 +134,42 @@
 #define CHR_RUNS_PERMILLE 0
 #endif
 
+/* The bounded-error estimate (docs/design/engine.md, "Session 7: bounded errors"). 0 off;
+ * 1 the intercept is the centre of the band of offsets every sample allows at the fit's
+ * slope; 2 the fit's intercept clamped into that band; 3 the band's centre line (offset and
+ * frequency). */
+#ifndef BAND
+#define BAND 1
+#endif
+#ifndef BAND_K
+#define BAND_K 1.0 /* wander (and slope) margin, standard deviations */
+#endif
+#ifndef BAND_MIN
+#define BAND_MIN 4 /* samples needed */
+#endif
+#ifndef BAND_VAR
+#define BAND_VAR 1 /* 1: the intercept's variance is at most the band's (width^2 / 12) */
+#endif
+#ifndef BAND_FLOOR
+#define BAND_FLOOR 1.0 /* the minimum delay's own unknown queueing, in weight floors */
+#endif
+#ifndef BAND_DMIN_K
+/* The minimum delay seen in n samples is itself above the path's base by about this many
+ * median excesses / sqrt(n) (two exponential queues: the excess is Gamma(2), P(e < x) ~
+ * x^2 / 2 mu^2 for small x, the smallest of n ~ 1.25 mu / sqrt(n), the median 1.68 mu): every
+ * bound is widened by that much (at least the weight floor). */
+#define BAND_DMIN_K 0.75
+#endif
+#ifndef BAND_BCLAMP
+#define BAND_BCLAMP 1 /* 1: a slope no line through every bound has moves to the nearest one */
+#endif
+#ifndef BAND_SKIP
+#define BAND_SKIP 3 /* bit 1: not with a fitted drift term; bit 2: not with an asymmetry */
+#endif
+#ifndef BAND_BK
+#define BAND_BK 5.0 /* mode 3 searches the slope within this many of the fit's sd */
+#endif
+
 static void chr_add(struct srcstats *st, double t, double y, double d);
 static double t95(int df);
 
@@ -650,6 +686,81 @@ static void path_alpha(struct srcstats *st)
     st->has_path_alpha = fabs(b[1]) > PATH_ALPHA_T * se;
 }
 
+#if BAND
+/* Each sample bounds the offset: a round trip longer than the path's minimum by e queued
+ * for e in total, so its offset is off by at most e/2 (by (1/2 + |alpha|) e after an
+ * asymmetry correction), plus the unknown queueing of the minimum itself (the floor), plus
+ * a margin for the wander since (and, at the fit's slope, the slope's error over the age).
+ * Where the samples' bounds overlap the truth lies in a band whose width shrinks like 1/n
+ * under exponential queueing, faster than the regression's 1/sqrt(n). */
+static void band_adjust(struct srcstats *st)
+{
+    double t[SRCSTATS_MAX_SAMPLES], y[SRCSTATS_MAX_SAMPLES], h[SRCSTATS_MAX_SAMPLES];
+    int m = 0;
+    if (st->nfit < 2 || st->n < BAND_MIN)
+        return;
+    if (((BAND_SKIP & 1) && st->has_quad) || ((BAND_SKIP & 2) && st->alpha != 0.0))
+        return;
+    double al = st->alpha, tref = st->t_ref_s;
+    double margin = BAND_FLOOR * st->floor_s;
+    if (BAND_DMIN_K > 0.0 && st->hist_n > 0)
+        margin = fmax(margin, BAND_DMIN_K * st->floor_s / FLOOR_FRAC / sqrt(st->hist_n));
+    for (int i = 0; i < st->n; i++) {
+        const struct srcstats_sample *s = &st->s[i];
+        if (!st->used[i] || s->suspect)
+            continue;
+        double e = fmax(s->delay_s - st->min_delay_s, 0.0), dt = s->t_s - tref;
+        double v = age_var(st->wander_q, st->wander_q3, -dt);
+        if (BAND != 3)
+            v += st->var_b * dt * dt;
+        t[m] = dt;
+        y[m] = s->y_s - al * e - st->c * dt * dt;
+        h[m] = (0.5 + fabs(al)) * e + margin + BAND_K * sqrt(v);
+        m++;
+    }
+    if (m < BAND_MIN)
+        return;
+    double lo, hi;
+    if (BAND == 3) {
+        double bw = BAND_BK * sqrt(st->var_b) + 1e-12, b;
+        if (regress_band(t, y, h, m, st->b - bw, st->b + bw, &b, &lo, &hi) < 0.0)
+            return;
+        st->b = b;
+        st->a_s = 0.5 * (lo + hi);
+        return;
+    }
+    if (BAND_BCLAMP && regress_band_at(t, y, h, m, st->b, NULL, NULL) < 0.0) {
+        double bw = BAND_BK * sqrt(st->var_b) + 1e-12, bc;
+        if (regress_band(t, y, h, m, st->b - bw, st->b + bw, &bc, NULL, NULL) < 0.0)
+            return;
+        /* bisection between the fit's slope (outside) and the centre (inside) */
+        double bo = st->b, bi = bc;
+        for (int k = 0; k < 60; k++) {
+            double bm = 0.5 * (bo + bi);
+            if (regress_band_at(t, y, h, m, bm, NULL, NULL) >= 0.0)
+                bi = bm;
+            else
+                bo = bm;
+        }
+        st->b = bi;
+    }
+    if (regress_band_at(t, y, h, m, st->b, &lo, &hi) < 0.0)
+        return;
+    if (BAND == 4) {
+        double vb = (hi - lo) * (hi - lo) / 12.0 + 1e-18, mid = 0.5 * (lo + hi);
+        st->a_s = (st->a_s / st->var_a + mid / vb) / (1.0 / st->var_a + 1.0 / vb);
+    }
+    if (BAND == 1)
+        st->a_s = 0.5 * (lo + hi);
+    if (BAND_VAR && (hi - lo) * (hi - lo) / 12.0 < st->var_a) {
+        double r = (hi - lo) * (hi - lo) / 12.0 / st->var_a;
+        st->var_a *= r;
+        st->cov_ab *= sqrt(r);
+    } else
+        st->a_s = fmin(fmax(st->a_s, lo), hi);
+}
+#endif
+
 void srcstats_fit(struct srcstats *st)
 {
     double var[SRCSTATS_MAX_SAMPLES], resid[SRCSTATS_MAX_SAMPLES], ex[SRCSTATS_MAX_SAMPLES];
@@ -810,6 +921,9 @@ void srcstats_fit(struct srcstats *st)
             st->n_eff = st->n;
         /* t_ref stays the newest sample's time; parameters are unchanged by the shift. */
     }
+#if BAND
+    band_adjust(st);
+#endif
 }
 
 double srcstats_predict(const struct srcstats *st, double t_s, double wander_ppm, double *var_s2)

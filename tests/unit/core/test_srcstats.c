@@ -251,7 +251,9 @@ static void test_chooser_picks_drift(void **state)
         int nq;
         int k = chooser_run(0.001, 2.5, 64.0, 340, seed, &nq);
         assert_true(k >= SRCSTATS_N_LIN);
-        assert_true(nq >= 280); /* of 300 */
+        /* of 300; seed 6 keeps a line for 23 (the bounded-error intercept moves which
+         * samples the line models call suspect; temp_lan over 41 seeds unchanged) */
+        assert_true(nq >= 270);
     }
 }
 
@@ -561,6 +563,55 @@ static void test_path_asymmetry_symmetric_and_route_change(void **state)
     }
 }
 
+/* wan4's first server at a fixed poll: 2 ms base each way, exp(1 ms) queueing each way,
+ * 1024 s polls, a 20 ppm raw clock. The register's offset estimate at the newest sample,
+ * RMS over 100 seeds after 8 and 16 samples: the bounded-error band (srcstats.c BAND)
+ * takes it below what the excess-weighted regression alone gets once the register has
+ * samples enough for some tight bounds (measured, regression alone -> with the band: 8
+ * samples 278 -> 269 us, 16 samples 154 -> 116 us). */
+static void test_band_wan_intercept(void **state)
+{
+    (void)state;
+    double se8 = 0.0, se16 = 0.0;
+    enum { SEEDS = 100 };
+    for (int seed = 1; seed <= SEEDS; seed++) {
+        struct prng r;
+        prng_seed(&r, 500 + (uint64_t)seed);
+        struct srcstats st;
+        srcstats_init(&st, 0, 0);
+        srcstats_set_model(&st, 0); /* no wander: the world has none */
+        feed(&st, &r, 8, 0.0, 1024.0, 1e-3, 20e-6, 4e-3, 1e-3, 1e-3);
+        double e = st.a_s - (1e-3 + 20e-6 * st.t_ref_s);
+        se8 += e * e;
+        feed(&st, &r, 8, 8 * 1024.0, 1024.0, 1e-3, 20e-6, 4e-3, 1e-3, 1e-3);
+        e = st.a_s - (1e-3 + 20e-6 * st.t_ref_s);
+        se16 += e * e;
+    }
+    double r8 = sqrt(se8 / SEEDS), r16 = sqrt(se16 / SEEDS);
+    print_message("intercept RMS: 8 samples %.1f us, 16 samples %.1f us\n", r8 * 1e6, r16 * 1e6);
+    assert_true(r8 < 290e-6);
+    assert_true(r16 < 135e-6);
+}
+
+/* A step in the path's asymmetry (every offset 1.5 ms higher from some sample on, delays
+ * as before): the old samples' bounds exclude the new offsets, the band is empty and the
+ * estimate must follow the regression (and the level-shift restart) to the new level,
+ * not stay pinned to the old band. */
+static void test_band_asymmetry_step(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        struct prng r;
+        prng_seed(&r, 900 + seed);
+        struct srcstats st;
+        srcstats_init(&st, 0, 0);
+        feed(&st, &r, 30, 0.0, 256.0, 0.0, 0.0, 4e-3, 0.3e-3, 0.3e-3);
+        feed(&st, &r, 10, 30 * 256.0, 256.0, 1.5e-3, 0.0, 4e-3, 0.3e-3, 0.3e-3);
+        double y = srcstats_predict(&st, 39 * 256.0, 0.0, NULL);
+        assert_true(fabs(y - 1.5e-3) < 0.15e-3); /* measured: within 92 us */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -582,6 +633,8 @@ int main(void)
         cmocka_unit_test(test_path_asymmetry),
         cmocka_unit_test(test_path_asymmetry_symmetric_and_route_change),
         cmocka_unit_test(test_suspect_needs_degrees_of_freedom),
+        cmocka_unit_test(test_band_wan_intercept),
+        cmocka_unit_test(test_band_asymmetry_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
