@@ -134,41 +134,18 @@
 #define CHR_RUNS_PERMILLE 0
 #endif
 
-/* The bounded-error estimate (docs/design/engine.md, "Session 7: bounded errors"). 0 off;
- * 1 the intercept is the centre of the band of offsets every sample allows at the fit's
- * slope; 2 the fit's intercept clamped into that band; 3 the band's centre line (offset and
- * frequency). */
-#ifndef BAND
-#define BAND 1
-#endif
-#ifndef BAND_K
-#define BAND_K 1.0 /* wander (and slope) margin, standard deviations */
-#endif
-#ifndef BAND_MIN
-#define BAND_MIN 4 /* samples needed */
-#endif
-#ifndef BAND_VAR
-#define BAND_VAR 1 /* 1: the intercept's variance is at most the band's (width^2 / 12) */
-#endif
-#ifndef BAND_FLOOR
-#define BAND_FLOOR 1.0 /* the minimum delay's own unknown queueing, in weight floors */
-#endif
-#ifndef BAND_DMIN_K
-/* The minimum delay seen in n samples is itself above the path's base by about this many
- * median excesses / sqrt(n) (two exponential queues: the excess is Gamma(2), P(e < x) ~
- * x^2 / 2 mu^2 for small x, the smallest of n ~ 1.25 mu / sqrt(n), the median 1.68 mu): every
- * bound is widened by that much (at least the weight floor). */
+/* The bounded-error estimate (band_adjust; docs/design/engine.md, "Session 7: bounded
+ * errors"). Margins of each sample's bound: the wander since it and the slope's error over
+ * its age at BAND_K standard deviations (0.5, 1.5, 2, 3 measured worse on the WAN worlds);
+ * the minimum delay's own queueing, BAND_DMIN_K median excesses / sqrt(n) for n remembered
+ * delays (two exponential queues of mean mu: the excess is Gamma(2), P(e < x) ~ x^2 / 2 mu^2
+ * for small x, the smallest of n ~ 1.25 mu / sqrt(n), the median 1.68 mu), at least the
+ * weight floor. A slope no line meets every bound with moves to the nearest that does,
+ * searched within BAND_BK of the fit's standard deviations. */
+#define BAND_K      1.0
 #define BAND_DMIN_K 0.75
-#endif
-#ifndef BAND_BCLAMP
-#define BAND_BCLAMP 1 /* 1: a slope no line through every bound has moves to the nearest one */
-#endif
-#ifndef BAND_SKIP
-#define BAND_SKIP 3 /* bit 1: not with a fitted drift term; bit 2: not with an asymmetry */
-#endif
-#ifndef BAND_BK
-#define BAND_BK 5.0 /* mode 3 searches the slope within this many of the fit's sd */
-#endif
+#define BAND_MIN    4 /* samples needed */
+#define BAND_BK     5.0
 
 static void chr_add(struct srcstats *st, double t, double y, double d);
 static double t95(int df);
@@ -686,54 +663,46 @@ static void path_alpha(struct srcstats *st)
     st->has_path_alpha = fabs(b[1]) > PATH_ALPHA_T * se;
 }
 
-#if BAND
 /* Each sample bounds the offset: a round trip longer than the path's minimum by e queued
  * for e in total, so its offset is off by at most e/2 (by (1/2 + |alpha|) e after an
- * asymmetry correction), plus the unknown queueing of the minimum itself (the floor), plus
- * a margin for the wander since (and, at the fit's slope, the slope's error over the age).
- * Where the samples' bounds overlap the truth lies in a band whose width shrinks like 1/n
- * under exponential queueing, faster than the regression's 1/sqrt(n). */
+ * asymmetry correction), plus the unknown queueing of the minimum itself, plus a margin for
+ * the wander since and the fit's slope error over the age. Where the bounds overlap the
+ * truth lies in a band whose width shrinks like 1/n under exponential queueing, faster than
+ * the regression's 1/sqrt(n): the intercept becomes the band's centre at the fit's slope
+ * and its variance at most the band's (width^2 / 12, as if uniform). An empty band (a step
+ * in asymmetry, a route change) leaves the regression as it is. Not with a fitted drift
+ * term (temp_lan's chooser moved) or an asymmetry in use (lan and temp fit chance alphas
+ * and lost 1-2 % with the band). */
 static void band_adjust(struct srcstats *st)
 {
     double t[SRCSTATS_MAX_SAMPLES], y[SRCSTATS_MAX_SAMPLES], h[SRCSTATS_MAX_SAMPLES];
     int m = 0;
-    if (st->nfit < 2 || st->n < BAND_MIN)
+    if (st->nfit < 2 || st->n < BAND_MIN || st->has_quad || st->alpha != 0.0)
         return;
-    if (((BAND_SKIP & 1) && st->has_quad) || ((BAND_SKIP & 2) && st->alpha != 0.0))
-        return;
-    double al = st->alpha, tref = st->t_ref_s;
-    double margin = BAND_FLOOR * st->floor_s;
-    if (BAND_DMIN_K > 0.0 && st->hist_n > 0)
+    double tref = st->t_ref_s;
+    double margin = st->floor_s;
+    if (st->hist_n > 0)
         margin = fmax(margin, BAND_DMIN_K * st->floor_s / FLOOR_FRAC / sqrt(st->hist_n));
     for (int i = 0; i < st->n; i++) {
         const struct srcstats_sample *s = &st->s[i];
         if (!st->used[i] || s->suspect)
             continue;
         double e = fmax(s->delay_s - st->min_delay_s, 0.0), dt = s->t_s - tref;
-        double v = age_var(st->wander_q, st->wander_q3, -dt);
-        if (BAND != 3)
-            v += st->var_b * dt * dt;
+        double v = age_var(st->wander_q, st->wander_q3, -dt) + st->var_b * dt * dt;
         t[m] = dt;
-        y[m] = s->y_s - al * e - st->c * dt * dt;
-        h[m] = (0.5 + fabs(al)) * e + margin + BAND_K * sqrt(v);
+        y[m] = s->y_s;
+        h[m] = 0.5 * e + margin + BAND_K * sqrt(v);
         m++;
     }
     if (m < BAND_MIN)
         return;
     double lo, hi;
-    if (BAND == 3) {
-        double bw = BAND_BK * sqrt(st->var_b) + 1e-12, b;
-        if (regress_band(t, y, h, m, st->b - bw, st->b + bw, &b, &lo, &hi) < 0.0)
-            return;
-        st->b = b;
-        st->a_s = 0.5 * (lo + hi);
-        return;
-    }
-    if (BAND_BCLAMP && regress_band_at(t, y, h, m, st->b, NULL, NULL) < 0.0) {
+    if (regress_band_at(t, y, h, m, st->b, NULL, NULL) < 0.0) {
+        /* The fit's slope meets no line through every bound: the nearest slope that does,
+         * by bisection between it and the widest band's slope. */
         double bw = BAND_BK * sqrt(st->var_b) + 1e-12, bc;
         if (regress_band(t, y, h, m, st->b - bw, st->b + bw, &bc, NULL, NULL) < 0.0)
             return;
-        /* bisection between the fit's slope (outside) and the centre (inside) */
         double bo = st->b, bi = bc;
         for (int k = 0; k < 60; k++) {
             double bm = 0.5 * (bo + bi);
@@ -746,20 +715,14 @@ static void band_adjust(struct srcstats *st)
     }
     if (regress_band_at(t, y, h, m, st->b, &lo, &hi) < 0.0)
         return;
-    if (BAND == 4) {
-        double vb = (hi - lo) * (hi - lo) / 12.0 + 1e-18, mid = 0.5 * (lo + hi);
-        st->a_s = (st->a_s / st->var_a + mid / vb) / (1.0 / st->var_a + 1.0 / vb);
-    }
-    if (BAND == 1)
-        st->a_s = 0.5 * (lo + hi);
-    if (BAND_VAR && (hi - lo) * (hi - lo) / 12.0 < st->var_a) {
-        double r = (hi - lo) * (hi - lo) / 12.0 / st->var_a;
+    st->a_s = 0.5 * (lo + hi);
+    double vb = (hi - lo) * (hi - lo) / 12.0;
+    if (vb < st->var_a) {
+        double r = vb / st->var_a;
         st->var_a *= r;
         st->cov_ab *= sqrt(r);
-    } else
-        st->a_s = fmin(fmax(st->a_s, lo), hi);
+    }
 }
-#endif
 
 void srcstats_fit(struct srcstats *st)
 {
@@ -921,9 +884,7 @@ void srcstats_fit(struct srcstats *st)
             st->n_eff = st->n;
         /* t_ref stays the newest sample's time; parameters are unchanged by the shift. */
     }
-#if BAND
     band_adjust(st);
-#endif
 }
 
 double srcstats_predict(const struct srcstats *st, double t_s, double wander_ppm, double *var_s2)
