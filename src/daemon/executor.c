@@ -600,14 +600,26 @@ static void set_hooks(struct executor *x)
     ntpserve_set_hooks(x->ntp, &h);
 }
 
+/* A peer packet of ours still awaits its kernel TX stamp (it left on the server socket). */
+static int peer_tx_pending(const struct executor *x)
+{
+    if (x->n_peers == 0)
+        return 0;
+    for (int i = 0; i < x->n_sources; i++)
+        if (x->sources[i].peer && x->sources[i].tx_pending)
+            return 1;
+    return 0;
+}
+
 static void on_server_readable(void *ctx, int fd)
 {
     struct executor *x = ctx;
     refresh_ref(x);
     x->peer_delivered = 0;
-    /* kernel TX timestamps of interleaved replies first: a client's next request may be in
-     * this batch */
-    if (ntpserve_txts_outstanding(x->ntp))
+    /* kernel TX timestamps first: of interleaved replies (a client's next request may be in
+     * this batch) and of our peer packets (the peer may answer within a few hundred us, in
+     * the same wake-up; read after it, the stamp would find the exchange closed) */
+    if (ntpserve_txts_outstanding(x->ntp) || peer_tx_pending(x))
         (void)ntpserve_read_txts(x->ntp, fd);
     /* full batches in a row, then back to poll() and the timers */
     int got = ntpserve_drain(x->ntp, fd, NTPSERVE_DRAIN_BATCHES);

@@ -65,14 +65,16 @@ CONF
     "$TEMPUSC" -n -h "$WORK/t/sock" ntpdata 127.0.0.2 >"$WORK/t.out" 2>&1
     grep -q '^Mode *: Symmetric active' "$WORK/c.out" || fail "chronyd's mode"
     grep -q '^Mode *: Symmetric active' "$WORK/t.out" || fail "tempusd's mode"
-    # our peer packets leave on the server socket with a kernel TX stamp each: most counted
-    # (at load 16, 3 of 20 stamps came too late to count: "all but two" failed), and a reading
-    # that shows it for the last packet (the stamp comes from the error queue after the send:
-    # a reading in between, which a loaded machine makes likely, shows Daemon until then; seen
-    # once at load 23)
+    # our peer packets leave on the server socket with a kernel TX stamp each, and every one
+    # but the last two counts: the stamp is in the error queue before the peer even has our
+    # packet, and tempusd reads that queue before the datagrams of the same wake-up (chronyd
+    # may answer within 200 us: read after its answer, the stamp found the exchange closed,
+    # 7 of 19 counted in session 6's CI); and a reading that shows it for the last packet (a
+    # reading between a send and its stamp shows Daemon until then; seen once at load 23)
     local tx ktx
     tx=$(ntp_field "$WORK/t.out" 'Total TX') ktx=$(ntp_field "$WORK/t.out" 'Total kernel TX')
-    [ -n "$ktx" ] && [ $((ktx * 2)) -ge "$tx" ] || fail "tempusd: kernel TX stamps $ktx of $tx"
+    echo "tempusd: kernel TX stamps $ktx of $tx"
+    [ -n "$ktx" ] && [ "$ktx" -ge $((tx - 2)) ] || fail "tempusd: kernel TX stamps $ktx of $tx"
     kernel_tx() {
         "$TEMPUSC" -n -h "$WORK/t/sock" ntpdata 127.0.0.2 >"$WORK/t2.out" 2>&1 &&
             grep -q '^TX timestamping *: Kernel' "$WORK/t2.out"
