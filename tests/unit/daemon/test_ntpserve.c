@@ -62,6 +62,30 @@ struct fixture {
     struct ntpserve *ns;
 };
 
+/* A synchronised stratum-3 reference, updated a second before now_real_ns. */
+static void set_ref(struct ntpserve *ns, int64_t now_real_ns)
+{
+    struct server_ref ref;
+    memset(&ref, 0, sizeof ref);
+    ref.synced = 1;
+    ref.stratum = 3;
+    ref.refid = 0x0A000001u;
+    ref.ref_time_ns = now_real_ns - 1000000000LL;
+    ntpserve_set_ref(ns, &ref);
+}
+
+/* The fixture's server made again with these parameters and clock (access and reference as
+ * setup's, the reference updated a second before now_real_ns). */
+static void renew_server(struct fixture *f, const struct ntpserve_params *np,
+                         const struct clock_ops *clock, int64_t now_real_ns)
+{
+    ntpserve_free(f->ns);
+    f->ns = ntpserve_new(np, 1024, f->cl, clock, NULL);
+    assert_non_null(f->ns);
+    ntpserve_set_access(f->ns, f->acc);
+    set_ref(f->ns, now_real_ns);
+}
+
 static void setup(struct fixture *f, int send_batch)
 {
     struct addr any = a4(127, 0, 0, 1, 0);
@@ -93,13 +117,7 @@ static void setup(struct fixture *f, int send_batch)
     f->ns = ntpserve_new(&np, 1024, f->cl, NULL, NULL);
     assert_non_null(f->ns);
     ntpserve_set_access(f->ns, f->acc);
-    struct server_ref ref;
-    memset(&ref, 0, sizeof ref);
-    ref.synced = 1;
-    ref.stratum = 3;
-    ref.refid = 0x0A000001u;
-    ref.ref_time_ns = loop_real_ns() - 1000000000LL;
-    ntpserve_set_ref(f->ns, &ref);
+    set_ref(f->ns, loop_real_ns());
 }
 
 static void teardown(struct fixture *f)
@@ -339,23 +357,13 @@ static void xleave_txts(int send_batch, int txts)
     daemon_clock.read_real_ns = behind_read;
     struct fixture f;
     setup(&f, send_batch);
-    ntpserve_free(f.ns);
     struct ntpserve_params np;
     ntpserve_params_default(&np);
     assert_int_equal(np.tx_timestamps, 0);
     np.send_batch = send_batch;
     np.tx_timestamps = txts;
     np.seed = 9;
-    f.ns = ntpserve_new(&np, 1024, f.cl, &daemon_clock, NULL);
-    assert_non_null(f.ns);
-    ntpserve_set_access(f.ns, f.acc);
-    struct server_ref ref;
-    memset(&ref, 0, sizeof ref);
-    ref.synced = 1;
-    ref.stratum = 3;
-    ref.refid = 0x0A000001u;
-    ref.ref_time_ns = loop_real_ns() - 1000000000LL;
-    ntpserve_set_ref(f.ns, &ref);
+    renew_server(&f, &np, &daemon_clock, loop_real_ns());
 
     uint8_t req[48], rep[64], prev[48];
     struct udp_rx rx;
@@ -554,8 +562,9 @@ static void test_pace_in_batches(void **state)
     fake_now_ns = loop_real_ns();
     struct fixture f;
     setup(&f, 1);
+    /* no rate limiting: one client sends them all (the server goes first: it holds the log) */
     ntpserve_free(f.ns);
-    /* no rate limiting: one client sends them all */
+    f.ns = NULL;
     clientlog_free(f.cl);
     struct clientlog_params cp;
     clientlog_params_default(&cp);
@@ -564,16 +573,7 @@ static void test_pace_in_batches(void **state)
     struct ntpserve_params np;
     ntpserve_params_default(&np);
     np.seed = 11;
-    f.ns = ntpserve_new(&np, 1024, f.cl, &fake, NULL);
-    assert_non_null(f.ns);
-    ntpserve_set_access(f.ns, f.acc);
-    struct server_ref ref;
-    memset(&ref, 0, sizeof ref);
-    ref.synced = 1;
-    ref.stratum = 3;
-    ref.refid = 0x0A000001u;
-    ref.ref_time_ns = fake_now_ns - 1000000000LL;
-    ntpserve_set_ref(f.ns, &ref);
+    renew_server(&f, &np, &fake, fake_now_ns);
 
     int full_paced = 0, partial_seen = 0;
     uint32_t tag = 9000;
