@@ -17,7 +17,7 @@ wait_for "$WORK/client.out" 'source: \^\* 127\.0\.0\.1 stratum 2 poll -?[0-9]+ r
 line=$(grep -E 'tracking: ref 127\.0\.0\.1' "$WORK/client.out" | tail -n 1)
 [[ $line =~ stratum\ 3\  ]] || fail "client stratum is not 3: $line"
 off=$(sed -E 's/.*last offset ([-+0-9.e]+) s.*/\1/' <<<"$line")
-abs_le "$off" 0.001 || fail "offset $off not sane"
+abs_le "$off" "$LOOPBACK_OFF_S" || fail "offset $off not sane"
 echo "client: $line"
 
 if [ -x "$CHRONYD" ]; then
@@ -27,7 +27,7 @@ if [ -x "$CHRONYD" ]; then
     cat "$WORK/chronyd-q.out"
     [ $rc -eq 0 ] || fail "chronyd -Q against tempusd: exit status $rc"
     x=$(sed -nE 's/.*System clock wrong by (-?[0-9.]+) seconds.*/\1/p' "$WORK/chronyd-q.out")
-    abs_le "$x" 0.001 || fail "chronyd -Q offset $x"
+    abs_le "$x" "$LOOPBACK_OFF_S" || fail "chronyd -Q offset $x"
 fi
 
 # deny wins over a wider allow: the same request gets no answer.
@@ -47,8 +47,8 @@ if "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/
     # every socket is open when it says so (a fixed sleep 0.3 after the line before)
     wait_for "$WORK/server6.out" 'Running with root privileges' 20 || fail "::1 server"
     "$TEMPUSD" -Q "server ::1 port $P6 iburst" >"$WORK/q6.out" 2>&1 || fail "-Q over IPv6"
-    grep -Eq 'System clock wrong by -?0\.000[0-9]+ seconds \(ignored\)' "$WORK/q6.out" ||
-        fail "-Q over IPv6: offset"
+    x=$(sed -nE 's/.*System clock wrong by (-?[0-9.]+) seconds \(ignored\).*/\1/p' "$WORK/q6.out")
+    [ -n "$x" ] && abs_le "$x" "$LOOPBACK_OFF_S" || fail "-Q over IPv6: offset '$x'"
     echo "IPv6: $(grep 'System clock wrong' "$WORK/q6.out")"
 fi
 echo "PASS"
