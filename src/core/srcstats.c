@@ -588,15 +588,6 @@ static void chr_add(struct srcstats *st, double t, double y, double d)
         for (int i = first; i < n; i++)
             r[nr++] = st->chr_y[i] - st->chr_alpha * (st->chr_d[i] - st->chr_mind) - b[0] -
                       b[1] * (st->chr_t[i] - t);
-        /* chrony's std dev: the weighted residual variance per degree of freedom, scaled to
-         * the register's mean weight (measured against chronyd 4.3's statistics.log: within
-         * 1 %; docs/design/engine.md, "Packets under simhost, session 6"). */
-        double ss = 0.0, sw = 0.0;
-        for (int i = 0; i < m; i++) {
-            ss += w[i] * r[start - first + i] * r[start - first + i];
-            sw += w[i];
-        }
-        st->chr_sd_s = sqrt(ss / (m - 2) / (sw / m));
 #if CHR_RUNS_PERMILLE > 0
         if (regress_runs_p(r, nr) > CHR_RUNS_PERMILLE * 1e-3)
             break;

@@ -98,7 +98,6 @@ struct srcstats {
     double chr_a_s, chr_b, chr_tref_s; /* chrony's line: offset at chr_tref, frequency */
     double chr_alpha; /* chrony's asymmetry: offset error per second of peer distance excess */
     double chr_mind;  /* the shadow register's minimum peer distance */
-    double chr_sd_s;  /* chrony's std dev of its register (test C's) */
     double chr_t[2 * SRCSTATS_CHR_MAX], chr_y[2 * SRCSTATS_CHR_MAX], chr_d[2 * SRCSTATS_CHR_MAX];
 };
 

@@ -336,57 +336,6 @@ static void test_chrony_register(void **state)
     assert_true(srcstats_chr_predict(&st, t2) == 0.0);
 }
 
-/* chrony's std dev of its register (test C's): with equal peer distances every weight is 1 and
- * it is the line's residual SD per degree of freedom (with unequal distances it is scaled to
- * the register's mean weight: chronyd 4.3's statistics.log, within 1 %). */
-static void test_chrony_register_sd(void **state)
-{
-    (void)state;
-    struct srcstats st;
-    srcstats_init(&st, 0, 0);
-    enum { N = 12 };
-    double tt[N], yy[N];
-    for (int i = 0; i < N; i++) {
-        tt[i] = 64.0 * i;
-        yy[i] = 0.001 + 10e-6 * tt[i] + (i % 2 ? 50e-6 : -50e-6) * (1.0 + 0.1 * (i % 3));
-        struct srcstats_sample smp = {.t_s = tt[i],
-                                      .y_s = yy[i],
-                                      .meas_s = yy[i],
-                                      .delay_s = 1e-3,
-                                      .disp_s = 1e-6,
-                                      .root_delay_s = 1e-3,
-                                      .root_disp_s = 1e-6,
-                                      .stratum = 1};
-        srcstats_add(&st, &smp);
-    }
-    assert_int_equal(st.n_chr, N); /* alternating residuals: many runs, nothing trimmed */
-    double mt = 0.0, my = 0.0, sxx = 0.0, sxy = 0.0, ss = 0.0;
-    for (int i = 0; i < N; i++) {
-        mt += tt[i] / N;
-        my += yy[i] / N;
-    }
-    for (int i = 0; i < N; i++) {
-        sxx += (tt[i] - mt) * (tt[i] - mt);
-        sxy += (tt[i] - mt) * (yy[i] - my);
-    }
-    double b = sxy / sxx, a = my - b * mt;
-    for (int i = 0; i < N; i++)
-        ss += (yy[i] - a - b * tt[i]) * (yy[i] - a - b * tt[i]);
-    assert_true(fabs(st.chr_sd_s - sqrt(ss / (N - 2))) < 1e-3 * st.chr_sd_s);
-    /* a sample with a longer delay keeps it finite and of the same order */
-    struct srcstats_sample far = {.t_s = 64.0 * N,
-                                  .y_s = 0.001 + 10e-6 * 64.0 * N,
-                                  .delay_s = 5e-3,
-                                  .disp_s = 1e-6,
-                                  .root_delay_s = 5e-3,
-                                  .root_disp_s = 1e-6,
-                                  .stratum = 1};
-    far.meas_s = far.y_s;
-    double before = st.chr_sd_s;
-    srcstats_add(&st, &far);
-    assert_true(st.chr_sd_s > 0.0 && st.chr_sd_s < 10.0 * before);
-}
-
 /* One-way queueing (upstream 40x downstream, the asymmetric world): once alpha is clear,
  * the excess explains a delayed sample's error and the weights stop discounting it
  * (asym_g near 0), and a delayed sample is no longer taken for a level shift; on a
@@ -626,7 +575,6 @@ int main(void)
         cmocka_unit_test(test_chooser_keeps_line),
         cmocka_unit_test(test_chooser_margin),
         cmocka_unit_test(test_chrony_register),
-        cmocka_unit_test(test_chrony_register_sd),
         cmocka_unit_test(test_asymmetric_weights),
         cmocka_unit_test(test_chrony_register_asymmetric),
         cmocka_unit_test(test_quadratic_model),
