@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "core/engine.h"
 #include "daemon/conf_internal.h"
 
 int conf_fail(struct conf_parser *P, const char *fmt, ...)
@@ -139,20 +140,30 @@ void conf_normalize(char *line)
 
 void conf_source_init(struct conf_source *s)
 {
+    /* chrony's per-source defaults are written once, in the engine; the configuration adds
+     * only what the engine does not know (port, pool size, NTS port) and its own encodings
+     * (presend 100 = off, version 0 = chosen by the key). */
+    struct engine_source_params d;
+    engine_source_params_default(&d);
     memset(s, 0, sizeof *s);
     s->type = CONF_SOURCE_SERVER;
     s->port = 123;
-    s->minpoll = 6;
-    s->maxpoll = 10;
+    s->minpoll = d.minpoll_log2;
+    s->maxpoll = d.maxpoll_log2;
     s->presend = 100;
-    s->polltarget = 8;
-    s->minsamples = -1;
-    s->maxsamples = -1;
+    s->minstratum = d.minstratum;
+    s->polltarget = d.polltarget;
+    s->minsamples = d.minsamples;
+    s->maxsamples = d.maxsamples;
+    s->filter = d.filter;
     s->maxsources = 4;
     s->nts_port = 4460;
-    s->maxdelay_s = 3.0;
-    s->maxdelaydevratio = 10.0;
-    s->asymmetry = 1.0;
+    s->maxdelay_s = d.maxdelay_s;
+    s->maxdelayratio = d.maxdelayratio;
+    s->maxdelaydevratio = d.maxdelaydevratio;
+    s->mindelay_s = d.mindelay_s;
+    s->asymmetry = d.asymmetry;
+    s->offset_s = d.offset_s;
 }
 
 void conf_source_free(struct conf_source *s)
