@@ -11,7 +11,8 @@ P=$(port_for 0)
 mkdir -m 700 "$WORK/s" "$WORK/c"
 start_bg server "$TEMPUSD" -x -d -u root "local stratum 2" "port $P" "bindaddress 127.0.0.1" \
     "allow 127.0.0.1" "pidfile $WORK/server.pid" "cmdport 0" "bindcmdaddress $WORK/s/sock"
-wait_for "$WORK/server.out" 'Disabled control of system clock' 5 || fail "server did not start"
+# the warning would come with the NTP socket, before this line (the line before it came first)
+wait_for "$WORK/server.out" 'Running with root privileges' 20 || fail "server did not start"
 grep -q 'No kernel receive timestamps' "$WORK/server.out" && fail "server socket without stamps"
 start_bg client "$TEMPUSD" -x -d -u root "server 127.0.0.1 port $P iburst minpoll -2 maxpoll -2" \
     "pidfile $WORK/client.pid" "cmdport 0" "bindcmdaddress $WORK/c/sock"
