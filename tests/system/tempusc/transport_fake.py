@@ -127,11 +127,25 @@ gaps = [b[0] - a[0] for a, b in zip(f.received, f.received[1:])]
 check("retry: output", p.returncode == 0 and p.stdout == EXPECTED, p.stdout + p.stderr)
 check("retry: attempts 0,1,2", attempts(f) == [0, 1, 2], str(attempts(f)))
 check("retry: fresh sequence numbers", len(set(sequences(f))) == 3)
-# Kernel arrival times: a gap is never shorter than its timeout; it may be longer by
-# tempusc's wake-up latency, which a loaded CI machine stretches (hence the loose tops).
-check("retry: timeout doubles (100, 200 ms)",
-      len(gaps) == 2 and 0.095 < gaps[0] < 0.19 and 0.195 < gaps[1] < 0.5, str(gaps))
 check("retry: 104-byte padded request", all(len(d) == 104 for _, d, _ in f.received))
+
+
+# Kernel arrival times: a gap is never shorter than its timeout; it may be longer by
+# tempusc's wake-up latency, which a loaded CI machine (or valgrind) stretches: the tops
+# (0.19 s, 0.5 s) only tell 100 from 200 ms and 200 from 400 ms. One late wake-up must not
+# fail the test, so the timing is judged on the best of up to three runs (the first run that
+# shows both gaps right); a tempusc whose timeouts do not double fails all three.
+def gaps_ok(g):
+    return len(g) == 2 and 0.095 < g[0] < 0.19 and 0.195 < g[1] < 0.5
+
+
+all_gaps = [gaps]
+while not gaps_ok(all_gaps[-1]) and len(all_gaps) < 3:
+    f = Fake(lambda n, req: [answer(req)] if n == 3 else [])
+    run_tempusc(udp_args(f, "tracking"))
+    f.close()
+    all_gaps.append([b[0] - a[0] for a, b in zip(f.received, f.received[1:])])
+check("retry: timeout doubles (100, 200 ms)", gaps_ok(all_gaps[-1]), str(all_gaps))
 
 # 2. No answer at all: 3 transmissions, then 506, exit 1.
 f = Fake(lambda n, req: [])
