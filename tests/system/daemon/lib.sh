@@ -120,9 +120,11 @@ start_chronyd_client() {
 LOOPBACK_OFF_S=0.001
 [ -n "${TEMPUS_VALGRIND:-}" ] && LOOPBACK_OFF_S=0.02
 
-# abs_le X LIMIT: true when |X| <= LIMIT (floating point).
+# abs_le X LIMIT: true when X is a number and |X| <= LIMIT (floating point). An empty or
+# unparsed X is false (awk reads it as 0, which passed every bound before).
 abs_le() {
-    awk -v x="$1" -v l="$2" 'BEGIN { if (x < 0) x = -x; exit !(x <= l) }'
+    awk -v x="$1" -v l="$2" 'BEGIN { if (x !~ /^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$/) exit 1
+        if (x < 0) x = -x; exit !(x <= l) }'
 }
 
 # reach_ok SOURCES-OUTPUT ADDRESS: in a `sources -n` listing, the source's reach register has

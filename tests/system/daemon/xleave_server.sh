@@ -14,20 +14,23 @@ start_bg server "$TEMPUSD" -x -d -u root "local stratum 2" "port $P" "bindaddres
     "allow 127.0.0.1" "pidfile $WORK/server.pid" "cmdport 0" "bindcmdaddress $WORK/s/sock"
 wait_for "$WORK/server.out" 'Disabled control of system clock' 5 || fail "server did not start"
 start_chronyd_client "server 127.0.0.1 port $P iburst xleave minpoll -2 maxpoll -2"
+# One reading with interleaved replies, 12 good samples and the last sample's offset and
+# delay within 1 ms (one clock on both sides: loopback noise only), polled for: one sample
+# delayed on a loaded machine says nothing about the server (docs/design/testing.md, rule 3);
+# a server whose timestamps are wrong never shows such a reading.
 interleaved_12() {
     local good
     "$CHRONYC" -n -h "$WORK/chronyd.sock" ntpdata 127.0.0.1 >"$WORK/chronyc.out" 2>&1 || return 1
     good=$(ntp_field "$WORK/chronyc.out" 'Total good RX')
-    grep -q '^Interleaved *: Yes' "$WORK/chronyc.out" && [ "${good:-0}" -ge 12 ]
+    grep -q '^Interleaved *: Yes' "$WORK/chronyc.out" && [ "${good:-0}" -ge 12 ] &&
+        abs_le "$(ntp_field "$WORK/chronyc.out" Offset)" 0.001 &&
+        abs_le "$(ntp_field "$WORK/chronyc.out" 'Peer delay')" 0.001
 }
-poll_until 20 interleaved_12 || fail "chronyd never saw interleaved replies: $(cat "$WORK/chronyc.out")"
+poll_until 60 interleaved_12 ||
+    fail "no interleaved reading with 12 good samples and offset, delay < 1 ms: $(cat "$WORK/chronyc.out")"
+echo "reading after $POLLED_S s (limit 60 s):"
 grep -E '^(Interleaved|Offset|Peer delay|TX timestamping|RX timestamping|Total good RX)' \
     "$WORK/chronyc.out"
-off=$(ntp_field "$WORK/chronyc.out" Offset)
-delay=$(ntp_field "$WORK/chronyc.out" 'Peer delay')
-# one clock on both sides: loopback noise only (a loaded machine: 1 ms)
-abs_le "$off" 0.001 || fail "offset $off"
-abs_le "$delay" 0.001 || fail "peer delay $delay"
 "$CHRONYC" -n -h "$WORK/chronyd.sock" sourcestats >"$WORK/sourcestats.out" 2>&1
 tail -n 1 "$WORK/sourcestats.out"
 
