@@ -29,10 +29,16 @@ wait_for "$WORK/chronyd.out" 'Disabled control of system clock' 5 || fail "chron
 list() { # tempusc|chronyc SOCKET
     "$@" -n sources 2>&1 | awk '/^[\^=#][-*+?x~]/ {print $2, $4}'
 }
+# compare STEP: both daemons list the same sources, polled for up to 10 s (the listings are
+# read one after the other, and a loaded machine may not have run chronyd's reload yet)
 compare() { # STEP
-    local t c
-    t=$(list "$TEMPUSC" -h "$WORK/t/sock")
-    c=$(list "$CHRONYC" -h "$WORK/chronyd.sock")
+    local t c i
+    for ((i = 0; i < 50; i++)); do
+        t=$(list "$TEMPUSC" -h "$WORK/t/sock")
+        c=$(list "$CHRONYC" -h "$WORK/chronyd.sock")
+        [ "$t" = "$c" ] && break
+        sleep 0.2
+    done
     echo "$1: $(echo "$t" | tr '\n' ';')"
     [ "$t" = "$c" ] || fail "$1: tempusd [$(echo "$t" | tr '\n' ';')] chronyd [$(echo "$c" | tr '\n' ';')]"
 }
@@ -47,7 +53,7 @@ reload() {
 np() {
     "$TEMPUSC" -n -h "$WORK/t/sock" sourcestats 2>&1 | awk '$1 == "127.0.0.1" {print $2}'
 }
-for _ in $(seq 1 50); do
+for _ in $(seq 1 150); do # a limit (30 s), not a timing check
     n=$(np)
     [ "${n:-0}" -ge 4 ] && break
     sleep 0.2
