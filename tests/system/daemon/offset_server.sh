@@ -24,14 +24,23 @@ expect_at() {
 }
 
 cd "$WORK"
-"$TEMPUSD" -Q "server 127.0.0.1 port $P iburst" >"$WORK/q.out" 2>&1
-rc=$?
-cat "$WORK/q.out"
-[ $rc -eq 0 ] || fail "-Q exit status $rc"
-x=$(sed -nE 's/.*System clock wrong by (-?[0-9.]+) seconds \(ignored\)$/\1/p' "$WORK/q.out")
-[ -n "$x" ] || fail "-Q printed no offset"
-want=$(expect_at "$(date +%s.%N)")
-abs_le "$(awk -v a="$x" -v b="$want" 'BEGIN{print a-b}')" 0.001 || fail "-Q offset $x, want $want"
+# -Q judged on the best of up to three runs (every run must exit 0 and print an offset):
+# ntpserver.py (Python, basic mode) cannot correct the time between its transmit-time read
+# and its send, and a loaded machine preempts it there now and then (docs/design/testing.md:
+# xleave_client's ntpserver.py sample read 1.6 ms off at load 24). A wrong offset fails all.
+runs=
+for _ in 1 2 3; do
+    "$TEMPUSD" -Q "server 127.0.0.1 port $P iburst" >"$WORK/q.out" 2>&1
+    rc=$?
+    cat "$WORK/q.out"
+    [ $rc -eq 0 ] || fail "-Q exit status $rc"
+    x=$(sed -nE 's/.*System clock wrong by (-?[0-9.]+) seconds \(ignored\)$/\1/p' "$WORK/q.out")
+    [ -n "$x" ] || fail "-Q printed no offset"
+    want=$(expect_at "$(date +%s.%N)")
+    runs="$runs $x/$want"
+    abs_le "$(awk -v a="$x" -v b="$want" 'BEGIN{print a-b}')" 0.001 && break
+done
+abs_le "$(awk -v a="$x" -v b="$want" 'BEGIN{print a-b}')" 0.001 || fail "-Q offset/want:$runs"
 grep -q 'Disabled control of system clock' "$WORK/q.out" || fail "-Q did not say clock control is off"
 tail -n 1 "$WORK/q.out" | grep -q 'tempusd exiting' || fail "-Q last line"
 echo "-Q: $x (server $want)"
