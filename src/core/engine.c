@@ -506,8 +506,11 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
     struct select_result res;
 
     discipline_advance(&e->d, t);
-    for (int i = 0; i < e->nsrc; i++)
+    for (int i = 0; i < e->nsrc; i++) {
         build_candidate(e, e->src[i], t, &c[i]);
+        c[i].score = e->src[i]->sel_score;
+        c[i].updated = e->src[i] == trigger;
+    }
     orphan_fallback(e, c);
     select_run(c, e->nsrc, &sp, e->selected, &res);
     for (int i = 0; i < e->nsrc; i++) {
@@ -519,6 +522,7 @@ static void select_and_update(struct engine *e, double t, struct source *trigger
         e->src[i]->lo_s = c[i].lo_s;
         e->src[i]->hi_s = c[i].hi_s;
         e->src[i]->weight = c[i].weight;
+        e->src[i]->sel_score = c[i].score;
     }
     if (res.best < 0) {
         if (e->selected >= 0)

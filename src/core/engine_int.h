@@ -101,6 +101,7 @@ struct source {
     /* Selection. */
     int sel_state;
     int untrusted_penalty; /* select_cand.untrusted_penalty between runs */
+    double sel_score;      /* select_cand.score between runs (selectdata's Score) */
     double lo_s, hi_s, weight;
 };
 

@@ -192,7 +192,7 @@ int engine_source_report(const struct engine *e, int index, int64_t now_mono_ns,
                      (s->auth_opts & ENGINE_SELECT_TRUST ? REPORT_OPT_TRUST : 0) |
                      (s->auth_opts & ENGINE_SELECT_REQUIRE ? REPORT_OPT_REQUIRE : 0);
     r->last_sample_ago_s = r->since_sample_s == UINT32_MAX ? 0 : r->since_sample_s;
-    r->score = 1.0;
+    r->score = s->sel_score < 1.0 ? 1.0 : s->sel_score; /* 0 before the first selection */
     r->lo_limit_s = s->lo_s;
     r->hi_limit_s = s->hi_s;
     r->select_leap = s->leap;

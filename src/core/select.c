@@ -164,6 +164,13 @@ static void reject_inconsistent(struct select_cand *c, int n, const struct selec
             c[idx[a]].state = SELECT_FALSETICKER;
 }
 
+/* The distance that ranks survivors: root distance plus the stratum weight per stratum
+ * above the lowest survivor's. */
+static double rank(const struct select_cand *c, int minstr, const struct select_params *p)
+{
+    return c->distance_s + (c->stratum - minstr) * p->stratumweight_s;
+}
+
 void select_run(struct select_cand *c, int n, const struct select_params *p, int current_best,
                 struct select_result *res)
 {
@@ -274,20 +281,34 @@ void select_run(struct select_cand *c, int n, const struct select_params *p, int
     for (int i = 0; i < n; i++) {
         if (c[i].state != SELECT_CANDIDATE)
             continue;
-        double r = c[i].distance_s + (c[i].stratum - minstr) * p->stratumweight_s;
+        double r = rank(&c[i], minstr, p);
         if (best < 0 || r < best_rank) {
             best = i;
             best_rank = r;
         }
     }
-    /* Hysteresis: keep the current best unless another is better by reselectdist. */
-    if (current_best >= 0 && current_best < n && current_best != best &&
-        c[current_best].state == SELECT_CANDIDATE) {
-        double r =
-            c[current_best].distance_s + (c[current_best].stratum - minstr) * p->stratumweight_s;
-        if (r <= best_rank + p->reselectdist_s)
-            best = current_best;
+    /* Hysteresis (chronyd's reselection score, selectdata's Score): the selected source
+     * stays until another has been better by more than reselectdist long enough for the
+     * product of its distance ratios to exceed the limit. */
+    if (current_best >= 0 && current_best < n && c[current_best].state == SELECT_CANDIDATE) {
+        double sel_rank = rank(&c[current_best], minstr, p);
+        int top = -1;
+        for (int i = 0; i < n; i++) {
+            if (c[i].score < 1.0)
+                c[i].score = 1.0;
+            if (c[i].state != SELECT_CANDIDATE)
+                continue;
+            double d = rank(&c[i], minstr, p) + p->reselectdist_s;
+            if ((c[i].updated || c[current_best].updated) && d > 0.0)
+                c[i].score = fmax(1.0, c[i].score * sel_rank / d);
+            if (i != current_best && (top < 0 || c[i].score > c[top].score))
+                top = i;
+        }
+        best = top >= 0 && c[top].score > SELECT_SCORE_LIMIT ? top : current_best;
     }
+    if (best != current_best)
+        for (int i = 0; i < n; i++)
+            c[i].score = 1.0;
 
     /* Combine: survivors close enough in distance and frequency, weighted by inverse
      * variance with a systematic allowance proportional to each one's distance (a path's

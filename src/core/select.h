@@ -43,6 +43,14 @@ struct select_cand {
      * outside the trusted sources' (SELECT_UNTRUSTED) recently. Set to
      * SELECT_UNTRUSTED_PENALTY by the caller when the run marked it untrusted. */
     int untrusted_penalty;
+    /* In and out, kept by the caller between runs (0 at first, read as 1): chronyd's
+     * reselection score against the selected source, selectdata's Score. Each run in which
+     * this source or the selected one has a new sample (updated, input) multiplies it by the
+     * selected source's rank distance over this one's plus reselectdist, floored at 1; a
+     * source whose score exceeds SELECT_SCORE_LIMIT replaces the selected one, and every
+     * score is then 1 again. The selected source's own stays 1. */
+    double score;
+    int updated;
     /* Output. */
     double lo_s, hi_s; /* correctness interval */
     double weight;     /* share in the combination (0 when not combined) */
@@ -53,6 +61,10 @@ struct select_cand {
  * stays D (not combined) for about 3 s at 12 selections a second afterwards (in chronyd's
  * distant-source penalty, 32 selections, or 1 before its reachability register filled). */
 #define SELECT_UNTRUSTED_PENALTY 32
+
+/* chronyc's selectdata documentation: "If the score reaches 10, the best source will be
+ * reselected and the scores will be reset to 1." */
+#define SELECT_SCORE_LIMIT 10.0
 
 struct select_params {
     int minsources;
@@ -80,8 +92,10 @@ struct select_result {
     const char *why; /* when best < 0: why nothing was selected, in words */
 };
 
-/* Runs selection over c[0..n-1] (states updated in place). current_best is the index
- * selected last time (-1 if none), for hysteresis. */
+/* Runs selection over c[0..n-1] (states and scores updated in place). current_best is the
+ * index selected last time (-1 if none): it stays selected while it survives and no other
+ * survivor's score exceeds SELECT_SCORE_LIMIT; without one, the survivor of smallest rank
+ * distance (root distance + stratum weight) is selected. */
 void select_run(struct select_cand *c, int n, const struct select_params *p, int current_best,
                 struct select_result *res);
 

@@ -211,6 +211,68 @@ static void test_hysteresis_and_combine_weights(void **state)
     assert_true(select_state_text(SELECT_DISTANT)[0] != '\0');
 }
 
+/* chronyd's reselection score (chronyc selectdata's Score, observed with chronyd 4.3 -x and
+ * three local servers: 1.0 for the selected source, 4.5 and 5.0 for two better ones, all 1.0
+ * after a reselection): a survivor's score is multiplied by the selected one's distance over
+ * its own plus reselectdist at each run where either has a new sample, floored at 1; above
+ * 10 it is selected and every score is 1 again. */
+static void test_reselection_score(void **state)
+{
+    (void)state;
+    struct select_cand c[3];
+    struct select_result r;
+    struct select_params p = params();
+    double sc[3] = {0.0, 0.0, 0.0}; /* kept between runs, as the engine does */
+    int best = 0;
+    const double d_best = 1011e-6, d_good = 257e-6, d_close = 950e-6;
+    const double ratio = d_best / (d_good + p.reselectdist_s); /* 2.83 */
+    for (int run = 1; run <= 4; run++) {
+        cand(&c[0], 0.0, d_best, 10e-6);
+        cand(&c[1], 0.0, d_good, 10e-6);
+        cand(&c[2], 0.0, d_close, 10e-6); /* better, but by less than reselectdist */
+        for (int i = 0; i < 3; i++)
+            c[i].score = sc[i];
+        c[1].updated = run != 2; /* run 2: a sample of nobody involved, nothing moves */
+        c[2].updated = 1;
+        select_run(c, 3, &p, best, &r);
+        for (int i = 0; i < 3; i++)
+            sc[i] = c[i].score;
+        best = r.best;
+        if (run < 4) {
+            int n_up = run == 1 ? 1 : run - 1;
+            assert_int_equal(r.best, 0);
+            assert_true(fabs(c[1].score - pow(ratio, n_up)) < 1e-9 * c[1].score);
+            assert_true(c[0].score == 1.0); /* the selected source's own */
+            assert_true(c[2].score == 1.0); /* 1011/(950+100) < 1: floored */
+        } else {
+            /* 2.83^3 = 22.7 > 10: reselected, all reset */
+            assert_int_equal(r.best, 1);
+            for (int i = 0; i < 3; i++)
+                assert_true(c[i].score == 1.0);
+        }
+    }
+    /* A score falls again when the better source gets worse. */
+    cand(&c[0], 0.0, d_best, 10e-6);
+    cand(&c[1], 0.0, d_good, 10e-6);
+    c[1].updated = 1;
+    c[1].score = 8.0;
+    c[1].distance_s = 2 * d_best;
+    select_run(c, 2, &p, 0, &r);
+    assert_int_equal(r.best, 0);
+    assert_true(fabs(c[1].score - 8.0 * d_best / (2 * d_best + p.reselectdist_s)) < 1e-9);
+    /* The selected source no longer a survivor: the best by distance at once, scores reset. */
+    cand(&c[0], 0.0, d_best, 10e-6);
+    cand(&c[1], 0.0, d_close, 10e-6);
+    cand(&c[2], 0.0, d_good, 10e-6);
+    c[0].state = SELECT_NOSELECT;
+    c[0].score = 3.0;
+    c[1].score = 5.0;
+    select_run(c, 3, &p, 0, &r);
+    assert_int_equal(r.best, 2);
+    for (int i = 0; i < 3; i++)
+        assert_true(c[i].score == 1.0);
+}
+
 /* Two colluding liars (narrow intervals, 0.2 s off) and three honest sources, one of them
  * fresh with a wide interval that overlaps both groups (falseticker_2of5 64 s after the
  * iburst): the liars' region and the honest region each hold 3 of 5 intervals. The region
@@ -276,7 +338,8 @@ static void test_interval_apart_from_distance(void **state)
             c[1].interval_s = 366e-6;
             c[2].interval_s = 390e-6;
         }
-        select_run(c, 3, &p, 1, &r);
+        /* pass 1 starts with nothing selected: the switch by score is test_reselection_score's */
+        select_run(c, 3, &p, pass == 0 ? 1 : -1, &r);
         if (pass == 0) {
             assert_int_equal(c[0].state, SELECT_FALSETICKER);
             assert_true(c[0].weight == 0.0);
@@ -382,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_trust),
         cmocka_unit_test(test_trust_inside_and_penalty),
         cmocka_unit_test(test_hysteresis_and_combine_weights),
+        cmocka_unit_test(test_reselection_score),
         cmocka_unit_test(test_leap_vote),
         cmocka_unit_test(test_tie_goes_to_current),
         cmocka_unit_test(test_interval_apart_from_distance),
