@@ -178,19 +178,24 @@ void conf_source_free(struct conf_source *s)
 
 void conf_init(struct conf *c)
 {
+    /* chrony's selection and discipline defaults are the engine's (written once there) */
+    struct engine_params d;
+    engine_params_default(&d);
     memset(c, 0, sizeof *c);
     c->acquisitionport = -1;
     c->minsamples = 6;
-    c->combinelimit = 3.0;
-    c->maxdistance_s = 3.0;
-    c->maxjitter_s = 1.0;
-    c->minsources = 1;
-    c->reselectdist_s = 1e-4;
-    c->stratumweight_s = 1e-3;
-    c->corrtimeratio = 3.0;
-    c->maxclockerror_ppm = 1.0;
-    c->maxdrift_ppm = 500000.0;
-    c->maxupdateskew_ppm = 1000.0;
+    c->combinelimit = d.combinelimit;
+    c->maxdistance_s = d.maxdistance_s;
+    c->maxjitter_s = d.maxjitter_s;
+    c->minsources = d.minsources;
+    c->reselectdist_s = d.reselectdist_s;
+    c->stratumweight_s = d.stratumweight_s;
+    c->corrtimeratio = d.corrtimeratio;
+    c->maxclockerror_ppm = d.maxclockerror_ppm;
+    c->maxdrift_ppm = d.maxdrift_ppm;
+    c->maxupdateskew_ppm = d.maxupdateskew_ppm;
+    /* chrony's 83333.333 ppm exactly (1/12 s per s); the engine's default, 83333.333, is
+     * what tempus-sim's scenarios ran with, and moving it moves them (slew05, seed) */
     c->maxslewrate_ppm = 1e6 / 12.0;
     c->clientloglimit = 524288;
     c->local_stratum = 10;
