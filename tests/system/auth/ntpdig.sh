@@ -37,7 +37,7 @@ chmod 644 "$WORK/ntpsec.keys" "$WORK/wrong.keys"
 inns "$TEMPUSD" -x -d -u root "local stratum 2" "allow 127.0.0.0/8" "keyfile $WORK/tempus.keys" \
     "pidfile $WORK/tempusd.pid" "cmdport 0" "bindcmdaddress $WORK/s/sock" \
     >"$WORK/tempusd.out" 2>&1 &
-for _ in $(seq 1 50); do [ -S "$WORK/s/sock" ] && break; sleep 0.1; done
+for _ in $(seq 1 200); do [ -S "$WORK/s/sock" ] && break; sleep 0.1; done
 [ -S "$WORK/s/sock" ] || die "tempusd did not start"
 
 authenticated() {

@@ -34,7 +34,7 @@ start_client() {
         "driftfile $WORK/drift" "pidfile $WORK/client.pid" "cmdport 0" \
         "bindcmdaddress $WORK/c/sock"
     wait_for "$WORK/$name.out" 'Disabled control of system clock' 5 || fail "$name did not start"
-    for _ in $(seq 1 50); do [ -S "$WORK/c/sock" ] && break; sleep 0.1; done
+    for _ in $(seq 1 200); do [ -S "$WORK/c/sock" ] && break; sleep 0.1; done
 }
 # stop NAME: SIGTERM to that daemon, waits until it has exited.
 stop() {
