@@ -107,8 +107,16 @@ def check(name, cond, detail=""):
     print(("ok " if cond else "not ok ") + name + ("" if cond else ": " + detail))
 
 
-def udp_args(fake, *extra):
-    return ["-h", "127.0.0.1", "-p", str(fake.port), "-n", "-m", "timeout 100"] + list(extra)
+def udp_args(fake, *extra, timeout_ms=100):
+    return ["-h", "127.0.0.1", "-p", str(fake.port), "-n", "-m", "timeout %d" % timeout_ms] + \
+        list(extra)
+
+
+# Where every request is answered, the exact transmissions counted below assume the fake's
+# answer comes before tempusc's timeout: 1 s there, which a loaded machine (the fake is a
+# Python thread; tempusc may run under valgrind) does not reach and costs nothing when the
+# answer comes. 100 ms only where silence is the scenario (retries, no reply, fail-over).
+ANSWERED_MS = 1000
 
 
 def attempts(fake):
@@ -172,14 +180,14 @@ def noise(n, req):
 
 
 f = Fake(noise)
-p = run_tempusc(udp_args(f, "tracking"))
+p = run_tempusc(udp_args(f, "tracking", timeout_ms=ANSWERED_MS))
 f.close()
 check("mismatched replies ignored", p.returncode == 0 and p.stdout == EXPECTED and
       len(f.received) == 1, "%d %s" % (len(f.received), p.stdout))
 
 # 4. A reply shorter than its code needs: resend (attempt 1).
 f = Fake(lambda n, req: [answer(req)[:60]] if n == 1 else [answer(req)])
-p = run_tempusc(udp_args(f, "tracking"))
+p = run_tempusc(udp_args(f, "tracking", timeout_ms=ANSWERED_MS))
 f.close()
 check("short reply resent", p.returncode == 0 and attempts(f) == [0, 1], str(attempts(f)))
 
@@ -192,7 +200,7 @@ def v5(n, req):
 
 
 f = Fake(v5)
-p = run_tempusc(udp_args(f, "tracking", "tracking"))
+p = run_tempusc(udp_args(f, "tracking", "tracking", timeout_ms=ANSWERED_MS))
 f.close()
 lens = [(d[0], len(d), struct.unpack(">H", d[6:8])[0]) for _, d, _ in f.received]
 check("v5 fallback: output", p.returncode == 0 and p.stdout == EXPECTED * 2, p.stdout)
@@ -201,7 +209,7 @@ check("v5 fallback: v6 104 bytes, then v5 20 bytes (attempt 0), v5 kept",
 
 # 6. A version 7 server: 517.
 f = Fake(lambda n, req: [badversion(req, 7)])
-p = run_tempusc(udp_args(f, "tracking"))
+p = run_tempusc(udp_args(f, "tracking", timeout_ms=ANSWERED_MS))
 f.close()
 check("v7: 517", p.returncode == 1 and p.stdout == "517 Protocol version mismatch\n", p.stdout)
 
@@ -214,8 +222,10 @@ check("host list: skips an unusable Unix socket", p.returncode == 0 and p.stdout
       p.stdout + p.stderr)
 p = run_tempusc(["-h", "::1,127.0.0.1", "-p", str(f.port), "-n", "-m", "timeout 100",
                  "tracking"])
+# (one request of the run before, then at least one of this run: more if the fake's answer
+# came after the 100 ms timeout, which the silent ::1 needs short)
 check("host list: fails over from a silent address", p.returncode == 0 and
-      p.stdout == EXPECTED and len(f.received) == 2, p.stdout + p.stderr)
+      p.stdout == EXPECTED and len(f.received) >= 2, p.stdout + p.stderr)
 f.close()
 
 # 8. Unix socket: tempusc binds DIR/tempusc.PID.sock next to the server's, 0666, removed after.
