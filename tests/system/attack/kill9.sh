@@ -35,7 +35,9 @@ for ((i = 1; i <= CYCLES; i++)); do
         "driftfile $DF" "pidfile $PF" "cmdport 0" "port 0" >"$out" 2>&1 &
     pid=$!
     PIDS+=("$pid")
-    wait_for "$out" 'Disabled control of system clock' 5 || fail "cycle $i: no start"
+    # the drift file is read after "Disabled control of system clock" and before this line:
+    # the check below raced the daemon's start (audit, session 8)
+    wait_for "$out" 'Running with root privileges' 20 || fail "cycle $i: no start"
     grep -q 'Another tempusd' "$out" && fail "cycle $i: the stale pid file blocked the start"
     if [ -n "$prev" ]; then
         want=$(awk '{ printf "%.3f", $1 }' <<<"$prev")
