@@ -22,7 +22,7 @@ start_server() {
     start_bg server "$TEMPUSD" -x -d -u root "local stratum 2" "port $P" \
         "allow 127.0.0.0/8" "pidfile $WORK/server.pid" "cmdport 0" \
         "bindcmdaddress $WORK/s/sock"
-    wait_for "$WORK/server.out" 'Disabled control of system clock' 5 || fail "server did not start"
+    wait_for "$WORK/server.out" 'Running with root privileges' 20 || fail "server did not start"
 }
 # start_client NAME [OPTIONS...]
 start_client() {
@@ -33,8 +33,10 @@ start_client() {
         "sourcedir $WORK/srcdir" \
         "driftfile $WORK/drift" "pidfile $WORK/client.pid" "cmdport 0" \
         "bindcmdaddress $WORK/c/sock"
-    wait_for "$WORK/$name.out" 'Disabled control of system clock' 5 || fail "$name did not start"
-    for _ in $(seq 1 200); do [ -S "$WORK/c/sock" ] && break; sleep 0.1; done
+    # after every socket, the sources and their dump files (-r): the "Loaded dump file"
+    # checks below raced the start when they followed the control socket's appearance (it
+    # opens before the sources are added)
+    wait_for "$WORK/$name.out" 'Running with root privileges' 20 || fail "$name did not start"
 }
 # stop NAME: SIGTERM to that daemon, waits until it has exited.
 stop() {

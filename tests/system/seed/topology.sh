@@ -184,7 +184,7 @@ print("ready", flush=True)
 d, a = s.recvfrom(100); s.sendto(d, a)' >"$WORK/echo.out" 2>&1 &
     EPID=$!
     EXTRA_PIDS+=("$EPID")
-    for _ in $(seq 1 50); do grep -q ready "$WORK/echo.out" && break; sleep 0.1; done
+    for _ in $(seq 1 200); do grep -q ready "$WORK/echo.out" && break; sleep 0.1; done
     reply=$(ip netns exec "$NS_OUT" "$PY" -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
