@@ -42,6 +42,12 @@ struct clock_ops {
      * reading CLOCK_TAI get it. A failure (-EINVAL, -EPERM) is not a clock-control failure:
      * only CLOCK_TAI stays wrong. Last in the table so positional initialisers still work. */
     int (*set_tai_s)(void *ctx, int tai_offset_s);
+    /* Optional (NULL = none), told after every correction the engine starts (core/discipline
+     * discipline_correct()): the running slew will still move the clock by remaining_s
+     * (positive = forward) over duration_s of engine time, on top of the base frequency
+     * adjustment base_ppm. The daemon's time smoothing (`smoothtime`) follows the engine's
+     * best estimate of the time (the clock plus remaining_s) with it. */
+    void (*corrected)(void *ctx, double remaining_s, double duration_s, double base_ppm);
 };
 
 #endif

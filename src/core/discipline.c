@@ -74,6 +74,14 @@ double discipline_remaining(const struct discipline *d, double t_s)
     return (gain_per_s(d, d->applied_ppm) - gain_per_s(d, d->base_ppm)) * (d->slew_end_s - t_s);
 }
 
+/* Tells the clock's optional observer what discipline_correct() started. */
+static void notify_corrected(const struct discipline *d, double t_s)
+{
+    if (d->clock && d->clock->corrected)
+        d->clock->corrected(d->clock->ctx, discipline_remaining(d, t_s),
+                            fmax(0.0, d->slew_end_s - t_s), d->base_ppm);
+}
+
 double discipline_correct(struct discipline *d, double t_s, double offset_s, double duration_s,
                           double base_ppm)
 {
@@ -95,6 +103,7 @@ double discipline_correct(struct discipline *d, double t_s, double offset_s, dou
         d->slew_ppm = 0.0;
         d->slew_end_s = t_s;
         apply(d, base_ppm);
+        notify_corrected(d, t_s);
         return 0.0;
     }
     d->slew_ppm = -offset_s / duration_s * 1e6;
@@ -110,6 +119,7 @@ double discipline_correct(struct discipline *d, double t_s, double offset_s, dou
         d->slew_end_s = t_s;
         apply(d, base_ppm);
     }
+    notify_corrected(d, t_s);
     return d->slew_end_s - t_s;
 }
 

@@ -17,6 +17,8 @@ struct cmdsrv {
     struct clientlog *cmd_log; /* owned: cmd hits, cmdratelimit */
     struct cmdsrv_hooks hooks;
     struct cmdsrv_ex_hooks ex_hooks;
+    int (*smoothing)(void *ctx, int option, struct cmdmon_rep_smoothing *out);
+    void *smoothing_ctx;
     uint8_t offline[CMDSRV_MAX_SOURCES]; /* 1: set offline by a command */
 };
 
@@ -90,6 +92,14 @@ void cmdsrv_set_ex_hooks(struct cmdsrv *s, const struct cmdsrv_ex_hooks *h)
         s->ex_hooks = *h;
     else
         memset(&s->ex_hooks, 0, sizeof s->ex_hooks);
+}
+
+void cmdsrv_set_smoothing(struct cmdsrv *s,
+                          int (*fn)(void *ctx, int option, struct cmdmon_rep_smoothing *out),
+                          void *ctx)
+{
+    s->smoothing = fn;
+    s->smoothing_ctx = ctx;
 }
 
 void cmdsrv_free(struct cmdsrv *s)
@@ -765,8 +775,16 @@ static int dispatch(struct cmdsrv *s, const struct cmdmon_request *req, size_t l
     case CMDMON_REQ_TRIMRTC:
         return CMDMON_STT_NORTC; /* no RTC driver (chronyd without rtcfile) */
     case CMDMON_REQ_SMOOTHING:
+        if (!s->smoothing)
+            return CMDMON_STT_NOTENABLED; /* no smoothtime */
+        rep->reply = CMDMON_REP_SMOOTHING;
+        return s->smoothing(s->smoothing_ctx, -1, &rep->u.smoothing);
     case CMDMON_REQ_SMOOTHTIME:
-        return CMDMON_STT_NOTENABLED; /* no smoothtime */
+        if (!s->smoothing)
+            return CMDMON_STT_NOTENABLED;
+        if (req->u.ival != 0 && req->u.ival != 1)
+            return CMDMON_STT_INVALID; /* chronyd: only reset (0) and activate (1) */
+        return s->smoothing(s->smoothing_ctx, req->u.ival, NULL);
     case CMDMON_REQ_MANUAL:
     case CMDMON_REQ_SETTIME:
         return CMDMON_STT_NOTENABLED; /* no `manual` */

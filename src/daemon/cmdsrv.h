@@ -108,6 +108,13 @@ struct cmdsrv_ex_hooks {
 /* Installs h (copied; NULL removes): ntpdata and serverstats use it from then on. */
 void cmdsrv_set_ex_hooks(struct cmdsrv *s, const struct cmdsrv_ex_hooks *h);
 
+/* `smoothtime`: fn answers SMOOTHING (option -1: fills *out) and SMOOTHTIME (0 reset, 1
+ * activate; out NULL) with a CMDMON_STT_* status. Without it (fn NULL, the default) both
+ * answer NOTENABLED, as chronyd without the directive. */
+void cmdsrv_set_smoothing(struct cmdsrv *s,
+                          int (*fn)(void *ctx, int option, struct cmdmon_rep_smoothing *out),
+                          void *ctx);
+
 /* Handles one request datagram req[0..len) that arrived over transport t from `from` (UDP:
  * address and port; Unix: NULL). now_mono_ns for the engine's reports, now_real_ns for the
  * client log. Writes the reply into out (cap >= CMDMON_MAX_REP_LEN) and returns its length,

@@ -80,6 +80,14 @@ void cmdsrv_on_dump(struct cmdsrv_io *io, int (*fn)(void *ctx), void *ctx)
     io->dump_ctx = ctx;
 }
 
+void cmdsrv_on_smoothing(struct cmdsrv_io *io,
+                         int (*fn)(void *ctx, int option, struct cmdmon_rep_smoothing *out),
+                         void *ctx)
+{
+    if (io && io->srv)
+        cmdsrv_set_smoothing(io->srv, fn, ctx);
+}
+
 void cmdsrv_on_cyclelogs(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx)
 {
     if (!io)

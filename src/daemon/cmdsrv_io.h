@@ -12,6 +12,7 @@ struct loop;
 struct engine;
 struct executor;
 struct cmdsrv_io;
+struct cmdmon_rep_smoothing;
 
 /* Opens the control sockets the configuration asks for (family: 0 both, 4 or 6 as -4/-6)
  * and watches them in loop. client_only (-Q): the default cmdport and socket path are off,
@@ -33,6 +34,12 @@ void cmdsrv_on_cyclelogs(struct cmdsrv_io *io, void (*fn)(void *ctx), void *ctx)
  * could not be written (the answer is then FAILED). Without it, `dump` answers SUCCESS and
  * does nothing (chronyd without dumpdir). fn(ctx) is borrowed; io may be NULL (no-op). */
 void cmdsrv_on_dump(struct cmdsrv_io *io, int (*fn)(void *ctx), void *ctx);
+
+/* `smoothtime`: what SMOOTHING and SMOOTHTIME run (cmdsrv_set_smoothing()); without it they
+ * answer NOTENABLED. io may be NULL. */
+void cmdsrv_on_smoothing(struct cmdsrv_io *io,
+                         int (*fn)(void *ctx, int option, struct cmdmon_rep_smoothing *out),
+                         void *ctx);
 
 /* What `rekey` runs: the daemon reads its keyfile again. Without it, `rekey` answers
  * SUCCESS and does nothing (chronyd without keyfile). fn(ctx) is borrowed; io may be NULL. */

@@ -768,7 +768,7 @@ static const struct directive directives[] = {
     {"sched_priority", K_INT, OFF(sched_priority), NULL, 0},
     {"server", K_FUNC, 0, h_source, 1},
     {"serverworkers", K_FUNC, 0, h_serverworkers, 1}, /* tempus extension */
-    {"smoothtime", K_FUNC, 0, h_smoothtime, 0},
+    {"smoothtime", K_FUNC, 0, h_smoothtime, 1},
     {"sourcedir", K_FUNC, 0, h_sourcedir, 1},
     {"stratumweight", K_DOUBLE, OFF(stratumweight_s), NULL, 1},
     {"tempcomp", K_FUNC, 0, h_tempcomp, 0},

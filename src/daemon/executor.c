@@ -483,6 +483,14 @@ static void current_ref(struct executor *x, struct server_ref *ref, int64_t now_
         ref->ref_time_ns = x->local_ref_ns;
         ref->freq_ppm = r.freq_ppm;
     }
+    if (ref->synced && x->cb.serve_ref)
+        x->cb.serve_ref(x->cb.ctx, ref);
+}
+
+void executor_ref_changed(struct executor *x)
+{
+    x->ref_dirty = 1;
+    publish_workers(x);
 }
 
 static void refresh_ref(struct executor *x)
@@ -506,11 +514,12 @@ static void publish_workers(struct executor *x)
     struct workers_ref r;
     memset(&r, 0, sizeof r);
     current_ref(x, &r.ref, loop_mono_ns());
-    if (x->cb.map_rx_ns) {
+    int64_t (*map)(void *, int64_t) = x->cb.serve_map_ns ? x->cb.serve_map_ns : x->cb.map_rx_ns;
+    if (map) {
         int64_t base = loop_real_ns(), later = base + (1LL << WORKERS_MAP_SHIFT);
         r.map_base_ns = base;
-        r.map_delta_ns = x->cb.map_rx_ns(x->cb.ctx, base) - base;
-        r.map_slope = x->cb.map_rx_ns(x->cb.ctx, later) - later - r.map_delta_ns;
+        r.map_delta_ns = map(x->cb.ctx, base) - base;
+        r.map_slope = map(x->cb.ctx, later) - later - r.map_delta_ns;
     }
     workers_publish(x->workers, &r);
 }
@@ -576,6 +585,12 @@ static int64_t map_rx_hook(void *ctx, int64_t system_ns)
     return x->cb.map_rx_ns(x->cb.ctx, system_ns);
 }
 
+static int64_t serve_map_hook(void *ctx, int64_t system_ns)
+{
+    struct executor *x = ctx;
+    return x->cb.serve_map_ns(x->cb.ctx, system_ns);
+}
+
 /* The packet path's tx_stamp hook: a kernel transmit timestamp of one of our peer packets
  * (sent on the server socket) is its T1. */
 static int peer_tx_stamp(void *ctx, const struct udp_txts *ts)
@@ -593,7 +608,9 @@ static void set_hooks(struct executor *x)
 {
     struct ntpserve_hooks h = {
         .ctx = x,
-        .map_rx_ns = x->cb.map_rx_ns ? map_rx_hook : NULL,
+        .map_rx_ns = x->cb.serve_map_ns ? serve_map_hook
+                     : x->cb.map_rx_ns  ? map_rx_hook
+                                        : NULL,
         .classify = x->n_peers > 0 ? classify : NULL,
         .tx_stamp = x->n_peers > 0 ? peer_tx_stamp : NULL,
     };

@@ -71,6 +71,12 @@ struct executor_callbacks {
     int64_t (*map_rx_ns)(void *ctx, int64_t system_ns);
     /* Called after every engine call (packet in, timers run). May be NULL. */
     void (*after_engine)(void *ctx);
+    /* `smoothtime` (NULL without it): the time served to NTP clients for a kernel timestamp
+     * (map_rx_ns plus the smoothing offset), used instead of map_rx_ns on the server path
+     * only; and the served reference adjusted for it (refid 127.127.1.255 and the reference
+     * time shifted while smoothing). Both set or both NULL. */
+    int64_t (*serve_map_ns)(void *ctx, int64_t system_ns);
+    void (*serve_ref)(void *ctx, struct server_ref *ref);
 };
 
 /* Counters (serverstats-like). */
@@ -89,6 +95,10 @@ struct executor_stats {
 };
 
 struct executor;
+
+/* The served time's smoothing changed (a command, its activation): the server's reference is
+ * rebuilt now rather than within the second. */
+void executor_ref_changed(struct executor *x);
 
 /* A new executor (nothing opened yet). engine, loop and clock are borrowed and must outlive
  * it. NULL on ENOMEM. */

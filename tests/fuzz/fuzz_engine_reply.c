@@ -112,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct world w;
     memset(&w, 0, sizeof w);
-    struct clock_ops ops = {&w, w_read, w_freq, w_step, w_leap, w_sync, 500.0, NULL};
+    struct clock_ops ops = {&w, w_read, w_freq, w_step, w_leap, w_sync, 500.0, NULL, NULL};
     struct engine_io io = {.ctx = &w, .send = w_send};
 
     struct engine_params ep;

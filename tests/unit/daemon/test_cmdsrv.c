@@ -843,6 +843,73 @@ static void test_tracking_local(void **state)
     fixture_free(f);
 }
 
+/* smoothtime: NOTENABLED without the daemon's hook (chronyd without the directive); with it,
+ * SMOOTHING over UDP and SMOOTHTIME only over the Unix socket, reset/activate only. */
+static int smooth_calls[3];
+static int fake_smoothing(void *ctx, int option, struct cmdmon_rep_smoothing *out)
+{
+    (void)ctx;
+    smooth_calls[option + 1]++;
+    if (option < 0) {
+        out->flags = 3;
+        out->offset = 0.25;
+        out->freq_ppm = -12.5;
+        out->wander_ppm = 0.001;
+        out->last_update_ago = 3.5;
+        out->remaining_time = 62500.0;
+    }
+    return CMDMON_STT_SUCCESS;
+}
+
+static void test_smoothing(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(NULL);
+    uint8_t req[1024], out[CMDMON_MAX_REP_LEN];
+    struct cmdmon_reply rep;
+    struct cmdmon_request q;
+    memset(&q, 0, sizeof q);
+    size_t n = handle(f, CMDSRV_UDP, "127.0.0.1", req, build(CMDMON_REQ_SMOOTHING, NULL, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_NOTENABLED);
+    q.u.ival = 1;
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_SMOOTHTIME, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_NOTENABLED);
+
+    cmdsrv_set_smoothing(f->s, fake_smoothing, NULL);
+    n = handle(f, CMDSRV_UDP, "127.0.0.1", req, build(CMDMON_REQ_SMOOTHING, NULL, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+    assert_int_equal(rep.reply, CMDMON_REP_SMOOTHING);
+    assert_int_equal(rep.u.smoothing.flags, 3);
+    assert_float_equal(rep.u.smoothing.offset, 0.25, 1e-6);
+    assert_float_equal(rep.u.smoothing.freq_ppm, -12.5, 1e-5);
+    assert_float_equal(rep.u.smoothing.wander_ppm, 0.001, 1e-9);
+    assert_float_equal(rep.u.smoothing.last_update_ago, 3.5, 1e-6);
+    assert_float_equal(rep.u.smoothing.remaining_time, 62500.0, 0.01);
+    assert_int_equal(smooth_calls[0], 1);
+
+    n = handle(f, CMDSRV_UDP, "127.0.0.1", req, build(CMDMON_REQ_SMOOTHTIME, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_UNAUTH);
+    assert_int_equal(smooth_calls[2], 0);
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_SMOOTHTIME, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+    assert_int_equal(smooth_calls[2], 1);
+    q.u.ival = 0;
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_SMOOTHTIME, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_SUCCESS);
+    assert_int_equal(smooth_calls[1], 1);
+    q.u.ival = 2;
+    n = handle(f, CMDSRV_UNIX, NULL, req, build(CMDMON_REQ_SMOOTHTIME, &q, req), out);
+    decode_reply(out, n, &rep);
+    assert_int_equal(rep.status, CMDMON_STT_INVALID);
+    fixture_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -851,7 +918,7 @@ int main(void)
         cmocka_unit_test(test_access_rules),        cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_random_requests),     cmocka_unit_test(test_modify),
         cmocka_unit_test(test_ntp_access),          cmocka_unit_test(test_ntp_clientlog),
-        cmocka_unit_test(test_tracking_local),
+        cmocka_unit_test(test_tracking_local),      cmocka_unit_test(test_smoothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,7 +83,7 @@ static void side_init(struct side *s, struct loop *l, const struct executor_para
     engine_params_default(&ep);
     s->engine = engine_new(&ep, &s->ops, seed, loop_mono_ns());
     assert_non_null(s->engine);
-    struct executor_callbacks cb = {s, map_rx, after};
+    struct executor_callbacks cb = {s, map_rx, after, NULL, NULL};
     s->ex = executor_new(xp, l, s->engine, &s->ops, &cb);
     assert_non_null(s->ex);
 }
