@@ -112,7 +112,10 @@ freq_before=$(awk '$1 == "127.0.0.1" { print $5 }' "$WORK/sourcestats.txt")
 stop client1
 n2=$(sed -n 's/^samples //p' "$F")
 grep -q 'Could not save dump' "$WORK/client1.out" && fail "dump at exit failed"
-[ "$n2" -ge "$n1" ] || fail "exit dump has $n2 samples, fewer than $n1"
+# Not "at least the $n1 of tempusc dump": the samples that came since can make the runs test
+# trim the oldest from the register (chrony's rule; 17 -> 13 seen at load 20). The exit dump
+# is the register as sourcestats showed it last.
+[ "$n2" -ge 4 ] || fail "exit dump has only $n2 samples"
 [ "$n2" = "$np_before" ] || fail "exit dump has $n2 samples, sourcestats had $np_before"
 echo "exit: $n2 samples (sourcestats had $np_before, frequency $freq_before)"
 cp "$F" "$WORK/saved.dat"
@@ -123,7 +126,13 @@ grep -q 'Loaded dump file for 127.0.0.1' "$WORK/client2.out" || fail "no 'Loaded
 grep -q 'Loaded dump file for 127.0.0.2 ' "$WORK/client2.out" || fail "sourcedir source not loaded"
 grep -q 'Loaded dump file for 127.0.0.3' "$WORK/client2.out" && fail "run-time source loaded"
 got=$(np)
-[ "$got" = "$n2" ] || fail "sourcestats NP $got after -r, dump had $n2: $(cat "$WORK/sourcestats.txt")"
+# The import refits the register (as chronyd's load does), without the live register's
+# history (the older samples its runs test still covers): on a loaded machine the scatter can
+# make that fit trim the oldest samples (13 of 15 once, session 8). So NP after -r is what the
+# daemon says it loaded, at least half the dump's, and none is lost between the two.
+loaded=$(sed -nE 's/.*Loaded dump file for 127\.0\.0\.1 \(([0-9]+) samples\)$/\1/p' "$WORK/client2.out")
+[ "$got" = "$loaded" ] && [ "$got" -le "$n2" ] && [ $((2 * got)) -ge "$n2" ] ||
+    fail "sourcestats NP $got after -r, loaded ${loaded:-?}, dump had $n2: $(cat "$WORK/sourcestats.txt")"
 freq_after=$(awk '$1 == "127.0.0.1" { print $5 }' "$WORK/sourcestats.txt")
 abs_le "$(awk -v a="$freq_after" -v b="$freq_before" 'BEGIN { print a - b }')" 0.5 ||
     fail "frequency $freq_after after reload, $freq_before before"
