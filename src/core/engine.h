@@ -64,6 +64,10 @@ struct engine_source_params {
 
 /* Selection and discipline directives, with chrony's defaults from engine_params_default(). */
 struct engine_params {
+    /* 1: every source polls by chrony's rule; 0 (default): the request budget moves the
+     * requests saved on sources that barely count to the one that does, never more in all
+     * (engine.c budget_*, docs/design/engine.md "Session 8") */
+    int no_request_budget;
     double makestep_threshold_s; /* makestep: 0 = never step */
     int makestep_limit;          /* updates during which a step is allowed; -1 = always */
     double maxchange_offset_s;   /* 0 = off */

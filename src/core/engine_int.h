@@ -41,6 +41,15 @@ struct source {
     double own_score;
     int chr_poll; /* what chrony 4.3's rule would poll at: the packet ceiling */
     double chr_score;
+    /* The request budget (engine.c budget_*): a SAVER polls at maxpoll while its virtual
+     * chrony-rule schedule (v_*, the fastest climb chrony's rule allows) counts the requests
+     * chronyd would have sent; the SPENDER (the selected source) polls faster on them. */
+    int budget_role;
+    int v_started; /* the virtual schedule runs (after the first burst) */
+    int v_poll;
+    double v_score;
+    int v_n;
+    double v_next_s;
     int64_t next_tx_mono;
     int burst_good, burst_total; /* remaining in the running burst; total 0 = no burst */
     int initial_burst;           /* the burst started by iburst is running */
@@ -118,7 +127,8 @@ struct engine {
     int next_id;
 
     struct discipline d;
-    int selected; /* index into src, -1 */
+    int selected;  /* index into src, -1 */
+    double credit; /* requests saved against chrony's rule, not yet spent (budget_*) */
     int synced;
     int holding; /* startup hold done? 0 = still holding */
     double last_update_t, prev_update_t;
