@@ -13,7 +13,11 @@
 # load generator's CPU (loopback); the server's CPU time holds its own system calls, the
 # delivery of its replies into the generator's sockets and its user-space work.
 # Environment: REPS (5), DUR_S (2), WINDOW (256), SOURCES ("-a 1000 -P 4"), SERVERS ("echo
-# echo-k echo-tempus tempusd chronyd"; tempusd@X: the binary $TEMPUSD_X).
+# echo-k echo-tempus tempusd chronyd"; tempusd@X: the binary $TEMPUSD_X), HOG (session 8:
+# "spin" or "mem": bench/cpuhog runs on the server's CPU for the whole run at nice HOG_NICE
+# (0), so every server gets part of a CPU — the slow mode on purpose; "mem" also walks
+# HOG_MIB (16) MiB, evicting the server's caches and TLB every time slice, as another VM on
+# the same core would).
 set -u
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -30,6 +34,17 @@ awk "BEGIN {exit !($DUR_S > 0 && $DUR_S <= 20 && $REPS >= 1 && $REPS <= 50)}" ||
 echo "# Server CPU time per reply (closed loop, $WINDOW in flight)"
 bench_conditions
 echo "method: $REPS rounds x $DUR_S s a server, interleaved; CPU ns from /proc/PID/task/*/schedstat; sources: $SOURCES"
+
+if [ -n "${HOG:-}" ]; then
+    case $HOG in
+    spin) hog_mib=0 ;;
+    mem) hog_mib=${HOG_MIB:-16} ;;
+    *) echo "HOG must be spin or mem" >&2; exit 1 ;;
+    esac
+    [ -x "$BUILD/bench/cpuhog" ] || { echo "$BUILD/bench/cpuhog is not built" >&2; exit 1; }
+    bench_start hog nice -n "${HOG_NICE:-0}" "$BUILD/bench/cpuhog" -m "$hog_mib" -T 600
+    echo "hog: cpuhog -m $hog_mib on CPU $SERVER_CPU at nice ${HOG_NICE:-0} (pid $BENCH_PID)"
+fi
 
 declare -A PORT PID RES
 active=()

@@ -25,7 +25,10 @@
 # Environment: DUR_S (2), WINDOW (128), SOURCES ("-a 2000 -P 2"), CONFIGS (all), SUMMARY (a file
 # to append "instr.CONFIG N" lines (saturated) to, for run-all.sh), ANNOTATE (a configuration
 # name prefix, e.g. tempusd: print where its instructions per reply go, by function), KEEP_CG (a
-# directory to copy the annotated profiles to).
+# directory to copy the annotated profiles to), CACHESIM (1: callgrind's cache simulation on,
+# and the data-cache misses per reply, L1 and last level, printed beside the instructions;
+# this machine exposes no hardware counters to perf, so this is the user-space cache
+# footprint as valgrind's model of the host's caches sees it).
 set -u
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -39,6 +42,8 @@ SOURCES=${SOURCES:-"-a 2000 -P 2"}
 CONFIGS=${CONFIGS:-"echo chronyd chronyd-noclientlog tempusd tempusd-ratelimit tempusd-sendmsg-ratelimit"}
 RATELIMIT="ratelimit interval -8 burst 64"
 awk "BEGIN {exit !($DUR_S > 0 && $DUR_S <= 20)}" || { echo "DUR_S must be in (0, 20]" >&2; exit 1; }
+CACHE_SIM=no
+[ "${CACHESIM:-0}" = 1 ] && CACHE_SIM=yes
 
 echo "# Instructions per reply (callgrind)"
 bench_conditions
@@ -49,6 +54,7 @@ echo "method: (Ir loaded - Ir idle) / replies, $DUR_S s a run, closed loop with 
 # the EXIT trap knows the server.
 measure() {
     local cfg=$1 win=$2 port kind extra=() out row
+    M_D1=
     port=$(bench_free_port)
     kind=${cfg%%-*}
     [[ $cfg == *-batch* ]] && kind=$kind-batch                 # `batchreplies` (bench_server_cmd)
@@ -64,7 +70,7 @@ measure() {
     # as the daemon's unprivileged user: let anyone write it.
     : >"$out"
     chmod 666 "$out"
-    bench_start "cg-$cfg-$win" valgrind --tool=callgrind --cache-sim=no --branch-sim=no \
+    bench_start "cg-$cfg-$win" valgrind --tool=callgrind --cache-sim="$CACHE_SIM" --branch-sim=no \
         --callgrind-out-file="$out" "${cmd[@]}"
     local pid=$BENCH_PID
     if ! bench_wait_ready "$port" "$pid" 20; then
@@ -83,6 +89,9 @@ measure() {
     fi
     bench_stop "$pid"
     M_IR=$(awk '$1 == "summary:" {print $2}' "$out" 2>/dev/null)
+    # with the cache simulation: D1 and LL data misses (reads + writes)
+    M_D1=$(awk '$1 == "events:" {for (i = 2; i <= NF; i++) e[$i] = i}
+        $1 == "summary:" {print $e["D1mr"] + $e["D1mw"], $e["DLmr"] + $e["DLmw"]}' "$out" 2>/dev/null)
     if [ -z "$M_IR" ] || [ "$M_IR" = 0 ]; then
         M_IR=no-answer # no profile: the server died, or could not write it
     fi
@@ -109,9 +118,9 @@ for cfg in $CONFIGS; do
         notes+=("$cfg: did not answer a probe request under valgrind (or left no profile): skipped")
         continue
     fi
-    idle=$M_IR
+    idle=$M_IR idle_d1=$M_D1
     measure "$cfg" "$WINDOW"
-    sat_ir=$M_IR sat_r=$M_REPLIES
+    sat_ir=$M_IR sat_r=$M_REPLIES sat_d1=$M_D1
     measure "$cfg" 1
     one_ir=$M_IR one_r=$M_REPLIES
     if [ "$sat_ir" = no-answer ] || [ "$one_ir" = no-answer ] || [ "${sat_r:-0}" -le 0 ] ||
@@ -122,6 +131,12 @@ for cfg in $CONFIGS; do
     sat=$(awk -v a="$sat_ir" -v b="$idle" -v r="$sat_r" 'BEGIN {printf "%.0f", (a - b) / r}')
     one=$(awk -v a="$one_ir" -v b="$idle" -v r="$one_r" 'BEGIN {printf "%.0f", (a - b) / r}')
     echo "| $cfg | $sat | $one | $sat_r, $one_r |"
+    if [ "$CACHE_SIM" = yes ] && [ -n "$sat_d1" ] && [ -n "$idle_d1" ]; then
+        awk -v c="$cfg" -v s="$sat_d1" -v i="$idle_d1" -v r="$sat_r" 'BEGIN {
+            split(s, a, " "); split(i, b, " ");
+            printf "| %s: data-cache misses per reply, saturated (cache simulation) | D1 %.2f | LL %.3f | |\n",
+                c, (a[1] - b[1]) / r, (a[2] - b[2]) / r}'
+    fi
     if [ -n "${ANNOTATE:-}" ] && [[ $cfg == $ANNOTATE* ]]; then
         profiles+=("$cfg:$CG_DIR/callgrind.$cfg.$WINDOW:$sat_r")
     fi

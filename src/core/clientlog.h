@@ -112,6 +112,14 @@ enum clientlog_limit clientlog_limit(struct clientlog *cl, enum clientlog_servic
 enum clientlog_limit clientlog_ntp_request(struct clientlog *cl, const struct addr *addr,
                                            int64_t now_ns, int32_t *index);
 
+/* A hint before a batch of requests, with no effect on any state or result: starts loading
+ * the hash buckets of n addresses, then the records those buckets lead to, so that the
+ * clientlog_ntp_request() calls that follow find their lines in the cache (a server that got
+ * its CPU back from another process finds them evicted). The addresses are `stride` bytes
+ * apart (a field of the caller's array of structs). For IPv4 clients (another address only
+ * loads a line its request will not need). */
+void clientlog_prefetch(const struct clientlog *cl, const struct addr *first, size_t stride, int n);
+
 /* Minimum poll the server announces: the NTP ratelimit interval when enabled, else -128. */
 int clientlog_ntp_min_poll(const struct clientlog *cl);
 

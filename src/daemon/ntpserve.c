@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,7 +275,7 @@ int ntpserve_run(struct ntpserve *ns, int fd)
      * one chunk). sendmsg mode: answered now, finished right before its own send. */
     const int batch_mode = ns->p.send_batch && !udp_batch_mmsg_refused(ns->batch);
     const int chunk = n == UDP_BATCH_MAX ? UDP_BATCH_MAX : NTPSERVE_SEND_CHUNK;
-    int nout = 0, chunk_start = 0;
+    int nout = 0, chunk_start = 0, chunk_end = batch_mode ? chunk : INT_MAX;
     int64_t tx = 0;
     ns->map_valid = 0; /* a command may have changed the clock since the last batch */
     /* The batch's mapping in locals (the stores below would make the compiler reload it):
@@ -283,6 +284,9 @@ int ntpserve_run(struct ntpserve *ns, int fd)
     const int64_t base = ns->hooks.map_rx_ns ? ns->map_base_ns : msgs[0].rx.rx_real_ns;
     const int64_t delta = ns->hooks.map_rx_ns ? ns->map_delta_ns : 0;
     const int64_t slope = ns->hooks.map_rx_ns ? ns->map_slope : 0;
+    /* The client log's lines for the whole batch, loaded ahead (clientlog_prefetch()). */
+    if (ns->clientlog && n > 1)
+        clientlog_prefetch(ns->clientlog, &msgs[0].rx.remote, sizeof msgs[0], n);
     for (int i = 0; i < n; i++) {
         const struct udp_msg *m = &msgs[i];
         int from_peer = 0;
@@ -341,9 +345,10 @@ int ntpserve_run(struct ntpserve *ns, int fd)
             st->txts_requested++;
         }
         nout++;
-        if (batch_mode && nout - chunk_start == chunk) {
+        if (nout == chunk_end) { /* never in sendmsg mode */
             send_chunk(ns, fd, chunk_start, chunk, tx);
             chunk_start = nout;
+            chunk_end = nout + chunk;
         }
     }
     if (batch_mode) {

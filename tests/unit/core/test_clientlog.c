@@ -521,6 +521,75 @@ static void test_ntp_request_equals_access_limit(void **state)
     clientlog_free(b);
 }
 
+/* clientlog_prefetch() is a hint: a log that gets it before every batch of requests makes
+ * exactly the same decisions (indices, drops, leaks, KoDs from the same PRNG), keeps the same
+ * records, reports and counters as one that does not, with IPv4, IPv6 and unusable addresses
+ * in the batches, evictions and rate limiting. */
+static void test_prefetch_changes_nothing(void **state)
+{
+    struct clientlog *a = make(32 * 2 * CLIENTLOG_RECORD_BYTES, 1, -4, 4, 2, 1);
+    struct clientlog *b = make(32 * 2 * CLIENTLOG_RECORD_BYTES, 1, -4, 4, 2, 1);
+    struct clientlog_params off;
+    struct clientlog *none;
+    struct clientlog_stats sa, sb;
+    /* the addresses inside a caller's array of structs, as the daemon's batch has them */
+    struct msg {
+        int len;
+        struct addr from;
+        int64_t rx_ns;
+    } batch[70];
+    int drops = 0, answers = 0;
+    (void)state;
+    for (int64_t r = 0; r < 60; r++) {
+        int n = (int)(1 + r * 13 % 70); /* 1..70: beyond the 64 of one pass, too */
+        for (int k = 0; k < n; k++) {
+            int64_t q = r * 70 + k;
+            batch[k].from = v4(0x0A000000u + (uint32_t)(q % 50 == 0 ? 1000 + q : q * 7 % 24));
+            if (q % 5 == 1) {
+                batch[k].from.family = ADDR_INET6;
+                batch[k].from.bytes[15] = (uint8_t)(q % 3);
+            }
+            if (q % 97 == 3)
+                batch[k].from.family = ADDR_UNSPEC;
+            batch[k].rx_ns = T0 + q * 100000;
+        }
+        clientlog_prefetch(b, &batch[0].from, sizeof batch[0], n);
+        for (int k = 0; k < n; k++) {
+            int32_t ia = -2, ib = -2;
+            enum clientlog_limit la = clientlog_ntp_request(a, &batch[k].from, batch[k].rx_ns, &ia);
+            enum clientlog_limit lb = clientlog_ntp_request(b, &batch[k].from, batch[k].rx_ns, &ib);
+            assert_int_equal(ia, ib);
+            assert_int_equal(la, lb);
+            drops += la != CLIENTLOG_ANSWER;
+            answers += la == CLIENTLOG_ANSWER;
+        }
+    }
+    assert_true(drops > 0 && answers > 0);
+    clientlog_get_stats(a, &sa);
+    clientlog_get_stats(b, &sb);
+    assert_true(sa.log_drops > 0);
+    assert_memory_equal(&sa, &sb, sizeof sa);
+    assert_int_equal(clientlog_count(a), clientlog_count(b));
+    for (uint32_t i = 0; i < clientlog_capacity(a); i++) {
+        struct clientlog_report ra, rb;
+        int ha = clientlog_report(a, i, T0 + 3600 * NS, &ra);
+        int hb = clientlog_report(b, i, T0 + 3600 * NS, &rb);
+        assert_int_equal(ha, hb);
+        assert_memory_equal(&ra, &rb, sizeof ra);
+    }
+    /* noclientlog: nothing to load, and nothing changes */
+    clientlog_params_default(&off);
+    off.disabled = 1;
+    none = clientlog_new(&off);
+    assert_non_null(none);
+    clientlog_prefetch(none, &batch[0].from, sizeof batch[0], 8);
+    clientlog_prefetch(b, &batch[0].from, sizeof batch[0], 0);
+    assert_int_equal(clientlog_count(none), 0);
+    clientlog_free(none);
+    clientlog_free(a);
+    clientlog_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -538,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_services_counted),
         cmocka_unit_test(test_ntp_request_equals_access_limit),
         cmocka_unit_test(test_ipv6_split_key),
+        cmocka_unit_test(test_prefetch_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -611,6 +611,34 @@ static void batch_roundtrip(int family, int flags, int wild)
     udp_close(c2);
 }
 
+/* A batch's receive buffers hold cap bytes each without overlapping, and with the daemon's
+ * cap of 1024 their first lines (what the kernel writes and the server reads first) fall in
+ * 64 different sets of a 64-set cache instead of 4 (1024-byte stride: every 16th line). */
+static void test_batch_buffer_layout(void **state)
+{
+    (void)state;
+    const size_t caps[] = {48, 64, 1000, 1024};
+    for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+        struct udp_batch *b = udp_batch_new(UDP_BATCH_MAX, caps[c]);
+        assert_non_null(b);
+        struct udp_msg *m = udp_batch_msgs(b);
+        unsigned char set_used[64] = {0};
+        int sets = 0;
+        for (int i = 0; i < UDP_BATCH_MAX; i++) {
+            assert_int_equal(m[i].cap, caps[c]);
+            if (i > 0)
+                assert_true(m[i].buf >= m[i - 1].buf + caps[c]);
+            memset(m[i].buf, 0x5A, m[i].cap); /* all of it writable (ASan) */
+            size_t set = ((uintptr_t)m[i].buf / 64) % 64;
+            sets += !set_used[set];
+            set_used[set] = 1;
+        }
+        if (caps[c] == 1024)
+            assert_int_equal(sets, 64);
+        udp_batch_free(b);
+    }
+}
+
 /* Reply slots that ask for a transmit timestamp (txts) get one on the server socket's error
  * queue, with the reply and where it went; the others none. Slots switch between the two, with
  * sendmmsg and with sendmsg. */
@@ -791,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_truncated_is_dropped),
         cmocka_unit_test(test_batch_ipv4),
+        cmocka_unit_test(test_batch_buffer_layout),
         cmocka_unit_test(test_batch_ipv6),
         cmocka_unit_test(test_batch_txts_ipv4),
         cmocka_unit_test(test_batch_txts_ipv6),
