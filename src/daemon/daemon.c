@@ -17,7 +17,6 @@
 #include "base/log.h"
 #include "core/engine.h"
 #include "core/report.h"
-#include "core/smooth.h"
 #include "core/tzif.h"
 #include "daemon/clockguard.h"
 #include "daemon/cmdsrv_io.h"
@@ -29,6 +28,7 @@
 #include "daemon/executor.h"
 #include "daemon/keyfile.h"
 #include "daemon/options.h"
+#include "daemon/smoothing.h"
 #include "daemon/statlog.h"
 #include "os/clock_linux.h"
 #include "os/clock_null.h"
@@ -41,8 +41,6 @@
 #include "os/seccomp.h"
 #include "os/signals.h"
 #include "tempus_config.h"
-#include "wire/cmdmon.h"
-#include "wire/ntp.h"
 
 #ifndef TEMPUS_ZONEINFO_DIR
 #define TEMPUS_ZONEINFO_DIR "/usr/share/zoneinfo"
@@ -207,17 +205,8 @@ struct daemon {
     int exit_status;
     const char *pidfile; /* claimed, to release */
     struct keys *keys;   /* keyfile (engine and server borrow it); NULL without one */
-    /* smoothtime (docs/design/smoothing.md): the engine's clock operations go through
-     * smoothing_ops(), which tells the smoother every frequency change and step of the clock
-     * (inner_ops) before the server's time is derived from it */
-    int smoothing;
-    struct smooth smooth;
-    struct clock_ops inner_ops;
-    double sm_base_ppm; /* the engine's base frequency adjustment as last corrected */
-    int sm_base_known;
-    double sm_remaining_s;    /* the running slew's correction at sm_slew_start_ns */
-    int64_t sm_slew_start_ns; /* system time (CLOCK_REALTIME) */
-    int64_t sm_slew_ns;       /* its duration; 0: no slew */
+    /* smoothtime (daemon/smoothing.c); sm.on = 0 without the directive */
+    struct smoothing sm;
 };
 
 static int64_t map_rx(void *ctx, int64_t system_ns)
@@ -226,180 +215,17 @@ static int64_t map_rx(void *ctx, int64_t system_ns)
     return clockguard_from_system_ns(&d->guard, system_ns);
 }
 
-/* smoothtime (docs/design/smoothing.md). The served time follows the engine's best estimate
- * of the time, the clock plus the correction its running slew has still to apply (as chronyd
- * serves its "cooked" time), plus the smoothing offset, which takes up every jump of that
- * estimate (a new correction) and every change of its base frequency. All on the system
- * clock's timeline (CLOCK_REALTIME: the raw time under -x; the slewed clock otherwise, which
- * runs at the rate of the engine's monotonic time that the slews are timed in). */
-
-/* The running slew's remaining correction at system time sys_ns, s. */
-static double sm_remaining(const struct daemon *d, int64_t sys_ns)
-{
-    if (d->sm_slew_ns <= 0 || d->sm_remaining_s == 0.0)
-        return 0.0;
-    int64_t left = d->sm_slew_start_ns + d->sm_slew_ns - sys_ns;
-    if (left <= 0)
-        return 0.0;
-    if (left > d->sm_slew_ns)
-        left = d->sm_slew_ns;
-    return d->sm_remaining_s * (double)left / (double)d->sm_slew_ns;
-}
-
-static void sm_corrected(void *ctx, double remaining_s, double duration_s, double base_ppm)
-{
-    struct daemon *d = ctx;
-    int64_t now = loop_real_ns();
-    double jump = remaining_s - sm_remaining(d, now);
-    if (jump != 0.0)
-        smooth_offset_change(&d->smooth, now, jump);
-    if (d->sm_base_known && base_ppm != d->sm_base_ppm)
-        smooth_freq_change(&d->smooth, now, base_ppm - d->sm_base_ppm);
-    d->sm_base_ppm = base_ppm;
-    d->sm_base_known = 1;
-    d->sm_remaining_s = remaining_s;
-    d->sm_slew_start_ns = now;
-    d->sm_slew_ns = duration_s > 0.0 ? (int64_t)(duration_s * 1e9) : 0;
-}
-
-/* The engine's clock operations, forwarded to the guarded clock; a step resets the
- * smoothing (chronyd does the same) and ends the slew. */
-static int64_t sm_read(void *ctx)
-{
-    struct daemon *d = ctx;
-    return d->inner_ops.read_real_ns(d->inner_ops.ctx);
-}
-
-static int sm_set_freq(void *ctx, double freq_ppm)
-{
-    struct daemon *d = ctx;
-    return d->inner_ops.set_freq_ppm(d->inner_ops.ctx, freq_ppm);
-}
-
-static int sm_step(void *ctx, double offset_s)
-{
-    struct daemon *d = ctx;
-    int r = d->inner_ops.step_s(d->inner_ops.ctx, offset_s);
-    if (r == 0) {
-        smooth_step(&d->smooth, loop_real_ns());
-        d->sm_remaining_s = 0.0;
-        d->sm_slew_ns = 0;
-    }
-    return r;
-}
-
-static int sm_set_leap(void *ctx, enum clock_leap leap)
-{
-    struct daemon *d = ctx;
-    return d->inner_ops.set_leap(d->inner_ops.ctx, leap);
-}
-
-static int sm_set_sync_status(void *ctx, int synced, double est_error_s, double max_error_s)
-{
-    struct daemon *d = ctx;
-    return d->inner_ops.set_sync_status(d->inner_ops.ctx, synced, est_error_s, max_error_s);
-}
-
-static int sm_set_tai(void *ctx, int tai_offset_s)
-{
-    struct daemon *d = ctx;
-    return d->inner_ops.set_tai_s(d->inner_ops.ctx, tai_offset_s);
-}
-
-static void setup_smoothing(struct daemon *d)
-{
-    const struct conf *c = d->c;
-    if (!c->smoothtime_set || d->o->oneshot)
-        return;
-    smooth_init(&d->smooth, c->smoothtime_max_freq_ppm, c->smoothtime_max_wander_ppm_per_s,
-                c->smoothtime_leaponly);
-    d->smoothing = 1;
-    d->inner_ops = d->ops;
-    d->ops.ctx = d;
-    d->ops.read_real_ns = sm_read;
-    d->ops.set_freq_ppm = sm_set_freq;
-    d->ops.step_s = sm_step;
-    d->ops.set_leap = sm_set_leap;
-    d->ops.set_sync_status = sm_set_sync_status;
-    d->ops.set_tai_s = d->inner_ops.set_tai_s ? sm_set_tai : NULL;
-    d->ops.corrected = sm_corrected;
-}
-
-/* Smoothing starts: the served time does not jump, so the smoothing offset takes up the part
- * of the running correction not applied yet. */
-static void smoothing_activate(struct daemon *d)
-{
-    int64_t now = loop_real_ns();
-    if (!smooth_activate(&d->smooth, now))
-        return;
-    double r = d->smooth.leap_only ? 0.0 : sm_remaining(d, now);
-    if (r != 0.0)
-        smooth_offset_change(&d->smooth, now, r);
-    log_info("Time smoothing activated%s", d->smooth.leap_only ? " (leap seconds only)" : "");
-    if (d->ex)
-        executor_ref_changed(d->ex);
-}
-
-/* What the served time is ahead of the clock by at system time sys_ns, s. */
-static double sm_served_ahead_s(const struct daemon *d, int64_t sys_ns)
-{
-    double off = smooth_offset_s(&d->smooth, sys_ns);
-    return d->smooth.leap_only ? off : off + sm_remaining(d, sys_ns);
-}
-
-/* The server's time: the engine's clock plus the above (only while smoothing is active: before,
- * the clock as without smoothtime). */
+/* The executor's serving callbacks with smoothtime (daemon/smoothing.c). */
 static int64_t serve_map(void *ctx, int64_t system_ns)
 {
     struct daemon *d = ctx;
-    int64_t t = clockguard_from_system_ns(&d->guard, system_ns);
-    if (!d->smooth.active)
-        return t;
-    return t + (int64_t)llround(sm_served_ahead_s(d, system_ns) * 1e9);
+    return smoothing_serve_map(&d->sm, system_ns);
 }
 
-/* While the served time is smoothed: refid 127.127.1.255, and the reference time shifted as
- * the served time is (chronyd 4.3 does both, measured). Refreshed at least once a second. */
 static void serve_ref(void *ctx, struct server_ref *ref)
 {
     struct daemon *d = ctx;
-    int64_t now = loop_real_ns();
-    if (!d->smooth.active)
-        return;
-    /* chronyd 4.3 (measured): 127.127.1.255 with a smoothing offset of 2 us, the source's
-     * refid with 3 ns: the offset counts once above the clock's precision */
-    struct server_params sp;
-    server_params_default(&sp);
-    if (smooth_serving(&d->smooth, now) &&
-        fabs(smooth_offset_s(&d->smooth, now)) > ldexp(1.0, sp.precision_log2))
-        ref->refid = NTP_REFID_SMOOTH;
-    if (ref->ref_time_ns != 0)
-        ref->ref_time_ns += (int64_t)llround(sm_served_ahead_s(d, now) * 1e9);
-}
-
-/* SMOOTHING (option -1) and SMOOTHTIME (0 reset, 1 activate). */
-static int smoothing_cmd(void *ctx, int option, struct cmdmon_rep_smoothing *out)
-{
-    struct daemon *d = ctx;
-    int64_t now = loop_real_ns();
-    if (option < 0) {
-        struct smooth_report r;
-        smooth_report(&d->smooth, now, &r);
-        out->flags = (r.active ? 1u : 0u) | (r.leap_only ? 2u : 0u);
-        out->offset = r.offset_s;
-        out->freq_ppm = r.freq_ppm;
-        out->wander_ppm = r.wander_ppm_per_s;
-        out->last_update_ago = r.last_update_ago_s;
-        out->remaining_time = r.remaining_s;
-        return CMDMON_STT_SUCCESS;
-    }
-    if (option == 0) {
-        smooth_reset(&d->smooth, now);
-        executor_ref_changed(d->ex);
-    } else {
-        smoothing_activate(d);
-    }
-    return CMDMON_STT_SUCCESS;
+    smoothing_serve_ref(&d->sm, ref);
 }
 
 static char leap_char(int leap_status)
@@ -546,9 +372,8 @@ static void after_engine(void *ctx)
     if (t.n_updates != d->last_updates) {
         d->last_updates = t.n_updates;
         /* chronyd's rule: smoothing starts once the clock's skew / 10000 < MAXWANDER */
-        if (d->smoothing && !d->smooth.active && t.n_updates > 0 &&
-            smooth_skew_activates(&d->smooth, t.skew_ppm))
-            smoothing_activate(d);
+        if (d->sm.on && t.n_updates > 0)
+            smoothing_updated(&d->sm, t.skew_ppm);
         log_tracking_line(d, &t);
         if (!d->o->oneshot && fabs(t.last_offset_s) > d->c->logchange_s)
             log_warn("System clock wrong by %.6f seconds", -t.last_offset_s);
@@ -1494,7 +1319,10 @@ int daemon_run(const struct options *o, struct conf *c)
     }
     if (o->set_from_rtc)
         set_from_driftfile(&d);
-    setup_smoothing(&d); /* before anything borrows d.ops */
+    /* before anything borrows d.ops: the engine's clock operations go through the smoother */
+    if (c->smoothtime_set && !o->oneshot)
+        smoothing_init(&d.sm, c->smoothtime_max_freq_ppm, c->smoothtime_max_wander_ppm_per_s,
+                       c->smoothtime_leaponly, &d.ops, &d.guard);
 
     struct engine_params ep;
     fill_engine_params(c, o, &ep);
@@ -1515,8 +1343,8 @@ int daemon_run(const struct options *o, struct conf *c)
     d.engine = engine_new(&ep, &d.ops, seed, d.start_mono);
     struct executor_params xp;
     int want_server = fill_executor_params(c, o, seed, &xp);
-    struct executor_callbacks cb = {&d, map_rx, after_engine, d.smoothing ? serve_map : NULL,
-                                    d.smoothing ? serve_ref : NULL};
+    struct executor_callbacks cb = {&d, map_rx, after_engine, d.sm.on ? serve_map : NULL,
+                                    d.sm.on ? serve_ref : NULL};
     d.ex = d.engine ? executor_new(&xp, d.loop, d.engine, &d.ops, &cb) : NULL;
     if (!d.engine || !d.ex) {
         log_error("Fatal error : out of memory");
@@ -1530,8 +1358,10 @@ int daemon_run(const struct options *o, struct conf *c)
                         d.guard.using_null, d.loop, d.engine, d.ex);
     cmdsrv_on_cyclelogs(d.cmd, cycle_logs, &d);
     cmdsrv_on_dump(d.cmd, dump_now, &d);
-    if (d.smoothing)
-        cmdsrv_on_smoothing(d.cmd, smoothing_cmd, &d);
+    if (d.sm.on) {
+        smoothing_set_executor(&d.sm, d.ex);
+        cmdsrv_on_smoothing(d.cmd, smoothing_cmd, &d.sm);
+    }
     d.n_conf_sources = c->n_sources;
     load_sourcedirs(&d);
     if (c->keyfile) {
